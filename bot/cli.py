@@ -1,0 +1,227 @@
+"""The `baocao` command (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logging_setup import configure_logging
+from storage.db import Database, upgrade_database
+from storage.imports import ImportFileError, ImportSummary, import_people, import_units
+from storage.invitations import create_invitation
+from storage.models import Role
+from storage.people import find_member_by_name, get_unit_by_code
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        click.echo(f"Configuration error: {exc}", err=True)
+        sys.exit(2)
+    configure_logging(settings.baocao_log_level, secret=settings.token)
+    return settings
+
+
+def _run(coroutine: Awaitable[T]) -> T:
+    return asyncio.run(coroutine)  # type: ignore[arg-type]
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Baocao: quarterly administrative-reform publicity reports over Telegram.
+
+    With no command, runs the bot (or the local demo when no token is set).
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(run)
+
+
+@main.command()
+def run() -> None:
+    """Run the bot; without TELEGRAM_BOT_TOKEN, run the local demo instead."""
+    settings = _settings()
+    if settings.token is None:
+        click.echo(
+            "TELEGRAM_BOT_TOKEN is not set: running the local demo instead "
+            "(set it in .env to run the real bot).",
+            err=True,
+        )
+        _demo(None)
+        return
+    from bot.runner import run_bot
+
+    sys.exit(_run(run_bot(settings)))
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the demo's files (default ./demo-output).",
+)
+def demo(out_dir: Path | None) -> None:
+    """Play the whole flow against a local Bot API stand-in and print the chat."""
+    _settings()
+    _demo(out_dir)
+
+
+def _demo(out_dir: Path | None) -> None:
+    from bot.demo import run_demo
+
+    folder = _run(run_demo(out_dir or Path("demo-output"), echo=click.echo))
+    click.echo(f"\nThe demo's files are in {folder.resolve()}")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations (the bot also does this on start)."""
+    settings = _settings()
+    _run(upgrade_database(settings.database_url))
+    click.echo("Database is up to date.")
+
+
+@main.group()
+def units() -> None:
+    """Administrative units and receiving offices."""
+
+
+@units.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+def units_import(file: Path) -> None:
+    """Create or update units from a CSV or .xlsx file (code,name,kind,parent_code,office_code)."""
+    _import(file, import_units, "units")
+
+
+@main.group()
+def people() -> None:
+    """People and their roles."""
+
+
+@people.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+def people_import(file: Path) -> None:
+    """Create or update people from a CSV or .xlsx file (unit_code,role,full_name,...)."""
+    _import(file, import_people, "people")
+
+
+def _import(file: Path, importer: Callable[..., Awaitable[ImportSummary]], what: str) -> None:
+    settings = _settings()
+
+    async def go() -> ImportSummary:
+        await upgrade_database(settings.database_url)
+        database = Database(settings.database_url)
+        try:
+            async with database.session() as session:
+                return await importer(session=session, path=file)
+        finally:
+            await database.dispose()
+
+    try:
+        summary = _run(go())
+    except ImportFileError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"Imported {what} from {file}: {summary.created} created, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged."
+    )
+
+
+@main.command()
+@click.option("--unit", "unit_code", required=True, help="Code of the unit (commune or office).")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([role.value for role in Role]),
+    help="The role the person will have in that unit.",
+)
+@click.option("--expires", "days", default=14, show_default=True, type=click.IntRange(1, 365))
+@click.option("--person", "person_name", default=None, help="Bind to this imported person.")
+def invite(unit_code: str, role: str, days: int, person_name: str | None) -> None:
+    """Print a single-use registration link: https://t.me/<bot>?start=<code>."""
+    settings = _settings()
+    username = _bot_username(settings)
+
+    async def go() -> str:
+        await upgrade_database(settings.database_url)
+        database = Database(settings.database_url)
+        try:
+            async with database.session() as session:
+                unit = await get_unit_by_code(session=session, code=unit_code)
+                if unit is None:
+                    raise click.ClickException(f"no unit with code {unit_code!r}")
+                person = None
+                if person_name is not None:
+                    person = await find_member_by_name(
+                        session=session, unit_id=unit.id, role=Role(role), name=person_name
+                    )
+                    if person is None:
+                        raise click.ClickException(
+                            f"no single imported person named {person_name!r} "
+                            "with that role in that unit"
+                        )
+                code, _ = await create_invitation(
+                    session=session,
+                    unit=unit,
+                    role=Role(role),
+                    person=person,
+                    valid_for=timedelta(days=days),
+                )
+                return code
+        finally:
+            await database.dispose()
+
+    code = _run(go())
+    click.echo(f"https://t.me/{username}?start={code}")
+    if Role(role) is Role.OFFICE:
+        click.echo(f"For a group chat: https://t.me/{username}?startgroup={code}")
+    click.echo(f"Single use; expires in {days} days.", err=True)
+
+
+def _bot_username(settings: Settings) -> str:
+    """The bot's @username: from settings, else by asking the Bot API (getMe)."""
+    if settings.telegram_bot_username:
+        return settings.telegram_bot_username.lstrip("@")
+    if settings.token is None:
+        raise click.ClickException(
+            "set TELEGRAM_BOT_TOKEN (or TELEGRAM_BOT_USERNAME) so the link can name the bot"
+        )
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError
+
+    async def ask() -> str:
+        bot = Bot(
+            settings.token or "",
+            base_url=settings.bot_base_url,
+            base_file_url=settings.bot_file_base_url,
+        )
+        async with bot:
+            return bot.username
+
+    try:
+        return _run(ask())
+    except InvalidToken:
+        raise click.ClickException("the Bot API rejected TELEGRAM_BOT_TOKEN") from None
+    except NetworkError as exc:
+        raise click.ClickException(
+            f"cannot reach the Bot API at {settings.telegram_api_url} to learn the bot's name "
+            f"({type(exc).__name__}); set TELEGRAM_BOT_USERNAME instead"
+        ) from None

@@ -1,0 +1,1 @@
+"""Telegram handlers: they translate updates into calls on storage/ and conversations/."""

@@ -1,0 +1,154 @@
+"""Registration by deep link (/start <code>), /help, and what strangers and odd updates get."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Chat, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.handlers.common import account_of
+from conversations import texts
+from storage.db import Database
+from storage.invitations import RedeemFailure, redeem_invitation
+from storage.models import Role
+from storage.people import find_by_telegram_id
+
+logger = logging.getLogger(__name__)
+
+OFFICE_ONLY = frozenset({Role.OFFICE})
+
+
+class RegistrationHandlers:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
+        return [
+            CommandHandler("start", self.start, filters=filters.UpdateType.MESSAGE),
+            CommandHandler("help", self.help, filters=filters.UpdateType.MESSAGE),
+        ]
+
+    def fallbacks(self) -> list[BaseHandler]:  # type: ignore[type-arg]
+        """Handlers for whatever no feature claimed; registered last."""
+        return [
+            MessageHandler(
+                filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE, self.edited
+            ),
+            MessageHandler(
+                filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE, self.anything_else
+            ),
+            CallbackQueryHandler(self.stale_button),
+        ]
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Register with an invitation code, or say who the person already is."""
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None:
+            return
+        args = context.args or []
+        if not args:
+            await self._greet_known_or_refuse(update)
+            return
+        # A deep link carries exactly one word; anything else was typed by hand and is refused.
+        code = args[0] if len(args) == 1 else ""
+        in_group = chat.type in (Chat.GROUP, Chat.SUPERGROUP)
+        async with self.database.session() as session:
+            result = await redeem_invitation(
+                session=session,
+                code=code,
+                account=account_of(user),
+                chat_id=chat.id,
+                only_roles=OFFICE_ONLY if in_group else None,
+            )
+        if result.registration is None:
+            assert result.failure is not None
+            logger.info(
+                "Refused a registration from user %s in chat %s: %s",
+                user.id,
+                chat.id,
+                result.failure.value,
+            )
+            if result.failure is RedeemFailure.WRONG_CHAT:
+                await message.reply_text(texts.GROUP_ONLY_OFFICE)
+            else:
+                await message.reply_text(texts.INVALID_INVITATION)
+            return
+        registration = result.registration
+        if registration.newly_registered:
+            logger.info(
+                "Registered person %s as %s of unit %s",
+                registration.person.id,
+                registration.role.value,
+                registration.unit.code,
+            )
+        if in_group:
+            await message.reply_text(texts.office_group_greeting(unit=registration.unit))
+            return
+        await message.reply_text(
+            texts.greeting(
+                full_name=registration.person.full_name,
+                role=registration.role,
+                unit=registration.unit,
+            )
+        )
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """List what this person can do."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        async with self.database.session() as session:
+            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+        if known is None:
+            await message.reply_text(texts.NOT_REGISTERED)
+            return
+        await message.reply_text(
+            texts.help_text(
+                full_name=known.person.full_name,
+                roles=[(item.role, item.unit) for item in known.roles],
+            )
+        )
+
+    async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Say that edits are not read, so nobody believes a corrected figure was taken."""
+        message = update.effective_message
+        if message is not None:
+            await message.reply_text(texts.EDITED_MESSAGE)
+
+    async def anything_else(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer a private message no feature handled: refuse strangers, guide the registered."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        async with self.database.session() as session:
+            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+        if known is None:
+            await message.reply_text(texts.NOT_REGISTERED)
+        elif message.text is None:
+            await message.reply_text(texts.UNSUPPORTED_CONTENT)
+        else:
+            await message.reply_text(texts.NOTHING_TO_DO_YET)
+
+    async def stale_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer a button no feature recognised (old keyboard or forged data) without acting."""
+        query = update.callback_query
+        if query is not None:
+            await query.answer(texts.STALE_BUTTON, show_alert=True)
+
+    async def _greet_known_or_refuse(self, update: Update) -> None:
+        message, user = update.effective_message, update.effective_user
+        assert message is not None and user is not None
+        async with self.database.session() as session:
+            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+        if known is None:
+            await message.reply_text(texts.NOT_REGISTERED)
+        else:
+            await message.reply_text(texts.ALREADY_REGISTERED)

@@ -1,0 +1,440 @@
+"""Import units and people from CSV or .xlsx files, all or nothing.
+
+Every row is checked before anything is written; a file with any bad row changes nothing and
+the error names the file and the row (numbered as a spreadsheet shows it, header = row 1).
+Re-importing the same file is a no-op; a changed row updates the record it names.
+"""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import audit
+from storage.models import COMMUNE_LEVEL_KINDS, Membership, Person, Role, Unit, UnitKind
+
+MAX_ERRORS_SHOWN = 20
+MAX_NAME_LENGTH = 200
+
+UNIT_COLUMNS = ("code", "name", "kind", "parent_code", "office_code")
+PEOPLE_COLUMNS = ("unit_code", "role", "full_name", "title", "phone", "telegram_user_id")
+
+# Administrators write kinds and roles in Vietnamese; both spellings are accepted.
+KIND_ALIASES: dict[str, UnitKind] = {
+    "tinh": UnitKind.PROVINCE,
+    "thanh pho": UnitKind.CITY,
+    "huyen": UnitKind.DISTRICT,
+    "xa": UnitKind.COMMUNE,
+    "phuong": UnitKind.WARD,
+    "dac khu": UnitKind.SPECIAL_ZONE,
+    "thi tran": UnitKind.TOWNSHIP,
+    "co quan": UnitKind.OFFICE,
+    "co quan tiep nhan": UnitKind.OFFICE,
+}
+ROLE_ALIASES: dict[str, Role] = {
+    "can bo": Role.OFFICER,
+    "cong chuc": Role.OFFICER,
+    "chu tich": Role.CHAIRMAN,
+    "pho chu tich": Role.VICE_CHAIRMAN,
+    "van thu": Role.CLERK,
+    "co quan tiep nhan": Role.OFFICE,
+    "quan tri": Role.ADMIN,
+    "quan tri vien": Role.ADMIN,
+}
+COMMUNE_ROLES = frozenset({Role.OFFICER, Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.CLERK})
+
+
+class ImportFileError(Exception):
+    """The file cannot be imported; the message lists each problem by file and row."""
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip Vietnamese diacritics, so "Đặc khu" matches "dac khu"."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return " ".join(stripped.lower().replace("_", " ").replace("-", " ").split())
+
+
+def clean(value: object) -> str:
+    """A cell as trimmed text in NFC (Excel may hand us ints, floats or decomposed Unicode)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def read_rows(path: Path, expected: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (spreadsheet row number, row) from a CSV or .xlsx file with a header row."""
+    if not path.is_file():
+        raise ImportFileError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        rows = _xlsx_rows(path)
+    elif suffix in {".csv", ".txt"}:
+        rows = _csv_rows(path)
+    else:
+        raise ImportFileError(f"{path}: use a .csv or .xlsx file")
+    header_row = next(rows, None)
+    if header_row is None:
+        raise ImportFileError(f"{path}: the file is empty")
+    header = [clean(cell).lower() for cell in header_row]
+    missing = [name for name in expected[:3] if name not in header]
+    if missing:
+        raise ImportFileError(
+            f"{path}, row 1: missing column(s) {', '.join(missing)}; "
+            f"expected columns: {', '.join(expected)}"
+        )
+    for number, cells in enumerate(rows, start=2):
+        values = [clean(cell) for cell in cells]
+        if not any(values):
+            continue  # blank lines are common at the end of spreadsheets
+        row = {name: (values[i] if i < len(values) else "") for i, name in enumerate(header)}
+        yield number, row
+
+
+def _csv_rows(path: Path) -> Iterator[list[str]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # Excel writes a BOM
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{path}: not UTF-8 text (save the CSV as UTF-8)") from exc
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    yield from csv.reader(text.splitlines(), delimiter=delimiter)
+
+
+def _xlsx_rows(path: Path) -> Iterator[list[object]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise ImportFileError(f"{path}: not a readable .xlsx file ({exc})") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        for row in sheet.iter_rows(values_only=True):
+            yield list(row)
+    finally:
+        workbook.close()
+
+
+def _raise_if_errors(path: Path, errors: list[str]) -> None:
+    if not errors:
+        return
+    shown = errors[:MAX_ERRORS_SHOWN]
+    more = len(errors) - len(shown)
+    lines = [f"{path}, {error}" for error in shown]
+    if more > 0:
+        lines.append(f"... and {more} more")
+    raise ImportFileError("nothing was imported:\n" + "\n".join(lines))
+
+
+def _parse_kind(value: str) -> UnitKind | None:
+    folded = fold(value)
+    for kind in UnitKind:
+        if folded == fold(kind.value):
+            return kind
+    return KIND_ALIASES.get(folded)
+
+
+def _parse_role(value: str) -> Role | None:
+    folded = fold(value)
+    for role in Role:
+        if folded == fold(role.value):
+            return role
+    return ROLE_ALIASES.get(folded)
+
+
+@dataclass(frozen=True)
+class _UnitRow:
+    number: int
+    code: str
+    name: str
+    kind: UnitKind
+    parent_code: str
+    office_code: str
+
+
+async def import_units(*, session: AsyncSession, path: Path) -> ImportSummary:
+    """Create or update the units in a file; parents and offices may be in the file or stored."""
+    errors: list[str] = []
+    parsed: dict[str, _UnitRow] = {}
+    for number, row in read_rows(path, UNIT_COLUMNS):
+        code, name = row.get("code", ""), row.get("name", "")
+        kind = _parse_kind(row.get("kind", ""))
+        problems = []
+        if not code:
+            problems.append("empty code")
+        elif len(code) > 32:
+            problems.append("code longer than 32 characters")
+        if not name:
+            problems.append("empty name")
+        elif len(name) > MAX_NAME_LENGTH:
+            problems.append(f"name longer than {MAX_NAME_LENGTH} characters")
+        if kind is None:
+            allowed = ", ".join(kind.value for kind in UnitKind)
+            problems.append(f"unknown kind {row.get('kind', '')!r} (use one of: {allowed})")
+        if code and code in parsed:
+            problems.append(f"duplicate code {code!r} (also on row {parsed[code].number})")
+        if problems:
+            errors.append(f"row {number}: " + "; ".join(problems))
+            continue
+        assert kind is not None
+        parsed[code] = _UnitRow(
+            number, code, name, kind, row.get("parent_code", ""), row.get("office_code", "")
+        )
+
+    existing = {unit.code: unit for unit in (await session.scalars(select(Unit))).all()}
+
+    def kind_of(code: str) -> UnitKind | None:
+        if code in parsed:
+            return parsed[code].kind
+        return existing[code].kind if code in existing else None
+
+    for item in parsed.values():
+        if item.parent_code:
+            if item.parent_code == item.code:
+                errors.append(f"row {item.number}: a unit cannot be its own parent")
+            elif kind_of(item.parent_code) is None:
+                errors.append(f"row {item.number}: unknown parent code {item.parent_code!r}")
+        if item.office_code:
+            office_kind = kind_of(item.office_code)
+            if office_kind is None:
+                errors.append(f"row {item.number}: unknown office code {item.office_code!r}")
+            elif office_kind is not UnitKind.OFFICE:
+                errors.append(
+                    f"row {item.number}: office code {item.office_code!r} is not an office "
+                    f"(its kind is {office_kind.value})"
+                )
+    errors.extend(_parent_cycles(parsed, existing))
+    _raise_if_errors(path, errors)
+
+    summary = ImportSummary()
+    units: dict[str, Unit] = dict(existing)
+    changed: set[str] = set()
+    for item in parsed.values():
+        unit = units.get(item.code)
+        if unit is None:
+            unit = Unit(code=item.code, name=item.name, kind=item.kind)
+            session.add(unit)
+            units[item.code] = unit
+            summary.created += 1
+            continue
+        if (unit.name, unit.kind) != (item.name, item.kind):
+            unit.name, unit.kind = item.name, item.kind
+            changed.add(item.code)
+    await session.flush()
+    for item in parsed.values():
+        unit = units[item.code]
+        parent_id = units[item.parent_code].id if item.parent_code else None
+        office_id = units[item.office_code].id if item.office_code else None
+        if (unit.parent_id, unit.office_id) != (parent_id, office_id):
+            unit.parent_id, unit.office_id = parent_id, office_id
+            changed.add(item.code)
+    created_codes = {code for code in parsed if code not in existing}
+    summary.updated = len(changed - created_codes)
+    summary.unchanged = len(parsed) - summary.created - summary.updated
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="units.imported",
+        entity_type="unit",
+        actor_label="cli",
+        details={
+            "file": path.name,
+            "created": summary.created,
+            "updated": summary.updated,
+            "unchanged": summary.unchanged,
+        },
+    )
+    return summary
+
+
+def _parent_cycles(parsed: dict[str, _UnitRow], existing: dict[str, Unit]) -> list[str]:
+    parent_of: dict[str, str] = {}
+    by_id = {unit.id: unit.code for unit in existing.values()}
+    for code, unit in existing.items():
+        if unit.parent_id is not None and unit.parent_id in by_id:
+            parent_of[code] = by_id[unit.parent_id]
+    for code, item in parsed.items():
+        if item.parent_code:
+            parent_of[code] = item.parent_code
+        else:
+            parent_of.pop(code, None)
+    errors = []
+    for code, item in parsed.items():
+        seen = {code}
+        current = parent_of.get(code)
+        while current is not None:
+            if current in seen:
+                errors.append(f"row {item.number}: parent codes form a loop through {code!r}")
+                break
+            seen.add(current)
+            current = parent_of.get(current)
+    return errors
+
+
+@dataclass(frozen=True)
+class _PersonRow:
+    number: int
+    unit_code: str
+    role: Role
+    full_name: str
+    title: str | None
+    phone: str | None
+    telegram_user_id: int | None
+
+
+async def import_people(*, session: AsyncSession, path: Path) -> ImportSummary:
+    """Create or update people and their roles; a row is identified by unit, role and name."""
+    units = {unit.code: unit for unit in (await session.scalars(select(Unit))).all()}
+    errors: list[str] = []
+    rows: list[_PersonRow] = []
+    seen_keys: dict[tuple[str, Role, str], int] = {}
+    seen_telegram: dict[int, tuple[str, int]] = {}
+    for number, row in read_rows(path, PEOPLE_COLUMNS):
+        unit_code, name = row.get("unit_code", ""), row.get("full_name", "")
+        role = _parse_role(row.get("role", ""))
+        problems = []
+        unit = units.get(unit_code)
+        if not unit_code:
+            problems.append("empty unit_code")
+        elif unit is None:
+            problems.append(f"unknown unit code {unit_code!r} (import the units first)")
+        if role is None:
+            allowed = ", ".join(role.value for role in Role)
+            problems.append(f"unknown role {row.get('role', '')!r} (use one of: {allowed})")
+        elif unit is not None:
+            problems.extend(_role_fits_unit(role, unit))
+        if not name:
+            problems.append("empty full_name")
+        elif len(name) > MAX_NAME_LENGTH:
+            problems.append(f"full_name longer than {MAX_NAME_LENGTH} characters")
+        telegram_text = row.get("telegram_user_id", "")
+        telegram_id: int | None = None
+        if telegram_text:
+            if telegram_text.isdigit() and 0 < int(telegram_text) < 2**52:
+                telegram_id = int(telegram_text)
+            else:
+                problems.append(f"telegram_user_id {telegram_text!r} is not a Telegram user id")
+        if role is not None and name and unit_code:
+            key = (unit_code, role, fold(name))
+            if key in seen_keys:
+                problems.append(f"duplicate person (also on row {seen_keys[key]})")
+            seen_keys[key] = number
+        if telegram_id is not None:
+            if telegram_id in seen_telegram and fold(seen_telegram[telegram_id][0]) != fold(name):
+                problems.append(
+                    f"telegram_user_id {telegram_id} also given to another name "
+                    f"on row {seen_telegram[telegram_id][1]}"
+                )
+            seen_telegram.setdefault(telegram_id, (name, number))
+        if problems:
+            errors.append(f"row {number}: " + "; ".join(problems))
+            continue
+        assert role is not None
+        rows.append(
+            _PersonRow(
+                number,
+                unit_code,
+                role,
+                name,
+                row.get("title") or None,
+                row.get("phone") or None,
+                telegram_id,
+            )
+        )
+    _raise_if_errors(path, errors)
+
+    summary = ImportSummary()
+    for item in rows:
+        unit = units[item.unit_code]
+        person = await _find_person(session=session, item=item, unit=unit)
+        if person is None:
+            person = Person(full_name=item.full_name)
+            session.add(person)
+            summary.created += 1
+            before = None
+        else:
+            before = (person.full_name, person.title, person.phone, person.telegram_user_id)
+        person.full_name = item.full_name
+        person.title = item.title
+        person.phone = item.phone
+        if item.telegram_user_id is not None:
+            person.telegram_user_id = item.telegram_user_id
+        await session.flush()
+        has_role = await session.scalar(
+            select(Membership.id).where(
+                Membership.person_id == person.id,
+                Membership.unit_id == unit.id,
+                Membership.role == item.role,
+            )
+        )
+        if has_role is None:
+            session.add(Membership(person_id=person.id, unit_id=unit.id, role=item.role))
+        if before is None:
+            continue
+        after = (person.full_name, person.title, person.phone, person.telegram_user_id)
+        if after != before or has_role is None:
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="people.imported",
+        entity_type="person",
+        actor_label="cli",
+        details={
+            "file": path.name,
+            "created": summary.created,
+            "updated": summary.updated,
+            "unchanged": summary.unchanged,
+        },
+    )
+    return summary
+
+
+def _role_fits_unit(role: Role, unit: Unit) -> list[str]:
+    if role in COMMUNE_ROLES and unit.kind not in COMMUNE_LEVEL_KINDS:
+        return [f"role {role.value} belongs to a commune, but {unit.code!r} is a {unit.kind.value}"]
+    if role is Role.OFFICE and unit.kind is not UnitKind.OFFICE:
+        return [f"role office needs an office unit, but {unit.code!r} is a {unit.kind.value}"]
+    return []
+
+
+async def _find_person(*, session: AsyncSession, item: _PersonRow, unit: Unit) -> Person | None:
+    if item.telegram_user_id is not None:
+        person = await session.scalar(
+            select(Person).where(Person.telegram_user_id == item.telegram_user_id)
+        )
+        if person is not None:
+            return person
+    candidates = (
+        await session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.unit_id == unit.id, Membership.role == item.role)
+        )
+    ).all()
+    for person in candidates:
+        if fold(person.full_name) == fold(item.full_name):
+            return person
+    return None

@@ -1,0 +1,278 @@
+"""Tables. The schema changes only through Alembic migrations in storage/migrations."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so migrations behave the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store aware datetimes as UTC; SQLite drops the offset, so put it back on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class UnitKind(enum.StrEnum):
+    PROVINCE = "province"  # tỉnh
+    CITY = "city"  # thành phố trực thuộc trung ương (province level)
+    DISTRICT = "district"  # huyện: abolished 1 July 2025, kept for older data
+    COMMUNE = "commune"  # xã
+    WARD = "ward"  # phường
+    SPECIAL_ZONE = "special_zone"  # đặc khu
+    TOWNSHIP = "township"  # thị trấn: abolished 1 July 2025, kept for older data
+    OFFICE = "office"  # the office that receives reports (e.g. Sở Nội vụ)
+
+    @property
+    def is_commune_level(self) -> bool:
+        return self in COMMUNE_LEVEL_KINDS
+
+
+COMMUNE_LEVEL_KINDS = frozenset(
+    {UnitKind.COMMUNE, UnitKind.WARD, UnitKind.SPECIAL_ZONE, UnitKind.TOWNSHIP}
+)
+
+
+class Role(enum.StrEnum):
+    OFFICER = "officer"
+    CHAIRMAN = "chairman"
+    VICE_CHAIRMAN = "vice_chairman"
+    CLERK = "clerk"
+    OFFICE = "office"  # staff of the receiving office
+    ADMIN = "admin"
+
+
+class PeriodKind(enum.StrEnum):
+    QUARTER = "quarter"
+    HALF_YEAR = "half_year"
+    YEAR = "year"
+
+
+class RoundStatus(enum.StrEnum):
+    OPEN = "open"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    DELIVERED = "delivered"
+    CLOSED = "closed"
+
+
+def _enum(kind: type[enum.StrEnum], name: str) -> Enum:
+    # Stored as VARCHAR plus a CHECK constraint: portable, and a bad value cannot be written.
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class Unit(TimestampMixin, Base):
+    """An administrative unit: province, (legacy) district, commune, or a receiving office."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[UnitKind] = mapped_column(_enum(UnitKind, "unit_kind"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # For commune-level units: the office their reports go to.
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # For offices: the chat (private or group) that receives files; set when staff register.
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    parent: Mapped[Unit | None] = relationship(
+        remote_side="Unit.id", foreign_keys=[parent_id], lazy="raise"
+    )
+    office: Mapped[Unit | None] = relationship(
+        remote_side="Unit.id", foreign_keys=[office_id], lazy="raise"
+    )
+
+
+class Person(TimestampMixin, Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))  # chức danh, as printed in reports
+    phone: Mapped[str | None] = mapped_column(String(32))
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    telegram_username: Mapped[str | None] = mapped_column(String(64))
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="person", lazy="raise")
+
+
+class Membership(Base):
+    """A person's role in a unit. One person may hold several."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("person_id", "unit_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    person: Mapped[Person] = relationship(back_populates="memberships", lazy="raise")
+    unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+class Invitation(Base):
+    """A single-use registration code. Only its hash is stored, so a database leak reveals none."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    # When set, redeeming binds this imported person rather than creating one.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+    unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+class ReportingPeriod(Base):
+    """A reporting period such as 2026-Q4, with its window of figures (Decree 09/2019, Art. 12)."""
+
+    __tablename__ = "reporting_periods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[PeriodKind] = mapped_column(_enum(PeriodKind, "period_kind"))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    starts_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+    deadline_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ReportingRound(TimestampMixin, Base):
+    """One commune's report for one period."""
+
+    __tablename__ = "reporting_rounds"
+    __table_args__ = (UniqueConstraint("period_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("reporting_periods.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    status: Mapped[RoundStatus] = mapped_column(
+        _enum(RoundStatus, "round_status"), default=RoundStatus.OPEN
+    )
+    opened_at: Mapped[datetime] = mapped_column(default=utc_now)
+    closed_at: Mapped[datetime | None]
+
+
+class Answer(Base):
+    """One answer to one question for one round: the unique key makes a second copy impossible."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("round_id", "question_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("reporting_rounds.id", ondelete="CASCADE"), index=True
+    )
+    question_code: Mapped[str] = mapped_column(String(64))
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    form_version: Mapped[str] = mapped_column(String(32))
+    answered_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    answered_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Draft(Base):
+    """A version of a round's report; every version is kept."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("round_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("reporting_rounds.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[RoundStatus] = mapped_column(_enum(RoundStatus, "round_status"))
+    preview_text: Mapped[str] = mapped_column(Text, default="")
+    document_path: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
+class AuditEntry(Base):
+    """Who did what, when: every change of consequence is written here."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_label: Mapped[str | None] = mapped_column(String(64))  # e.g. "cli" for admin commands
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,71 @@
+"""Queries about units, people and their roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import Membership, Person, Role, Unit
+
+
+@dataclass(frozen=True)
+class RoleInUnit:
+    role: Role
+    unit: Unit
+
+
+@dataclass(frozen=True)
+class KnownPerson:
+    """A registered person with every role they hold."""
+
+    person: Person
+    roles: tuple[RoleInUnit, ...]
+
+    def has_role(self, *roles: Role) -> bool:
+        return any(item.role in roles for item in self.roles)
+
+
+async def get_unit_by_code(*, session: AsyncSession, code: str) -> Unit | None:
+    return await session.scalar(select(Unit).where(Unit.code == code))
+
+
+async def find_by_telegram_id(
+    *, session: AsyncSession, telegram_user_id: int
+) -> KnownPerson | None:
+    person = await session.scalar(
+        select(Person)
+        .where(Person.telegram_user_id == telegram_user_id)
+        .options(selectinload(Person.memberships).selectinload(Membership.unit))
+    )
+    if person is None:
+        return None
+    roles = tuple(
+        RoleInUnit(role=membership.role, unit=membership.unit)
+        for membership in sorted(person.memberships, key=lambda m: m.id)
+    )
+    return KnownPerson(person=person, roles=roles)
+
+
+async def office_for_chat(*, session: AsyncSession, chat_id: int) -> Unit | None:
+    """The receiving office whose registered chat this is (offices often use a group)."""
+    return await session.scalar(select(Unit).where(Unit.telegram_chat_id == chat_id))
+
+
+async def find_member_by_name(
+    *, session: AsyncSession, unit_id: int, role: Role, name: str
+) -> Person | None:
+    """The one person with this role in this unit whose name matches, ignoring case and accents."""
+    from storage.imports import fold
+
+    candidates = (
+        await session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.unit_id == unit_id, Membership.role == role)
+        )
+    ).all()
+    matches = [person for person in candidates if fold(person.full_name) == fold(name)]
+    return matches[0] if len(matches) == 1 else None

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
+
+TOKEN = "123456789:AAE-fake-token-for-tests_0123456789ab"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "BAOCAO_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env file
+
+
+def test_defaults_are_the_embedded_setup() -> None:
+    settings = load_settings()
+    assert settings.token is None
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.bot_base_url == "https://api.telegram.org/bot"
+    assert settings.bot_file_base_url == "https://api.telegram.org/file/bot"
+    assert str(settings.timezone) == "Asia/Ho_Chi_Minh"
+
+
+def test_api_url_is_configurable_and_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081/bot/")
+    assert load_settings().bot_base_url == "http://127.0.0.1:8081/bot"
+
+
+def test_plain_postgres_url_gets_the_async_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    assert load_settings().database_url == "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def test_token_is_secret_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    settings = load_settings()
+    assert settings.token == TOKEN
+    assert TOKEN not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("TELEGRAM_BOT_TOKEN", "changeme", "TELEGRAM_BOT_TOKEN: does not look like a bot token"),
+        ("TELEGRAM_BOT_TOKEN", "123:short", "TELEGRAM_BOT_TOKEN: does not look like a bot token"),
+        ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL: must be an http(s) address"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL: must start with"),
+        ("BAOCAO_TIMEZONE", "Mars/Olympus", "BAOCAO_TIMEZONE: unknown time zone"),
+    ],
+)
+def test_bad_values_are_one_readable_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    message = str(error.value)
+    assert message.startswith(expected)
+    assert "\n" not in message
+    if name == "TELEGRAM_BOT_TOKEN":
+        assert value not in message  # a mistyped real token is never echoed
+
+
+def test_cli_prints_one_line_and_exits_2_on_bad_config(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": "mysql://nope", "HOME": str(tmp_path)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: DATABASE_URL: must start with sqlite+aiosqlite:/// "
+        "or postgresql+asyncpg://"
+    ]
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,75 @@
+"""Shared fixtures. DATABASE_URL selects the database: SQLite by default, PostgreSQL when set.
+
+Each test gets a database of its own: a SQLite file in its tmp_path, or on PostgreSQL a fresh
+database created on the server DATABASE_URL names and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from storage.db import Database, upgrade_database
+
+POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgresql")
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that tries to connect anywhere but this machine (as PTB's own suite does)."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (
+            host.startswith("127.") or host in {"localhost", "::1"} or host.startswith("/")
+        ):
+            raise OSError(f"tests must not reach the network (tried {address!r})")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    if not POSTGRES:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'baocao.sqlite3'}"
+        return
+    server = make_url(os.environ["DATABASE_URL"])
+    name = f"baocao_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield server.set(database=name).render_as_string(hide_password=False)
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    await upgrade_database(database_url)
+    db = Database(database_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def province_files(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """The sample province the demo uses, as files an administrator would import."""
+    source = Path(__file__).resolve().parent.parent / "bot" / "demo_data"
+    units = tmp_path / "units.csv"
+    people = tmp_path / "people.csv"
+    units.write_bytes((source / "units.csv").read_bytes())
+    people.write_bytes((source / "people.csv").read_bytes())
+    yield units, people

@@ -1,0 +1,144 @@
+"""Run the real bot and the real `baocao` CLI as subprocesses against the local Bot API stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.local_bot_api import LocalBotApi
+
+START_TIMEOUT_S = 30
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[LocalBotApi]:
+    async with LocalBotApi() as api:
+        yield api
+
+
+def base_environment(**values: str) -> dict[str, str]:
+    """A clean environment: only what the bot needs, so a developer's .env cannot leak in."""
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONUNBUFFERED": "1",
+        "BAOCAO_LOG_LEVEL": "INFO",
+    }
+    environment.update(values)
+    return environment
+
+
+@dataclass
+class Baocao:
+    """The project's own commands, run the way an administrator runs them."""
+
+    workdir: Path
+    environment: dict[str, str]
+    processes: list[BotProcess] = field(default_factory=list)
+
+    async def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        # In a thread: the stand-in shares this event loop and must keep answering meanwhile.
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "bot", *args],
+            env=self.environment,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"baocao {' '.join(args)} failed:\n{result.stderr}")
+        return result
+
+    async def invite_code(self, unit: str, role: str, *extra: str) -> str:
+        output = (await self.cli("invite", "--unit", unit, "--role", role, *extra)).stdout
+        match = re.search(r"https://t\.me/\w+\?start=([A-Za-z0-9_-]+)", output)
+        assert match, f"no invitation link in: {output!r}"
+        return match.group(1)
+
+    def start_bot(self, **overrides: str) -> BotProcess:
+        environment = {**self.environment, **overrides}
+        log_path = self.workdir / f"bot-{len(self.processes)}.log"
+        log = log_path.open("w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=environment,
+            cwd=self.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        bot = BotProcess(process, log_path)
+        self.processes.append(bot)
+        return bot
+
+
+@dataclass
+class BotProcess:
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    async def wait_for_log(self, pattern: str, within: float = START_TIMEOUT_S) -> None:
+        deadline = asyncio.get_running_loop().time() + within
+        while not re.search(pattern, self.log()):
+            if self.process.poll() is not None:
+                raise AssertionError(f"bot exited ({self.process.returncode}):\n{self.log()}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{pattern!r} not in the bot's log:\n{self.log()}")
+            await asyncio.sleep(0.05)
+
+    async def wait_exit(self, within: float = START_TIMEOUT_S) -> int:
+        return await asyncio.wait_for(asyncio.to_thread(self.process.wait), within)
+
+    async def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return await self.wait_exit(20)
+        except TimeoutError:
+            self.process.kill()
+            return await self.wait_exit(10)
+
+    def kill(self) -> None:
+        """kill -9: no chance to clean up, as in a crash or power loss."""
+        self.process.kill()
+        self.process.wait(10)
+
+
+@pytest.fixture
+async def baocao(tmp_path: Path, standin: LocalBotApi, database_url: str) -> AsyncIterator[Baocao]:
+    app = Baocao(
+        workdir=tmp_path,
+        environment=base_environment(
+            TELEGRAM_BOT_TOKEN=standin.token,
+            TELEGRAM_API_URL=standin.url,
+            DATABASE_URL=database_url,
+        ),
+    )
+    yield app
+    for bot in app.processes:
+        await bot.stop()
+        # Whatever happened, the token never reaches the logs.
+        assert standin.token not in bot.log(), "the bot token appeared in the log"
+
+
+@pytest.fixture
+async def province(baocao: Baocao, province_files: tuple[Path, Path]) -> Baocao:
+    """The sample province, imported through the CLI."""
+    units, people = province_files
+    await baocao.cli("units", "import", str(units))
+    await baocao.cli("people", "import", str(people))
+    return baocao

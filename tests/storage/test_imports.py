@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from storage.db import Database
+from storage.imports import ImportFileError, import_people, import_units
+from storage.models import AuditEntry, Membership, Person, Role, Unit, UnitKind
+
+UNITS_HEADER = "code,name,kind,parent_code,office_code\n"
+PEOPLE_HEADER = "unit_code,role,full_name,title,phone,telegram_user_id\n"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def count(database: Database, model: type) -> int:
+    async with database.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_sample_province_imports_and_links_communes_to_their_office(
+    database: Database, province_files: tuple[Path, Path]
+) -> None:
+    units_file, people_file = province_files
+    async with database.session() as session:
+        units = await import_units(session=session, path=units_file)
+        people = await import_people(session=session, path=people_file)
+    assert (units.created, people.created) == (6, 8)
+    async with database.session() as session:
+        commune = await session.scalar(select(Unit).where(Unit.code == "12151"))
+        office = await session.scalar(select(Unit).where(Unit.code == "SNV-33"))
+        province = await session.scalar(select(Unit).where(Unit.code == "33"))
+        assert commune is not None and office is not None and province is not None
+        assert commune.kind is UnitKind.COMMUNE
+        assert commune.office_id == office.id
+        assert commune.parent_id == province.id
+        roles = (
+            await session.scalars(select(Membership.role).where(Membership.unit_id == commune.id))
+        ).all()
+    assert sorted(roles) == sorted(
+        [Role.OFFICER, Role.OFFICER, Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.CLERK]
+    )
+
+
+async def test_reimport_is_idempotent_and_updates_changed_rows(
+    database: Database, province_files: tuple[Path, Path]
+) -> None:
+    units_file, people_file = province_files
+    for _ in range(2):
+        async with database.session() as session:
+            await import_units(session=session, path=units_file)
+            summary = await import_people(session=session, path=people_file)
+    assert (summary.created, summary.updated, summary.unchanged) == (0, 0, 8)
+    assert await count(database, Person) == 8
+    assert await count(database, Membership) == 8
+
+    people_file.write_text(
+        people_file.read_text(encoding="utf-8").replace("0912000003", "0987654321"),
+        encoding="utf-8",
+    )
+    async with database.session() as session:
+        summary = await import_people(session=session, path=people_file)
+    assert (summary.created, summary.updated, summary.unchanged) == (0, 1, 7)
+    async with database.session() as session:
+        phone = await session.scalar(select(Person.phone).where(Person.full_name == "Lê Văn Cường"))
+    assert phone == "0987654321"
+
+
+async def test_xlsx_with_numeric_codes_and_vietnamese_kinds(
+    database: Database, tmp_path: Path
+) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["code", "name", "kind", "parent_code", "office_code"])
+    sheet.append([1, "Tuyên Quang", "Tỉnh", None, None])
+    sheet.append(["SNV", "Sở Nội vụ tỉnh Tuyên Quang", "Cơ quan", 1, None])
+    sheet.append([2233, "Minh Xuân", "Phường", 1, "SNV"])
+    sheet.append([2234, "Côn Đảo", "ĐẶC KHU", 1, "SNV"])
+    sheet.append([None, None, None, None, None])  # trailing blank row
+    path = tmp_path / "units.xlsx"
+    workbook.save(path)
+    async with database.session() as session:
+        summary = await import_units(session=session, path=path)
+    assert summary.created == 4
+    async with database.session() as session:
+        kinds = {code: kind for code, kind in await session.execute(select(Unit.code, Unit.kind))}
+    assert kinds == {
+        "1": UnitKind.PROVINCE,
+        "SNV": UnitKind.OFFICE,
+        "2233": UnitKind.WARD,
+        "2234": UnitKind.SPECIAL_ZONE,
+    }
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ("T1,Tân Quang,xã,NOPE,\n", "row 3: unknown parent code 'NOPE'"),
+        ("T1,Tân Quang,xã,,\nT1,Như Quỳnh,xã,,\n", "row 4: duplicate code 'T1' (also on row 3)"),
+        ("T1,,xã,,\n", "row 3: empty name"),
+        (",Tân Quang,xã,,\n", "row 3: empty code"),
+        ("T1,Tân Quang,county,,\n", "row 3: unknown kind 'county'"),
+        ("T1,Tân Quang,xã,T1,\n", "row 3: a unit cannot be its own parent"),
+        ("T1,Tân Quang,xã,T2,\nT2,Như Quỳnh,xã,T1,\n", "parent codes form a loop"),
+        ("T0,Hưng Yên,tỉnh,,\nT1,Tân Quang,xã,,T0\n", "office code 'T0' is not an office"),
+        ("T1,Tân Quang,xã,,SNV\n", "row 3: unknown office code 'SNV'"),
+        ("T1," + "A" * 201 + ",xã,,\n", "row 3: name longer than 200"),
+    ],
+)
+async def test_bad_unit_rows_name_file_and_row_and_import_nothing(
+    database: Database, tmp_path: Path, rows: str, expected: str
+) -> None:
+    # A good row first: it must not be written when a later row is bad.
+    path = write(tmp_path / "units.csv", UNITS_HEADER + "G1,Hưng Yên,tỉnh,,\n" + rows)
+    with pytest.raises(ImportFileError) as error:
+        async with database.session() as session:
+            await import_units(session=session, path=path)
+    assert str(path) in str(error.value)
+    assert expected in str(error.value)
+    assert await count(database, Unit) == 0
+    assert await count(database, AuditEntry) == 0
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ("NOPE,officer,Nguyễn Văn A,,,\n", "row 3: unknown unit code 'NOPE'"),
+        ("12151,mayor,Nguyễn Văn A,,,\n", "row 3: unknown role 'mayor'"),
+        ("12151,officer,,,,\n", "row 3: empty full_name"),
+        ("12151,office,Nguyễn Văn A,,,\n", "role office needs an office unit"),
+        ("SNV-33,chairman,Nguyễn Văn A,,,\n", "role chairman belongs to a commune"),
+        ("12151,officer,Nguyễn Văn A,,,12ab\n", "'12ab' is not a Telegram user id"),
+        ("12151,officer,Nguyễn Văn A,,,-5\n", "'-5' is not a Telegram user id"),
+        (
+            "12151,officer,Nguyễn Văn A,,,\n12151,officer,nguyen van a,,,\n",
+            "row 4: duplicate person (also on row 3)",
+        ),
+        (
+            "12151,officer,Nguyễn Văn A,,,111\n12151,clerk,Trần B,,,111\n",
+            "telegram_user_id 111 also given to another name on row 3",
+        ),
+    ],
+)
+async def test_bad_people_rows_name_file_and_row_and_import_nothing(
+    database: Database,
+    tmp_path: Path,
+    province_files: tuple[Path, Path],
+    rows: str,
+    expected: str,
+) -> None:
+    async with database.session() as session:
+        await import_units(session=session, path=province_files[0])
+    path = write(tmp_path / "bad_people.csv", PEOPLE_HEADER + "12151,officer,Good Row,,,\n" + rows)
+    with pytest.raises(ImportFileError) as error:
+        async with database.session() as session:
+            await import_people(session=session, path=path)
+    assert f"{path}, " in str(error.value)
+    assert expected in str(error.value)
+    assert await count(database, Person) == 0
+
+
+async def test_vietnamese_role_names_and_semicolon_csv_with_bom(
+    database: Database, tmp_path: Path, province_files: tuple[Path, Path]
+) -> None:
+    async with database.session() as session:
+        await import_units(session=session, path=province_files[0])
+    path = tmp_path / "people.csv"
+    path.write_bytes(
+        (
+            "\ufeffunit_code;role;full_name\n"
+            "12151;Phó Chủ tịch;Phạm Thị Dung\n"
+            "12151;Văn thư;Hoàng Văn Em\n"
+        ).encode()
+    )
+    async with database.session() as session:
+        summary = await import_people(session=session, path=path)
+    assert summary.created == 2
+    async with database.session() as session:
+        roles = sorted((await session.scalars(select(Membership.role))).all())
+    assert roles == sorted([Role.VICE_CHAIRMAN, Role.CLERK])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("missing.csv", None, "no such file"),
+        ("units.pdf", b"%PDF", "use a .csv or .xlsx file"),
+        ("empty.csv", b"", "the file is empty"),
+        ("cp1258.csv", b"code,name,kind\nT1,T\xe2n,x\xe3\n", "not UTF-8"),
+        ("fake.xlsx", b"not a zip", "not a readable .xlsx file"),
+        ("nohead.csv", b"T1,Tan Quang,xa\n", "missing column(s) code, name, kind"),
+    ],
+)
+async def test_unreadable_files_are_one_clear_error(
+    database: Database, tmp_path: Path, name: str, content: bytes | None, expected: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ImportFileError, match=re.escape(expected)):
+        async with database.session() as session:
+            await import_units(session=session, path=path)

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database, current_revision, upgrade_database
+from storage.models import Answer, Base, ReportingPeriod, ReportingRound, Unit, UnitKind
+from tests.factories import make_unit
+
+
+async def test_upgrade_creates_every_table_and_is_repeatable(database_url: str) -> None:
+    await upgrade_database(database_url)
+    await upgrade_database(database_url)  # the bot runs this on every start
+    assert await current_revision(database_url) == "0001"
+    db = Database(database_url)
+    try:
+        async with db.engine.connect() as connection:
+            tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    finally:
+        await db.dispose()
+    assert set(Base.metadata.tables) <= set(tables)
+
+
+async def test_schema_matches_models(database_url: str) -> None:
+    """Autogenerate against the migrated database finds nothing: migrations and models agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    await upgrade_database(database_url)
+    db = Database(database_url)
+    try:
+        async with db.engine.connect() as connection:
+            diff = await connection.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            )
+    finally:
+        await db.dispose()
+    assert diff == []
+
+
+async def test_datetimes_come_back_aware_in_utc(database: Database) -> None:
+    async with database.session() as session:
+        unit = await make_unit(session)
+    async with database.session() as session:
+        stored = await session.get_one(Unit, unit.id)
+    assert stored.created_at.tzinfo is not None
+    assert stored.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    assert abs((datetime.now(UTC) - stored.created_at).total_seconds()) < 60
+
+
+async def test_one_answer_per_question_per_round(database: Database) -> None:
+    from datetime import date
+
+    async with database.session() as session:
+        unit = await make_unit(session)
+        period = ReportingPeriod(
+            code="2026-Q4",
+            kind="quarter",
+            year=2026,
+            number=4,
+            starts_on=date(2026, 9, 15),
+            closes_on=date(2026, 12, 14),
+        )
+        session.add(period)
+        await session.flush()
+        round_ = ReportingRound(period_id=period.id, unit_id=unit.id)
+        session.add(round_)
+        await session.flush()
+        session.add(
+            Answer(round_id=round_.id, question_code="q1", value={"v": 1}, form_version="1")
+        )
+    with pytest.raises(IntegrityError):
+        async with database.session() as session:
+            session.add(
+                Answer(round_id=round_.id, question_code="q1", value={"v": 2}, form_version="1")
+            )
+    async with database.session() as session:
+        values = (await session.scalars(select(Answer.value))).all()
+    assert values == [{"v": 1}]
+
+
+async def test_a_bad_enum_value_cannot_be_written(database: Database) -> None:
+    from sqlalchemy import text
+
+    with pytest.raises(IntegrityError):
+        async with database.session() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO units (code, name, kind, created_at, updated_at) "
+                    "VALUES ('X1', 'X', 'county', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+    async with database.session() as session:
+        assert (await session.scalars(select(Unit))).all() == []
+    assert UnitKind("commune") is UnitKind.COMMUNE
+
+
+async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(database: Database) -> None:
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite-only pragmas; this run uses PostgreSQL")
+    from sqlalchemy import text
+
+    async with database.engine.connect() as connection:
+        mode = (await connection.execute(text("PRAGMA journal_mode"))).scalar()
+        timeout = (await connection.execute(text("PRAGMA busy_timeout"))).scalar()
+        foreign_keys = (await connection.execute(text("PRAGMA foreign_keys"))).scalar()
+    assert (mode, timeout, foreign_keys) == ("wal", 10_000, 1)
