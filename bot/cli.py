@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -43,6 +44,9 @@ def main(ctx: click.Context) -> None:
 
     With no command, runs the bot (or the local demo when no token is set).
     """
+    # Opt in to PTB's coming behaviour (RetryAfter as a timedelta) instead of its deprecation
+    # warning on every 429; bot.runner reads either form.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     if ctx.invoked_subcommand is None:
         ctx.invoke(run)
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -79,7 +80,7 @@ async def _connect(application: Application, settings: Settings, stop: asyncio.E
             )
             return False
         except RetryAfter as exc:
-            wait = float(exc.retry_after if isinstance(exc.retry_after, int | float) else 5)
+            wait = retry_after_seconds(exc)
             logger.warning("The Bot API asks to wait %.0f s before connecting", wait)
             await _sleep_or_stop(stop, wait)
         except (NetworkError, TelegramError) as exc:
@@ -92,6 +93,12 @@ async def _connect(application: Application, settings: Settings, stop: asyncio.E
             await _sleep_or_stop(stop, delay)
             delay = min(delay * 2, MAX_RETRY_DELAY_S)
     return False
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """Seconds to wait; PTB gives an int, or a timedelta when PTB_TIMEDELTA is set (its future)."""
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,6 +86,7 @@ def read_rows(path: Path, expected: tuple[str, ...]) -> Iterator[tuple[int, dict
     if not path.is_file():
         raise ImportFileError(f"{path}: no such file")
     suffix = path.suffix.lower()
+    rows: Iterator[list[Any]]
     if suffix == ".xlsx":
         rows = _xlsx_rows(path)
     elif suffix in {".csv", ".txt"}:
@@ -119,7 +121,7 @@ def _csv_rows(path: Path) -> Iterator[list[str]]:
     yield from csv.reader(text.splitlines(), delimiter=delimiter)
 
 
-def _xlsx_rows(path: Path) -> Iterator[list[object]]:
+def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 

@@ -21,6 +21,10 @@ from storage.db import Database, upgrade_database
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgresql")
 
+# PTB 22 warns (an error under our filterwarnings) when RetryAfter.retry_after is read as an int;
+# opting in to the timedelta form, which becomes PTB's default, keeps tests warning-free.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 
 @pytest.fixture(autouse=True)
 def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:

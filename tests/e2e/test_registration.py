@@ -263,3 +263,16 @@ async def test_bot_survives_api_errors_while_polling(
     standin.fail_next("getUpdates", status=502)
     standin.fail_next("getUpdates", status=429, retry_after=1)
     assert (await say(standin, HOA, f"/start {code}")).startswith("Xin chào")
+
+
+async def test_rate_limited_at_start_waits_as_told_then_runs(
+    baocao: Baocao, standin: LocalBotApi
+) -> None:
+    standin.fail_next("getMe", status=429, retry_after=1)
+    bot = baocao.start_bot()
+    await bot.wait_for_log("asks to wait 1 s")
+    await bot.wait_for_log("is running")
+    assert [call.error for call in standin.calls("getMe")][:2] == [
+        (429, "Too Many Requests: retry after 1"),
+        None,
+    ]
