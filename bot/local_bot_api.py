@@ -1642,10 +1642,10 @@ class LocalBotApi:
         self._updates = [u for u in self._updates if wanted(u)]
         return self._updates
 
-    async def _send_message(self, call: _Call) -> JSONDict:
-        chat = self._resolve_chat(call.params)
+    def _message_text(self, params: JSONDict) -> tuple[str, list[JSONDict]]:
+        """The text of sendMessage/editMessageText, parsed and checked as Telegram does."""
         text, entities = self._formatted(
-            call.params,
+            params,
             "text",
             "entities",
             limit=MAX_TEXT_LENGTH,
@@ -1653,6 +1653,11 @@ class LocalBotApi:
         )
         if not text:
             raise _ApiError(400, "Bad Request: message text is empty")
+        return text, entities
+
+    async def _send_message(self, call: _Call) -> JSONDict:
+        chat = self._resolve_chat(call.params)
+        text, entities = self._message_text(call.params)
         markup = self._reply_markup(call.params)
         reply_to = self._reply_target(chat, call.params)
         self._check_rate_limit(chat["id"])
@@ -1709,15 +1714,7 @@ class LocalBotApi:
         _, message = self._own_message(call.params, "Bad Request: message to edit not found")
         if "text" not in message:
             raise _ApiError(400, "Bad Request: there is no text in the message to edit")
-        text, entities = self._formatted(
-            call.params,
-            "text",
-            "entities",
-            limit=MAX_TEXT_LENGTH,
-            too_long="Bad Request: message is too long",
-        )
-        if not text:
-            raise _ApiError(400, "Bad Request: message text is empty")
+        text, entities = self._message_text(call.params)
         # Without reply_markup an edit removes the inline keyboard, as in Telegram.
         markup = self._reply_markup(call.params, inline_only=True)
         if (text, entities, markup) == (

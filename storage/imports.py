@@ -254,10 +254,19 @@ async def import_units(*, session: AsyncSession, path: Path) -> ImportSummary:
     summary.updated = len(changed - created_codes)
     summary.unchanged = len(parsed) - summary.created - summary.updated
     await session.flush()
+    await _record_import(
+        session=session, action="units.imported", entity_type="unit", path=path, summary=summary
+    )
+    return summary
+
+
+async def _record_import(
+    *, session: AsyncSession, action: str, entity_type: str, path: Path, summary: ImportSummary
+) -> None:
     await audit.record(
         session=session,
-        action="units.imported",
-        entity_type="unit",
+        action=action,
+        entity_type=entity_type,
         actor_label="cli",
         details={
             "file": path.name,
@@ -266,7 +275,6 @@ async def import_units(*, session: AsyncSession, path: Path) -> ImportSummary:
             "unchanged": summary.unchanged,
         },
     )
-    return summary
 
 
 def _parent_cycles(parsed: dict[str, _UnitRow], existing: dict[str, Unit]) -> list[str]:
@@ -399,17 +407,8 @@ async def import_people(*, session: AsyncSession, path: Path) -> ImportSummary:
         else:
             summary.unchanged += 1
     await session.flush()
-    await audit.record(
-        session=session,
-        action="people.imported",
-        entity_type="person",
-        actor_label="cli",
-        details={
-            "file": path.name,
-            "created": summary.created,
-            "updated": summary.updated,
-            "unchanged": summary.unchanged,
-        },
+    await _record_import(
+        session=session, action="people.imported", entity_type="person", path=path, summary=summary
     )
     return summary
 

@@ -19,7 +19,7 @@ from conversations import texts
 from storage.db import Database
 from storage.invitations import RedeemFailure, redeem_invitation
 from storage.models import Role
-from storage.people import find_by_telegram_id
+from storage.people import KnownPerson, find_by_telegram_id
 
 logger = logging.getLogger(__name__)
 
@@ -105,8 +105,7 @@ class RegistrationHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+        known = await self._known(user.id)
         if known is None:
             await message.reply_text(texts.NOT_REGISTERED)
             return
@@ -128,8 +127,7 @@ class RegistrationHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+        known = await self._known(user.id)
         if known is None:
             await message.reply_text(texts.NOT_REGISTERED)
         elif message.text is None:
@@ -146,9 +144,12 @@ class RegistrationHandlers:
     async def _greet_known_or_refuse(self, update: Update) -> None:
         message, user = update.effective_message, update.effective_user
         assert message is not None and user is not None
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+        known = await self._known(user.id)
         if known is None:
             await message.reply_text(texts.NOT_REGISTERED)
         else:
             await message.reply_text(texts.ALREADY_REGISTERED)
+
+    async def _known(self, telegram_user_id: int) -> KnownPerson | None:
+        async with self.database.session() as session:
+            return await find_by_telegram_id(session=session, telegram_user_id=telegram_user_id)

@@ -276,3 +276,16 @@ async def test_rate_limited_at_start_waits_as_told_then_runs(
         (429, "Too Many Requests: retry after 1"),
         None,
     ]
+
+
+async def test_slow_bot_api_answers_delay_but_lose_nothing(
+    province: Baocao, standin: LocalBotApi
+) -> None:
+    code = await province.invite_code("12151", "officer")
+    await started(province, standin)
+    standin.set_delay("sendMessage", 2.0)
+    standin.send_message(STRANGER, "xin chào")
+    standin.send_message(HOA, f"/start {code}")
+    assert (await standin.wait_for_message(STRANGER.id, timeout=30))["text"] == texts.NOT_REGISTERED
+    assert (await standin.wait_for_message(HOA.id, timeout=30))["text"].startswith("Xin chào")
+    standin.set_delay("sendMessage", 0)

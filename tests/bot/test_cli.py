@@ -1,0 +1,112 @@
+"""The `baocao` command as an administrator runs it: real subprocesses, a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import base_environment
+
+
+async def baocao(
+    tmp_path: Path, database_url: str, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", *args],
+        env=base_environment(DATABASE_URL=database_url, **env),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+async def imported(tmp_path: Path, database_url: str, province_files: tuple[Path, Path]) -> str:
+    units, people = province_files
+    for what, path in (("units", units), ("people", people)):
+        result = await baocao(tmp_path, database_url, what, "import", str(path))
+        assert result.returncode == 0, result.stderr
+    return database_url
+
+
+async def test_import_reports_counts_and_is_idempotent(
+    tmp_path: Path, database_url: str, province_files: tuple[Path, Path]
+) -> None:
+    units = str(province_files[0])
+    first = await baocao(tmp_path, database_url, "units", "import", units)
+    second = await baocao(tmp_path, database_url, "units", "import", units)
+    assert "6 created, 0 updated, 0 unchanged" in first.stdout
+    assert "0 created, 0 updated, 6 unchanged" in second.stdout
+
+
+async def test_bad_import_file_exits_1_naming_file_and_row(
+    tmp_path: Path, database_url: str
+) -> None:
+    bad = tmp_path / "units.csv"
+    bad.write_text("code,name,kind,parent_code\nA1,Tân Quang,xã,NOPE\n", encoding="utf-8")
+    result = await baocao(tmp_path, database_url, "units", "import", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}, row 2: unknown parent code 'NOPE'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_invite_prints_a_single_use_link(tmp_path: Path, imported: str) -> None:
+    result = await baocao(
+        tmp_path,
+        imported,
+        "invite",
+        "--unit",
+        "SNV-33",
+        "--role",
+        "office",
+        TELEGRAM_BOT_USERNAME="@baocao_tinh_bot",
+    )
+    assert result.returncode == 0, result.stderr
+    links = result.stdout.splitlines()
+    assert re.fullmatch(r"https://t\.me/baocao_tinh_bot\?start=[A-Za-z0-9_-]{32}", links[0])
+    assert links[1].startswith("For a group chat: https://t.me/baocao_tinh_bot?startgroup=")
+    assert "expires in 14 days" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--unit", "NOPE", "--role", "officer"), "no unit with code 'NOPE'"),
+        (("--unit", "12151", "--role", "mayor"), "Invalid value for '--role'"),
+        (
+            ("--unit", "12151", "--role", "officer", "--expires", "0"),
+            "Invalid value for '--expires'",
+        ),
+        (
+            ("--unit", "12151", "--role", "officer", "--person", "Không Có Ai"),
+            "no single imported person named 'Không Có Ai'",
+        ),
+    ],
+)
+async def test_bad_invite_arguments_are_clear_errors(
+    tmp_path: Path, imported: str, args: tuple[str, ...], expected: str
+) -> None:
+    result = await baocao(tmp_path, imported, "invite", *args, TELEGRAM_BOT_USERNAME="b_bot")
+    assert result.returncode != 0
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_invite_without_token_or_username_says_what_to_set(
+    tmp_path: Path, imported: str
+) -> None:
+    result = await baocao(tmp_path, imported, "invite", "--unit", "12151", "--role", "officer")
+    assert result.returncode != 0
+    assert "set TELEGRAM_BOT_TOKEN (or TELEGRAM_BOT_USERNAME)" in result.stderr
+
+
+async def test_db_upgrade(tmp_path: Path, database_url: str) -> None:
+    result = await baocao(tmp_path, database_url, "db", "upgrade")
+    assert (result.returncode, result.stdout.strip()) == (0, "Database is up to date.")

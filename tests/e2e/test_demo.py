@@ -1,0 +1,54 @@
+"""The README's first command: with no token, `baocao` plays the demo and leaves its files."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conversations import texts
+from tests.e2e.conftest import base_environment
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot"],
+        env=base_environment(),  # no token, no DATABASE_URL: the embedded default
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "running the local demo instead" in result.stderr
+    folder = tmp_path / "demo-output"
+    transcript = (folder / "transcript.txt").read_text(encoding="utf-8")
+    assert transcript.strip() in result.stdout
+    assert "[bot → Hoa Nguyễn Thị] Xin chào anh/chị Nguyễn Thị Hoa!" in transcript
+    assert "Chủ tịch Ủy ban nhân dân xã Tân Quang" in transcript
+    assert texts.NOT_REGISTERED.splitlines()[0] in transcript
+    assert texts.INVALID_INVITATION.splitlines()[0] in transcript
+    assert "Nhóm này đã được đăng ký nhận báo cáo cho Sở Nội vụ tỉnh Hưng Yên" in transcript
+    for name in ("demo.sqlite3", "units.csv", "people.csv", "invitations.txt"):
+        assert (folder / name).is_file(), name
+
+
+async def test_demo_out_folder_and_rerun(tmp_path: Path) -> None:
+    for _ in range(2):  # a second run starts afresh in the same folder
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "bot", "demo", "--out", "mine"],
+            env=base_environment(),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert result.returncode == 0, result.stderr
+    assert f"The demo's files are in {(tmp_path / 'mine').resolve()}" in result.stdout
