@@ -85,6 +85,10 @@ def demo(out_dir: Path | None) -> None:
 def _demo(out_dir: Path | None) -> None:
     from bot.demo import run_demo
 
+    if "BAOCAO_LOG_LEVEL" not in os.environ:
+        # The transcript is what a newcomer came to read; keep the bot's log to warnings.
+        configure_logging("WARNING")
+
     folder = _run(run_demo(out_dir or Path("demo-output"), echo=click.echo))
     click.echo(f"\nThe demo's files are in {folder.resolve()}")
 
