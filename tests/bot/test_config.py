@@ -7,7 +7,7 @@ import pytest
 
 from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
 
-TOKEN = "123456789:AAE-fake-token-for-tests_0123456789ab"
+TOKEN = "123456789:TEST-fake-token-for-tests_0123456789ab"
 
 
 @pytest.fixture(autouse=True)

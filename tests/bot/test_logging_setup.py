@@ -5,7 +5,7 @@ import logging
 
 from bot.logging_setup import RedactTokenFilter
 
-TOKEN = "987654321:AAH-secret-token-value_abcdefghijklmn"
+TOKEN = "987654321:TEST-secret-token-value_abcdefghijklmn"
 
 
 def capture(secret: str | None) -> tuple[logging.Logger, io.StringIO]:
