@@ -61,7 +61,7 @@ def run() -> None:
             "(set it in .env to run the real bot).",
             err=True,
         )
-        _demo(None)
+        _demo(settings, None)
         return
     from bot.runner import run_bot
 
@@ -78,15 +78,15 @@ def run() -> None:
 )
 def demo(out_dir: Path | None) -> None:
     """Play the whole flow against a local Bot API stand-in and print the chat."""
-    _settings()
-    _demo(out_dir)
+    _demo(_settings(), out_dir)
 
 
-def _demo(out_dir: Path | None) -> None:
+def _demo(settings: Settings, out_dir: Path | None) -> None:
     from bot.demo import run_demo
 
-    if "BAOCAO_LOG_LEVEL" not in os.environ:
-        # The transcript is what a newcomer came to read; keep the bot's log to warnings.
+    if "baocao_log_level" not in settings.model_fields_set:
+        # The transcript is what a newcomer came to read; keep the bot's log to warnings
+        # unless a level was asked for (in the environment or .env).
         configure_logging("WARNING")
 
     folder = _run(run_demo(out_dir or Path("demo-output"), echo=click.echo))

@@ -9,7 +9,7 @@ import signal
 from datetime import timedelta
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application
@@ -83,7 +83,7 @@ async def _connect(application: Application, settings: Settings, stop: asyncio.E
             wait = retry_after_seconds(exc)
             logger.warning("The Bot API asks to wait %.0f s before connecting", wait)
             await _sleep_or_stop(stop, wait)
-        except (NetworkError, TelegramError) as exc:
+        except TelegramError as exc:  # NetworkError, TimedOut, 5xx: worth another try
             logger.warning(
                 "Cannot reach the Bot API at %s (%s); retrying in %.0f s",
                 settings.telegram_api_url,

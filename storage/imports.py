@@ -253,8 +253,7 @@ async def import_units(*, session: AsyncSession, path: Path) -> ImportSummary:
     created_codes = {code for code in parsed if code not in existing}
     summary.updated = len(changed - created_codes)
     summary.unchanged = len(parsed) - summary.created - summary.updated
-    await session.flush()
-    await _record_import(
+    await _record_import(  # audit.record flushes the import's changes with its own row
         session=session, action="units.imported", entity_type="unit", path=path, summary=summary
     )
     return summary
@@ -406,8 +405,7 @@ async def import_people(*, session: AsyncSession, path: Path) -> ImportSummary:
             summary.updated += 1
         else:
             summary.unchanged += 1
-    await session.flush()
-    await _record_import(
+    await _record_import(  # audit.record flushes the import's changes with its own row
         session=session, action="people.imported", entity_type="person", path=path, summary=summary
     )
     return summary
