@@ -9,14 +9,17 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.config import Settings
+from bot.handlers.questionnaire import QuestionnaireHandlers
 from bot.handlers.registration import RegistrationHandlers
 from conversations import texts
+from conversations.engine import Questionnaire
+from conversations.forms import Form
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, database: Database) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings, database: Database, form: Form) -> Application:  # type: ignore[type-arg]
     token = settings.token
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the bot")
@@ -27,13 +30,23 @@ def build_application(settings: Settings, database: Database) -> Application:  #
         .base_file_url(settings.bot_file_base_url)
         # One update at a time keeps each person's answers in order; the load is small.
         .concurrent_updates(False)
+        # bot.polling fetches updates itself, confirming each only after it was handled.
+        .updater(None)
         .post_init(_set_commands)
         .build()
     )
     registration = RegistrationHandlers(database)
+    questionnaire = QuestionnaireHandlers(
+        database,
+        Questionnaire(form),
+        not_in_walk=registration.anything_else,
+        edited_not_in_walk=registration.edited,
+    )
     # One group: PTB runs only the first matching handler of a group, so the fallbacks,
     # added last, answer only what no feature handled.
-    application.add_handlers([*registration.handlers(), *registration.fallbacks()])
+    application.add_handlers(
+        [*registration.handlers(), *questionnaire.handlers(), *registration.fallbacks()]
+    )
     application.add_error_handler(_on_error)
     return application
 

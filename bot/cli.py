@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -14,11 +15,13 @@ import click
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import configure_logging
+from conversations.forms import Form, FormError, load_form
 from storage.db import Database, upgrade_database
 from storage.imports import ImportFileError, ImportSummary, import_people, import_units
 from storage.invitations import create_invitation
 from storage.models import Role
 from storage.people import find_member_by_name, get_unit_by_code
+from storage.periods import OpenedRounds, PeriodCodeError, open_rounds
 
 T = TypeVar("T")
 
@@ -127,7 +130,9 @@ def people() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 def people_import(file: Path) -> None:
     """Create or update people from a CSV or .xlsx file (unit_code,role,full_name,...)."""
-    _import(file, import_people, "people")
+    form = _form(_settings())
+    known = [section.code for section in form.sections]
+    _import(file, functools.partial(import_people, known_sections=known), "people")
 
 
 def _import(file: Path, importer: Callable[..., Awaitable[ImportSummary]], what: str) -> None:
@@ -150,6 +155,71 @@ def _import(file: Path, importer: Callable[..., Awaitable[ImportSummary]], what:
     click.echo(
         f"Imported {what} from {file}: {summary.created} created, {summary.updated} updated, "
         f"{summary.unchanged} unchanged."
+    )
+
+
+def _form(settings: Settings) -> Form:
+    try:
+        return load_form(settings.baocao_form)
+    except FormError as exc:
+        click.echo(f"The questionnaire form is invalid:\n{exc}", err=True)
+        sys.exit(2)
+
+
+@main.group()
+def form() -> None:
+    """The questionnaire form (YAML)."""
+
+
+@form.command("check")
+@click.argument("file", type=click.Path(path_type=Path), required=False)
+def form_check(file: Path | None) -> None:
+    """Validate a form file (default: BAOCAO_FORM, else the packaged form) and summarise it."""
+    settings = _settings()
+    if file is not None:
+        settings = settings.model_copy(update={"baocao_form": file})
+    checked = _form(settings)
+    click.echo(
+        f"{checked.form} version {checked.version}: {len(checked.sections)} sections, "
+        f"{len(checked.questions)} questions."
+    )
+    for section in checked.sections:
+        roles = ", ".join(section.answered_by)
+        click.echo(
+            f"  {section.code}: {section.title} ({len(section.questions)} questions; {roles})"
+        )
+
+
+@main.group("round")
+def round_() -> None:
+    """Reporting rounds (one per commune and period)."""
+
+
+@round_.command("open")
+@click.option("--period", "period_code", required=True, help="2026-Q4, 2026-H1 or 2026-Y.")
+@click.option("--unit", "unit_codes", multiple=True, help="Only this commune (repeatable).")
+def round_open(period_code: str, unit_codes: tuple[str, ...]) -> None:
+    """Open a period's round for every commune (or the named ones) now."""
+    settings = _settings()
+
+    async def go() -> OpenedRounds:
+        await upgrade_database(settings.database_url)
+        database = Database(settings.database_url)
+        try:
+            async with database.session() as session:
+                return await open_rounds(session=session, code=period_code, unit_codes=unit_codes)
+        finally:
+            await database.dispose()
+
+    try:
+        result = _run(go())
+    except (PeriodCodeError, LookupError) as exc:
+        raise click.ClickException(str(exc)) from None
+    period = result.period
+    click.echo(
+        f"Period {period.code}: figures {period.starts_on:%d/%m/%Y}-{period.closes_on:%d/%m/%Y}, "
+        f"deadline {period.deadline_on:%d/%m/%Y}. Opened {len(result.opened)} round(s); "
+        f"{len(result.already_open)} already open."
     )
 
 

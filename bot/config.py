@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     baocao_log_level: str = "INFO"
     # Where documents the bot produces (and the demo's output) are written.
     baocao_output_dir: Path = Path("./data/output")
+    # The questionnaire form file; unset means the packaged default (conversations/form_cchc.yaml).
+    baocao_form: Path | None = None
+
+    @field_validator("baocao_form", mode="before")
+    @classmethod
+    def _empty_form_is_default(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import timedelta
 
-from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.polling import poll_updates, retry_after_seconds
+from conversations.forms import FormError, load_form
 from storage.db import Database, InstanceLock, upgrade_database
 
 logger = logging.getLogger(__name__)
@@ -22,11 +22,18 @@ MAX_RETRY_DELAY_S = 60.0
 
 EXIT_OK = 0
 EXIT_TOKEN_REJECTED = 2
+EXIT_BAD_FORM = 2
 EXIT_ALREADY_RUNNING = 3
 
 
 async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
     """Run until `stop` is set (or SIGINT/SIGTERM when no event is given); return an exit code."""
+    try:
+        form = load_form(settings.baocao_form)
+    except FormError as exc:
+        logger.error("The questionnaire form is invalid:\n%s", exc)
+        return EXIT_BAD_FORM
+    logger.info("Questionnaire %s version %s", form.form, form.version)
     lock = InstanceLock(settings.database_url)
     if not lock.acquire():
         logger.error(
@@ -39,7 +46,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
     database = Database(settings.database_url)
     try:
         await upgrade_database(settings.database_url)
-        application = build_application(settings, database)
+        application = build_application(settings, database, form)
         if not await _connect(application, settings, stop):
             await application.bot.shutdown()  # close the HTTP pool a failed connect opened
             return EXIT_TOKEN_REJECTED if not stop.is_set() else EXIT_OK
@@ -95,12 +102,6 @@ async def _connect(application: Application, settings: Settings, stop: asyncio.E
     return False
 
 
-def retry_after_seconds(exc: RetryAfter) -> float:
-    """Seconds to wait; PTB gives an int, or a timedelta when PTB_TIMEDELTA is set (its future)."""
-    value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
@@ -109,15 +110,13 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
 async def _serve(application: Application, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
     if application.post_init is not None:
         await application.post_init(application)
-    assert application.updater is not None
-    await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+    # A webhook left from elsewhere would make getUpdates fail; pending updates are kept.
+    await application.bot.delete_webhook(drop_pending_updates=False)
     await application.start()
     logger.info("Baocao bot @%s is running; press Ctrl+C to stop", application.bot.username)
     try:
-        await stop.wait()
+        await poll_updates(application, stop)
     finally:
         logger.info("Stopping")
-        if application.updater.running:
-            await application.updater.stop()
         if application.running:
             await application.stop()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from storage.models import Role, Unit, UnitKind
+from conversations.forms import QuestionType
+from storage.models import PeriodKind, ReportingPeriod, Role, Unit, UnitKind
 
 ROLE_LABELS: dict[Role, str] = {
     Role.OFFICER: "cán bộ phụ trách tuyên truyền cải cách hành chính",
@@ -71,7 +72,8 @@ INTERNAL_ERROR = (
 ROLE_DUTIES: dict[Role, str] = {
     Role.OFFICER: (
         "Gần cuối mỗi quý, bot sẽ hỏi anh/chị số liệu tuyên truyền cải cách hành chính "
-        "(truyền thanh, trang thông tin điện tử, trực quan, hội nghị...)."
+        "(truyền thanh, trang thông tin điện tử, trực quan, hội nghị...). "
+        "Gõ /baocao để nhập, /xem để xem lại, /huy để tạm dừng."
     ),
     Role.CHAIRMAN: "Bot sẽ gửi dự thảo báo cáo để anh/chị duyệt hoặc yêu cầu sửa.",
     Role.VICE_CHAIRMAN: "Bot sẽ gửi dự thảo báo cáo để anh/chị duyệt khi được phân công ký.",
@@ -81,6 +83,9 @@ ROLE_DUTIES: dict[Role, str] = {
 }
 
 COMMANDS: list[tuple[str, str]] = [
+    ("baocao", "Nhập hoặc tiếp tục nhập số liệu kỳ này"),
+    ("xem", "Xem số liệu đã nhập"),
+    ("huy", "Tạm dừng nhập (không mất số liệu)"),
     ("start", "Bắt đầu / đăng ký bằng đường liên kết mời"),
     ("help", "Xem các việc có thể làm"),
 ]
@@ -113,3 +118,171 @@ def help_text(*, full_name: str, roles: list[tuple[Role, Unit]]) -> str:
 
 
 STALE_BUTTON = "Nút này không còn hiệu lực. Gõ /help để xem các việc có thể làm."
+
+
+# ----- The questionnaire -------------------------------------------------------------------
+
+ROMAN_QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def period_label(period: ReportingPeriod) -> str:
+    """'quý IV năm 2026', '6 tháng đầu năm 2026', 'năm 2026': as the summary line writes it."""
+    if period.kind is PeriodKind.QUARTER:
+        return f"quý {ROMAN_QUARTERS[period.number]} năm {period.year}"
+    if period.kind is PeriodKind.HALF_YEAR:
+        return f"6 tháng đầu năm {period.year}"
+    return f"năm {period.year}"
+
+
+def position(*, section_number: int, sections: int, question_number: int, questions: int) -> str:
+    return f"Phần {section_number}/{sections} · Câu {question_number}/{questions}"
+
+
+def walk_intro(
+    *, period: ReportingPeriod, unit: Unit, section_titles: list[str], questions: int
+) -> str:
+    parts = "\n".join(f"• {title}" for title in section_titles)
+    return (
+        f"Báo cáo tuyên truyền cải cách hành chính {period_label(period)} "
+        f"của {unit_display_name(unit)} (số liệu từ {period.starts_on:%d/%m/%Y} "
+        f"đến {period.closes_on:%d/%m/%Y}).\n"
+        f"Anh/chị phụ trách {len(section_titles)} phần, tối đa {questions} câu hỏi:\n{parts}\n"
+        "Mỗi câu trả lời được lưu ngay. Có thể dừng bất cứ lúc nào (/huy) "
+        "và tiếp tục sau bằng /baocao."
+    )
+
+
+NO_OPEN_ROUND = "Hiện chưa có kỳ báo cáo nào đang mở cho đơn vị của anh/chị."
+NOT_AN_ANSWERER = "Lệnh này dành cho cán bộ, lãnh đạo xã nhập số liệu báo cáo."
+NO_SECTIONS_ASSIGNED = (
+    "Anh/chị chưa được phân công phần nào của báo cáo kỳ này. "
+    "Vui lòng liên hệ quản trị viên nếu cần."
+)
+NOT_YOUR_BUTTON = "Nút này không dành cho anh/chị."
+OLD_BUTTON = "Nút này đã cũ. Vui lòng dùng tin nhắn mới nhất của bot (hoặc gõ /baocao)."
+FIRST_QUESTION = "Đây là câu hỏi đầu tiên của anh/chị."
+ROUND_CLOSED = (
+    "Kỳ báo cáo này đã được duyệt hoặc đã khóa, số liệu không thể thay đổi nữa. "
+    "Nếu cần sửa, vui lòng liên hệ Chủ tịch UBND xã."
+)
+NOTHING_ENTERED = "Anh/chị chưa nhập số liệu nào cho kỳ báo cáo đang mở. Gõ /baocao để bắt đầu."
+NOTHING_TO_PAUSE = "Không có phần nhập liệu nào đang dở. Gõ /baocao để bắt đầu."
+PAUSED = (
+    "Đã tạm dừng. Mọi câu trả lời đã được lưu. Khi sẵn sàng, gõ /baocao để tiếp tục từ câu đang dở."
+)
+PAUSED_HINT = "Anh/chị đang tạm dừng nhập số liệu. Gõ /baocao để tiếp tục."
+ALREADY_SUBMITTED = (
+    "Anh/chị đã gửi phần báo cáo của mình. Gõ /xem để xem lại, /baocao để sửa "
+    "(được sửa cho đến khi Chủ tịch duyệt)."
+)
+REQUIRED = "Câu này bắt buộc, anh/chị vui lòng trả lời."
+UNSUPPORTED_IN_WALK = "Bot chỉ đọc được chữ và nút bấm. Anh/chị vui lòng trả lời câu hỏi dưới đây."
+EDITED_IN_WALK = (
+    'Bot không đọc tin nhắn đã sửa. Nếu cần sửa câu trả lời, anh/chị bấm "◀ Quay lại" '
+    "hoặc gõ /baocao rồi sửa ở bước xem lại. Câu hỏi hiện tại:"
+)
+NOT_ANSWERED = "(chưa trả lời)"
+SUBMITTED_MARK = "✅ đã gửi"
+ZERO_BUTTON = "0 / Không có"
+SKIP_BUTTON = "Bỏ qua"
+BACK_BUTTON = "◀ Quay lại"
+SUBMIT_BUTTON = "✅ Gửi báo cáo"
+KEEP_EARLIER_BUTTON = "Giữ như kỳ trước"
+KEEP_CURRENT_BUTTON = "Giữ nguyên câu trả lời đã nhập"
+USE_TEXT_BUTTON = "✅ Dùng đoạn này"
+RETYPE_BUTTON = "✏️ Nhập lại"
+OPTIONS_HEADER = "Có thể chọn một mẫu dưới đây (rồi sửa nếu cần), hoặc tự gõ nội dung:"
+REVIEW_HOW = 'Để sửa, bấm nút số câu (hoặc gõ số câu). Nếu đã đúng, bấm "Gửi báo cáo".'
+
+_HOW_TO_ANSWER: dict[QuestionType, str] = {
+    QuestionType.COUNT: "Nhập một số, ví dụ 6 (nhập 0 nếu không có).",
+    QuestionType.MINUTES: "Nhập số phút hoặc giờ, ví dụ 90 phút, 1 giờ 30, 1h30.",
+    QuestionType.PERCENT: "Nhập tỷ lệ phần trăm, ví dụ 100%.",
+    QuestionType.YES_NO: 'Bấm Có hoặc Không (hoặc gõ "có" / "không").',
+    QuestionType.CHOICE: "Bấm một lựa chọn (hoặc gõ số thứ tự của lựa chọn).",
+    QuestionType.SHORT_TEXT: "Gõ câu trả lời ngắn.",
+    QuestionType.LONG_TEXT: "Gõ nội dung, hoặc bấm chọn một mẫu.",
+    QuestionType.DATE: "Nhập ngày theo dạng ngày/tháng/năm, ví dụ 08/01/2026.",
+    QuestionType.DOCUMENT_REF: "Nhập số, ký hiệu và ngày, ví dụ 03/KH-UBND ngày 08/01/2026.",
+}
+
+
+def how_to_answer(kind: QuestionType, *, required: bool) -> str:
+    text = _HOW_TO_ANSWER[kind]
+    return f"✍️ {text}" if required else f"✍️ {text} Câu này không bắt buộc."
+
+
+def section_heading(number: int, sections: int, title: str) -> str:
+    return f"Phần {number}/{sections}: {title}"
+
+
+def saved(title: str, value: str) -> str:
+    return f"✔ Đã lưu: {title}: {value}"
+
+
+def too_large(*, value: float, ceiling: int, unit: str) -> str:
+    return (
+        f"Số {value} có vẻ quá lớn (tối đa {ceiling} {unit}".rstrip()
+        + "). Anh/chị vui lòng kiểm tra và nhập lại."
+    )
+
+
+def last_period_value(value: str) -> str:
+    return f"Kỳ trước: {value}."
+
+
+def carried_value(period_code: str, value: str) -> str:
+    return f"Đã nhập ở kỳ {period_code}: {value}."
+
+
+def current_value(value: str) -> str:
+    return f"Đã nhập: {value}."
+
+
+def earlier_label(period_code: str) -> str:
+    return f"(nội dung kỳ {period_code}) "
+
+
+def confirm_outlier(*, title: str, value: str, previous: str) -> str:
+    return (
+        f"{title}: {value} khác nhiều so với kỳ trước ({previous}).\n"
+        "Anh/chị vui lòng kiểm tra lại. Nếu đúng, bấm xác nhận; nếu nhầm, nhập lại số đúng."
+    )
+
+
+def confirm_outlier_button(value: str) -> str:
+    return f"✅ Đúng là {value}"
+
+
+def confirm_text(text: str) -> str:
+    return (
+        f"Nội dung đã chọn:\n\n{text}\n\n"
+        'Bấm "Dùng đoạn này" để dùng nguyên văn, hoặc sao chép, sửa rồi gửi lại nội dung đã sửa.'
+    )
+
+
+def review_footer(*, resubmit: bool) -> str:
+    if resubmit:
+        return 'Anh/chị đã gửi các phần này. Sửa câu cần sửa rồi bấm "Gửi báo cáo" để cập nhật.'
+    return (
+        'Anh/chị kiểm tra lại các câu trả lời. Bấm số câu để sửa; nếu đã đúng, bấm "Gửi báo cáo".'
+    )
+
+
+def entered_header(period: ReportingPeriod) -> str:
+    return f"Số liệu anh/chị đã nhập cho báo cáo {period_label(period)}:"
+
+
+def submitted(
+    *, unit: Unit, period: ReportingPeriod, waiting_titles: list[str], again: bool
+) -> str:
+    first = (
+        "Đã cập nhật phần báo cáo của anh/chị."
+        if again
+        else "Cảm ơn anh/chị! Đã gửi phần báo cáo của anh/chị."
+    )
+    report = f"Báo cáo {period_label(period)} của {unit_display_name(unit)}"
+    if waiting_titles:
+        waiting = "\n".join(f"• {title}" for title in waiting_titles)
+        return f"{first}\n{report} còn chờ các phần:\n{waiting}"
+    return f"{first}\n{report} đã đủ số liệu và sẽ được gửi lãnh đạo UBND xã duyệt."

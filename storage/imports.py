@@ -8,9 +8,10 @@ Re-importing the same file is a no-op; a changed row updates the record it names
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,29 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
-from storage.models import COMMUNE_LEVEL_KINDS, Membership, Person, Role, Unit, UnitKind
+from storage.models import (
+    COMMUNE_LEVEL_KINDS,
+    Membership,
+    Person,
+    Role,
+    SectionAssignment,
+    Unit,
+    UnitKind,
+)
 
 MAX_ERRORS_SHOWN = 20
 MAX_NAME_LENGTH = 200
 
 UNIT_COLUMNS = ("code", "name", "kind", "parent_code", "office_code")
-PEOPLE_COLUMNS = ("unit_code", "role", "full_name", "title", "phone", "telegram_user_id")
+PEOPLE_COLUMNS = (
+    "unit_code",
+    "role",
+    "full_name",
+    "title",
+    "phone",
+    "telegram_user_id",
+    "sections",  # optional: the questionnaire sections this person answers for the commune
+)
 
 # Administrators write kinds and roles in Vietnamese; both spellings are accepted.
 KIND_ALIASES: dict[str, UnitKind] = {
@@ -309,10 +326,18 @@ class _PersonRow:
     title: str | None
     phone: str | None
     telegram_user_id: int | None
+    sections: tuple[str, ...] | None  # None: the file has no sections column; leave as is
 
 
-async def import_people(*, session: AsyncSession, path: Path) -> ImportSummary:
-    """Create or update people and their roles; a row is identified by unit, role and name."""
+async def import_people(
+    *, session: AsyncSession, path: Path, known_sections: Collection[str] | None = None
+) -> ImportSummary:
+    """Create or update people and their roles; a row is identified by unit, role and name.
+
+    A `sections` column names, per row, the questionnaire sections the person answers for the
+    commune (codes from the form, separated by spaces or commas); the file is the truth, so an
+    empty cell removes the person's assignments.
+    """
     units = {unit.code: unit for unit in (await session.scalars(select(Unit))).all()}
     errors: list[str] = []
     rows: list[_PersonRow] = []
@@ -355,6 +380,21 @@ async def import_people(*, session: AsyncSession, path: Path) -> ImportSummary:
                     f"on row {seen_telegram[telegram_id][1]}"
                 )
             seen_telegram.setdefault(telegram_id, (name, number))
+        sections: tuple[str, ...] | None = None
+        if "sections" in row:
+            sections = tuple(part for part in re.split(r"[\s,;]+", row["sections"]) if part)
+            if sections and role is not None and role not in COMMUNE_ROLES:
+                problems.append(f"sections are answered in a commune, not by role {role.value}")
+            unknown = [
+                code
+                for code in sections
+                if known_sections is not None and code not in known_sections
+            ]
+            if unknown:
+                problems.append(
+                    f"unknown section(s) {', '.join(unknown)} "
+                    f"(the form has: {', '.join(known_sections or ())})"
+                )
         if problems:
             errors.append(f"row {number}: " + "; ".join(problems))
             continue
@@ -368,6 +408,7 @@ async def import_people(*, session: AsyncSession, path: Path) -> ImportSummary:
                 row.get("title") or None,
                 row.get("phone") or None,
                 telegram_id,
+                sections,
             )
         )
     _raise_if_errors(path, errors)
@@ -398,10 +439,15 @@ async def import_people(*, session: AsyncSession, path: Path) -> ImportSummary:
         )
         if has_role is None:
             session.add(Membership(person_id=person.id, unit_id=unit.id, role=item.role))
+        assignments_changed = False
+        if item.sections is not None:
+            assignments_changed = await _assign_sections(
+                session=session, unit=unit, person=person, sections=item.sections
+            )
         if before is None:
             continue
         after = (person.full_name, person.title, person.phone, person.telegram_user_id)
-        if after != before or has_role is None:
+        if after != before or has_role is None or assignments_changed:
             summary.updated += 1
         else:
             summary.unchanged += 1
@@ -409,6 +455,28 @@ async def import_people(*, session: AsyncSession, path: Path) -> ImportSummary:
         session=session, action="people.imported", entity_type="person", path=path, summary=summary
     )
     return summary
+
+
+async def _assign_sections(
+    *, session: AsyncSession, unit: Unit, person: Person, sections: tuple[str, ...]
+) -> bool:
+    """Make the person's section assignments in the unit exactly `sections`; True if changed."""
+    current = {
+        row.section_code: row
+        for row in await session.scalars(
+            select(SectionAssignment).where(
+                SectionAssignment.unit_id == unit.id, SectionAssignment.person_id == person.id
+            )
+        )
+    }
+    wanted = set(sections)
+    for code, row in current.items():
+        if code not in wanted:
+            await session.delete(row)
+    for code in wanted - set(current):
+        session.add(SectionAssignment(unit_id=unit.id, section_code=code, person_id=person.id))
+    await session.flush()
+    return wanted != set(current)
 
 
 def _role_fits_unit(role: Role, unit: Unit) -> list[str]:

@@ -276,3 +276,69 @@ class AuditEntry(Base):
     entity_type: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SectionAssignment(Base):
+    """A commune names who answers a section; without one, the form's roles decide."""
+
+    __tablename__ = "section_assignments"
+    __table_args__ = (UniqueConstraint("unit_id", "section_code", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    section_code: Mapped[str] = mapped_column(String(40))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+
+
+class SectionSubmission(Base):
+    """A section of a round handed in; the round is complete when every section is."""
+
+    __tablename__ = "section_submissions"
+    __table_args__ = (UniqueConstraint("round_id", "section_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("reporting_rounds.id", ondelete="CASCADE"), index=True
+    )
+    section_code: Mapped[str] = mapped_column(String(40))
+    form_version: Mapped[str] = mapped_column(String(32))
+    submitted_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    submitted_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class WalkStatus(enum.StrEnum):
+    ASKING = "asking"  # waiting for the answer to `question_code`
+    CONFIRMING = "confirming"  # holding a `pending` value until the officer confirms it
+    REVIEWING = "reviewing"  # showing every answer, waiting for "change" or "submit"
+    PAUSED = "paused"  # /huy: messages are not read as answers until /baocao
+    DONE = "done"  # submitted; /baocao reopens the review
+
+
+class QuestionnaireState(TimestampMixin, Base):
+    """Where one person is in one round's questionnaire: the truth a restarted bot resumes from."""
+
+    __tablename__ = "questionnaire_states"
+    __table_args__ = (UniqueConstraint("round_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("reporting_rounds.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    status: Mapped[WalkStatus] = mapped_column(
+        _enum(WalkStatus, "walk_status"), default=WalkStatus.ASKING
+    )
+    question_code: Mapped[str | None] = mapped_column(String(40))
+    # Bumped on every change; buttons carry it, so a tap on an older keyboard is recognised.
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    back_to_review: Mapped[bool] = mapped_column(default=False)
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already acted on, written in the same transaction as the action."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)

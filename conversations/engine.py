@@ -1,0 +1,765 @@
+"""The questionnaire engine: walks the form for one person, commune and period.
+
+No Telegram here. Each call loads the person's place in the walk from the database, acts on one
+input (typed text or a button's action) and returns what to say, so a restarted bot carries on
+exactly where it was. Telegram handlers and tests drive it the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations import texts
+from conversations.forms import Form, Question, QuestionType, Section
+from conversations.parsing import ParseError, fold
+from conversations.values import display, parse_answer
+from storage import audit
+from storage.models import (
+    Answer,
+    PeriodKind,
+    Person,
+    QuestionnaireState,
+    RoundStatus,
+    SectionSubmission,
+    WalkStatus,
+)
+from storage.periods import EDITABLE_STATUSES, previous_code
+from storage.questionnaire import (
+    RoundContext,
+    answering_roles,
+    answers_in_period,
+    answers_of,
+    current_round,
+    earlier_answers,
+    get_state,
+    latest_state,
+    round_for,
+    save_answer,
+    section_assignments,
+    submissions_of,
+)
+
+# DHIS2's min-max idea: a figure this many times above or below last period's needs a second look.
+HISTORY_RATIO = 5.0
+ACTIVE = (WalkStatus.ASKING, WalkStatus.CONFIRMING, WalkStatus.REVIEWING)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str  # "back", "skip", "zero", "keep", "prev", "ok", "retype", "submit", "v:2", ...
+
+
+@dataclass(frozen=True)
+class OutMessage:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to say. Buttons belong to `state_id` at `step`; `accepted` is False on refusal."""
+
+    messages: tuple[OutMessage, ...] = ()
+    state_id: int | None = None
+    step: int | None = None
+    accepted: bool = True
+    alert: str | None = None  # a short pop-up for a button press
+
+
+def _say(*lines: str, accepted: bool = True) -> Reply:
+    return Reply(messages=tuple(OutMessage(line) for line in lines), accepted=accepted)
+
+
+@dataclass
+class Walk:
+    """One person's view of one round: their sections, the answers so far, and the history."""
+
+    form: Form
+    context: RoundContext
+    person: Person
+    state: QuestionnaireState
+    sections: list[Section]
+    answers: dict[str, Answer]
+    previous: dict[str, Any]  # last period's values, for the history check
+    earlier: dict[str, tuple[str, Any]]  # most recent earlier value and its period code
+    submitted: set[str] = field(default_factory=set)
+
+    def value(self, code: str) -> Any:
+        answer = self.answers.get(code)
+        return None if answer is None else answer.value.get("value")
+
+    def is_relevant(self, question: Question, values: dict[str, Any] | None = None) -> bool:
+        condition = question.relevant
+        if condition is None:
+            return True
+        source = self.form.questions[condition.answer]
+        if not self.is_relevant(source, values):
+            return False
+        value = (values or {}).get(source.code, self.value(source.code))
+        return condition.holds(value)
+
+    def may_be_asked(self, question: Question) -> bool:
+        """Relevant, or relevant depending on an answer not given yet: what the count shows."""
+        condition = question.relevant
+        if condition is None:
+            return True
+        source = self.form.questions[condition.answer]
+        if not self.may_be_asked(source):
+            return False
+        return source.code not in self.answers or self.is_relevant(question)
+
+    def path(self) -> list[Question]:
+        return [q for s in self.sections for q in s.questions if self.is_relevant(q)]
+
+    def first_unanswered(self) -> Question | None:
+        return next((q for q in self.path() if q.code not in self.answers), None)
+
+    def after(self, code: str) -> Question | None:
+        path = self.path()
+        codes = [q.code for q in path]
+        if code not in codes:
+            return self.first_unanswered()
+        index = codes.index(code)
+        return path[index + 1] if index + 1 < len(path) else None
+
+    def before(self, code: str | None) -> Question | None:
+        path = self.path()
+        codes = [q.code for q in path]
+        if code is None or code not in codes:
+            return path[-1] if path else None
+        index = codes.index(code)
+        return path[index - 1] if index > 0 else None
+
+    def position(self, question: Question) -> str:
+        section = self.form.section_of[question.code]
+        mine = [s.code for s in self.sections]
+        in_section = [q for q in section.questions if self.may_be_asked(q)]
+        number = next((i for i, q in enumerate(in_section, 1) if q.code == question.code), 1)
+        return texts.position(
+            section_number=mine.index(section.code) + 1,
+            sections=len(mine),
+            question_number=number,
+            questions=len(in_section),
+        )
+
+
+class Questionnaire:
+    """Drives walks through one form."""
+
+    def __init__(self, form: Form) -> None:
+        self.form = form
+
+    # ----- entry points -------------------------------------------------------------------
+
+    async def begin(self, session: AsyncSession, *, person: Person) -> Reply:
+        """/baocao: start or continue the person's part for the open period."""
+        context = await current_round(session=session, person_id=person.id)
+        if context is None:
+            if await answering_roles(session=session, person_id=person.id):
+                return _say(texts.NO_OPEN_ROUND)
+            return _say(texts.NOT_AN_ANSWERER)
+        state = await get_state(
+            session=session, round_id=context.round.id, person_id=person.id, create=True
+        )
+        assert state is not None
+        walk = await self._load(session, context, person, state)
+        if not walk.sections:
+            return _say(texts.NO_SECTIONS_ASSIGNED)
+        intro = None
+        if state.step == 0:
+            intro = texts.walk_intro(
+                period=context.period,
+                unit=context.unit,
+                section_titles=[s.title for s in walk.sections],
+                questions=sum(len(s.questions) for s in walk.sections),
+            )
+        if state.status in (WalkStatus.DONE, WalkStatus.REVIEWING) and not self._missing(walk):
+            reply = await self._enter_review(session, walk)
+        elif state.status is WalkStatus.CONFIRMING and state.pending is not None:
+            self._bump(state)
+            reply = self._confirm_prompt(walk)
+        else:
+            question = self._question_at(walk) or walk.first_unanswered()
+            reply = await self._ask(session, walk, question)
+        if intro is None:
+            return reply
+        return Reply(
+            messages=(OutMessage(intro), *reply.messages),
+            state_id=reply.state_id,
+            step=reply.step,
+        )
+
+    async def answer_text(
+        self, session: AsyncSession, *, person: Person, text: str
+    ) -> Reply | None:
+        """A typed message; None when the person is not in the middle of a questionnaire."""
+        walk_or_reply = await self._active_walk(session, person)
+        if walk_or_reply is None or isinstance(walk_or_reply, Reply):
+            return walk_or_reply
+        walk = walk_or_reply
+        state = walk.state
+        if state.status is WalkStatus.REVIEWING:
+            return await self._review_text(session, walk, text)
+        question = self._question_at(walk)
+        if question is None:
+            return await self._ask(session, walk, walk.first_unanswered())
+        if state.status is WalkStatus.CONFIRMING and state.pending is not None:
+            pending = state.pending
+            try:
+                typed = parse_answer(question, text)
+            except ParseError as exc:
+                return self._refuse(walk, exc.message, confirming=True)
+            if pending.get("kind") == "outlier" and typed == pending.get("value"):
+                return await self._store(session, walk, question, typed)  # typed twice: meant it
+            return await self._offer(session, walk, question, typed)
+        try:
+            value = parse_answer(question, text)
+        except ParseError as exc:
+            return self._refuse(walk, exc.message)
+        return await self._offer(session, walk, question, value)
+
+    async def press(
+        self, session: AsyncSession, *, person: Person, state_id: int, step: int, action: str
+    ) -> Reply:
+        """A button: acted on only if it is this person's, from their latest keyboard."""
+        state = await session.get(QuestionnaireState, state_id)
+        if state is None or state.person_id != person.id:
+            return Reply(alert=texts.NOT_YOUR_BUTTON, accepted=False)
+        context = await round_for(session=session, person_id=person.id, round_id=state.round_id)
+        if context is None:
+            return Reply(alert=texts.NOT_YOUR_BUTTON, accepted=False)
+        if context.round.status not in EDITABLE_STATUSES:
+            return Reply(alert=texts.ROUND_CLOSED, accepted=False)
+        if state.step != step or state.status not in ACTIVE:
+            return Reply(alert=texts.OLD_BUTTON, accepted=False)
+        walk = await self._load(session, context, person, state)
+        return await self._act(session, walk, action)
+
+    async def entered(self, session: AsyncSession, *, person: Person) -> Reply:
+        """/xem: everything this person has entered for the open period, section by section."""
+        context = await current_round(session=session, person_id=person.id)
+        if context is None:
+            return _say(texts.NOTHING_ENTERED)
+        state = await get_state(
+            session=session, round_id=context.round.id, person_id=person.id, create=False
+        )
+        if state is None:
+            return _say(texts.NOTHING_ENTERED)
+        walk = await self._load(session, context, person, state)
+        messages = [OutMessage(text) for text, _ in self._summary(walk)]
+        return Reply(messages=(OutMessage(texts.entered_header(context.period)), *messages))
+
+    async def pause(self, session: AsyncSession, *, person: Person) -> Reply:
+        """/huy: stop reading messages as answers; everything entered stays."""
+        state = await latest_state(session=session, person_id=person.id)
+        if state is None or state.status not in ACTIVE:
+            return _say(texts.NOTHING_TO_PAUSE)
+        state.status = WalkStatus.PAUSED
+        state.pending = None
+        self._bump(state)
+        await session.flush()
+        return _say(texts.PAUSED)
+
+    async def current_prompt(self, session: AsyncSession, *, person: Person) -> Reply | None:
+        """The question the person is on, asked again (after a sticker, a photo, an edit)."""
+        walk_or_reply = await self._active_walk(session, person)
+        if not isinstance(walk_or_reply, Walk):
+            return walk_or_reply
+        walk = walk_or_reply
+        if walk.state.status is WalkStatus.REVIEWING:
+            return await self._enter_review(session, walk)
+        if walk.state.status is WalkStatus.CONFIRMING and walk.state.pending is not None:
+            return self._confirm_prompt(walk, bump=False)
+        return self._prompt(walk, self._question_at(walk) or walk.first_unanswered(), bump=False)
+
+    # ----- loading ------------------------------------------------------------------------
+
+    async def _active_walk(self, session: AsyncSession, person: Person) -> Walk | Reply | None:
+        state = await latest_state(session=session, person_id=person.id)
+        if state is None:
+            return None
+        if state.status is WalkStatus.PAUSED:
+            return _say(texts.PAUSED_HINT, accepted=False)
+        if state.status is WalkStatus.DONE:
+            return _say(texts.ALREADY_SUBMITTED, accepted=False)
+        context = await round_for(session=session, person_id=person.id, round_id=state.round_id)
+        if context is None:
+            return None
+        if context.round.status not in EDITABLE_STATUSES:
+            state.status = WalkStatus.PAUSED
+            self._bump(state)
+            await session.flush()
+            return _say(texts.ROUND_CLOSED, accepted=False)
+        return await self._load(session, context, person, state)
+
+    async def _load(
+        self,
+        session: AsyncSession,
+        context: RoundContext,
+        person: Person,
+        state: QuestionnaireState,
+    ) -> Walk:
+        assignments = await section_assignments(session=session, unit_id=context.unit.id)
+        sections = self.sections_for(person.id, context.roles, assignments)
+        codes = [q.code for s in sections for q in s.questions]
+        previous: dict[str, Any] = {}
+        if context.period.kind is PeriodKind.QUARTER:
+            previous = await answers_in_period(
+                session=session,
+                unit_id=context.unit.id,
+                period_code=previous_code(context.period.code),
+            )
+        earlier_rows = await earlier_answers(
+            session=session, unit_id=context.unit.id, before=context.period, codes=codes
+        )
+        earlier = {code: (period.code, value) for code, (period, value) in earlier_rows.items()}
+        carried = {
+            q.code
+            for q in self.form.questions.values()
+            if q.carry_over
+            and q.code in earlier_rows
+            and earlier_rows[q.code][0].year != context.period.year
+        }
+        for code in carried:  # plans are yearly: last year's is not this year's
+            earlier.pop(code, None)
+        return Walk(
+            form=self.form,
+            context=context,
+            person=person,
+            state=state,
+            sections=sections,
+            answers=await answers_of(session=session, round_id=context.round.id),
+            previous=previous,
+            earlier=earlier,
+            submitted=set(await submissions_of(session=session, round_id=context.round.id)),
+        )
+
+    def sections_for(
+        self, person_id: int, roles: frozenset[Any], assignments: dict[str, set[int]]
+    ) -> list[Section]:
+        """Sections named for this person in the commune; without any, those of their role
+        that the commune has not given to someone else."""
+        named = [s for s in self.form.sections if person_id in assignments.get(s.code, set())]
+        if named:
+            return named
+        role_values = {str(role) for role in roles}
+        return [
+            s
+            for s in self.form.sections
+            if s.code not in assignments and role_values.intersection(s.answered_by)
+        ]
+
+    # ----- acting -------------------------------------------------------------------------
+
+    async def _act(self, session: AsyncSession, walk: Walk, action: str) -> Reply:
+        state = walk.state
+        if state.status is WalkStatus.REVIEWING:
+            return await self._review_action(session, walk, action)
+        question = self._question_at(walk)
+        if question is None:
+            return Reply(alert=texts.OLD_BUTTON, accepted=False)
+        if state.status is WalkStatus.CONFIRMING:
+            if action == "ok" and state.pending is not None:
+                return await self._store(session, walk, question, state.pending.get("value"))
+            if action in ("retype", "back"):
+                return await self._ask(session, walk, question)
+            return Reply(alert=texts.OLD_BUTTON, accepted=False)
+        if action == "back":
+            previous = walk.before(question.code)
+            if previous is None:
+                return Reply(alert=texts.FIRST_QUESTION, accepted=False)
+            return await self._ask(session, walk, previous)
+        value, known = self._button_value(walk, question, action)
+        if not known:
+            return Reply(alert=texts.OLD_BUTTON, accepted=False)
+        if question.type is QuestionType.LONG_TEXT and action.startswith("opt:"):
+            state.pending = {"kind": "text", "value": value}
+            state.status = WalkStatus.CONFIRMING
+            self._bump(state)
+            await session.flush()
+            return self._confirm_prompt(walk, bump=False)
+        if action == "keepcur":
+            return await self._store(session, walk, question, value)
+        return await self._offer(session, walk, question, value)
+
+    def _button_value(self, walk: Walk, question: Question, action: str) -> tuple[Any, bool]:
+        """The value a button stands for, and whether this button exists on this question."""
+        kind = question.type
+        if action == "skip" and not question.required:
+            return None, True
+        if action == "zero" and kind.is_number:
+            return 0, True
+        if action == "keepcur" and question.code in walk.answers:
+            return walk.value(question.code), True
+        if action == "keep" and question.carry_over and question.code in walk.earlier:
+            return walk.earlier[question.code][1], True
+        if action.startswith("v:"):
+            index = _index(action)
+            if kind is QuestionType.YES_NO and index in (0, 1):
+                return index == 1, True
+            if kind is QuestionType.CHOICE and index is not None and index < len(question.choices):
+                return question.choices[index].value, True
+        if action.startswith("opt:") and kind is QuestionType.LONG_TEXT:
+            index = _index(action)
+            options = self._text_options(walk, question)
+            if index is not None and 0 <= index < len(options):
+                return options[index][1], True
+        return None, False
+
+    async def _offer(
+        self, session: AsyncSession, walk: Walk, question: Question, value: Any
+    ) -> Reply:
+        """Check a readable value against the ceiling, the cross-field rules and the history."""
+        problem = self._problem(walk, question, value)
+        if problem is not None:
+            return self._refuse(walk, problem)
+        if self._far_from_history(walk, question, value):
+            walk.state.pending = {"kind": "outlier", "value": value}
+            walk.state.status = WalkStatus.CONFIRMING
+            self._bump(walk.state)
+            await session.flush()
+            return self._confirm_prompt(walk, bump=False)
+        return await self._store(session, walk, question, value)
+
+    def _problem(self, walk: Walk, question: Question, value: Any) -> str | None:
+        if value is None:
+            return None if not question.required else texts.REQUIRED
+        ceiling = question.ceiling
+        if ceiling is not None and isinstance(value, int | float) and value > ceiling:
+            return texts.too_large(value=value, ceiling=ceiling, unit=question.unit)
+        candidate = {question.code: value}
+        for owner, rule in self.form.rules_involving(question.code):
+            if not walk.is_relevant(owner, candidate):
+                continue
+            mine = candidate.get(owner.code, walk.value(owner.code))
+            other = candidate.get(rule.other, walk.value(rule.other))
+            if rule.broken_by(mine, other):
+                return rule.message
+        return None
+
+    def _far_from_history(self, walk: Walk, question: Question, value: Any) -> bool:
+        if not question.history_check or question.type not in (
+            QuestionType.COUNT,
+            QuestionType.MINUTES,
+        ):
+            return False
+        before = walk.previous.get(question.code)
+        if not isinstance(before, int | float) or before <= 0 or not isinstance(value, int):
+            return False
+        return value > before * HISTORY_RATIO or value < before / HISTORY_RATIO
+
+    async def _store(
+        self, session: AsyncSession, walk: Walk, question: Question, value: Any
+    ) -> Reply:
+        """Keep the answer, then move on: to the next question, or back to the review."""
+        state = walk.state
+        answer = await save_answer(
+            session=session,
+            round_id=walk.context.round.id,
+            question_code=question.code,
+            value=value,
+            form_version=self.form.version,
+            person_id=walk.person.id,
+            existing=walk.answers.get(question.code),
+        )
+        walk.answers[question.code] = answer
+        state.pending = None
+        state.status = WalkStatus.ASKING
+        # Changing one answer from the review returns there, unless it made new questions relevant.
+        following = walk.first_unanswered() if state.back_to_review else walk.after(question.code)
+        if following is None:
+            return await self._enter_review(session, walk, saved=question)
+        return await self._ask(session, walk, following, saved=question)
+
+    async def _ask(
+        self,
+        session: AsyncSession,
+        walk: Walk,
+        question: Question | None,
+        *,
+        saved: Question | None = None,
+    ) -> Reply:
+        if question is None:
+            return await self._enter_review(session, walk, saved=saved)
+        state = walk.state
+        state.status = WalkStatus.ASKING
+        state.question_code = question.code
+        state.pending = None
+        self._bump(state)
+        await session.flush()
+        reply = self._prompt(walk, question, bump=False)
+        if saved is None:
+            return reply
+        note = texts.saved(saved.title, display(saved, walk.value(saved.code), short=True))
+        first = reply.messages[0]
+        return Reply(
+            messages=(OutMessage(f"{note}\n\n{first.text}", first.buttons),),
+            state_id=reply.state_id,
+            step=reply.step,
+        )
+
+    # ----- the review and submission ------------------------------------------------------
+
+    def _missing(self, walk: Walk) -> list[Question]:
+        return [q for q in walk.path() if q.code not in walk.answers]
+
+    async def _enter_review(
+        self, session: AsyncSession, walk: Walk, *, saved: Question | None = None
+    ) -> Reply:
+        missing = self._missing(walk)
+        if missing:
+            return await self._ask(session, walk, missing[0], saved=saved)
+        state = walk.state
+        state.status = WalkStatus.REVIEWING
+        state.question_code = None
+        state.pending = None
+        state.back_to_review = True
+        self._bump(state)
+        await session.flush()
+        messages: list[OutMessage] = []
+        if saved is not None:
+            value = display(saved, walk.value(saved.code), short=True)
+            messages.append(OutMessage(texts.saved(saved.title, value)))
+        for text, numbers in self._summary(walk):
+            rows = tuple(
+                tuple(Button(f"✏️ {n}", f"edit:{n}") for n in numbers[i : i + 6])
+                for i in range(0, len(numbers), 6)
+            )
+            messages.append(OutMessage(text, rows))
+        already = all(s.code in walk.submitted for s in walk.sections)
+        messages.append(
+            OutMessage(
+                texts.review_footer(resubmit=already),
+                (
+                    (Button(texts.SUBMIT_BUTTON, "submit"),),
+                    (Button(texts.BACK_BUTTON, "back"),),
+                ),
+            )
+        )
+        return Reply(messages=tuple(messages), state_id=state.id, step=state.step)
+
+    def _summary(self, walk: Walk) -> list[tuple[str, list[int]]]:
+        """One text per section of the person's, numbering questions across the whole walk."""
+        parts: list[tuple[str, list[int]]] = []
+        number = 0
+        path = {q.code for q in walk.path()}
+        for index, section in enumerate(walk.sections, 1):
+            lines = [texts.section_heading(index, len(walk.sections), section.title)]
+            if section.code in walk.submitted:
+                lines[0] += " " + texts.SUBMITTED_MARK
+            numbers: list[int] = []
+            for question in section.questions:
+                if question.code not in path:
+                    continue
+                number += 1
+                numbers.append(number)
+                if question.code in walk.answers:
+                    shown = display(question, walk.value(question.code), short=True)
+                else:
+                    shown = texts.NOT_ANSWERED
+                lines.append(f"{number}. {question.title}: {shown}")
+            parts.append(("\n".join(lines), numbers))
+        return parts
+
+    async def _review_text(self, session: AsyncSession, walk: Walk, text: str) -> Reply:
+        cleaned = fold(text)
+        if cleaned.isdigit() and len(cleaned) <= 3:
+            return await self._review_action(session, walk, f"edit:{int(cleaned)}")
+        if cleaned in ("gui", "gui bao cao", "nop"):
+            return await self._review_action(session, walk, "submit")
+        reply = await self._enter_review(session, walk)
+        return Reply(
+            messages=(OutMessage(texts.REVIEW_HOW), *reply.messages),
+            state_id=reply.state_id,
+            step=reply.step,
+            accepted=False,
+        )
+
+    async def _review_action(self, session: AsyncSession, walk: Walk, action: str) -> Reply:
+        if action == "submit":
+            return await self._submit(session, walk)
+        if action == "back":
+            return await self._ask(session, walk, walk.before(None))
+        if action.startswith("edit:"):
+            index = _index(action)
+            path = walk.path()
+            if index is None or not 1 <= index <= len(path):
+                return Reply(alert=texts.OLD_BUTTON, accepted=False)
+            walk.state.back_to_review = True
+            return await self._ask(session, walk, path[index - 1])
+        return Reply(alert=texts.OLD_BUTTON, accepted=False)
+
+    async def _submit(self, session: AsyncSession, walk: Walk) -> Reply:
+        missing = self._missing(walk)
+        if missing:
+            return await self._ask(session, walk, missing[0])
+        round_ = walk.context.round
+        newly = [s for s in walk.sections if s.code not in walk.submitted]
+        for section in newly:
+            session.add(
+                SectionSubmission(
+                    round_id=round_.id,
+                    section_code=section.code,
+                    form_version=self.form.version,
+                    submitted_by_person_id=walk.person.id,
+                )
+            )
+            walk.submitted.add(section.code)
+        await session.flush()
+        await audit.record(
+            session=session,
+            action="sections.submitted" if newly else "sections.resubmitted",
+            entity_type="round",
+            entity_id=round_.id,
+            actor_person_id=walk.person.id,
+            details={"sections": [s.code for s in walk.sections]},
+        )
+        waiting = [s for s in self.form.sections if s.code not in walk.submitted]
+        if not waiting and round_.status in (RoundStatus.OPEN, RoundStatus.RETURNED):
+            round_.status = RoundStatus.SUBMITTED
+            await audit.record(
+                session=session,
+                action="round.submitted",
+                entity_type="round",
+                entity_id=round_.id,
+                actor_person_id=walk.person.id,
+            )
+        state = walk.state
+        state.status = WalkStatus.DONE
+        state.question_code = None
+        state.pending = None
+        state.back_to_review = False
+        self._bump(state)
+        await session.flush()
+        return _say(
+            texts.submitted(
+                unit=walk.context.unit,
+                period=walk.context.period,
+                waiting_titles=[s.title for s in waiting],
+                again=not newly,
+            )
+        )
+
+    # ----- prompts ------------------------------------------------------------------------
+
+    def _question_at(self, walk: Walk) -> Question | None:
+        code = walk.state.question_code
+        if code is None or code not in self.form.questions:
+            return None
+        question = self.form.questions[code]
+        if question not in walk.path():
+            return None
+        return question
+
+    def _bump(self, state: QuestionnaireState) -> None:
+        state.step = (state.step or 0) + 1
+
+    def _refuse(self, walk: Walk, problem: str, *, confirming: bool = False) -> Reply:
+        question = self._question_at(walk)
+        if confirming:
+            prompt = self._confirm_prompt(walk, bump=False)
+        else:
+            prompt = self._prompt(walk, question, bump=False)
+        first = prompt.messages[0]
+        return Reply(
+            messages=(OutMessage(f"⚠️ {problem}\n\n{first.text}", first.buttons),),
+            state_id=prompt.state_id,
+            step=prompt.step,
+            accepted=False,
+        )
+
+    def _prompt(self, walk: Walk, question: Question | None, *, bump: bool) -> Reply:
+        state = walk.state
+        if bump:
+            self._bump(state)
+        if question is None:
+            return Reply(state_id=state.id, step=state.step)
+        lines = [walk.position(question), walk.form.section_of[question.code].title, ""]
+        lines.append(question.label)
+        if question.hint:
+            lines.append(question.hint)
+        buttons: list[tuple[Button, ...]] = []
+        kind = question.type
+        if kind is QuestionType.YES_NO:
+            buttons.append((Button("Có", "v:1"), Button("Không", "v:0")))
+        elif kind is QuestionType.CHOICE:
+            buttons.extend((Button(c.label, f"v:{i}"),) for i, c in enumerate(question.choices))
+        elif kind.is_number:
+            buttons.append((Button(texts.ZERO_BUTTON, "zero"),))
+        if kind is QuestionType.LONG_TEXT:
+            options = self._text_options(walk, question)
+            if options:
+                lines.append("")
+                lines.append(texts.OPTIONS_HEADER)
+                for index, (label, text) in enumerate(options, 1):
+                    lines.append(f"{index}. {label}{text}")
+                buttons.append(
+                    tuple(
+                        Button(f"Dùng mẫu {i}", f"opt:{i - 1}") for i in range(1, len(options) + 1)
+                    )
+                )
+        previous = walk.previous.get(question.code)
+        if previous is not None and kind.is_number:
+            lines.append(texts.last_period_value(display(question, previous)))
+        if question.carry_over and question.code in walk.earlier:
+            period_code, value = walk.earlier[question.code]
+            shown = display(question, value, short=True)
+            lines.append(texts.carried_value(period_code, shown))
+            buttons.append((Button(texts.KEEP_EARLIER_BUTTON, "keep"),))
+        if question.code in walk.answers:
+            shown = display(question, walk.value(question.code), short=True)
+            lines.append(texts.current_value(shown))
+            buttons.append((Button(texts.KEEP_CURRENT_BUTTON, "keepcur"),))
+        lines.append(texts.how_to_answer(kind, required=question.required))
+        if not question.required:
+            buttons.append((Button(texts.SKIP_BUTTON, "skip"),))
+        if walk.before(question.code) is not None:
+            buttons.append((Button(texts.BACK_BUTTON, "back"),))
+        text = "\n".join(lines)
+        return Reply(
+            messages=(OutMessage(text, tuple(buttons)),), state_id=state.id, step=state.step
+        )
+
+    def _confirm_prompt(self, walk: Walk, *, bump: bool = True) -> Reply:
+        state = walk.state
+        if bump:
+            self._bump(state)
+        question = self._question_at(walk)
+        pending = state.pending or {}
+        assert question is not None
+        value = pending.get("value")
+        if pending.get("kind") == "text":
+            text = texts.confirm_text(str(value))
+            buttons = (
+                (Button(texts.USE_TEXT_BUTTON, "ok"),),
+                (Button(texts.BACK_BUTTON, "retype"),),
+            )
+        else:
+            text = texts.confirm_outlier(
+                title=question.title,
+                value=display(question, value),
+                previous=display(question, walk.previous.get(question.code)),
+            )
+            buttons = (
+                (Button(texts.confirm_outlier_button(display(question, value)), "ok"),),
+                (Button(texts.RETYPE_BUTTON, "retype"),),
+            )
+        return Reply(messages=(OutMessage(text, buttons),), state_id=state.id, step=state.step)
+
+    def _text_options(self, walk: Walk, question: Question) -> list[tuple[str, str]]:
+        """Last period's text first, then the form's common phrasings."""
+        options: list[tuple[str, str]] = []
+        earlier = walk.earlier.get(question.code)
+        if earlier is not None and isinstance(earlier[1], str):
+            options.append((texts.earlier_label(earlier[0]), earlier[1]))
+        options.extend(("", phrase) for phrase in question.suggestions)
+        return options
+
+
+def _index(action: str) -> int | None:
+    _, _, number = action.partition(":")
+    return int(number) if number.isdigit() and len(number) <= 3 else None

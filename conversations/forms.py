@@ -1,0 +1,297 @@
+"""The questionnaire as data: a YAML form file, validated on load, errors named by file and line.
+
+A form is a list of sections, each answered by a role (or by the people a commune assigns to it),
+each holding questions in the spirit of XLSForm: code, type, label, hint, `relevant`, constraints
+with their messages. The engine (conversations.engine) walks it; nothing here knows Telegram.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_FORM = "form_cchc.yaml"
+CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+ASSIGNABLE_ROLES = ("officer", "chairman", "vice_chairman", "clerk")
+
+
+class QuestionType(enum.StrEnum):
+    COUNT = "count"
+    MINUTES = "minutes"
+    PERCENT = "percent"
+    YES_NO = "yes_no"
+    CHOICE = "choice"
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    DATE = "date"
+    DOCUMENT_REF = "document_ref"
+
+    @property
+    def is_number(self) -> bool:
+        return self in (QuestionType.COUNT, QuestionType.MINUTES, QuestionType.PERCENT)
+
+
+# Sanity ceilings when a question names none: nobody airs 100,000 minutes in a quarter.
+DEFAULT_CEILINGS = {QuestionType.COUNT: 100_000, QuestionType.MINUTES: 200_000}
+
+Scalar = bool | int | float | str
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(_Strict):
+    """`relevant:` ask only when an earlier answer equals / differs from / exceeds a value."""
+
+    answer: str
+    equals: Scalar | None = None
+    not_equals: Scalar | None = None
+    greater_than: float | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Self:
+        tests = [self.equals, self.not_equals, self.greater_than]
+        if sum(test is not None for test in tests) != 1:
+            raise ValueError("give exactly one of equals, not_equals, greater_than")
+        return self
+
+    def holds(self, value: Any) -> bool:
+        if value is None:
+            return False  # an unanswered or skipped question makes nothing relevant
+        if self.equals is not None:
+            return bool(value == self.equals)
+        if self.not_equals is not None:
+            return bool(value != self.not_equals)
+        assert self.greater_than is not None
+        return isinstance(value, int | float) and value > self.greater_than
+
+
+class Rule(_Strict):
+    """A cross-field constraint between two numeric answers, with the officer's message."""
+
+    not_more_than: str | None = None  # this answer <= that one (digital items <= all items)
+    needs_positive: str | None = None  # this answer > 0 needs that one > 0 (airtime needs airings)
+    message: str
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if (self.not_more_than is None) == (self.needs_positive is None):
+            raise ValueError("give exactly one of not_more_than, needs_positive")
+        return self
+
+    @property
+    def other(self) -> str:
+        other = self.not_more_than or self.needs_positive
+        assert other is not None
+        return other
+
+    def broken_by(self, value: Any, other_value: Any) -> bool:
+        if not isinstance(value, int | float) or not isinstance(other_value, int | float):
+            return False  # nothing to compare until both are answered
+        if self.not_more_than is not None:
+            return value > other_value
+        return value > 0 and other_value <= 0
+
+
+class Choice(_Strict):
+    value: str = Field(pattern=CODE_PATTERN)
+    label: str = Field(min_length=1, max_length=60)
+
+
+class Question(_Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    type: QuestionType
+    label: str = Field(min_length=1, max_length=600)  # the question as asked
+    short: str = Field(default="", max_length=80)  # its name in reviews and tables
+    hint: str = ""
+    unit: str = ""  # what is counted, as written after the figure: "chuyên mục", "phút"
+    required: bool = True
+    relevant: Condition | None = None
+    max: int | None = Field(default=None, gt=0)
+    rules: tuple[Rule, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    suggestions: tuple[str, ...] = ()  # common phrasings offered for narrative questions
+    carry_over: bool = False  # offer the answer from the unit's previous period to keep
+    history_check: bool = True  # numbers far from last quarter's need a confirmation
+
+    @model_validator(mode="after")
+    def _fits_type(self) -> Self:
+        if self.type is QuestionType.CHOICE and len(self.choices) < 2:
+            raise ValueError("a choice question needs at least two choices")
+        if self.type is not QuestionType.CHOICE and self.choices:
+            raise ValueError("only choice questions have choices")
+        if self.rules and not self.type.is_number:
+            raise ValueError("rules compare numbers; this question is not a number")
+        if self.max is not None and not self.type.is_number:
+            raise ValueError("max applies to numbers only")
+        if self.suggestions and self.type is not QuestionType.LONG_TEXT:
+            raise ValueError("suggestions are for long_text questions")
+        return self
+
+    @property
+    def title(self) -> str:
+        return self.short or self.label
+
+    @property
+    def ceiling(self) -> int | None:
+        if self.type is QuestionType.PERCENT:
+            return 100
+        return self.max or DEFAULT_CEILINGS.get(self.type)
+
+
+class Section(_Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    title: str = Field(min_length=1, max_length=200)
+    # Roles whose holders answer the section unless the commune assigns it to named people.
+    answered_by: tuple[Literal["officer", "chairman", "vice_chairman", "clerk"], ...] = ("officer",)
+    questions: tuple[Question, ...] = Field(min_length=1)
+
+
+class Form(_Strict):
+    form: str = Field(pattern=CODE_PATTERN)
+    version: str = Field(pattern=r"^[0-9A-Za-z._-]{1,32}$")
+    title: str
+    sections: tuple[Section, ...] = Field(min_length=1)
+
+    @cached_property
+    def questions(self) -> dict[str, Question]:
+        return {q.code: q for section in self.sections for q in section.questions}
+
+    @cached_property
+    def section_of(self) -> dict[str, Section]:
+        return {q.code: section for section in self.sections for q in section.questions}
+
+    def section(self, code: str) -> Section:
+        for section in self.sections:
+            if section.code == code:
+                return section
+        raise KeyError(code)
+
+    def rules_involving(self, code: str) -> Iterator[tuple[Question, Rule]]:
+        """Every rule that compares `code` with another answer, from either side."""
+        for question in self.questions.values():
+            for rule in question.rules:
+                if question.code == code or rule.other == code:
+                    yield question, rule
+
+
+class FormError(Exception):
+    """The form file is invalid; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class _Problem:
+    path: tuple[str | int, ...]
+    message: str
+
+
+def load_form(path: Path | None = None) -> Form:
+    """Read and validate a form file (the packaged default when no path is given)."""
+    if path is None:
+        source = resources.files("conversations") / DEFAULT_FORM
+        return parse_form(source.read_text(encoding="utf-8"), name=DEFAULT_FORM)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormError(f"{path}: cannot read the form file ({exc})") from exc
+    return parse_form(text, name=str(path))
+
+
+def parse_form(text: str, *, name: str) -> Form:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark is not None else name
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise FormError(f"{where}: not valid YAML ({problem})") from exc
+    if not isinstance(data, dict):
+        raise FormError(f"{name}:1: a form is a mapping with form, version, title and sections")
+    try:
+        form = Form.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            _Problem(tuple(error["loc"]), _pydantic_message(error)) for error in exc.errors()
+        ]
+        raise FormError(_describe(problems, root, name)) from exc
+    problems = list(_cross_check(form))
+    if problems:
+        raise FormError(_describe(problems, root, name))
+    return form
+
+
+def _pydantic_message(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message
+
+
+def _cross_check(form: Form) -> Iterator[_Problem]:
+    """What the schema alone cannot see: unique codes, and references to earlier questions."""
+    seen_sections: set[str] = set()
+    seen: dict[str, Question] = {}
+    for s_index, section in enumerate(form.sections):
+        if section.code in seen_sections:
+            yield _Problem(("sections", s_index, "code"), f"section code {section.code!r} repeats")
+        seen_sections.add(section.code)
+        for q_index, question in enumerate(section.questions):
+            at = ("sections", s_index, "questions", q_index)
+            if question.code in seen:
+                yield _Problem((*at, "code"), f"question code {question.code!r} repeats")
+            if question.relevant is not None and question.relevant.answer not in seen:
+                yield _Problem(
+                    (*at, "relevant", "answer"),
+                    f"relevant refers to {question.relevant.answer!r}, "
+                    "which is not a question asked before this one",
+                )
+            for r_index, rule in enumerate(question.rules):
+                other = form.questions.get(rule.other)
+                if other is None or not other.type.is_number or other.code == question.code:
+                    yield _Problem(
+                        (*at, "rules", r_index),
+                        f"rule refers to {rule.other!r}, which is not another number question",
+                    )
+            seen[question.code] = question
+
+
+def _describe(problems: Sequence[_Problem], root: yaml.Node | None, name: str) -> str:
+    lines = []
+    for problem in problems:
+        line = _line_of(root, problem.path)
+        where = ".".join(str(part) for part in problem.path)
+        lines.append(f"{name}:{line}: {where}: {problem.message}")
+    return "\n".join(lines)
+
+
+def _line_of(node: yaml.Node | None, path: Sequence[str | int]) -> int:
+    """The 1-based line of the deepest YAML node the path reaches."""
+    if node is None:
+        return 1
+    line = node.start_mark.line + 1
+    for part in path:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    child = value
+                    line = key.start_mark.line + 1
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            child = node.value[part]
+        if child is None:
+            break
+        if isinstance(part, int):
+            line = child.start_mark.line + 1
+        node = child
+    return line

@@ -1,0 +1,519 @@
+"""Reading what officers type: figures, durations, dates, yes/no, choices and document numbers.
+
+Every parser takes the raw message text and either returns a clean value or raises ParseError
+whose message tells the officer, in Vietnamese, what to type instead. Pure functions only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+
+class ParseError(ValueError):
+    """Input that cannot be read as the expected type; `message` is Vietnamese for the officer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+MAX_NUMBER = 1_000_000_000  # beyond this no figure is plausible; refuse before anything else
+MAX_SHORT_TEXT = 300
+MAX_LONG_TEXT = 3000
+
+# Telegram caps a message at 4096 characters, so anything longer was not typed as an answer;
+# refusing it before any other work keeps every parser fast whatever it is given.
+_MAX_INPUT = 4096
+_MAX_DIGITS = 12
+_MIN_YEAR = 1990
+_MAX_YEAR = 2100
+_MAX_SYMBOL = 40
+
+_MAX_NUMBER_TEXT = f"{MAX_NUMBER:,}".replace(",", ".")
+_EXAMPLE_DATE = "ví dụ 08/01/2024"
+
+_TOO_LONG = "Tin nhắn quá dài. "
+_COUNT_HINT = "Anh/chị vui lòng nhập một số, ví dụ 6 (nhập 0 nếu không có)."
+_COUNT_DIGITS = "Anh/chị vui lòng nhập bằng chữ số, ví dụ 6 (nhập 0 nếu không có)."
+_MINUTES_HINT = (
+    "Anh/chị vui lòng nhập thời lượng bằng chữ số, ví dụ 60, 90 phút hoặc 1 giờ 30 "
+    "(nhập 0 nếu không có)."
+)
+_PERCENT_HINT = (
+    "Anh/chị vui lòng nhập tỷ lệ phần trăm bằng chữ số, từ 0 đến 100, ví dụ 100 hoặc 99,5."
+)
+_NEGATIVE = "Số liệu không được là số âm. Anh/chị vui lòng nhập số từ 0 trở lên, ví dụ 6."
+_TOO_BIG = (
+    f"Số quá lớn (tối đa {_MAX_NUMBER_TEXT}). Anh/chị vui lòng kiểm tra lại và nhập bằng "
+    "chữ số, ví dụ 6."
+)
+_WHOLE = (
+    "Số liệu này phải là số nguyên. Anh/chị vui lòng nhập số không có phần thập phân, "
+    "ví dụ 6 hoặc 1.500."
+)
+_ONE_NUMBER = "Anh/chị vui lòng chỉ nhập một số cho mục này, ví dụ 6."
+_MULTIPLIER = "Anh/chị vui lòng nhập toàn bộ số bằng chữ số, ví dụ 5000 thay cho 5 nghìn."
+_PERCENT_RANGE = (
+    "Tỷ lệ phần trăm không được lớn hơn 100. Anh/chị vui lòng nhập số từ 0 đến 100, "
+    "ví dụ 100 hoặc 99,5."
+)
+_MINUTES_PART = (
+    "Số phút sau số giờ phải nhỏ hơn 60. Anh/chị vui lòng nhập ví dụ 1 giờ 30 hoặc 90 phút."
+)
+_WHOLE_MINUTES = "Số phút phải là số nguyên. Anh/chị vui lòng nhập ví dụ 90 phút hoặc 1,5 giờ."
+_YES_NO_HINT = "Anh/chị vui lòng trả lời “có” hoặc “không”."
+_DATE_HINT = f"Anh/chị vui lòng nhập ngày theo dạng dd/mm/yyyy, {_EXAMPLE_DATE}."
+_DATE_YEAR_DIGITS = f"Anh/chị vui lòng ghi năm đủ 4 chữ số, theo dạng dd/mm/yyyy, {_EXAMPLE_DATE}."
+_DATE_YEAR_RANGE = (
+    f"Năm phải từ {_MIN_YEAR} đến {_MAX_YEAR}. Anh/chị vui lòng nhập ngày theo dạng "
+    f"dd/mm/yyyy, {_EXAMPLE_DATE}."
+)
+_TEXT_EMPTY = (
+    "Anh/chị vui lòng nhập nội dung bằng chữ (không gửi tin nhắn trống hoặc chỉ có biểu tượng "
+    "cảm xúc)."
+)
+_DOC_HINT = (
+    "Anh/chị vui lòng nhập số, ký hiệu và ngày ban hành của văn bản, "
+    "ví dụ 03/KH-UBND ngày 08/01/2024."
+)
+_DOC_DATE = (
+    "Anh/chị vui lòng nhập cả ngày ban hành của văn bản theo dạng dd/mm/yyyy, "
+    "ví dụ 03/KH-UBND ngày 08/01/2024."
+)
+_DOC_YEAR = (
+    f"Năm trong số văn bản phải từ {_MIN_YEAR} đến {_MAX_YEAR}. Anh/chị vui lòng kiểm tra lại, "
+    "ví dụ 22/2020/QĐ-UBND ngày 12/08/2020."
+)
+
+# Invisible formatting that phones and copy-paste smuggle in; it would stop words from matching
+# and can reorder how a report displays. ZWJ/ZWNJ stay because emoji sequences need them.
+_INVISIBLE = frozenset(
+    "\u00ad\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
+)
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+_TRAILING_PUNCTUATION = ".!?,;:~"
+_PARTICLES = frozenset({"a", "ah", "ak", "nhe", "nha", "nhen", "nhi"})
+_MINUS_SIGNS = ("-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212")
+
+# Compared after fold() and after trailing particles such as "ạ" are dropped.
+_ZERO_WORDS = frozenset(
+    {
+        "khong",
+        "ko",
+        "k",
+        "kh",
+        "khg",
+        "kg",
+        "hong",
+        "hok",
+        "khong co",
+        "ko co",
+        "k co",
+        "kh co",
+        "khg co",
+        "chua",
+        "chua co",
+        "khong co gi",
+        "chua co gi",
+    }
+)
+_YES_WORDS = frozenset(
+    {
+        "co",
+        "c",
+        "co roi",
+        "co chu",
+        "da",
+        "vang",
+        "u",
+        "uh",
+        "um",
+        "yes",
+        "y",
+        "ok",
+        "oke",
+        "okay",
+        "okie",
+        "dung",
+        "dung roi",
+        "roi",
+        "dong y",
+    }
+)
+_NO_WORDS = _ZERO_WORDS | {"no", "n", "khong dung", "khong phai", "sai"}
+# "Dạ"/"vâng" only soften the answer that follows them ("dạ không" is a no).
+_LEADING_SOFTENERS = ("da ", "vang ")
+
+# Multiplier words make "5 nghìn" read as 5; accented forms only where the bare spelling is also
+# an ordinary word ("ngắn", "trạm", "tý").
+_MULTIPLIERS_ACCENTED = frozenset({"trăm", "nghìn", "ngàn", "triệu", "tỷ", "tỉ", "vạn"})
+_MULTIPLIERS_FOLDED = frozenset({"nghin", "trieu"})
+_ABBREVIATED_MULTIPLIER = re.compile(r"[0-9](?:k|tr)\b")
+_PERCENT_WORDS = re.compile(r"phần\s*trăm")
+
+_DIGIT = re.compile(r"[0-9]")
+_DIGIT_RUNS = re.compile(r"[0-9]+")
+_NUMBER_RUN = re.compile(r"[0-9]+(?:[., ][0-9]+)*")
+_INTEGER = re.compile(r"[0-9]+")
+_SPACE_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?: [0-9]{3})+")
+_DOT_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:\.[0-9]{3})+")
+_COMMA_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3}){2,}")
+_DECIMAL = re.compile(r"([0-9]+)[.,]([0-9]+)")
+_GROUPED_DECIMAL = re.compile(r"([1-9][0-9]{0,2}(?:\.[0-9]{3})+),([0-9]+)")
+
+_NUM = r"[0-9]+(?:[.,][0-9]+)*"
+_HOUR_UNIT = r"(?:gio|tieng|hours|hour|hrs|hr|h|g)(?: dong ho)?"
+_MINUTE_UNIT = r"(?:phut|ph|p|minutes|minute|mins|min|m|'|’|′)"
+_DURATION = re.compile(
+    rf"(?P<hours>{_NUM}) ?{_HOUR_UNIT}"
+    rf"(?: ?(?P<half>ruoi)| ?(?P<minutes>{_NUM}) ?{_MINUTE_UNIT}?)?"
+    rf"|(?P<only>{_NUM}) ?{_MINUTE_UNIT}?"
+)
+
+_DATE_NUMERIC = re.compile(r"([0-9]{1,2}) ?[/.-] ?([0-9]{1,2}) ?[/.-] ?([0-9]+)")
+_DATE_WORDS = re.compile(r"([0-9]{1,2}) thang ([0-9]{1,2}),?(?: nam)? ([0-9]+)")
+_DATE_ANYWHERE = re.compile(
+    r"(?<![0-9])([0-9]{1,2}) ?[/.-] ?([0-9]{1,2}) ?[/.-] ?([0-9]{4})(?![0-9])"
+    r"|(?<![0-9])([0-9]{1,2}) thang ([0-9]{1,2}),? nam ([0-9]{4})(?![0-9])"
+)
+_DOCUMENT_CODE = re.compile(
+    r"(?<![0-9])([0-9]{1,6}) ?/ ?(?:([0-9]{4}) ?/ ?)?([^\W\d_][^\W_]*(?:-[^\W_]+)*)"
+)
+
+
+def clean_text(text: str) -> str:
+    """Tidy typed text: NFC, no control characters, no trailing spaces, at most one blank line."""
+    lines = []
+    # splitlines() knows every line break phones send (\r\n, \u2028, ...), so all become \n.
+    for line in text.splitlines():
+        kept = "".join(
+            " " if ch == "\t" else ch
+            for ch in line
+            if ch == "\t" or (unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _INVISIBLE)
+        )
+        lines.append(kept.rstrip())
+    joined = _MANY_NEWLINES.sub("\n\n", "\n".join(lines).strip())
+    return unicodedata.normalize("NFC", joined)
+
+
+def fold(text: str) -> str:
+    """Lower-case, drop diacritics (đ too) and collapse whitespace, for matching typed words."""
+    # Normalising twice: lower() can reintroduce composed or upper-case forms NFKD would undo.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).lower())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.replace("đ", "d").split())
+
+
+def parse_count(text: str) -> int:
+    """A whole number of things, 0 for "không"; "1.500" is fifteen hundred."""
+    cleaned, folded = _prepare(text, _COUNT_HINT)
+    if _core(folded) in _ZERO_WORDS:
+        return 0
+    _check_figures(cleaned, folded, _COUNT_DIGITS)
+    return int(_single_number(folded, _COUNT_HINT, whole_only=True))
+
+
+def parse_minutes(text: str) -> int:
+    """A duration in whole minutes: "90", "90p", "1 giờ 30", "1h30", "1 tiếng rưỡi", "1,5 giờ"."""
+    cleaned, folded = _prepare(text, _MINUTES_HINT)
+    core = _core(folded)
+    if core in _ZERO_WORDS:
+        return 0
+    _check_figures(cleaned, folded, _MINUTES_HINT)
+    match = _DURATION.fullmatch(core)
+    if match is None:
+        raise ParseError(_MINUTES_HINT)
+    if match["only"] is not None:
+        total = _read_number(match["only"], _MINUTES_HINT, whole_only=False)
+        if total.denominator != 1:
+            raise ParseError(_WHOLE_MINUTES)
+    else:
+        total = _read_number(match["hours"], _MINUTES_HINT, whole_only=False) * 60
+        if match["half"] is not None:
+            total += 30
+        elif match["minutes"] is not None:
+            minutes = _read_number(match["minutes"], _MINUTES_HINT, whole_only=False)
+            if minutes.denominator != 1:
+                raise ParseError(_WHOLE_MINUTES)
+            if minutes >= 60:
+                raise ParseError(_MINUTES_PART)
+            total += minutes
+    # Fractional hours ("1,33 giờ") land between minutes; the nearest minute is what was meant.
+    rounded = math.floor(total + Fraction(1, 2))
+    if rounded > MAX_NUMBER:
+        raise ParseError(_TOO_BIG)
+    return rounded
+
+
+def parse_percent(text: str) -> int | float:
+    """0 to 100, "%" optional, decimal comma or dot; int when whole, else one decimal place."""
+    cleaned, folded = _prepare(text, _PERCENT_HINT)
+    if _core(folded) in _ZERO_WORDS:
+        return 0
+    _check_figures(cleaned, folded, _PERCENT_HINT)
+    value = _single_number(folded, _PERCENT_HINT, whole_only=False)
+    if value > 100:
+        raise ParseError(_PERCENT_RANGE)
+    tenths = math.floor(value * 10 + Fraction(1, 2))
+    if tenths % 10 == 0:
+        return tenths // 10
+    return tenths / 10
+
+
+def parse_yes_no(text: str) -> bool:
+    """True for "có", "ok", "rồi" and the like; False for "không", "ko", "chưa" and the like."""
+    _, folded = _prepare(text, _YES_NO_HINT)
+    core = _core(folded)
+    for softener in _LEADING_SOFTENERS:
+        if core.startswith(softener):
+            core = core[len(softener) :]
+    if core in _YES_WORDS:
+        return True
+    if core in _NO_WORDS:
+        return False
+    raise ParseError(_YES_NO_HINT)
+
+
+def parse_date(text: str) -> date:
+    """A calendar date written day first: "08/01/2024", "8-1-2024", "ngày 8 tháng 1 năm 2024"."""
+    _, folded = _prepare(text, _DATE_HINT)
+    core = _core(folded)
+    core = core.removeprefix("ngay").lstrip()
+    match = _DATE_NUMERIC.fullmatch(core) or _DATE_WORDS.fullmatch(core)
+    if match is None:
+        raise ParseError(_DATE_HINT)
+    if len(match[3]) != 4:
+        raise ParseError(_DATE_YEAR_DIGITS)
+    return _make_date(match[1], match[2], match[3])
+
+
+def parse_short_text(text: str) -> str:
+    """One line of free text, up to MAX_SHORT_TEXT characters; line breaks become spaces."""
+    if len(text) > _MAX_INPUT:
+        raise ParseError(_text_too_long(len(text), MAX_SHORT_TEXT))
+    lines = (line.strip() for line in clean_text(text).split("\n"))
+    single = " ".join(line for line in lines if line)
+    _require_words(single)
+    if len(single) > MAX_SHORT_TEXT:
+        raise ParseError(_text_too_long(len(single), MAX_SHORT_TEXT))
+    return single
+
+
+def parse_long_text(text: str) -> str:
+    """Free text over several lines, up to MAX_LONG_TEXT characters."""
+    if len(text) > _MAX_INPUT:
+        raise ParseError(_text_too_long(len(text), MAX_LONG_TEXT))
+    cleaned = clean_text(text)
+    _require_words(cleaned)
+    if len(cleaned) > MAX_LONG_TEXT:
+        raise ParseError(_text_too_long(len(cleaned), MAX_LONG_TEXT))
+    return cleaned
+
+
+def parse_choice(text: str, choices: Sequence[tuple[str, str]]) -> str:
+    """The value of the choice picked by number, value, label or a unique label prefix."""
+    hint = _choice_hint(choices)
+    _, folded = _prepare(text, hint)
+    core = _core(folded)
+    if _INTEGER.fullmatch(core) and len(core) <= 4 and 1 <= int(core) <= len(choices):
+        return choices[int(core) - 1][0]
+    typed = {folded, core}
+    for value, label in choices:
+        if fold(value) in typed or fold(label) in typed:
+            return value
+    if len(core) >= 3:
+        matches = [value for value, label in choices if fold(label).startswith(core)]
+        if len(matches) == 1:
+            return matches[0]
+    raise ParseError(hint)
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """A legal document as cited in reports: number, symbol, optional year and issue date."""
+
+    number: str  # as issued, zero-padded to 2 digits: "03", "181"
+    symbol: str  # "KH-UBND"; for 22/2020/QĐ-UBND the symbol is "QĐ-UBND" and year is 2020
+    year: int | None
+    issued_on: date
+
+    def code(self) -> str:
+        """Number and symbol: "03/KH-UBND" or "22/2020/QĐ-UBND"."""
+        if self.year is None:
+            return f"{self.number}/{self.symbol}"
+        return f"{self.number}/{self.year}/{self.symbol}"
+
+    def text(self) -> str:
+        """The citation as administrative documents write it: "03/KH-UBND ngày 08/01/2024"."""
+        return f"{self.code()} ngày {self.issued_on:%d/%m/%Y}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "number": self.number,
+            "symbol": self.symbol,
+            "year": self.year,
+            "issued_on": self.issued_on.isoformat(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> DocumentRef:
+        """Inverse of to_json; stored data that does not fit raises ValueError."""
+        number, symbol, issued_on = data.get("number"), data.get("symbol"), data.get("issued_on")
+        if not (isinstance(number, str) and isinstance(symbol, str) and isinstance(issued_on, str)):
+            raise ValueError(f"not a stored document reference: {dict(data)!r}")
+        raw_year = data.get("year")
+        year: int | None
+        if raw_year is None:
+            year = None
+        elif isinstance(raw_year, int) and not isinstance(raw_year, bool):
+            year = raw_year
+        else:
+            raise ValueError(f"document reference year must be an integer: {raw_year!r}")
+        return cls(number=number, symbol=symbol, year=year, issued_on=date.fromisoformat(issued_on))
+
+
+def parse_document_ref(text: str) -> DocumentRef:
+    """The first "03/KH-UBND ngày 08/01/2024" in the text; words around it are ignored."""
+    cleaned, _ = _prepare(text, _DOC_HINT)
+    flat = " ".join(cleaned.split())
+    match = _DOCUMENT_CODE.search(flat)
+    if match is None or int(match[1]) == 0 or len(match[3]) > _MAX_SYMBOL:
+        raise ParseError(_DOC_HINT)
+    year = None
+    if match[2] is not None:
+        year = int(match[2])
+        if not _MIN_YEAR <= year <= _MAX_YEAR:
+            raise ParseError(_DOC_YEAR)
+    # The date usually follows the code, but "ngày ..., số ..." also occurs; search both sides.
+    rest = fold(f"{flat[: match.start()]} {flat[match.end() :]}")
+    found = _DATE_ANYWHERE.search(rest)
+    if found is None:
+        raise ParseError(_DOC_DATE)
+    day, month, year_text = found.group(1, 2, 3) if found[1] is not None else found.group(4, 5, 6)
+    return DocumentRef(
+        number=f"{int(match[1]):02d}",
+        symbol=match[3].upper(),
+        year=year,
+        issued_on=_make_date(day, month, year_text),
+    )
+
+
+def _prepare(text: str, hint: str) -> tuple[str, str]:
+    """Refuse oversized or empty input; return the cleaned text and its fold()."""
+    if len(text) > _MAX_INPUT:
+        raise ParseError(_TOO_LONG + hint)
+    # NFKC turns fullwidth digits and no-break spaces into the plain ones the patterns expect.
+    cleaned = clean_text(unicodedata.normalize("NFKC", text))
+    folded = fold(cleaned)
+    if not folded:
+        raise ParseError(hint)
+    return cleaned, folded
+
+
+def _core(folded: str) -> str:
+    """Drop trailing punctuation and politeness particles: "có ạ." -> "co"."""
+    words = folded.rstrip(_TRAILING_PUNCTUATION + " ").split()
+    while len(words) > 1 and words[-1].rstrip(_TRAILING_PUNCTUATION) in _PARTICLES:
+        words.pop()
+    return " ".join(words).rstrip(_TRAILING_PUNCTUATION + " ")
+
+
+def _check_figures(cleaned: str, folded: str, no_digits: str) -> None:
+    """Refusals shared by every numeric parser, most decisive first."""
+    for digits in _DIGIT_RUNS.findall(folded):
+        if len(digits.lstrip("0")) > _MAX_DIGITS:
+            raise ParseError(_TOO_BIG)
+    first_digit = _DIGIT.search(folded)
+    if first_digit is None:
+        raise ParseError(no_digits)
+    prefix = folded[: first_digit.start()].rstrip()
+    if prefix.endswith(_MINUS_SIGNS) or (
+        prefix.endswith("am") and (len(prefix) == 2 or not prefix[-3].isalpha())
+    ):
+        raise ParseError(_NEGATIVE)
+    words = set(re.findall(r"\w+", _PERCENT_WORDS.sub("%", cleaned.lower())))
+    if (
+        words & _MULTIPLIERS_ACCENTED
+        or set(folded.split()) & _MULTIPLIERS_FOLDED
+        or _ABBREVIATED_MULTIPLIER.search(folded)
+    ):
+        raise ParseError(_MULTIPLIER)
+
+
+def _single_number(folded: str, hint: str, *, whole_only: bool) -> Fraction:
+    """The one number in the text; words around it ("6 chuyên mục", "100%") are fine."""
+    values: list[Fraction] = []
+    for run in _NUMBER_RUN.findall(folded):
+        # "1 500" groups thousands; any other space separates numbers ("6 3").
+        parts = [run.replace(" ", "")] if _SPACE_THOUSANDS.fullmatch(run) else run.split(" ")
+        values.extend(_read_number(part, hint, whole_only=whole_only) for part in parts)
+    if not values:
+        raise ParseError(hint)
+    if len(set(values)) > 1:
+        raise ParseError(_ONE_NUMBER)
+    return values[0]
+
+
+def _read_number(part: str, hint: str, *, whole_only: bool) -> Fraction:
+    """One number written without spaces, Vietnamese style: "1.500" thousands, "1,5" decimal."""
+    if _INTEGER.fullmatch(part):
+        value = Fraction(_to_int(part))
+    elif _DOT_THOUSANDS.fullmatch(part) or _COMMA_THOUSANDS.fullmatch(part):
+        value = Fraction(_to_int(part.replace(".", "").replace(",", "")))
+    else:
+        match = _DECIMAL.fullmatch(part) or _GROUPED_DECIMAL.fullmatch(part)
+        if match is None:
+            raise ParseError(hint)
+        if whole_only:
+            raise ParseError(_WHOLE)
+        # Digits past the twelfth cannot change a value rounded to a tenth (rounding is half-up).
+        fraction = match[2][:_MAX_DIGITS]
+        value = _to_int(match[1].replace(".", "")) + Fraction(int(fraction), 10 ** len(fraction))
+    if value > MAX_NUMBER:
+        raise ParseError(_TOO_BIG)
+    return value
+
+
+def _to_int(digits: str) -> int:
+    # Bounding the length first keeps int() away from its huge-string limit and slow path.
+    significant = digits.lstrip("0")
+    if len(significant) > _MAX_DIGITS:
+        raise ParseError(_TOO_BIG)
+    return int(significant or "0")
+
+
+def _make_date(day: str, month: str, year: str) -> date:
+    """A real calendar date in the accepted years, or a ParseError saying what is wrong."""
+    d, m, y = int(day), int(month), int(year)
+    if not _MIN_YEAR <= y <= _MAX_YEAR:
+        raise ParseError(_DATE_YEAR_RANGE)
+    try:
+        return date(y, m, d)
+    except ValueError:
+        raise ParseError(
+            f"Ngày {d:02d}/{m:02d}/{y} không có trên lịch. Anh/chị vui lòng kiểm tra lại và "
+            f"nhập theo dạng dd/mm/yyyy, {_EXAMPLE_DATE}."
+        ) from None
+
+
+def _require_words(text: str) -> None:
+    # Emoji or punctuation alone answers nothing; a letter or digit shows an actual answer.
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
+        raise ParseError(_TEXT_EMPTY)
+
+
+def _text_too_long(length: int, limit: int) -> str:
+    return f"Nội dung quá dài ({length} ký tự). Anh/chị vui lòng rút gọn còn tối đa {limit} ký tự."
+
+
+def _choice_hint(choices: Sequence[tuple[str, str]]) -> str:
+    if not choices:
+        return "Hiện không có mục nào để chọn. Anh/chị vui lòng liên hệ quản trị viên."
+    listed = "\n".join(f"{index}. {label}" for index, (_, label) in enumerate(choices, start=1))
+    return f"Anh/chị vui lòng chọn một mục bằng cách gõ số thứ tự hoặc tên mục:\n{listed}"

@@ -1,0 +1,70 @@
+"""Between typed text, stored JSON values and what an officer reads back, per question type."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from conversations import parsing
+from conversations.forms import Question, QuestionType
+from conversations.parsing import DocumentRef, ParseError
+
+SHORT_DISPLAY = 120
+
+
+def parse_answer(question: Question, text: str) -> Any:
+    """The JSON-ready value of a typed answer; ParseError (Vietnamese message) when unreadable."""
+    kind = question.type
+    if kind is QuestionType.COUNT:
+        return parsing.parse_count(text)
+    if kind is QuestionType.MINUTES:
+        return parsing.parse_minutes(text)
+    if kind is QuestionType.PERCENT:
+        return parsing.parse_percent(text)
+    if kind is QuestionType.YES_NO:
+        return parsing.parse_yes_no(text)
+    if kind is QuestionType.CHOICE:
+        return parsing.parse_choice(text, [(c.value, c.label) for c in question.choices])
+    if kind is QuestionType.SHORT_TEXT:
+        return parsing.parse_short_text(text)
+    if kind is QuestionType.LONG_TEXT:
+        return parsing.parse_long_text(text)
+    if kind is QuestionType.DATE:
+        return parsing.parse_date(text).isoformat()
+    if kind is QuestionType.DOCUMENT_REF:
+        return parsing.parse_document_ref(text).to_json()
+    raise ParseError("Câu hỏi này chưa được hỗ trợ.")  # unreachable: the form schema forbids it
+
+
+def group_thousands(number: int) -> str:
+    """1500 -> '1.500': a dot groups thousands in Vietnamese."""
+    return f"{number:,}".replace(",", ".")
+
+
+def display(question: Question, value: Any, *, short: bool = False) -> str:
+    """How a stored value reads in chat: '6 chuyên mục', 'Có', '03/KH-UBND ngày 08/01/2024'."""
+    if value is None:
+        return "(bỏ qua)"
+    kind = question.type
+    if kind in (QuestionType.COUNT, QuestionType.MINUTES):
+        text = group_thousands(int(value))
+        if kind is QuestionType.MINUTES and value >= 60:
+            hours, minutes = divmod(int(value), 60)
+            spoken = f"{hours} giờ" + (f" {minutes} phút" if minutes else "")
+            return f"{text} phút ({spoken})"
+        return f"{text} {question.unit}".rstrip()
+    if kind is QuestionType.PERCENT:
+        return f"{value}%".replace(".", ",")
+    if kind is QuestionType.YES_NO:
+        return "Có" if value else "Không"
+    if kind is QuestionType.CHOICE:
+        labels = {choice.value: choice.label for choice in question.choices}
+        return labels.get(str(value), str(value))
+    if kind is QuestionType.DATE:
+        return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    if kind is QuestionType.DOCUMENT_REF:
+        return DocumentRef.from_json(value).text()
+    text = str(value)
+    if short and len(text) > SHORT_DISPLAY:
+        return text[: SHORT_DISPLAY - 1].rstrip() + "…"
+    return text

@@ -1,0 +1,236 @@
+"""Queries behind the questionnaire: rounds a person answers for, answers, state, submissions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import audit
+from storage.models import (
+    COMMUNE_LEVEL_KINDS,
+    Answer,
+    Membership,
+    ProcessedUpdate,
+    QuestionnaireState,
+    ReportingPeriod,
+    ReportingRound,
+    Role,
+    SectionAssignment,
+    SectionSubmission,
+    Unit,
+)
+from storage.periods import EDITABLE_STATUSES
+
+ANSWERING_ROLES = (Role.OFFICER, Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.CLERK)
+
+
+@dataclass(frozen=True)
+class RoundContext:
+    """A round as one person sees it: which commune and period, and the roles they hold there."""
+
+    round: ReportingRound
+    unit: Unit
+    period: ReportingPeriod
+    roles: frozenset[Role]
+
+
+async def claim_update(*, session: AsyncSession, update_id: int) -> bool:
+    """Mark a Telegram update as handled; False if it already was (a redelivery).
+
+    Called inside the transaction that acts on the update, so either both are stored or neither.
+    The primary key settles a race between two bot instances.
+    """
+    if await session.get(ProcessedUpdate, update_id) is not None:
+        return False
+    session.add(ProcessedUpdate(update_id=update_id))
+    await session.flush()
+    return True
+
+
+async def answering_roles(*, session: AsyncSession, person_id: int) -> dict[int, frozenset[Role]]:
+    """Commune-level units where the person answers, with their roles there."""
+    rows = await session.execute(
+        select(Membership.unit_id, Membership.role)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .where(
+            Membership.person_id == person_id,
+            Membership.role.in_(ANSWERING_ROLES),
+            Unit.kind.in_(COMMUNE_LEVEL_KINDS),
+        )
+    )
+    roles: dict[int, set[Role]] = {}
+    for unit_id, role in rows:
+        roles.setdefault(unit_id, set()).add(role)
+    return {unit_id: frozenset(found) for unit_id, found in roles.items()}
+
+
+async def current_round(*, session: AsyncSession, person_id: int) -> RoundContext | None:
+    """The newest round still open for answers in one of the person's communes."""
+    roles = await answering_roles(session=session, person_id=person_id)
+    if not roles:
+        return None
+    row = (
+        await session.execute(
+            select(ReportingRound, Unit, ReportingPeriod)
+            .join(Unit, Unit.id == ReportingRound.unit_id)
+            .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+            .where(
+                ReportingRound.unit_id.in_(roles),
+                ReportingRound.status.in_(EDITABLE_STATUSES),
+            )
+            .order_by(ReportingPeriod.closes_on.desc(), ReportingRound.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    round_, unit, period = row
+    return RoundContext(round=round_, unit=unit, period=period, roles=roles[unit.id])
+
+
+async def round_for(*, session: AsyncSession, person_id: int, round_id: int) -> RoundContext | None:
+    """A round by id, only if it belongs to one of the person's communes (whatever its status)."""
+    roles = await answering_roles(session=session, person_id=person_id)
+    row = (
+        await session.execute(
+            select(ReportingRound, Unit, ReportingPeriod)
+            .join(Unit, Unit.id == ReportingRound.unit_id)
+            .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+            .where(ReportingRound.id == round_id)
+        )
+    ).first()
+    if row is None or row[1].id not in roles:
+        return None
+    round_, unit, period = row
+    return RoundContext(round=round_, unit=unit, period=period, roles=roles[unit.id])
+
+
+async def latest_state(*, session: AsyncSession, person_id: int) -> QuestionnaireState | None:
+    return await session.scalar(
+        select(QuestionnaireState)
+        .where(QuestionnaireState.person_id == person_id)
+        .order_by(QuestionnaireState.updated_at.desc(), QuestionnaireState.id.desc())
+        .limit(1)
+    )
+
+
+async def get_state(
+    *, session: AsyncSession, round_id: int, person_id: int, create: bool
+) -> QuestionnaireState | None:
+    state = await session.scalar(
+        select(QuestionnaireState).where(
+            QuestionnaireState.round_id == round_id, QuestionnaireState.person_id == person_id
+        )
+    )
+    if state is None and create:
+        state = QuestionnaireState(round_id=round_id, person_id=person_id, step=0)
+        session.add(state)
+        await session.flush()
+    return state
+
+
+async def section_assignments(*, session: AsyncSession, unit_id: int) -> dict[str, set[int]]:
+    rows = await session.execute(
+        select(SectionAssignment.section_code, SectionAssignment.person_id).where(
+            SectionAssignment.unit_id == unit_id
+        )
+    )
+    assigned: dict[str, set[int]] = {}
+    for section_code, person_id in rows:
+        assigned.setdefault(section_code, set()).add(person_id)
+    return assigned
+
+
+async def answers_of(*, session: AsyncSession, round_id: int) -> dict[str, Answer]:
+    rows = await session.scalars(select(Answer).where(Answer.round_id == round_id))
+    return {answer.question_code: answer for answer in rows}
+
+
+async def earlier_answers(
+    *, session: AsyncSession, unit_id: int, before: ReportingPeriod, codes: Iterable[str]
+) -> dict[str, tuple[ReportingPeriod, Any]]:
+    """The unit's most recent earlier answer to each question, with the period it was given in."""
+    wanted = list(codes)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Answer.question_code, Answer.value, ReportingPeriod)
+        .join(ReportingRound, ReportingRound.id == Answer.round_id)
+        .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+        .where(
+            ReportingRound.unit_id == unit_id,
+            ReportingPeriod.closes_on < before.closes_on,
+            Answer.question_code.in_(wanted),
+        )
+        .order_by(ReportingPeriod.closes_on.desc())
+    )
+    found: dict[str, tuple[ReportingPeriod, Any]] = {}
+    for code, value, period in rows:
+        if code not in found and value.get("value") is not None:
+            found[code] = (period, value.get("value"))
+    return found
+
+
+async def answers_in_period(
+    *, session: AsyncSession, unit_id: int, period_code: str
+) -> dict[str, Any]:
+    rows = await session.execute(
+        select(Answer.question_code, Answer.value)
+        .join(ReportingRound, ReportingRound.id == Answer.round_id)
+        .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+        .where(ReportingRound.unit_id == unit_id, ReportingPeriod.code == period_code)
+    )
+    return {code: value.get("value") for code, value in rows}
+
+
+async def save_answer(
+    *,
+    session: AsyncSession,
+    round_id: int,
+    question_code: str,
+    value: Any,
+    form_version: str,
+    person_id: int,
+    existing: Answer | None,
+) -> Answer:
+    """Store one answer; a change to an earlier answer goes to the audit log, old and new."""
+    stored = {"value": value}
+    if existing is None:
+        answer = Answer(
+            round_id=round_id,
+            question_code=question_code,
+            value=stored,
+            form_version=form_version,
+            answered_by_person_id=person_id,
+        )
+        session.add(answer)
+        await session.flush()
+        return answer
+    old = existing.value.get("value")
+    if old == value and existing.form_version == form_version:
+        return existing
+    existing.value = stored
+    existing.form_version = form_version
+    existing.answered_by_person_id = person_id
+    await session.flush()
+    if old != value:
+        await audit.record(
+            session=session,
+            action="answer.changed",
+            entity_type="answer",
+            entity_id=existing.id,
+            actor_person_id=person_id,
+            details={"round_id": round_id, "question": question_code, "old": old, "new": value},
+        )
+    return existing
+
+
+async def submissions_of(*, session: AsyncSession, round_id: int) -> dict[str, SectionSubmission]:
+    rows = await session.scalars(
+        select(SectionSubmission).where(SectionSubmission.round_id == round_id)
+    )
+    return {row.section_code: row for row in rows}

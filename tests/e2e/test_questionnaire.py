@@ -1,0 +1,316 @@
+"""Two officers answer their sections through the real bot, with mistakes, a kill -9, a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.local_bot_api import FakeUser, LocalBotApi
+from conversations import texts
+from conversations.forms import load_form
+from conversations.parsing import DocumentRef
+from storage.db import Database
+from storage.models import (
+    Answer,
+    AuditEntry,
+    ReportingRound,
+    RoundStatus,
+    SectionSubmission,
+    Unit,
+)
+from tests.e2e.conftest import Baocao, BotProcess
+
+pytestmark = pytest.mark.e2e
+
+HOA = FakeUser(id=830001, first_name="Hoa", last_name="Nguyễn Thị")
+BINH = FakeUser(id=830002, first_name="Bình", last_name="Trần Văn")
+GIANG = FakeUser(id=830003, first_name="Giang", last_name="Vũ Thị")  # another commune's officer
+REPLY_TIMEOUT = 20
+
+FORM = load_form()
+STRENGTH = FORM.questions["strengths"].suggestions[0]
+DIRECTIONS_EDITED = (
+    "Tiếp tục đẩy mạnh tuyên truyền cải cách hành chính qua đài truyền thanh, "
+    "trang thông tin điện tử và các cuộc họp thôn."
+)
+TEMPLATE_LOOKING = "{{ 7*7 }} <b>Hội thi</b> {% if x %}"
+
+
+@dataclass
+class Chat:
+    """One person's private chat with the bot, driven through the stand-in."""
+
+    api: LocalBotApi
+    user: FakeUser
+
+    def _mark(self) -> int:
+        return len(self.api.messages_to(self.user.id))
+
+    async def _expect(self, seen: int, fragment: str) -> dict[str, Any]:
+        return await self.api.wait_for_message(
+            self.user.id,
+            after=seen,
+            timeout=REPLY_TIMEOUT,
+            predicate=lambda message: fragment in str(message.get("text", "")),
+        )
+
+    async def says(self, text: str, expect: str) -> dict[str, Any]:
+        """Send `text`; wait for a reply containing `expect`."""
+        seen = self._mark()
+        self.api.send_message(self.user, text)
+        return await self._expect(seen, expect)
+
+    async def sends(self, act: Callable[[FakeUser], object], expect: str) -> dict[str, Any]:
+        seen = self._mark()
+        act(self.user)
+        return await self._expect(seen, expect)
+
+    def button(self, label: str) -> tuple[dict[str, Any], str]:
+        """The newest message still showing a button labelled `label`, and its data."""
+        for message in reversed(self.api.messages_to(self.user.id)):
+            keyboard = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+            for row in keyboard:
+                for button in row:
+                    if button["text"] == label:
+                        return message, button["callback_data"]
+        raise AssertionError(f"no button {label!r} in {self.user.first_name}'s chat")
+
+    async def taps(self, label: str, expect: str) -> dict[str, Any]:
+        message, data = self.button(label)
+        seen = self._mark()
+        self.api.press_button(self.user, message, data)
+        return await self._expect(seen, expect)
+
+
+async def stored_answers(database_url: str, unit_code: str) -> dict[str, Any]:
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            rows = await session.execute(
+                select(Answer.question_code, Answer.value, Answer.form_version)
+                .join(ReportingRound, ReportingRound.id == Answer.round_id)
+                .join(Unit, Unit.id == ReportingRound.unit_id)
+                .where(Unit.code == unit_code)
+            )
+            found = {}
+            for code, value, version in rows:
+                assert version == FORM.version
+                found[code] = value["value"]
+            return found
+    finally:
+        await database.dispose()
+
+
+async def round_facts(database_url: str, unit_code: str) -> tuple[RoundStatus, set[str], list[Any]]:
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            round_ = await session.scalar(
+                select(ReportingRound)
+                .join(Unit, Unit.id == ReportingRound.unit_id)
+                .where(Unit.code == unit_code)
+            )
+            assert round_ is not None
+            sections = set(
+                (
+                    await session.scalars(
+                        select(SectionSubmission.section_code).where(
+                            SectionSubmission.round_id == round_.id
+                        )
+                    )
+                ).all()
+            )
+            changes = [
+                entry.details
+                for entry in await session.scalars(
+                    select(AuditEntry).where(AuditEntry.action == "answer.changed")
+                )
+            ]
+            return round_.status, sections, changes
+    finally:
+        await database.dispose()
+
+
+async def running(baocao: Baocao) -> BotProcess:
+    bot = baocao.start_bot()
+    await bot.wait_for_log("is running")
+    return bot
+
+
+async def test_two_officers_answer_their_sections_through_a_crash(
+    province: Baocao, standin: LocalBotApi, database_url: str
+) -> None:
+    hoa_code = await province.invite_code("12151", "officer", "--person", "Nguyễn Thị Hoa")
+    binh_code = await province.invite_code("12151", "officer", "--person", "Trần Văn Bình")
+    giang_code = await province.invite_code("12154", "officer", "--person", "Vũ Thị Giang")
+    opened = await province.cli("round", "open", "--period", "2026-Q4")
+    assert "Opened 4 round(s)" in opened.stdout
+    bot = await running(province)
+    assert {c["command"] for c in standin.my_commands()} >= {"baocao", "xem", "huy"}
+
+    hoa, binh, giang = Chat(standin, HOA), Chat(standin, BINH), Chat(standin, GIANG)
+    await hoa.says(f"/start {hoa_code}", "Xin chào")
+    await binh.says(f"/start {binh_code}", "Xin chào")
+    await giang.says(f"/start {giang_code}", "Xin chào")
+
+    # Bình answers the radio section, with mistakes on the way.
+    intro = await binh.says("/baocao", "quý IV năm 2026")
+    assert "Tuyên truyền qua hệ thống truyền thanh" in intro["text"]
+    await binh._expect(0, "Phần 1/1 · Câu 1/7")
+    await binh.taps("Đang hoạt động", "Câu 2/7")
+    await binh.says("sáu", "chữ số")
+    await binh.says("6 chuyên mục", "Câu 3/7")
+    await binh.says("25", "Câu 4/7")
+    await binh.says("30 lượt", "Câu 5/7")
+    await binh.says("-5", "âm")
+    await binh.sends(standin.send_sticker, texts.UNSUPPORTED_IN_WALK)
+    await binh.says("1 giờ 30", "Câu 6/7")
+    await binh.says("2", "Câu 7/7")
+    await binh.says("có", "Gửi báo cáo")
+    await binh.taps("✏️ 2", "Câu 2/7")  # he meant 8 programmes, not 6
+    await binh.says("8", "Gửi báo cáo")
+    done = await binh.taps(texts.SUBMIT_BUTTON, "Cảm ơn")
+    assert "còn chờ" in done["text"]
+
+    # Giang, of another commune, cannot use Bình's buttons.
+    message, data = binh.button("✏️ 2")
+    update = standin.press_button(GIANG, message, data)
+    assert (await _callback_answer(standin, update)).get("text") == texts.NOT_YOUR_BUTTON
+
+    # Hoa answers the other six sections.
+    await hoa.says("/baocao", "Phần 1/6 · Câu 1/4")
+    await hoa.says("03/KH-UBND ngày 08/01/2026", "Câu 2/4")
+    await hoa.says("181/KH-UBND ngày 29/12/2025", "Câu 3/4")
+    await hoa.says("/huy", "Đã tạm dừng")
+    await hoa.says("UBND tỉnh Hưng Yên", "đang tạm dừng")  # paused: not read as an answer
+    await hoa.says("/baocao", "Câu 3/4")
+    await hoa.says("UBND tỉnh Hưng Yên", "Câu 4/4")
+    await hoa.says("ko", "Phần 2/6 · Câu 1/4")
+    await hoa.says("25", "Câu 2/4")
+    await hoa.says("30", "không thể nhiều hơn")
+    await hoa.says("5", "Câu 3/4")
+    await hoa.taps(texts.SKIP_BUTTON, "Câu 4/4")
+    await hoa.taps("Có", "Phần 3/6 · Câu 1/5")
+    await hoa.says("02", "Câu 2/5")
+    await hoa.says("6", "Câu 3/5")
+    await hoa.says("1.500", "quá lớn")
+    await hoa.says("3", "Câu 4/5")
+
+    # The power goes while the bot is replying to her next answer: the answer is stored but
+    # Telegram was not told the update was handled, so it comes again after the restart.
+    standin.set_delay("sendMessage", 30)
+    seen = hoa._mark()
+    standin.send_message(HOA, "1 500")
+    await _until(lambda: _has_answer(database_url, "leaflets"))
+    bot.kill()
+    standin.set_delay("sendMessage", 0)
+    bot = await running(province)
+    await hoa._expect(seen, "Câu 5/5")
+    await bot.wait_for_log("already handled")
+
+    await hoa.says("100%", "Phần 4/6 · Câu 1/4")
+    await hoa.says("4", "Câu 2/4")
+    await hoa.says("1", "Câu 3/4")
+    await hoa.says("không", "Câu 4/4")
+    await hoa.taps(texts.SKIP_BUTTON, "Phần 5/6 · Câu 1/7")
+    await hoa.says("2", "Câu 2/7")
+    await hoa.says("1.200", "Câu 3/7")
+    await hoa.says("1", "Câu 4/7")
+    await hoa.says("350", "Câu 5/7")
+    await hoa.says("0", "Câu 6/7")
+    await hoa.taps(texts.ZERO_BUTTON, "Câu 7/7")
+    await hoa.says(TEMPLATE_LOOKING, "Phần 6/6 · Câu 1/5")
+    await hoa.taps("Dùng mẫu 1", "Nội dung đã chọn")
+    await hoa.taps(texts.USE_TEXT_BUTTON, "Câu 2/5")
+    await hoa.says("Kinh phí cho tuyên truyền còn hạn chế.", "Câu 3/5")
+    await hoa.taps(texts.SKIP_BUTTON, "Câu 4/5")
+    await hoa.taps("Dùng mẫu 2", "Nội dung đã chọn")
+    await hoa.says(DIRECTIONS_EDITED, "Câu 5/5")
+    await hoa.taps(texts.SKIP_BUTTON, "Gửi báo cáo")
+    await hoa.taps("✏️ 5", "Phần 2/6 · Câu 1/4")  # 25 posts was a typo for 20
+    await hoa.says("20", "Gửi báo cáo")
+    await hoa.says("/xem", "Tin, bài CCHC trên trang thông tin điện tử: 20 tin, bài")
+    done = await hoa.taps(texts.SUBMIT_BUTTON, "Cảm ơn")
+    assert "đã đủ số liệu" in done["text"]
+
+    answers = await stored_answers(database_url, "12151")
+    documents = {
+        code: DocumentRef.from_json(answers.pop(code)).text()
+        for code in ("plan_ref", "higher_plan_ref")
+    }
+    assert documents == {
+        "plan_ref": "03/KH-UBND ngày 08/01/2026",
+        "higher_plan_ref": "181/KH-UBND ngày 29/12/2025",
+    }
+    assert answers == {
+        "radio_station": "active",
+        "radio_programs": 8,
+        "radio_items": 25,
+        "radio_airings": 30,
+        "radio_minutes": 90,
+        "radio_per_day": 2,
+        "radio_relay": True,
+        "higher_plan_issuer": "UBND tỉnh Hưng Yên",
+        "other_directives": 0,
+        "web_posts": 20,
+        "web_posts_digital": 5,
+        "social_posts": None,
+        "web_tthc_updated": True,
+        "banners": 2,
+        "slogans": 6,
+        "panels": 3,
+        "leaflets": 1500,
+        "tthc_posted_percent": 100,
+        "meetings_integrated": 4,
+        "meetings_cchc": 1,
+        "dialogues": 0,
+        "meeting_attendance": None,
+        "mobile_sessions": 2,
+        "citizens_guided": 1200,
+        "contests": 1,
+        "contest_participants": 350,
+        "staged_events": 0,
+        "trainings": 0,
+        "other_forms_text": TEMPLATE_LOOKING,
+        "strengths": STRENGTH,
+        "limitations": "Kinh phí cho tuyên truyền còn hạn chế.",
+        "causes": None,
+        "directions": DIRECTIONS_EDITED,
+        "proposals": None,
+    }
+    status, sections, changes = await round_facts(database_url, "12151")
+    assert status is RoundStatus.SUBMITTED
+    assert sections == {section.code for section in FORM.sections}
+    changed = {(c["question"], c["old"], c["new"]) for c in changes}
+    assert ("radio_programs", 6, 8) in changed
+    assert ("web_posts", 25, 20) in changed
+    # The leaflets answer sent as the bot died was stored once, with nothing skipped after it.
+    assert not any(c["question"] == "leaflets" for c in changes)
+    assert await stored_answers(database_url, "12154") == {}
+
+
+async def _callback_answer(api: LocalBotApi, update: dict[str, Any]) -> dict[str, Any]:
+    query_id = update["callback_query"]["id"]
+    for _ in range(REPLY_TIMEOUT * 20):
+        answer = api.callback_answer(query_id)
+        if answer is not None:
+            return answer
+        await asyncio.sleep(0.05)
+    raise AssertionError("the button press was not answered")
+
+
+async def _has_answer(database_url: str, code: str) -> bool:
+    return code in await stored_answers(database_url, "12151")
+
+
+async def _until(check: Callable[[], Awaitable[bool]]) -> None:
+    for _ in range(REPLY_TIMEOUT * 10):
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not reached")
