@@ -10,19 +10,23 @@ from importlib import resources
 from pathlib import Path
 
 from bot.config import load_settings
-from bot.local_bot_api import FakeUser, LocalBotApi
+from bot.local_bot_api import FakeUser, LocalBotApi, PrivateChat
 from bot.runner import run_bot
+from conversations import texts
 from storage.db import Database, upgrade_database
 from storage.imports import import_people, import_units
 from storage.invitations import create_invitation
 from storage.models import Role
 from storage.people import find_member_by_name, get_unit_by_code
+from storage.periods import open_rounds
 
 DEMO_DATABASE = "demo.sqlite3"
 COMMUNE = "12151"
 OFFICE = "SNV-33"
+DEMO_PERIOD = "2026-Q4"
 
 OFFICER = FakeUser(id=700001, first_name="Hoa", last_name="Nguyễn Thị")
+RADIO_OFFICER = FakeUser(id=700004, first_name="Bình", last_name="Trần Văn")
 CHAIRMAN = FakeUser(id=700002, first_name="Cường", last_name="Lê Văn")
 OFFICE_STAFF = FakeUser(id=700003, first_name="Lan", last_name="Bùi Thị")
 STRANGER = FakeUser(id=799999, first_name="Người lạ")
@@ -95,8 +99,18 @@ async def _set_up_province(
                 session=session, unit_id=commune.id, role=Role.OFFICER, name="Nguyễn Thị Hoa"
             )
             week = timedelta(days=7)
+            radio_officer = await find_member_by_name(
+                session=session, unit_id=commune.id, role=Role.OFFICER, name="Trần Văn Bình"
+            )
             codes["officer"], _ = await create_invitation(
                 session=session, unit=commune, role=Role.OFFICER, person=officer, valid_for=week
+            )
+            codes["radio officer"], _ = await create_invitation(
+                session=session,
+                unit=commune,
+                role=Role.OFFICER,
+                person=radio_officer,
+                valid_for=week,
             )
             codes["chairman"], _ = await create_invitation(
                 session=session, unit=commune, role=Role.CHAIRMAN, valid_for=week
@@ -104,6 +118,9 @@ async def _set_up_province(
             codes["office"], _ = await create_invitation(
                 session=session, unit=office, role=Role.OFFICE, valid_for=week
             )
+            # What `baocao round open --period 2026-Q4` does; the calendar does it on its own.
+            opened = await open_rounds(session=session, code=DEMO_PERIOD)
+            echo(f"Opened {DEMO_PERIOD} for {len(opened.opened)} communes.")
     finally:
         await database.dispose()
     lines = [f"{who}: https://t.me/{bot_username}?start={code}" for who, code in codes.items()]
@@ -133,3 +150,23 @@ async def _play(api: LocalBotApi, codes: dict[str, str]) -> None:
     seen = len(api.messages_to(OFFICER.id))
     api.send_sticker(OFFICER)
     await api.wait_for_message(OFFICER.id, after=seen, timeout=15)
+    await _radio_officer_answers(api, codes["radio officer"])
+
+
+async def _radio_officer_answers(api: LocalBotApi, code: str) -> None:
+    """The radio officer's part of the questionnaire: a slip, a correction, the review, submit."""
+    binh = PrivateChat(api, RADIO_OFFICER)
+    await binh.says(f"/start {code}", "Xin chào")
+    await binh.says("/baocao", "Câu 1/7")
+    await binh.taps("Đang hoạt động", "Câu 2/7")
+    await binh.says("sáu", "chữ số")  # words for numbers are refused, kindly
+    await binh.says("6 chuyên mục", "Câu 3/7")
+    await binh.says("25", "Câu 4/7")
+    await binh.says("30", "Câu 5/7")
+    await binh.says("1 giờ 30", "Câu 6/7")
+    await binh.says("2", "Câu 7/7")
+    await binh.taps("Có", "Gửi báo cáo")
+    await binh.taps("✏️ 2", "Câu 2/7")  # he meant 8 programmes
+    await binh.says("8", "Gửi báo cáo")
+    await binh.taps(texts.SUBMIT_BUTTON, "Cảm ơn")
+    await binh.says("/xem", "Chuyên mục")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.local_bot_api import FakeUser, LocalBotApi
+from bot.local_bot_api import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
 from conversations.forms import load_form
 from conversations.parsing import DocumentRef
@@ -39,52 +38,6 @@ DIRECTIONS_EDITED = (
     "trang thông tin điện tử và các cuộc họp thôn."
 )
 TEMPLATE_LOOKING = "{{ 7*7 }} <b>Hội thi</b> {% if x %}"
-
-
-@dataclass
-class Chat:
-    """One person's private chat with the bot, driven through the stand-in."""
-
-    api: LocalBotApi
-    user: FakeUser
-
-    def _mark(self) -> int:
-        return len(self.api.messages_to(self.user.id))
-
-    async def _expect(self, seen: int, fragment: str) -> dict[str, Any]:
-        return await self.api.wait_for_message(
-            self.user.id,
-            after=seen,
-            timeout=REPLY_TIMEOUT,
-            predicate=lambda message: fragment in str(message.get("text", "")),
-        )
-
-    async def says(self, text: str, expect: str) -> dict[str, Any]:
-        """Send `text`; wait for a reply containing `expect`."""
-        seen = self._mark()
-        self.api.send_message(self.user, text)
-        return await self._expect(seen, expect)
-
-    async def sends(self, act: Callable[[FakeUser], object], expect: str) -> dict[str, Any]:
-        seen = self._mark()
-        act(self.user)
-        return await self._expect(seen, expect)
-
-    def button(self, label: str) -> tuple[dict[str, Any], str]:
-        """The newest message still showing a button labelled `label`, and its data."""
-        for message in reversed(self.api.messages_to(self.user.id)):
-            keyboard = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-            for row in keyboard:
-                for button in row:
-                    if button["text"] == label:
-                        return message, button["callback_data"]
-        raise AssertionError(f"no button {label!r} in {self.user.first_name}'s chat")
-
-    async def taps(self, label: str, expect: str) -> dict[str, Any]:
-        message, data = self.button(label)
-        seen = self._mark()
-        self.api.press_button(self.user, message, data)
-        return await self._expect(seen, expect)
 
 
 async def stored_answers(database_url: str, unit_code: str) -> dict[str, Any]:
@@ -153,7 +106,11 @@ async def test_two_officers_answer_their_sections_through_a_crash(
     bot = await running(province)
     assert {c["command"] for c in standin.my_commands()} >= {"baocao", "xem", "huy"}
 
-    hoa, binh, giang = Chat(standin, HOA), Chat(standin, BINH), Chat(standin, GIANG)
+    hoa, binh, giang = (
+        PrivateChat(standin, HOA),
+        PrivateChat(standin, BINH),
+        PrivateChat(standin, GIANG),
+    )
     await hoa.says(f"/start {hoa_code}", "Xin chào")
     await binh.says(f"/start {binh_code}", "Xin chào")
     await giang.says(f"/start {giang_code}", "Xin chào")
@@ -161,7 +118,7 @@ async def test_two_officers_answer_their_sections_through_a_crash(
     # Bình answers the radio section, with mistakes on the way.
     intro = await binh.says("/baocao", "quý IV năm 2026")
     assert "Tuyên truyền qua hệ thống truyền thanh" in intro["text"]
-    await binh._expect(0, "Phần 1/1 · Câu 1/7")
+    await binh.expect(after=0, fragment="Phần 1/1 · Câu 1/7")
     await binh.taps("Đang hoạt động", "Câu 2/7")
     await binh.says("sáu", "chữ số")
     await binh.says("6 chuyên mục", "Câu 3/7")
@@ -179,8 +136,7 @@ async def test_two_officers_answer_their_sections_through_a_crash(
 
     # Giang, of another commune, cannot use Bình's buttons.
     message, data = binh.button("✏️ 2")
-    update = standin.press_button(GIANG, message, data)
-    assert (await _callback_answer(standin, update)).get("text") == texts.NOT_YOUR_BUTTON
+    assert (await giang.tap_answer(message, data)).get("text") == texts.NOT_YOUR_BUTTON
 
     # Hoa answers the other six sections.
     await hoa.says("/baocao", "Phần 1/6 · Câu 1/4")
@@ -204,13 +160,13 @@ async def test_two_officers_answer_their_sections_through_a_crash(
     # The power goes while the bot is replying to her next answer: the answer is stored but
     # Telegram was not told the update was handled, so it comes again after the restart.
     standin.set_delay("sendMessage", 30)
-    seen = hoa._mark()
+    seen = hoa.mark()
     standin.send_message(HOA, "1 500")
     await _until(lambda: _has_answer(database_url, "leaflets"))
     bot.kill()
     standin.set_delay("sendMessage", 0)
     bot = await running(province)
-    await hoa._expect(seen, "Câu 5/5")
+    await hoa.expect("Câu 5/5", after=seen)
     await bot.wait_for_log("already handled")
 
     await hoa.says("100%", "Phần 4/6 · Câu 1/4")
@@ -292,16 +248,6 @@ async def test_two_officers_answer_their_sections_through_a_crash(
     # The leaflets answer sent as the bot died was stored once, with nothing skipped after it.
     assert not any(c["question"] == "leaflets" for c in changes)
     assert await stored_answers(database_url, "12154") == {}
-
-
-async def _callback_answer(api: LocalBotApi, update: dict[str, Any]) -> dict[str, Any]:
-    query_id = update["callback_query"]["id"]
-    for _ in range(REPLY_TIMEOUT * 20):
-        answer = api.callback_answer(query_id)
-        if answer is not None:
-            return answer
-        await asyncio.sleep(0.05)
-    raise AssertionError("the button press was not answered")
 
 
 async def _has_answer(database_url: str, code: str) -> bool:
