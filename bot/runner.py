@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
@@ -15,10 +16,12 @@ from bot.config import Settings
 from bot.polling import poll_updates, retry_after_seconds
 from conversations.forms import FormError, load_form
 from storage.db import Database, InstanceLock, upgrade_database
+from storage.questionnaire import forget_processed_updates
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY_S = 60.0
+PROCESSED_UPDATES_KEPT = timedelta(days=7)
 
 EXIT_OK = 0
 EXIT_TOKEN_REJECTED = 2
@@ -46,6 +49,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
     database = Database(settings.database_url)
     try:
         await upgrade_database(settings.database_url)
+        async with database.session() as session:
+            await forget_processed_updates(session=session, older_than=PROCESSED_UPDATES_KEPT)
         application = build_application(settings, database, form)
         if not await _connect(application, settings, stop):
             await application.bot.shutdown()  # close the HTTP pool a failed connect opened

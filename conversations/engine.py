@@ -7,6 +7,7 @@ exactly where it was. Telegram handlers and tests drive it the same way.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,8 @@ from storage.questionnaire import (
 
 # DHIS2's min-max idea: a figure this many times above or below last period's needs a second look.
 HISTORY_RATIO = 5.0
+_SMALL_NUMBER = re.compile(r"[0-9]{1,3}")
+OPTION_PREVIEW = 400  # characters of a narrative option shown in the question (under 4096 in all)
 ACTIVE = (WalkStatus.ASKING, WalkStatus.CONFIRMING, WalkStatus.REVIEWING)
 
 
@@ -162,13 +165,14 @@ class Questionnaire:
             if await answering_roles(session=session, person_id=person.id):
                 return _say(texts.NO_OPEN_ROUND)
             return _say(texts.NOT_AN_ANSWERER)
+        assignments = await section_assignments(session=session, unit_id=context.unit.id)
+        if not self.sections_for(person.id, context.roles, assignments):
+            return _say(texts.NO_SECTIONS_ASSIGNED)  # and no state: their messages stay free
         state = await get_state(
             session=session, round_id=context.round.id, person_id=person.id, create=True
         )
         assert state is not None
         walk = await self._load(session, context, person, state)
-        if not walk.sections:
-            return _say(texts.NO_SECTIONS_ASSIGNED)
         intro = None
         if state.step == 0:
             intro = texts.walk_intro(
@@ -213,6 +217,9 @@ class Questionnaire:
                 typed = parse_answer(question, text)
             except ParseError as exc:
                 return self._refuse(walk, exc.message, confirming=True)
+            problem = self._problem(walk, question, typed)
+            if problem is not None:
+                return self._refuse(walk, problem, confirming=True)
             if pending.get("kind") == "outlier" and typed == pending.get("value"):
                 return await self._store(session, walk, question, typed)  # typed twice: meant it
             return await self._offer(session, walk, question, typed)
@@ -282,18 +289,16 @@ class Questionnaire:
         state = await latest_state(session=session, person_id=person.id)
         if state is None:
             return None
-        if state.status is WalkStatus.PAUSED:
-            return _say(texts.PAUSED_HINT, accepted=False)
-        if state.status is WalkStatus.DONE:
-            return _say(texts.ALREADY_SUBMITTED, accepted=False)
         context = await round_for(session=session, person_id=person.id, round_id=state.round_id)
         if context is None:
             return None
         if context.round.status not in EDITABLE_STATUSES:
-            state.status = WalkStatus.PAUSED
-            self._bump(state)
-            await session.flush()
-            return _say(texts.ROUND_CLOSED, accepted=False)
+            # Approved or closed: an answer in progress is refused; otherwise nothing to do here.
+            return _say(texts.ROUND_CLOSED, accepted=False) if state.status in ACTIVE else None
+        if state.status is WalkStatus.PAUSED:
+            return _say(texts.PAUSED_HINT, accepted=False)
+        if state.status is WalkStatus.DONE:
+            return _say(texts.ALREADY_SUBMITTED, accepted=False)
         return await self._load(session, context, person, state)
 
     async def _load(
@@ -567,8 +572,9 @@ class Questionnaire:
 
     async def _review_text(self, session: AsyncSession, walk: Walk, text: str) -> Reply:
         cleaned = fold(text)
-        if cleaned.isdigit() and len(cleaned) <= 3:
-            return await self._review_action(session, walk, f"edit:{int(cleaned)}")
+        number = _small_number(cleaned)
+        if number is not None and 1 <= number <= len(walk.path()):
+            return await self._review_action(session, walk, f"edit:{number}")
         if cleaned in ("gui", "gui bao cao", "nop"):
             return await self._review_action(session, walk, "submit")
         reply = await self._enter_review(session, walk)
@@ -696,7 +702,11 @@ class Questionnaire:
                 lines.append("")
                 lines.append(texts.OPTIONS_HEADER)
                 for index, (label, text) in enumerate(options, 1):
-                    lines.append(f"{index}. {label}{text}")
+                    # Long enough to recognise; the full text comes when it is picked.
+                    shown = (
+                        text if len(text) <= OPTION_PREVIEW else text[: OPTION_PREVIEW - 1] + "…"
+                    )
+                    lines.append(f"{index}. {label}{shown}")
                 buttons.append(
                     tuple(
                         Button(f"Dùng mẫu {i}", f"opt:{i - 1}") for i in range(1, len(options) + 1)
@@ -762,4 +772,9 @@ class Questionnaire:
 
 def _index(action: str) -> int | None:
     _, _, number = action.partition(":")
-    return int(number) if number.isdigit() and len(number) <= 3 else None
+    return _small_number(number)
+
+
+def _small_number(text: str) -> int | None:
+    """A 1-3 digit ASCII number (str.isdigit also accepts digits int() cannot read)."""
+    return int(text) if _SMALL_NUMBER.fullmatch(text) else None

@@ -208,8 +208,8 @@ def load_form(path: Path | None = None) -> Form:
 
 def parse_form(text: str, *, name: str) -> Form:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_StrictLoader)
+        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader: builds plain data only
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark is not None else name
@@ -220,14 +220,43 @@ def parse_form(text: str, *, name: str) -> Form:
     try:
         form = Form.model_validate(data)
     except ValidationError as exc:
+        errors = exc.errors()
+        # A tuple whose items all failed is then also "too short"; that echo names no real fault.
         problems = [
-            _Problem(tuple(error["loc"]), _pydantic_message(error)) for error in exc.errors()
+            _Problem(tuple(error["loc"]), _pydantic_message(error))
+            for error in errors
+            if not (error["type"] == "too_short" and _has_deeper(error["loc"], errors))
         ]
         raise FormError(_describe(problems, root, name)) from exc
     problems = list(_cross_check(form))
     if problems:
         raise FormError(_describe(problems, root, name))
     return form
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in one mapping (YAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"the key {key!r} appears twice",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _has_deeper(loc: Sequence[Any], errors: Sequence[Any]) -> bool:
+    return any(
+        len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == tuple(loc)
+        for other in errors
+    )
 
 
 def _pydantic_message(error: Any) -> str:

@@ -455,7 +455,8 @@ def _single_number(folded: str, hint: str, *, whole_only: bool) -> Fraction:
         values.extend(_read_number(part, hint, whole_only=whole_only) for part in parts)
     if not values:
         raise ParseError(hint)
-    if len(set(values)) > 1:
+    # Even equal numbers ("7*7", "6 6") are refused: which one was meant is a guess.
+    if len(values) > 1:
         raise ParseError(_ONE_NUMBER)
     return values[0]
 

@@ -26,6 +26,7 @@ from storage.models import (
 
 CLOSING_DAY = 14
 DEADLINE_WORKING_DAYS = 2
+MIN_YEAR, MAX_YEAR = 2000, 2100
 EDITABLE_STATUSES = (RoundStatus.OPEN, RoundStatus.SUBMITTED, RoundStatus.RETURNED)
 
 _CODE = re.compile(r"^(\d{4})-(Q[1-4]|H1|Y)$")
@@ -52,6 +53,8 @@ def window(code: str) -> PeriodWindow:
     if match is None:
         raise PeriodCodeError(f"{code!r} is not a period code such as 2026-Q4, 2026-H1 or 2026-Y")
     year, part = int(match.group(1)), match.group(2)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise PeriodCodeError(f"{code!r}: the year must be between {MIN_YEAR} and {MAX_YEAR}")
     if part.startswith("Q"):
         kind, number, last_month = PeriodKind.QUARTER, int(part[1]), 3 * int(part[1])
         first_month_after_close = last_month - 3

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
@@ -22,6 +23,7 @@ from storage.models import (
     SectionAssignment,
     SectionSubmission,
     Unit,
+    utc_now,
 )
 from storage.periods import EDITABLE_STATUSES
 
@@ -49,6 +51,14 @@ async def claim_update(*, session: AsyncSession, update_id: int) -> bool:
     session.add(ProcessedUpdate(update_id=update_id))
     await session.flush()
     return True
+
+
+async def forget_processed_updates(*, session: AsyncSession, older_than: timedelta) -> int:
+    """Drop old update ids: Telegram keeps an unconfirmed update for 24 hours at most."""
+    result = await session.execute(
+        delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < utc_now() - older_than)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def answering_roles(*, session: AsyncSession, person_id: int) -> dict[int, frozenset[Role]]:
