@@ -37,6 +37,7 @@ from storage.questionnaire import (
     earlier_answers,
     get_state,
     latest_state,
+    lock_round,
     round_for,
     save_answer,
     section_assignments,
@@ -183,7 +184,7 @@ class Questionnaire:
             )
         if state.status in (WalkStatus.DONE, WalkStatus.REVIEWING) and not self._missing(walk):
             reply = await self._enter_review(session, walk)
-        elif state.status is WalkStatus.CONFIRMING and state.pending is not None:
+        elif self._holding_value(walk):
             self._bump(state)
             reply = self._confirm_prompt(walk)
         else:
@@ -279,9 +280,12 @@ class Questionnaire:
         walk = walk_or_reply
         if walk.state.status is WalkStatus.REVIEWING:
             return await self._enter_review(session, walk)
-        if walk.state.status is WalkStatus.CONFIRMING and walk.state.pending is not None:
+        if self._holding_value(walk):
             return self._confirm_prompt(walk, bump=False)
-        return self._prompt(walk, self._question_at(walk) or walk.first_unanswered(), bump=False)
+        question = self._question_at(walk) or walk.first_unanswered()
+        if question is None:  # everything answered (a colleague's answer may have done it)
+            return await self._enter_review(session, walk)
+        return self._prompt(walk, question, bump=False)
 
     # ----- loading ------------------------------------------------------------------------
 
@@ -603,7 +607,11 @@ class Questionnaire:
         missing = self._missing(walk)
         if missing:
             return await self._ask(session, walk, missing[0])
-        round_ = walk.context.round
+        # Two officers may submit at once. Lock the round (PostgreSQL) and write before reading
+        # the submissions again (SQLite serialises writers), so exactly one of them sees the
+        # round complete.
+        round_ = await lock_round(session=session, round_id=walk.context.round.id)
+        walk.submitted = set(await submissions_of(session=session, round_id=round_.id))
         newly = [s for s in walk.sections if s.code not in walk.submitted]
         for section in newly:
             session.add(
@@ -616,6 +624,8 @@ class Questionnaire:
             )
             walk.submitted.add(section.code)
         await session.flush()
+        walk.submitted = set(await submissions_of(session=session, round_id=round_.id))
+        await session.refresh(round_)
         await audit.record(
             session=session,
             action="sections.submitted" if newly else "sections.resubmitted",
@@ -660,6 +670,16 @@ class Questionnaire:
         if question not in walk.path():
             return None
         return question
+
+    def _holding_value(self, walk: Walk) -> bool:
+        """A value waits for confirmation, for a question still on the walk (a colleague's
+        answer or a new form may have taken it away)."""
+        state = walk.state
+        return (
+            state.status is WalkStatus.CONFIRMING
+            and state.pending is not None
+            and self._question_at(walk) is not None
+        )
 
     def _bump(self, state: QuestionnaireState) -> None:
         state.step = (state.step or 0) + 1

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
@@ -119,6 +119,20 @@ async def round_for(*, session: AsyncSession, person_id: int, round_id: int) -> 
     return RoundContext(round=round_, unit=unit, period=period, roles=roles[unit.id])
 
 
+async def lock_round(*, session: AsyncSession, round_id: int) -> ReportingRound:
+    """The round, re-read and locked until the transaction ends (FOR UPDATE; SQLite has one
+    writer at a time anyway)."""
+    round_ = await session.scalar(
+        select(ReportingRound)
+        .where(ReportingRound.id == round_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if round_ is None:
+        raise LookupError(f"round {round_id} does not exist")
+    return round_
+
+
 async def latest_state(*, session: AsyncSession, person_id: int) -> QuestionnaireState | None:
     return await session.scalar(
         select(QuestionnaireState)
@@ -176,7 +190,11 @@ async def earlier_answers(
             ReportingPeriod.closes_on < before.closes_on,
             Answer.question_code.in_(wanted),
         )
-        .order_by(ReportingPeriod.closes_on.desc())
+        # Q2 and the half year close on the same day: prefer a period of the same kind.
+        .order_by(
+            ReportingPeriod.closes_on.desc(),
+            case((ReportingPeriod.kind == before.kind, 0), else_=1),
+        )
     )
     found: dict[str, tuple[ReportingPeriod, Any]] = {}
     for code, value, period in rows:

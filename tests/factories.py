@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from itertools import count
+from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Membership, Person, Role, Unit, UnitKind
+from storage.db import Database
+from storage.models import (
+    Answer,
+    AuditEntry,
+    Membership,
+    Person,
+    QuestionnaireState,
+    ReportingRound,
+    Role,
+    SectionSubmission,
+    Unit,
+    UnitKind,
+)
 
 _numbers = count(1)
 
@@ -44,3 +59,125 @@ async def make_person(
     session.add(Membership(person_id=person.id, unit_id=unit.id, role=role))
     await session.flush()
     return person
+
+
+# A form with one question of every type, for tests of the schema and the engine.
+ALL_TYPES_FORM_YAML = """\
+form: all_types
+version: "t1"
+title: Biểu mẫu thử mọi loại câu hỏi
+sections:
+  - code: figures
+    title: Số liệu
+    questions:
+      - code: q_count
+        type: count
+        short: Số buổi
+        label: Bao nhiêu buổi?
+        unit: buổi
+        max: 5000
+      - code: q_minutes
+        type: minutes
+        short: Thời lượng
+        label: Tổng thời lượng?
+        unit: phút
+        max: 20000
+      - code: q_percent
+        type: percent
+        short: Tỷ lệ
+        label: Tỷ lệ bao nhiêu phần trăm?
+        unit: "%"
+      - code: q_yes_no
+        type: yes_no
+        short: Có cập nhật
+        label: Có cập nhật không?
+      - code: q_choice
+        type: choice
+        short: Tình trạng
+        label: Tình trạng thế nào?
+        choices:
+          - {value: good, label: Tốt}
+          - {value: fair, label: Trung bình}
+          - {value: poor, label: Kém}
+  - code: writing
+    title: Nội dung
+    questions:
+      - code: q_short
+        type: short_text
+        short: Hình thức khác
+        label: Hình thức khác?
+        required: false
+      - code: q_long
+        type: long_text
+        short: Ưu điểm
+        label: Ưu điểm?
+        suggestions:
+          - Công tác tuyên truyền được triển khai kịp thời.
+          - Hình thức tuyên truyền đa dạng.
+      - code: q_date
+        type: date
+        short: Ngày họp
+        label: Ngày họp?
+      - code: q_doc
+        type: document_ref
+        short: Kế hoạch
+        label: Số, ký hiệu và ngày của kế hoạch?
+        carry_over: true
+"""
+
+
+def all_types_form():
+    """ALL_TYPES_FORM_YAML, parsed and validated (a conversations.forms.Form)."""
+    from conversations.forms import parse_form
+
+    return parse_form(ALL_TYPES_FORM_YAML, name="all_types.yaml")
+
+
+async def open_round(session: AsyncSession, *, unit: Unit, code: str = "2026-Q4"):
+    """Open the period's round for one commune-level unit; returns the ReportingRound."""
+    from sqlalchemy import select
+
+    from storage.models import ReportingRound
+    from storage.periods import open_rounds
+
+    opened = await open_rounds(session=session, code=code, unit_codes=[unit.code])
+    return await session.scalar(
+        select(ReportingRound).where(
+            ReportingRound.period_id == opened.period.id, ReportingRound.unit_id == unit.id
+        )
+    )
+
+
+async def database_snapshot(db: Database) -> tuple[Any, ...]:
+    """Everything a refusal must leave alone: answers, walk states, submissions, rounds, log."""
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, sort_keys=True)
+
+    async with db.session() as session:
+        answers = sorted(
+            (a.id, a.round_id, a.question_code, dump(a.value), a.form_version, a.answered_at)
+            for a in await session.scalars(select(Answer))
+        )
+        states = sorted(
+            (
+                s.id,
+                s.round_id,
+                s.person_id,
+                str(s.status),
+                s.question_code,
+                s.step,
+                dump(s.pending),
+                s.back_to_review,
+                s.updated_at,
+            )
+            for s in await session.scalars(select(QuestionnaireState))
+        )
+        submissions = sorted(
+            (s.round_id, s.section_code) for s in await session.scalars(select(SectionSubmission))
+        )
+        rounds = sorted(
+            (r.id, str(r.status)) for r in await session.scalars(select(ReportingRound))
+        )
+        audit = await session.scalar(select(func.count()).select_from(AuditEntry))
+    return answers, states, submissions, rounds, audit
