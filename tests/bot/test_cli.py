@@ -110,3 +110,46 @@ async def test_invite_without_token_or_username_says_what_to_set(
 async def test_db_upgrade(tmp_path: Path, database_url: str) -> None:
     result = await baocao(tmp_path, database_url, "db", "upgrade")
     assert (result.returncode, result.stdout.strip()) == (0, "Database is up to date.")
+
+
+async def test_form_check_summarises_the_default_form(tmp_path: Path, database_url: str) -> None:
+    result = await baocao(tmp_path, database_url, "form", "check")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"cchc_publicity version \S+: 7 sections, \d+ questions\.", result.stdout)
+    assert "broadcasts: Tuyên truyền qua hệ thống truyền thanh" in result.stdout
+
+
+async def test_a_bad_form_is_named_by_file_and_line_and_stops_the_bot(
+    tmp_path: Path, database_url: str
+) -> None:
+    form = tmp_path / "form.yaml"
+    form.write_text(
+        "form: test\nversion: '1'\ntitle: T\nsections:\n  - code: s\n    title: S\n"
+        "    questions:\n      - code: q\n        type: counts\n        label: Bao nhiêu?\n",
+        encoding="utf-8",
+    )
+    checked = await baocao(tmp_path, database_url, "form", "check", str(form))
+    assert checked.returncode == 2
+    assert f"{form}:9: sections.0.questions.0.type: Input should be" in checked.stderr
+    started = await baocao(
+        tmp_path,
+        database_url,
+        "run",
+        TELEGRAM_BOT_TOKEN="123456:TEST-token-not-used",
+        TELEGRAM_API_URL="http://127.0.0.1:9",
+        BAOCAO_FORM=str(form),
+    )
+    assert started.returncode == 2
+    assert f"{form}:9:" in started.stdout + started.stderr
+    assert "Traceback" not in started.stderr
+
+
+async def test_round_open_opens_every_commune_once(tmp_path: Path, imported: str) -> None:
+    first = await baocao(tmp_path, imported, "round", "open", "--period", "2026-Q1")
+    again = await baocao(tmp_path, imported, "round", "open", "--period", "2026-Q1")
+    assert "figures 15/12/2025-14/03/2026, deadline 17/03/2026" in first.stdout
+    assert "Opened 4 round(s); 0 already open." in first.stdout
+    assert "Opened 0 round(s); 4 already open." in again.stdout
+    bad = await baocao(tmp_path, imported, "round", "open", "--period", "2026-Q5")
+    assert bad.returncode == 1
+    assert "is not a period code" in bad.stderr and "Traceback" not in bad.stderr

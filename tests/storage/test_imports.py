@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 
 from storage.db import Database
 from storage.imports import ImportFileError, import_people, import_units
-from storage.models import AuditEntry, Membership, Person, Role, Unit, UnitKind
+from storage.models import (
+    AuditEntry,
+    Membership,
+    Person,
+    Role,
+    SectionAssignment,
+    Unit,
+    UnitKind,
+)
 
 UNITS_HEADER = "code,name,kind,parent_code,office_code\n"
 PEOPLE_HEADER = "unit_code,role,full_name,title,phone,telegram_user_id\n"
@@ -208,3 +216,64 @@ async def test_unreadable_files_are_one_clear_error(
     with pytest.raises(ImportFileError, match=re.escape(expected)):
         async with database.session() as session:
             await import_units(session=session, path=path)
+
+
+async def assignments(database: Database) -> set[tuple[str, str]]:
+    async with database.session() as session:
+        rows = await session.execute(
+            select(Person.full_name, SectionAssignment.section_code).join(
+                Person, Person.id == SectionAssignment.person_id
+            )
+        )
+        return {(name, code) for name, code in rows}
+
+
+async def test_sections_column_assigns_sections_and_the_file_stays_the_truth(
+    database: Database, province_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    units_file, people_file = province_files
+    known = ["directives", "broadcasts", "posts"]
+    async with database.session() as session:
+        await import_units(session=session, path=units_file)
+        await import_people(session=session, path=people_file, known_sections=known)
+    assert await assignments(database) == {("Trần Văn Bình", "broadcasts")}
+
+    header = "unit_code,role,full_name,sections\n"
+    both = write(
+        tmp_path / "both.csv",
+        header + '12151,officer,Trần Văn Bình,"broadcasts, posts"\n12151,officer,Nguyễn Thị Hoa,\n',
+    )
+    async with database.session() as session:
+        await import_people(session=session, path=both, known_sections=known)
+    async with database.session() as session:
+        again = await import_people(session=session, path=both, known_sections=known)
+    assert (again.updated, again.unchanged) == (0, 2), "re-importing the same file changes nothing"
+    assert await assignments(database) == {
+        ("Trần Văn Bình", "broadcasts"),
+        ("Trần Văn Bình", "posts"),
+    }
+
+    cleared = write(tmp_path / "cleared.csv", header + "12151,officer,Trần Văn Bình,\n")
+    async with database.session() as session:
+        await import_people(session=session, path=cleared, known_sections=known)
+    assert await assignments(database) == set()
+
+
+async def test_unknown_sections_and_office_sections_are_refused(
+    database: Database, province_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    async with database.session() as session:
+        await import_units(session=session, path=province_files[0])
+    bad = write(
+        tmp_path / "bad.csv",
+        "unit_code,role,full_name,sections\n"
+        "12151,officer,Nguyễn Thị Hoa,radio\n"
+        "SNV-33,office,Bùi Thị Lan,posts\n",
+    )
+    with pytest.raises(ImportFileError) as caught:
+        async with database.session() as session:
+            await import_people(session=session, path=bad, known_sections=["posts"])
+    message = str(caught.value)
+    assert "row 2: unknown section(s) radio (the form has: posts)" in message
+    assert "row 3: sections are answered in a commune, not by role office" in message
+    assert await assignments(database) == set()
