@@ -185,8 +185,7 @@ class Questionnaire:
         if state.status in (WalkStatus.DONE, WalkStatus.REVIEWING) and not self._missing(walk):
             reply = await self._enter_review(session, walk)
         elif self._holding_value(walk):
-            self._bump(state)
-            reply = self._confirm_prompt(walk)
+            reply = self._confirm_prompt(walk)  # a new step: the old buttons stop working
         else:
             question = self._question_at(walk) or walk.first_unanswered()
             reply = await self._ask(session, walk, question)
@@ -326,14 +325,14 @@ class Questionnaire:
             session=session, unit_id=context.unit.id, before=context.period, codes=codes
         )
         earlier = {code: (period.code, value) for code, (period, value) in earlier_rows.items()}
-        carried = {
+        from_other_years = {
             q.code
             for q in self.form.questions.values()
             if q.carry_over
             and q.code in earlier_rows
             and earlier_rows[q.code][0].year != context.period.year
         }
-        for code in carried:  # plans are yearly: last year's is not this year's
+        for code in from_other_years:  # plans are yearly: last year's is not this year's
             earlier.pop(code, None)
         return Walk(
             form=self.form,
