@@ -1,0 +1,813 @@
+"""From a commune's answers to a `ReportDocument`: the sentences of a BÁO CÁO and its annex.
+
+The wording lives in `bao_cao_cchc.j2` (a Jinja2 template a province may copy and edit) and the
+annex rows in `annex.yaml`. The template never produces markup that is parsed afterwards: it calls
+Python collectors (`body()`, `heading1()`, `bullet()`, `paragraphs()`...) that append
+`Paragraph`s, so an answer can never turn into template code, a heading or a docx tag.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+import yaml
+from jinja2 import meta, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from conversations.parsing import DocumentRef
+from report_templates.document import AnnexRow, Block, Paragraph, ReportDocument
+
+TEMPLATE_FILE = "bao_cao_cchc.j2"
+ANNEX_FILE = "annex.yaml"
+PACKAGE_FOLDER = Path(__file__).resolve().parent
+TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+# Every question code of conversations/form_cchc.yaml: the template sees each of them (None when
+# not answered), so `a.radio_items` is always defined and a misspelt `a.radio_itmes` fails loudly.
+ANSWER_CODES: tuple[str, ...] = (
+    "plan_ref",
+    "higher_plan_ref",
+    "higher_plan_issuer",
+    "other_directives",
+    "radio_station",
+    "radio_programs",
+    "radio_items",
+    "radio_airings",
+    "radio_minutes",
+    "radio_per_day",
+    "radio_relay",
+    "web_posts",
+    "web_posts_digital",
+    "social_posts",
+    "web_tthc_updated",
+    "banners",
+    "slogans",
+    "panels",
+    "leaflets",
+    "tthc_posted_percent",
+    "meetings_integrated",
+    "meetings_cchc",
+    "dialogues",
+    "meeting_attendance",
+    "mobile_sessions",
+    "citizens_guided",
+    "contests",
+    "contest_participants",
+    "staged_events",
+    "trainings",
+    "other_forms_text",
+    "strengths",
+    "limitations",
+    "causes",
+    "directions",
+    "proposals",
+)
+
+ROMAN_QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+DRAFT_BLANK = " " * 6  # the clerk writes the number and the day by hand in a draft
+LEVEL_DONE = "Đạt"
+LEVEL_NOT_DONE = "Chưa đạt"
+_BULLET_MARKS = ("-", "–", "—", "•", "+", "*")  # dashes officers type
+
+
+class TemplateError(ValueError):
+    """The report template or annex file is broken; the message is "<file>:<line>: <problem>"."""
+
+
+def _today() -> date:
+    return datetime.now(TIMEZONE).date()
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """What a report is composed from: the unit, the period, the answers, who signs."""
+
+    unit_kind_label: str  # "xã", "phường", "đặc khu"
+    unit_name: str  # "Tân Quang"
+    period_kind: str  # "quarter" | "half_year" | "year" (a PeriodKind compares equal)
+    period_year: int
+    period_number: int  # the quarter 1-4; 1 for half-year and year
+    answers: Mapping[str, Any]  # question code -> stored value; None or absent = skipped
+    signer_name: str
+    signer_role: str  # "chairman" | "vice_chairman"
+    receiving_office: str  # "Sở Nội vụ tỉnh Hưng Yên"
+    previous: Mapping[str, Any] | None = None  # the same codes for the previous period
+    number: str | None = None  # "134"; None in a draft
+    issued_on: date | None = None  # None in a draft
+    place: str = ""  # the name in the date line; the unit's name when empty
+    draft_date: date = field(default_factory=_today)  # month and year printed in a draft
+
+    def __post_init__(self) -> None:
+        if self.period_kind not in ("quarter", "half_year", "year"):
+            raise ValueError(
+                f"period_kind must be quarter, half_year or year: {self.period_kind!r}"
+            )
+        if self.period_kind == "quarter" and self.period_number not in ROMAN_QUARTERS:
+            raise ValueError(f"a quarter is numbered 1 to 4, not {self.period_number!r}")
+        if self.signer_role not in ("chairman", "vice_chairman"):
+            raise ValueError(f"signer_role must be chairman or vice_chairman: {self.signer_role!r}")
+
+    @property
+    def place_name(self) -> str:
+        return self.place or self.unit_name
+
+
+@dataclass(frozen=True)
+class AnnexCount:
+    answer: str
+    unit: str = ""
+    format: str = "count"  # count | minutes | percent
+
+
+@dataclass(frozen=True)
+class AnnexCondition:
+    answer: str
+    at_least: float | None = None
+    equals: Any = None
+
+
+@dataclass(frozen=True)
+class AnnexSpec:
+    form: str
+    counts: tuple[AnnexCount, ...]
+    done_when: tuple[AnnexCondition, ...] = ()  # all must hold; empty: any count above zero
+    only_when: AnnexCondition | None = None  # the row is left out unless this holds
+
+
+@dataclass(frozen=True)
+class TemplateSet:
+    """The compiled report template and the annex rows, loaded once at start."""
+
+    template: jinja2.Template
+    template_path: Path
+    annex: tuple[AnnexSpec, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers and words, registered as Jinja filters
+
+
+def hai_so(value: Any) -> str:
+    """6 -> '06', 1500 -> '1.500': a leading zero below ten and dots between thousands."""
+    number = int(value or 0)
+    if 0 <= number < 10:
+        return f"{number:02d}"
+    return f"{number:,}".replace(",", ".")
+
+
+def so(value: Any, unit: str = "") -> str:
+    """6, 'chuyên mục' -> '06 chuyên mục'. Templates guard zero; a zero still never reads '00'."""
+    if not value:
+        return f"không có {unit}".rstrip() if unit else "không"
+    return f"{hai_so(value)} {unit}".rstrip()
+
+
+def phut(value: Any) -> str:
+    """60 -> '60 phút', 900 -> '900 phút (15 giờ)': minutes as reports write them."""
+    minutes = int(value or 0)
+    text = f"{hai_so(minutes)} phút"
+    if minutes < 120:
+        return text
+    hours, rest = divmod(minutes, 60)
+    spoken = f"{hai_so(hours)} giờ" + (f" {hai_so(rest)} phút" if rest else "")
+    return f"{text} ({spoken})"
+
+
+def phan_tram(value: Any) -> str:
+    """100 -> '100%', 99.5 -> '99,5%' (a decimal comma)."""
+    if value is None:
+        return ""
+    number = float(value)
+    text = str(int(number)) if number.is_integer() else f"{number:g}".replace(".", ",")
+    return f"{text}%"
+
+
+def van_ban(value: Any) -> str:
+    """A stored document reference -> '03/KH-UBND ngày 08/01/2026'; '' when skipped."""
+    if not value:
+        return ""
+    if isinstance(value, DocumentRef):
+        return value.text()
+    if isinstance(value, Mapping):
+        return DocumentRef.from_json(value).text()
+    return str(value)
+
+
+def ngoac(value: Any) -> str:
+    """'tăng 02 tin, bài so với quý trước' -> ' (tăng ...)'; '' stays ''."""
+    text = str(value or "").strip()
+    return f" ({text})" if text else ""
+
+
+def cham(value: Any) -> str:
+    """End a sentence with a full stop unless it already ends with punctuation."""
+    text = str(value or "").strip()
+    if not text or text[-1] in ".!?:;…":
+        return text
+    return f"{text}."
+
+
+@jinja2.pass_context
+def so_sanh(context: jinja2.runtime.Context, current: Any, previous: Any, unit: str = "") -> str:
+    """'tăng 05 tin, bài so với quý trước', 'giảm ...', 'bằng quý trước'; '' without a previous."""
+    if current is None or previous is None or isinstance(current, bool):
+        return ""
+    label = context.get("previous_label", "kỳ trước")
+    difference = float(current) - float(previous)
+    if difference == 0:
+        return f"bằng {label}"
+    word = "tăng" if difference > 0 else "giảm"
+    amount = abs(difference)
+    figure = hai_so(int(amount)) if amount.is_integer() else f"{amount:g}".replace(".", ",")
+    return f"{word} {figure} {unit} so với {label}".replace("  ", " ")
+
+
+def capitalize_first(value: Any) -> str:
+    """'xã' -> 'Xã', leaving the rest as written (Jinja's capitalize lowers it)."""
+    text = str(value or "")
+    return text[:1].upper() + text[1:]
+
+
+FILTERS: dict[str, Callable[..., str]] = {
+    "so": so,
+    "hai_so": hai_so,
+    "phut": phut,
+    "phan_tram": phan_tram,
+    "van_ban": van_ban,
+    "so_sanh": so_sanh,
+    "ngoac": ngoac,
+    "cham": cham,
+    "capitalize_first": capitalize_first,
+}
+
+
+def noi(*parts: Any, sep: str = ", ", last: str | None = None) -> str:
+    """Join the non-empty parts with `sep` (and `last` before the final one)."""
+    texts = [" ".join(str(part).split()) for part in parts if part]
+    texts = [text for text in texts if text]
+    if len(texts) < 2:
+        return "".join(texts)
+    return sep.join(texts[:-1]) + (sep if last is None else last) + texts[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Collectors: the only way template text becomes part of the document
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Collector:
+    """Template callables that append paragraphs; each returns '' so nothing is printed."""
+
+    def __init__(self) -> None:
+        self.collected: list[Paragraph] = []
+
+    def _add(self, kind: Block, caller: Callable[[], str]) -> str:
+        text = _collapse(str(caller()))
+        if text:
+            if kind is Block.BULLET:
+                text = _as_bullet(text)
+            self.collected.append(Paragraph(kind, text))
+        return ""
+
+    def body(self, caller: Callable[[], str]) -> str:
+        return self._add(Block.BODY, caller)
+
+    def bullet(self, caller: Callable[[], str]) -> str:
+        return self._add(Block.BULLET, caller)
+
+    def heading1(self, caller: Callable[[], str]) -> str:
+        return self._add(Block.HEADING_1, caller)
+
+    def heading2(self, caller: Callable[[], str]) -> str:
+        return self._add(Block.HEADING_2, caller)
+
+    def heading3(self, caller: Callable[[], str]) -> str:
+        return self._add(Block.HEADING_3, caller)
+
+    def paragraphs(self, text: Any, bullet: bool = False) -> str:
+        """One paragraph per non-empty line of a narrative answer, each line kept as typed."""
+        if not text:
+            return ""
+        for line in str(text).splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            if bullet:
+                self.collected.append(Paragraph(Block.BULLET, _as_bullet(line)))
+            else:
+                self.collected.append(Paragraph(Block.BODY, line))
+        return ""
+
+    def names(self) -> dict[str, Callable[..., str]]:
+        return {
+            "body": self.body,
+            "bullet": self.bullet,
+            "heading1": self.heading1,
+            "heading2": self.heading2,
+            "heading3": self.heading3,
+            "paragraphs": self.paragraphs,
+        }
+
+
+def _as_bullet(text: str) -> str:
+    """'- text' as the seeds write list items; a dash the officer typed is not doubled."""
+    for mark in _BULLET_MARKS:
+        if text.startswith(mark) and text[len(mark) : len(mark) + 1] in (" ", "\t"):
+            text = text[len(mark) :].strip()
+            break
+    return f"- {text}"
+
+
+# Names a template may use besides its own {% set %} variables: checked at load time.
+CONTEXT_NAMES = frozenset(
+    {
+        "a",
+        "prev",
+        "has_previous",
+        "unit_kind",
+        "unit_name",
+        "year",
+        "period",
+        "period_short",
+        "previous_label",
+        "next_period",
+        "noi",
+        *_Collector().names(),
+    }
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_templates(folder: Path | None = None) -> TemplateSet:
+    """Compile the report template and validate the annex; TemplateError names file and line."""
+    folder = (folder or PACKAGE_FOLDER).resolve()
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # plain text in Paragraphs, never markup: nothing to escape
+        keep_trailing_newline=False,
+    )
+    env.filters.update(FILTERS)
+    template_path = folder / TEMPLATE_FILE
+    try:
+        source = template_path.read_text(encoding="utf-8")
+        template = env.get_template(TEMPLATE_FILE)
+        _check_names(env, source, template_path)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{template_path}:{exc.lineno}: {exc.message}") from exc
+    except (OSError, UnicodeDecodeError, jinja2.TemplateNotFound) as exc:
+        raise TemplateError(f"{template_path}:1: cannot read the template ({exc})") from exc
+    annex = _load_annex(folder / ANNEX_FILE)
+    templates = TemplateSet(template=template, template_path=template_path, annex=annex)
+    for sample in _samples():  # a misspelt attribute or filter in a branch surfaces at start
+        compose(sample, templates=templates)
+    return templates
+
+
+@cache
+def default_templates() -> TemplateSet:
+    return load_templates()
+
+
+def _check_names(env: jinja2.Environment, source: str, path: Path) -> None:
+    """Refuse top-level names the composer never provides (a misspelt `a` or `unit_name`)."""
+    tree = env.parse(source)
+    unknown = meta.find_undeclared_variables(tree) - CONTEXT_NAMES - set(env.globals)
+    if not unknown:
+        return
+    lines = [
+        node.lineno
+        for node in tree.find_all(nodes.Name)
+        if node.name in unknown and node.ctx == "load"
+    ]
+    name = sorted(unknown)[0]
+    raise TemplateError(f"{path}:{min(lines, default=1)}: unknown variable {name!r}")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"the key {key!r} appears twice",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+class _AnnexProblem(Exception):
+    def __init__(self, path: Sequence[str | int], message: str) -> None:
+        super().__init__(message)
+        self.path = tuple(path)
+        self.message = message
+
+
+def _load_annex(path: Path) -> tuple[AnnexSpec, ...]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"{path}:1: cannot read the annex file ({exc})") from exc
+    try:
+        root = yaml.compose(text, Loader=_StrictLoader)
+        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader: plain data only
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise TemplateError(f"{path}:{line}: not valid YAML ({problem})") from exc
+    try:
+        return _parse_annex(data)
+    except _AnnexProblem as problem:
+        where = ".".join(str(part) for part in problem.path) or "(top)"
+        line = _line_of(root, problem.path)
+        raise TemplateError(f"{path}:{line}: {where}: {problem.message}") from None
+
+
+def _parse_annex(data: Any) -> tuple[AnnexSpec, ...]:
+    if not isinstance(data, dict) or set(data) != {"rows"}:
+        raise _AnnexProblem((), "the annex file is a mapping with one key, rows")
+    rows = data["rows"]
+    if not isinstance(rows, list) or not rows:
+        raise _AnnexProblem(("rows",), "rows must be a non-empty list")
+    return tuple(_parse_row(row, ("rows", index)) for index, row in enumerate(rows))
+
+
+def _parse_row(row: Any, at: tuple[str | int, ...]) -> AnnexSpec:
+    _expect_keys(row, at, required={"form", "counts"}, optional={"dat_khi", "chi_khi"})
+    form = row["form"]
+    if not isinstance(form, str) or not form.strip():
+        raise _AnnexProblem((*at, "form"), "form must be a non-empty text")
+    counts = row["counts"]
+    if not isinstance(counts, list) or not counts:
+        raise _AnnexProblem((*at, "counts"), "counts must be a non-empty list")
+    parsed_counts = tuple(
+        _parse_count(count, (*at, "counts", index)) for index, count in enumerate(counts)
+    )
+    done_when: tuple[AnnexCondition, ...] = ()
+    if "dat_khi" in row:
+        rules = row["dat_khi"]
+        if isinstance(rules, dict):
+            done_when = (_parse_condition(rules, (*at, "dat_khi")),)
+        elif isinstance(rules, list) and rules:
+            done_when = tuple(
+                _parse_condition(rule, (*at, "dat_khi", index)) for index, rule in enumerate(rules)
+            )
+        else:
+            raise _AnnexProblem((*at, "dat_khi"), "dat_khi must be a rule or a list of rules")
+    only_when = _parse_condition(row["chi_khi"], (*at, "chi_khi")) if "chi_khi" in row else None
+    return AnnexSpec(form.strip(), parsed_counts, done_when, only_when)
+
+
+def _parse_count(count: Any, at: tuple[str | int, ...]) -> AnnexCount:
+    _expect_keys(count, at, required={"answer"}, optional={"unit", "format"})
+    answer = _answer_code(count["answer"], (*at, "answer"))
+    unit = count.get("unit", "")
+    if not isinstance(unit, str):
+        raise _AnnexProblem((*at, "unit"), "unit must be a text")
+    kind = count.get("format", "count")
+    if kind not in ("count", "minutes", "percent"):
+        raise _AnnexProblem((*at, "format"), "format must be count, minutes or percent")
+    return AnnexCount(answer, unit.strip(), kind)
+
+
+def _parse_condition(rule: Any, at: tuple[str | int, ...]) -> AnnexCondition:
+    _expect_keys(rule, at, required={"answer"}, optional={"at_least", "equals"})
+    answer = _answer_code(rule["answer"], (*at, "answer"))
+    if ("at_least" in rule) == ("equals" in rule):
+        raise _AnnexProblem(at, "a rule needs exactly one of at_least or equals")
+    if "at_least" in rule:
+        at_least = rule["at_least"]
+        if isinstance(at_least, bool) or not isinstance(at_least, int | float):
+            raise _AnnexProblem((*at, "at_least"), "at_least must be a number")
+        return AnnexCondition(answer, at_least=float(at_least))
+    return AnnexCondition(answer, equals=rule["equals"])
+
+
+def _expect_keys(
+    value: Any, at: tuple[str | int, ...], *, required: set[str], optional: set[str]
+) -> None:
+    if not isinstance(value, dict):
+        raise _AnnexProblem(at, f"must be a mapping with {', '.join(sorted(required))}")
+    for key in value:
+        if key not in required | optional:
+            raise _AnnexProblem((*at, str(key)), f"unknown key {key!r}")
+    for key in sorted(required):
+        if key not in value:
+            raise _AnnexProblem(at, f"{key} is missing")
+
+
+def _answer_code(value: Any, at: tuple[str | int, ...]) -> str:
+    if value not in ANSWER_CODES:
+        raise _AnnexProblem(at, f"{value!r} is not a question code of the form")
+    return str(value)
+
+
+def _line_of(node: yaml.Node | None, path: Sequence[str | int]) -> int:
+    """The 1-based line of the deepest YAML node the path reaches."""
+    if node is None:
+        return 1
+    line = node.start_mark.line + 1
+    for part in path:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    child, line = value, key.start_mark.line + 1
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+# ---------------------------------------------------------------------------------------------
+# Composing
+
+
+# What a template mistake raises while rendering (a filter given text, a call of a non-callable).
+_RENDER_ERRORS = (
+    jinja2.TemplateError,
+    TypeError,
+    ValueError,
+    ArithmeticError,
+    LookupError,
+    AttributeError,
+)
+
+
+def compose(report: ReportInput, *, templates: TemplateSet | None = None) -> ReportDocument:
+    """Fill a ReportDocument from the answers; TemplateError when the template fails."""
+    templates = templates or default_templates()
+    collector = _Collector()
+    context = {**_context(report), **collector.names()}
+    try:
+        stray = templates.template.render(context)
+    except _RENDER_ERRORS as exc:
+        line = _template_line(exc, templates.template_path)
+        message = getattr(exc, "message", None) or str(exc)
+        raise TemplateError(f"{templates.template_path}:{line}: {message}") from exc
+    if stray.strip():
+        snippet = _collapse(stray)[:60]
+        raise TemplateError(
+            f"{templates.template_path}:1: text outside body(), bullet() or a heading "
+            f"would be lost: {snippet!r}"
+        )
+    kind = report.unit_kind_label
+    return ReportDocument(
+        issuing_body=("ỦY BAN NHÂN DÂN", f"{kind} {report.unit_name}".upper()),
+        number_line=f"Số:{_number(report.number)}/BC-UBND",
+        place_date_line=f"{report.place_name}, {_date_words(report)}",
+        title="BÁO CÁO",
+        summary=f"Kết quả công tác tuyên truyền cải cách hành chính {period_label(report)}",
+        body=tuple(collector.collected),
+        recipients=(
+            f"- {report.receiving_office};",
+            f"- Chủ tịch, các Phó Chủ tịch UBND {kind};",
+            "- Lưu: VT.",
+        ),
+        authority=_authority(report.signer_role),
+        signer_name=report.signer_name,
+        annex_subtitle=(
+            f"(Kèm theo Báo cáo số{_number(report.number)}/BC-UBND ngày{_short_date(report)} "
+            f"của UBND {kind} {report.unit_name})"
+        ),
+        annex=tuple(_annex_rows(templates.annex, report.answers)),
+    )
+
+
+def period_label(report: ReportInput) -> str:
+    """'quý IV năm 2026', '6 tháng đầu năm 2026', 'năm 2026' (as conversations.texts)."""
+    if report.period_kind == "quarter":
+        return f"quý {ROMAN_QUARTERS[report.period_number]} năm {report.period_year}"
+    if report.period_kind == "half_year":
+        return f"6 tháng đầu năm {report.period_year}"
+    return f"năm {report.period_year}"
+
+
+def _period_short(report: ReportInput) -> str:
+    if report.period_kind == "quarter":
+        return f"quý {ROMAN_QUARTERS[report.period_number]}"
+    if report.period_kind == "half_year":
+        return "6 tháng đầu năm"
+    return "năm"
+
+
+def _next_period(report: ReportInput) -> str:
+    year = report.period_year
+    if report.period_kind == "quarter":
+        if report.period_number == 4:
+            return f"quý I năm {year + 1}"
+        return f"quý {ROMAN_QUARTERS[report.period_number + 1]} năm {year}"
+    if report.period_kind == "half_year":
+        return f"6 tháng cuối năm {year}"
+    return f"năm {year + 1}"
+
+
+def _namespace(values: Mapping[str, Any] | None) -> types.SimpleNamespace:
+    # Attributes only (no .items/.values methods to shadow a code); private names never pass.
+    data: dict[str, Any] = dict.fromkeys(ANSWER_CODES)
+    for code, value in (values or {}).items():
+        if isinstance(code, str) and code.isidentifier() and not code.startswith("_"):
+            data[code] = value
+    return types.SimpleNamespace(**data)
+
+
+def _context(report: ReportInput) -> dict[str, Any]:
+    return {
+        "a": _namespace(report.answers),
+        "prev": _namespace(report.previous),
+        "has_previous": report.previous is not None,
+        "unit_kind": report.unit_kind_label,
+        "unit_name": report.unit_name,
+        "year": report.period_year,
+        "period": period_label(report),
+        "period_short": _period_short(report),
+        "previous_label": "quý trước" if report.period_kind == "quarter" else "kỳ trước",
+        "next_period": _next_period(report),
+        "noi": noi,
+    }
+
+
+def _template_line(exc: BaseException, path: Path) -> int:
+    """The template line of a render error: Jinja maps its frames onto the template file."""
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.lineno:
+        return exc.lineno
+    line = 1
+    target = str(path)
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == target:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _number(number: str | None) -> str:
+    """' 134' after "Số:", or the blank a draft leaves for the clerk; 5 is written '05'."""
+    if number is None or not number.strip():
+        return DRAFT_BLANK
+    number = number.strip()
+    return " " + (f"{int(number):02d}" if number.isdigit() and int(number) < 10 else number)
+
+
+def _date_words(report: ReportInput) -> str:
+    """'ngày 05 tháng 01 năm 2027'; a draft leaves the day blank for the clerk."""
+    when = report.issued_on or report.draft_date
+    day = f" {when.day:02d} " if report.issued_on else DRAFT_BLANK
+    month = f"{when.month:02d}" if when.month <= 2 else str(when.month)
+    return f"ngày{day}tháng {month} năm {when.year}"
+
+
+def _short_date(report: ReportInput) -> str:
+    if report.issued_on is not None:
+        return f" {report.issued_on:%d/%m/%Y}"
+    return f"{DRAFT_BLANK}/{report.draft_date:%m/%Y}"
+
+
+def _authority(role: str) -> tuple[str, ...]:
+    if role == "vice_chairman":
+        # A vice-chairman signs for the chairman on behalf of the collective (Decree 30/2020).
+        return ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH")
+    if role == "chairman":
+        return ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH")
+    raise ValueError(f"signer_role must be chairman or vice_chairman, not {role!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Annex
+
+
+def _annex_rows(specs: Sequence[AnnexSpec], answers: Mapping[str, Any]) -> Iterator[AnnexRow]:
+    for spec in specs:
+        if spec.only_when is not None and not _holds(spec.only_when, answers):
+            continue
+        parts = [_count_text(count, answers.get(count.answer)) for count in spec.counts]
+        result = "; ".join(part for part in parts if part) or "Chưa thực hiện"
+        if spec.done_when:
+            done = all(_holds(rule, answers) for rule in spec.done_when)
+        else:
+            done = any(_positive(answers.get(count.answer)) for count in spec.counts)
+        yield AnnexRow(form=spec.form, result=result, level=LEVEL_DONE if done else LEVEL_NOT_DONE)
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def _holds(rule: AnnexCondition, answers: Mapping[str, Any]) -> bool:
+    value = answers.get(rule.answer)
+    if rule.at_least is not None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        return float(value) >= rule.at_least
+    return bool(value == rule.equals)
+
+
+def _count_text(count: AnnexCount, value: Any) -> str:
+    if not _positive(value):
+        return ""
+    if count.format == "percent":
+        text = phan_tram(value)
+        return f"{text} {count.unit}".rstrip()
+    if count.format == "minutes":
+        return phut(value)
+    return so(value, count.unit)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sample inputs rendered at load time so that template mistakes surface at start
+
+
+def _samples() -> Iterator[ReportInput]:
+    full: dict[str, Any] = dict.fromkeys(ANSWER_CODES, 3)
+    full.update(
+        plan_ref={"number": "03", "symbol": "KH-UBND", "year": None, "issued_on": "2026-01-08"},
+        higher_plan_ref={
+            "number": "181",
+            "symbol": "KH-UBND",
+            "year": None,
+            "issued_on": "2025-12-29",
+        },
+        higher_plan_issuer="UBND tỉnh",
+        radio_station="active",
+        radio_relay=True,
+        web_tthc_updated=True,
+        tthc_posted_percent=100,
+        other_forms_text="Tuyên truyền qua nhóm Zalo",
+        strengths="Ưu điểm",
+        limitations="Hạn chế",
+        causes="Nguyên nhân",
+        directions="Phương hướng",
+        proposals="Kiến nghị",
+    )
+    base = ReportInput(
+        unit_kind_label="xã",
+        unit_name="Mẫu",
+        period_kind="quarter",
+        period_year=2026,
+        period_number=4,
+        answers=full,
+        previous=dict.fromkeys(ANSWER_CODES, 1),
+        signer_name="Nguyễn Văn A",
+        signer_role="chairman",
+        receiving_office="Sở Nội vụ",
+        draft_date=date(2026, 12, 1),
+    )
+    yield base
+    for station in ("none", "broken", None):
+        yield replace(
+            base,
+            period_kind="year",
+            period_number=1,
+            answers={"radio_station": station},
+            previous=None,
+            signer_role="vice_chairman",
+        )
+    zeros = {code: 0 for code, value in full.items() if isinstance(value, int)}
+    yield replace(
+        base,
+        period_kind="half_year",
+        period_number=1,
+        answers={**zeros, "radio_station": "active", "radio_relay": False},
+        previous=zeros,
+        number="5",
+        issued_on=date(2026, 6, 16),
+    )
+
+
+__all__ = [
+    "ANSWER_CODES",
+    "ReportInput",
+    "TemplateError",
+    "TemplateSet",
+    "compose",
+    "default_templates",
+    "load_templates",
+    "period_label",
+]
