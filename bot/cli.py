@@ -190,6 +190,42 @@ def form_check(file: Path | None) -> None:
         )
 
 
+@main.command()
+@click.option(
+    "--answers",
+    "answers_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON file of answers (format in the README).",
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+def draft(answers_file: Path, out_dir: Path) -> None:
+    """Render a draft report (.docx, chat preview, .pdf with LibreOffice) from a file of answers."""
+    settings = _settings()
+    form = _form(settings)
+    from report_templates.compose import TemplateError
+    from report_templates.docx_writer import LayoutError
+    from report_templates.draft import (
+        DraftInputError,
+        load_report_files,
+        read_answers_file,
+        render_draft,
+    )
+
+    try:
+        templates, layout = load_report_files(settings.baocao_templates_dir)
+        report = read_answers_file(answers_file, form)
+        files = render_draft(
+            report, out_dir, stem=answers_file.stem, templates=templates, layout=layout
+        )
+    except (DraftInputError, TemplateError, LayoutError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"Draft: {files.docx}")
+    click.echo(f"Chat preview: {files.preview}")
+    click.echo(f"PDF: {files.pdf}" if files.pdf else "PDF: not made (LibreOffice is not installed)")
+
+
 @main.group("round")
 def round_() -> None:
     """Reporting rounds (one per commune and period)."""

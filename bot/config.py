@@ -38,8 +38,11 @@ class Settings(BaseSettings):
     baocao_output_dir: Path = Path("./data/output")
     # The questionnaire form file; unset means the packaged default (conversations/form_cchc.yaml).
     baocao_form: Path | None = None
+    # A folder with a province's copies of bao_cao_cchc.j2, annex.yaml and layout.yaml; unset
+    # means the packaged report_templates/.
+    baocao_templates_dir: Path | None = None
 
-    @field_validator("baocao_form", mode="before")
+    @field_validator("baocao_form", "baocao_templates_dir", mode="before")
     @classmethod
     def _empty_form_is_default(cls, value: object) -> object:
         return None if value == "" else value

@@ -13,6 +13,8 @@ from bot.config import load_settings
 from bot.local_bot_api import FakeUser, LocalBotApi, PrivateChat
 from bot.runner import run_bot
 from conversations import texts
+from conversations.forms import load_form
+from report_templates.draft import read_answers_file, render_draft
 from storage.db import Database, upgrade_database
 from storage.imports import import_people, import_units
 from storage.invitations import create_invitation
@@ -24,6 +26,7 @@ DEMO_DATABASE = "demo.sqlite3"
 COMMUNE = "12151"
 OFFICE = "SNV-33"
 DEMO_PERIOD = "2026-Q4"
+SAMPLE_ANSWERS = "answers_tan_quang_2024_h1.json"
 
 OFFICER = FakeUser(id=700001, first_name="Hoa", last_name="Nguyễn Thị")
 RADIO_OFFICER = FakeUser(id=700004, first_name="Bình", last_name="Trần Văn")
@@ -59,10 +62,21 @@ async def run_demo(out_dir: Path, *, echo: Callable[[str], None] = print) -> Pat
             raise RuntimeError(f"the bot stopped with exit code {exit_code}")
 
         transcript = "\n".join(api.transcript())
+    sample = _draft_sample(out_dir)
+    echo(f"A draft report from a sample of answers (seed 000's figures): {sample}")
     _write(out_dir / "transcript.txt", transcript)
     echo("\n--- Chat transcript ---")
     echo(transcript)
     return out_dir
+
+
+def _draft_sample(out_dir: Path) -> Path:
+    """What `baocao draft` makes from the sample answers file: the report a chairman signs."""
+    source = resources.files("bot") / "demo_data" / SAMPLE_ANSWERS
+    with resources.as_file(source) as answers:
+        shutil.copyfile(answers, out_dir / SAMPLE_ANSWERS)
+    report = read_answers_file(out_dir / SAMPLE_ANSWERS, load_form())
+    return render_draft(report, out_dir, stem=Path(SAMPLE_ANSWERS).stem).docx
 
 
 def _prepare_folder(out_dir: Path) -> None:

@@ -15,6 +15,9 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.polling import poll_updates, retry_after_seconds
 from conversations.forms import FormError, load_form
+from report_templates.compose import TemplateError
+from report_templates.docx_writer import LayoutError
+from report_templates.draft import load_report_files
 from storage.db import Database, InstanceLock, upgrade_database
 from storage.questionnaire import forget_processed_updates
 
@@ -37,6 +40,12 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         logger.error("The questionnaire form is invalid:\n%s", exc)
         return EXIT_BAD_FORM
     logger.info("Questionnaire %s version %s", form.form, form.version)
+    try:
+        # Loaded now so a broken template or layout stops the start, named by file and line.
+        load_report_files(settings.baocao_templates_dir)
+    except (TemplateError, LayoutError) as exc:
+        logger.error("The report templates are invalid:\n%s", exc)
+        return EXIT_BAD_FORM
     lock = InstanceLock(settings.database_url)
     if not lock.acquire():
         logger.error(

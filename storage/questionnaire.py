@@ -222,7 +222,7 @@ async def save_answer(
     question_code: str,
     value: Any,
     form_version: str,
-    person_id: int,
+    person_id: int | None,  # None when not given in chat (e.g. loaded from a file)
     existing: Answer | None,
 ) -> Answer:
     """Store one answer; a change to an earlier answer goes to the audit log, old and new."""

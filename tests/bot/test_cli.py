@@ -153,3 +153,58 @@ async def test_round_open_opens_every_commune_once(tmp_path: Path, imported: str
     bad = await baocao(tmp_path, imported, "round", "open", "--period", "2026-Q5")
     assert bad.returncode == 1
     assert "is not a period code" in bad.stderr and "Traceback" not in bad.stderr
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def province_templates(folder: Path) -> Path:
+    """A province's copy of the report files, with its own wording for section I."""
+    folder.mkdir()
+    for name in ("bao_cao_cchc.j2", "annex.yaml"):
+        text = (REPO / "report_templates" / name).read_text(encoding="utf-8")
+        (folder / name).write_text(text, encoding="utf-8")
+    template = folder / "bao_cao_cchc.j2"
+    text = template.read_text(encoding="utf-8")
+    template.write_text(
+        text.replace(
+            "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH", "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH CỦA TỈNH MẪU"
+        ),
+        encoding="utf-8",
+    )
+    return template
+
+
+def break_line(template: Path, number: int) -> None:
+    lines = template.read_text(encoding="utf-8").splitlines()
+    lines[number - 1] += " {% if %}"
+    template.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+async def test_a_provinces_templates_are_used_and_a_broken_one_is_named(
+    tmp_path: Path, database_url: str
+) -> None:
+    template = province_templates(tmp_path / "templates")
+    answers = REPO / "bot" / "demo_data" / "answers_tan_quang_2024_h1.json"
+    draft = ("draft", "--answers", str(answers), "--out", "out")
+    mine = {"BAOCAO_TEMPLATES_DIR": str(template.parent)}
+
+    drafted = await baocao(tmp_path, database_url, *draft, **mine)
+    assert drafted.returncode == 0, drafted.stderr
+    preview = tmp_path / "out" / "answers_tan_quang_2024_h1.preview.txt"
+    assert "ĐIỀU HÀNH CỦA TỈNH MẪU" in await asyncio.to_thread(preview.read_text, "utf-8")
+
+    break_line(template, 31)
+    broken = await baocao(tmp_path, database_url, *draft, **mine)
+    assert broken.returncode == 1
+    assert f"{template}:31: " in broken.stderr and "Traceback" not in broken.stderr
+    started = await baocao(
+        tmp_path,
+        database_url,
+        "run",
+        TELEGRAM_BOT_TOKEN="123456:TEST-token-not-used",
+        TELEGRAM_API_URL="http://127.0.0.1:9",
+        **mine,
+    )
+    assert started.returncode == 2
+    assert f"{template}:31: " in started.stdout + started.stderr

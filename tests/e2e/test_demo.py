@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import docx
 import pytest
 
 from conversations import texts
@@ -35,8 +36,12 @@ async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
     assert texts.NOT_REGISTERED.splitlines()[0] in transcript
     assert texts.INVALID_INVITATION.splitlines()[0] in transcript
     assert "Nhóm này đã được đăng ký nhận báo cáo cho Sở Nội vụ tỉnh Hưng Yên" in transcript
+    assert "Phần 1/1 · Câu 2/7" in transcript  # the radio officer's session
+    assert "Cảm ơn anh/chị! Đã gửi phần báo cáo của anh/chị." in transcript
     for name in ("demo.sqlite3", "units.csv", "people.csv", "invitations.txt"):
         assert (folder / name).is_file(), name
+    draft = docx.Document(str(folder / "answers_tan_quang_2024_h1.docx"))
+    assert any("06 chuyên mục" in paragraph.text for paragraph in draft.paragraphs)
 
 
 async def test_demo_out_folder_and_rerun(tmp_path: Path) -> None:

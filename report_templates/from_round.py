@@ -1,0 +1,57 @@
+"""The composer's input for a stored round: its answers, last period's, the signer."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.texts import KIND_LABELS
+from report_templates.compose import ReportInput
+from storage.models import Membership, Person, ReportingPeriod, ReportingRound, Role, Unit
+from storage.periods import previous_code
+from storage.questionnaire import answers_in_period, answers_of
+
+
+async def report_input_for_round(
+    *, session: AsyncSession, round_id: int, signer_role: Role = Role.CHAIRMAN
+) -> ReportInput:
+    """Everything the report needs from one round; the signer is the unit's chairman (or
+    vice-chairman) as imported, left blank when there is none yet."""
+    row = (
+        await session.execute(
+            select(ReportingRound, Unit, ReportingPeriod)
+            .join(Unit, Unit.id == ReportingRound.unit_id)
+            .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+            .where(ReportingRound.id == round_id)
+        )
+    ).first()
+    if row is None:
+        raise LookupError(f"round {round_id} does not exist")
+    round_, unit, period = row
+    office = await session.get(Unit, unit.office_id) if unit.office_id is not None else None
+    signer = await session.scalar(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.unit_id == unit.id, Membership.role == signer_role)
+        .order_by(Membership.id)
+        .limit(1)
+    )
+    answers = {
+        code: answer.value.get("value")
+        for code, answer in (await answers_of(session=session, round_id=round_.id)).items()
+    }
+    previous = await answers_in_period(
+        session=session, unit_id=unit.id, period_code=previous_code(period.code)
+    )
+    return ReportInput(
+        unit_kind_label=KIND_LABELS[unit.kind],
+        unit_name=unit.name,
+        period_kind=period.kind.value,
+        period_year=period.year,
+        period_number=period.number,
+        answers=answers,
+        previous=previous or None,
+        signer_name=signer.full_name if signer is not None else "",
+        signer_role=signer_role.value,
+        receiving_office=office.name if office is not None else "",
+    )
