@@ -9,7 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -22,6 +22,9 @@ from storage.invitations import create_invitation
 from storage.models import Role
 from storage.people import find_member_by_name, get_unit_by_code
 from storage.periods import OpenedRounds, PeriodCodeError, open_rounds
+
+if TYPE_CHECKING:
+    from report_templates.compose import ReportInput
 
 T = TypeVar("T")
 
@@ -194,13 +197,21 @@ def form_check(file: Path | None) -> None:
 @click.option(
     "--answers",
     "answers_file",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="JSON file of answers (format in the README).",
 )
+@click.option("--unit", "unit_code", help="Or: a commune's stored round, with --period.")
+@click.option("--period", "period_code", help="The period of that round, e.g. 2026-Q4.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-def draft(answers_file: Path, out_dir: Path) -> None:
-    """Render a draft report (.docx, chat preview, .pdf with LibreOffice) from a file of answers."""
+def draft(
+    answers_file: Path | None, unit_code: str | None, period_code: str | None, out_dir: Path
+) -> None:
+    """Render a draft report (.docx, chat preview, .pdf with LibreOffice) from a file of answers
+    or from a commune's stored round."""
+    if (answers_file is None) == (unit_code is None) or (unit_code is None) != (
+        period_code is None
+    ):
+        raise click.UsageError("give either --answers FILE, or --unit CODE and --period CODE")
     settings = _settings()
     form = _form(settings)
     from report_templates.compose import TemplateError
@@ -214,16 +225,36 @@ def draft(answers_file: Path, out_dir: Path) -> None:
 
     try:
         templates, layout = load_report_files(settings.baocao_templates_dir)
-        report = read_answers_file(answers_file, form)
-        files = render_draft(
-            report, out_dir, stem=answers_file.stem, templates=templates, layout=layout
-        )
+        if answers_file is not None:
+            report = read_answers_file(answers_file, form)
+            stem = answers_file.stem
+        else:
+            assert unit_code is not None and period_code is not None
+            report = _run(_stored_report(settings, unit_code, period_code))
+            stem = f"{unit_code}_{period_code}"
+        files = render_draft(report, out_dir, stem=stem, templates=templates, layout=layout)
     except (DraftInputError, TemplateError, LayoutError) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
     click.echo(f"Draft: {files.docx}")
     click.echo(f"Chat preview: {files.preview}")
     click.echo(f"PDF: {files.pdf}" if files.pdf else "PDF: not made (LibreOffice is not installed)")
+
+
+async def _stored_report(settings: Settings, unit_code: str, period_code: str) -> ReportInput:
+    from report_templates.from_round import report_input_for_round
+    from storage.questionnaire import round_of_unit
+
+    await upgrade_database(settings.database_url)
+    database = Database(settings.database_url)
+    try:
+        async with database.session() as session:
+            round_id = await round_of_unit(session=session, unit_code=unit_code, period=period_code)
+            if round_id is None:
+                raise click.ClickException(f"no {period_code} round for unit {unit_code!r}")
+            return await report_input_for_round(session=session, round_id=round_id)
+    finally:
+        await database.dispose()
 
 
 @main.group("round")

@@ -133,6 +133,16 @@ async def lock_round(*, session: AsyncSession, round_id: int) -> ReportingRound:
     return round_
 
 
+async def round_of_unit(*, session: AsyncSession, unit_code: str, period: str) -> int | None:
+    """The id of a unit's round for a period code, if it was opened."""
+    return await session.scalar(
+        select(ReportingRound.id)
+        .join(Unit, Unit.id == ReportingRound.unit_id)
+        .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+        .where(Unit.code == unit_code, ReportingPeriod.code == period)
+    )
+
+
 async def latest_state(*, session: AsyncSession, person_id: int) -> QuestionnaireState | None:
     return await session.scalar(
         select(QuestionnaireState)

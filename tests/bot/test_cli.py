@@ -208,3 +208,42 @@ async def test_a_provinces_templates_are_used_and_a_broken_one_is_named(
     )
     assert started.returncode == 2
     assert f"{template}:31: " in started.stdout + started.stderr
+
+
+async def test_draft_of_a_stored_round(tmp_path: Path, imported: str) -> None:
+    from storage.db import Database
+    from storage.questionnaire import round_of_unit, save_answer
+
+    await baocao(tmp_path, imported, "round", "open", "--period", "2026-Q4")
+    database = Database(imported)
+    try:
+        async with database.session() as session:
+            round_id = await round_of_unit(session=session, unit_code="12151", period="2026-Q4")
+            assert round_id is not None
+            for code, value in {"radio_station": "active", "radio_programs": 6}.items():
+                await save_answer(
+                    session=session,
+                    round_id=round_id,
+                    question_code=code,
+                    value=value,
+                    form_version="test",
+                    person_id=None,
+                    existing=None,
+                )
+    finally:
+        await database.dispose()
+
+    result = await baocao(
+        tmp_path, imported, "draft", "--unit", "12151", "--period", "2026-Q4", "--out", "out"
+    )
+    assert result.returncode == 0, result.stderr
+    preview = tmp_path / "out" / "12151_2026-Q4.preview.txt"
+    text = await asyncio.to_thread(preview.read_text, "utf-8")
+    assert "quý IV năm 2026" in text and "06 chuyên mục" in text and "Lê Văn Cường" in text
+    assert "ngày      tháng" in text, "a draft leaves the day for the clerk"
+    missing = await baocao(
+        tmp_path, imported, "draft", "--unit", "12154", "--period", "2025-Q1", "--out", "out"
+    )
+    assert missing.returncode == 1 and "no 2025-Q1 round for unit '12154'" in missing.stderr
+    neither = await baocao(tmp_path, imported, "draft", "--out", "out")
+    assert neither.returncode == 2 and "--answers FILE, or --unit CODE" in neither.stderr
