@@ -10,6 +10,7 @@ import json
 import logging
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -163,15 +164,22 @@ def convert_to_pdf(docx: Path) -> Path | None:
             logger.info("LibreOffice (soffice) is not installed: drafts are .docx only, no .pdf")
             _pdf_unavailable_said = True
         return None
-    try:
-        subprocess.run(
-            [office, "--headless", "--convert-to", "pdf", "--outdir", str(docx.parent), str(docx)],
-            check=True,
-            capture_output=True,
-            timeout=PDF_TIMEOUT_S,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        logger.warning("LibreOffice could not convert %s to PDF: %s", docx.name, exc)
-        return None
+    # A profile of its own: LibreOffice refuses to start while another process holds a profile.
+    with tempfile.TemporaryDirectory(prefix="baocao-libreoffice-") as profile:
+        command = [
+            office,
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(docx.parent),
+            str(docx),
+        ]
+        try:
+            subprocess.run(command, check=True, capture_output=True, timeout=PDF_TIMEOUT_S)
+        except (subprocess.SubprocessError, OSError) as exc:
+            logger.warning("LibreOffice could not convert %s to PDF: %s", docx.name, exc)
+            return None
     pdf = docx.with_suffix(".pdf")
     return pdf if pdf.exists() else None
