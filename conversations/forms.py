@@ -208,8 +208,8 @@ def load_form(path: Path | None = None) -> Form:
 
 def parse_form(text: str, *, name: str) -> Form:
     try:
-        root = yaml.compose(text, Loader=_StrictLoader)
-        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader: builds plain data only
+        root = yaml.compose(text, Loader=StrictYamlLoader)
+        data = yaml.load(text, Loader=StrictYamlLoader)  # a SafeLoader: builds plain data only
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark is not None else name
@@ -234,7 +234,7 @@ def parse_form(text: str, *, name: str) -> Form:
     return form
 
 
-class _StrictLoader(yaml.SafeLoader):
+class StrictYamlLoader(yaml.SafeLoader):
     """SafeLoader that refuses a key written twice in one mapping (YAML keeps the last silently)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

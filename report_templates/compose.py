@@ -22,6 +22,7 @@ import yaml
 from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from conversations.forms import StrictYamlLoader
 from conversations.parsing import DocumentRef
 from report_templates.document import AnnexRow, Block, Paragraph, ReportDocument
 
@@ -398,24 +399,6 @@ def _check_names(env: jinja2.Environment, source: str, path: Path) -> None:
     raise TemplateError(f"{path}:{min(lines, default=1)}: unknown variable {name!r}")
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key written twice in one mapping."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while reading a mapping",
-                    node.start_mark,
-                    f"the key {key!r} appears twice",
-                    key_node.start_mark,
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 class _AnnexProblem(Exception):
     def __init__(self, path: Sequence[str | int], message: str) -> None:
         super().__init__(message)
@@ -429,8 +412,8 @@ def _load_annex(path: Path) -> tuple[AnnexSpec, ...]:
     except (OSError, UnicodeDecodeError) as exc:
         raise TemplateError(f"{path}:1: cannot read the annex file ({exc})") from exc
     try:
-        root = yaml.compose(text, Loader=_StrictLoader)
-        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader: plain data only
+        root = yaml.compose(text, Loader=StrictYamlLoader)
+        data = yaml.load(text, Loader=StrictYamlLoader)  # a SafeLoader: plain data only
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1

@@ -40,6 +40,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.parfmt import ParagraphFormat
 from docx.text.run import Run
 
+from conversations.forms import StrictYamlLoader
 from report_templates.document import Block, ReportDocument
 
 DEFAULT_LAYOUT_PATH = Path(__file__).with_name("layout.yaml")
@@ -239,7 +240,7 @@ def _merge(base: Mapping[Any, Any], override: Mapping[Any, Any]) -> dict[Any, An
 
 def _read_yaml(path: Path) -> dict[Any, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictYamlLoader)
     except OSError as exc:
         raise LayoutError(path, "(file)", f"cannot be read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:

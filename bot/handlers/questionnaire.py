@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import (
@@ -24,6 +26,7 @@ from telegram.ext import (
 from conversations import texts
 from conversations.engine import OutMessage, Questionnaire, Reply
 from storage.db import Database
+from storage.models import Person
 from storage.people import find_by_telegram_id
 from storage.questionnaire import claim_update
 
@@ -34,6 +37,10 @@ CALLBACK_PREFIX = "q:"
 CALLBACK_PATTERN = re.compile(r"^q:(\d{1,12}):(\d{1,9}):([a-z]{1,8}(?::\d{1,3})?)$")
 
 Fallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+class Command(Protocol):
+    def __call__(self, session: AsyncSession, /, *, person: Person) -> Awaitable[Reply]: ...
 
 
 def callback_data(state_id: int, step: int, action: str) -> str:
@@ -72,42 +79,28 @@ class QuestionnaireHandlers:
 
     async def begin(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Start or continue the person's part of the open round."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
-            if known is None:
-                await message.reply_text(texts.NOT_REGISTERED)
-                return
-            # Repeating /baocao (or Telegram redelivering it) only shows the question again.
-            reply = await self.questionnaire.begin(session, person=known.person)
-        await self._send(message, reply)
+        # Repeating /baocao (or Telegram redelivering it) only shows the question again.
+        await self._for_registered(update, self.questionnaire.begin)
 
     async def entered(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Show what the person has entered so far."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
-            if known is None:
-                await message.reply_text(texts.NOT_REGISTERED)
-                return
-            reply = await self.questionnaire.entered(session, person=known.person)
-        await self._send(message, reply)
+        await self._for_registered(update, self.questionnaire.entered)
 
     async def pause(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Pause answering; nothing entered is lost."""
+        await self._for_registered(update, self.questionnaire.pause)
+
+    async def _for_registered(self, update: Update, command: Command) -> None:
+        """Run a command for a registered person and send its reply; refuse strangers."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
         async with self.database.session() as session:
             known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
-            if known is None:
-                await message.reply_text(texts.NOT_REGISTERED)
-                return
-            reply = await self.questionnaire.pause(session, person=known.person)
+            reply = None if known is None else await command(session, person=known.person)
+        if reply is None:
+            await message.reply_text(texts.NOT_REGISTERED)
+            return
         await self._send(message, reply)
 
     async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
