@@ -24,6 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from conversations.forms import StrictYamlLoader
 from conversations.parsing import DocumentRef
+from conversations.values import group_thousands
 from report_templates.document import AnnexRow, Block, Paragraph, ReportDocument
 
 TEMPLATE_FILE = "bao_cao_cchc.j2"
@@ -159,9 +160,7 @@ class TemplateSet:
 def hai_so(value: Any) -> str:
     """6 -> '06', 1500 -> '1.500': a leading zero below ten and dots between thousands."""
     number = int(value or 0)
-    if 0 <= number < 10:
-        return f"{number:02d}"
-    return f"{number:,}".replace(",", ".")
+    return f"{number:02d}" if 0 <= number < 10 else group_thousands(number)
 
 
 def so(value: Any, unit: str = "") -> str:
