@@ -295,13 +295,13 @@ def _cross_check(form: Form) -> Iterator[_Problem]:
 def _describe(problems: Sequence[_Problem], root: yaml.Node | None, name: str) -> str:
     lines = []
     for problem in problems:
-        line = _line_of(root, problem.path)
+        line = yaml_line_of(root, problem.path)
         where = ".".join(str(part) for part in problem.path)
         lines.append(f"{name}:{line}: {where}: {problem.message}")
     return "\n".join(lines)
 
 
-def _line_of(node: yaml.Node | None, path: Sequence[str | int]) -> int:
+def yaml_line_of(node: yaml.Node | None, path: Sequence[str | int]) -> int:
     """The 1-based line of the deepest YAML node the path reaches."""
     if node is None:
         return 1

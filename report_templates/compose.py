@@ -22,7 +22,7 @@ import yaml
 from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from conversations.forms import StrictYamlLoader
+from conversations.forms import StrictYamlLoader, yaml_line_of
 from conversations.parsing import DocumentRef
 from conversations.values import group_thousands
 from report_templates.document import AnnexRow, Block, Paragraph, ReportDocument
@@ -422,7 +422,7 @@ def _load_annex(path: Path) -> tuple[AnnexSpec, ...]:
         return _parse_annex(data)
     except _AnnexProblem as problem:
         where = ".".join(str(part) for part in problem.path) or "(top)"
-        line = _line_of(root, problem.path)
+        line = yaml_line_of(root, problem.path)
         raise TemplateError(f"{path}:{line}: {where}: {problem.message}") from None
 
 
@@ -503,29 +503,6 @@ def _answer_code(value: Any, at: tuple[str | int, ...]) -> str:
     if value not in ANSWER_CODES:
         raise _AnnexProblem(at, f"{value!r} is not a question code of the form")
     return str(value)
-
-
-def _line_of(node: yaml.Node | None, path: Sequence[str | int]) -> int:
-    """The 1-based line of the deepest YAML node the path reaches."""
-    if node is None:
-        return 1
-    line = node.start_mark.line + 1
-    for part in path:
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == part:
-                    child, line = value, key.start_mark.line + 1
-                    break
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            child = node.value[part]
-            line = child.start_mark.line + 1
-        if child is None:
-            break
-        node = child
-    return line
 
 
 # ---------------------------------------------------------------------------------------------

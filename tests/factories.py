@@ -181,3 +181,26 @@ async def database_snapshot(db: Database) -> tuple[Any, ...]:
         )
         audit = await session.scalar(select(func.count()).select_from(AuditEntry))
     return answers, states, submissions, rounds, audit
+
+
+async def store_answers(
+    session: AsyncSession,
+    *,
+    round_id: int,
+    answers: dict[str, Any],
+    form_version: str = "test",
+    person_id: int | None = None,
+) -> None:
+    """Store answers in a round directly, as if given earlier (no questionnaire walk)."""
+    from storage.questionnaire import save_answer
+
+    for code, value in answers.items():
+        await save_answer(
+            session=session,
+            round_id=round_id,
+            question_code=code,
+            value=value,
+            form_version=form_version,
+            person_id=person_id,
+            existing=None,
+        )

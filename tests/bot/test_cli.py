@@ -212,7 +212,8 @@ async def test_a_provinces_templates_are_used_and_a_broken_one_is_named(
 
 async def test_draft_of_a_stored_round(tmp_path: Path, imported: str) -> None:
     from storage.db import Database
-    from storage.questionnaire import round_of_unit, save_answer
+    from storage.questionnaire import round_of_unit
+    from tests.factories import store_answers
 
     await baocao(tmp_path, imported, "round", "open", "--period", "2026-Q4")
     database = Database(imported)
@@ -220,16 +221,8 @@ async def test_draft_of_a_stored_round(tmp_path: Path, imported: str) -> None:
         async with database.session() as session:
             round_id = await round_of_unit(session=session, unit_code="12151", period="2026-Q4")
             assert round_id is not None
-            for code, value in {"radio_station": "active", "radio_programs": 6}.items():
-                await save_answer(
-                    session=session,
-                    round_id=round_id,
-                    question_code=code,
-                    value=value,
-                    form_version="test",
-                    person_id=None,
-                    existing=None,
-                )
+            answers = {"radio_station": "active", "radio_programs": 6}
+            await store_answers(session, round_id=round_id, answers=answers)
     finally:
         await database.dispose()
 

@@ -36,13 +36,13 @@ from storage.models import (
 )
 from storage.people import find_member_by_name, get_unit_by_code
 from storage.periods import open_rounds
-from storage.questionnaire import save_answer
 from tests.factories import (
     all_types_form,
     database_snapshot,
     make_person,
     make_unit,
     open_round,
+    store_answers,
 )
 
 FORM = load_form()
@@ -318,16 +318,9 @@ async def store_earlier(
         await open_rounds(session=session, code=period_code, unit_codes=["12151"])
     round_id = await round_id_of(db, "12151", period_code)
     async with db.session() as session:
-        for code, value in values.items():
-            await save_answer(
-                session=session,
-                round_id=round_id,
-                question_code=code,
-                value=value,
-                form_version=FORM.version,
-                person_id=by.id,
-                existing=None,
-            )
+        await store_answers(
+            session, round_id=round_id, answers=values, form_version=FORM.version, person_id=by.id
+        )
     return round_id
 
 

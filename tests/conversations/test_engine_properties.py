@@ -29,13 +29,13 @@ from storage.models import (
     QuestionnaireState,
     WalkStatus,
 )
-from storage.questionnaire import save_answer
 from tests.factories import (
     all_types_form,
     database_snapshot,
     make_person,
     make_unit,
     open_round,
+    store_answers,
 )
 
 FORM = all_types_form()
@@ -172,16 +172,13 @@ async def setup(database: Database) -> Setup:
         last_quarter = await open_round(session, unit=unit, code="2026-Q3")
         current = await open_round(session, unit=unit, code="2026-Q4")
         assert last_quarter is not None and current is not None
-        for code, value in LAST_QUARTER.items():
-            await save_answer(
-                session=session,
-                round_id=last_quarter.id,
-                question_code=code,
-                value=value,
-                form_version=FORM.version,
-                person_id=person.id,
-                existing=None,
-            )
+        await store_answers(
+            session,
+            round_id=last_quarter.id,
+            answers=LAST_QUARTER,
+            form_version=FORM.version,
+            person_id=person.id,
+        )
     async with database.session() as session:
         reply = await ENGINE.begin(session, person=person)
     assert reply.state_id is not None

@@ -5,36 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from report_templates.compose import compose
 from report_templates.from_round import report_input_for_round
 from storage.db import Database
 from storage.imports import import_people, import_units
-from storage.models import ReportingRound, Role, Unit
+from storage.models import Role
 from storage.periods import open_rounds
-from storage.questionnaire import save_answer
+from storage.questionnaire import round_of_unit
+from tests.factories import store_answers
 
 
 async def store(database: Database, period: str, answers: dict[str, Any]) -> int:
     async with database.session() as session:
-        opened = await open_rounds(session=session, code=period, unit_codes=["12151"])
-        round_id = await session.scalar(
-            select(ReportingRound.id)
-            .join(Unit, Unit.id == ReportingRound.unit_id)
-            .where(Unit.code == "12151", ReportingRound.period_id == opened.period.id)
-        )
+        await open_rounds(session=session, code=period, unit_codes=["12151"])
+        round_id = await round_of_unit(session=session, unit_code="12151", period=period)
         assert round_id is not None
-        for code, value in answers.items():
-            await save_answer(
-                session=session,
-                round_id=round_id,
-                question_code=code,
-                value=value,
-                form_version="test",
-                person_id=None,
-                existing=None,
-            )
+        await store_answers(session, round_id=round_id, answers=answers)
         return round_id
 
 
