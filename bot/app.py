@@ -9,17 +9,42 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.config import Settings
+from bot.handlers.approval import ApprovalHandlers
 from bot.handlers.questionnaire import QuestionnaireHandlers
 from bot.handlers.registration import RegistrationHandlers
+from bot.sending import ReportFiles
 from conversations import texts
+from conversations.approval import ApprovalWorkflow
 from conversations.engine import Questionnaire
 from conversations.forms import Form
+from report_templates.compose import TemplateSet
+from report_templates.docx_writer import Layout
+from report_templates.draft import load_report_files, pdf_converter_available
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, database: Database, form: Form) -> Application:  # type: ignore[type-arg]
+def make_workflow(
+    settings: Settings, form: Form, report_files: tuple[TemplateSet, Layout] | None = None
+) -> ApprovalWorkflow:
+    """The approval workflow with the province's templates (loaded here unless given)."""
+    templates, layout = report_files or load_report_files(settings.baocao_templates_dir)
+    return ApprovalWorkflow(
+        form,
+        templates=templates,
+        layout=layout,
+        timezone=settings.timezone,
+        pdf_available=pdf_converter_available(),
+    )
+
+
+def build_application(
+    settings: Settings,
+    database: Database,
+    form: Form,
+    workflow: ApprovalWorkflow | None = None,
+) -> Application:  # type: ignore[type-arg]
     token = settings.token
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the bot")
@@ -35,17 +60,32 @@ def build_application(settings: Settings, database: Database, form: Form) -> App
         .post_init(_set_commands)
         .build()
     )
+    workflow = workflow or make_workflow(settings, form)
     registration = RegistrationHandlers(database)
     questionnaire = QuestionnaireHandlers(
         database,
-        Questionnaire(form),
+        Questionnaire(form, on_round_submitted=workflow.on_round_submitted),
         not_in_walk=registration.anything_else,
         edited_not_in_walk=registration.edited,
     )
-    # One group: PTB runs only the first matching handler of a group, so the fallbacks,
-    # added last, answer only what no feature handled.
+    approval = ApprovalHandlers(
+        database,
+        workflow,
+        ReportFiles(database),
+        text_otherwise=questionnaire.text,
+        cancel_otherwise=questionnaire.pause,
+        not_text_otherwise=questionnaire.not_text,
+    )
+    # One group: PTB runs only the first matching handler of a group. Approval comes before
+    # the questionnaire (it reads a comment asked for, else hands the message over), and the
+    # fallbacks, added last, answer only what no feature handled.
     application.add_handlers(
-        [*registration.handlers(), *questionnaire.handlers(), *registration.fallbacks()]
+        [
+            *registration.handlers(),
+            *approval.handlers(),
+            *questionnaire.handlers(),
+            *registration.fallbacks(),
+        ]
     )
     application.add_error_handler(_on_error)
     return application

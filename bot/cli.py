@@ -7,7 +7,7 @@ import functools
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -15,13 +15,17 @@ import click
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import configure_logging
+from conversations.calendar import CalendarError, Event, EventKind, load_calendar
+from conversations.duties import CalendarDuties
+from conversations.engine import Questionnaire
 from conversations.forms import Form, FormError, load_form
 from storage.db import Database, upgrade_database
 from storage.imports import ImportFileError, ImportSummary, import_people, import_units
 from storage.invitations import create_invitation
-from storage.models import Role
+from storage.models import ReportingPeriod, Role, RoundStatus
 from storage.people import find_member_by_name, get_unit_by_code
-from storage.periods import OpenedRounds, PeriodCodeError, open_rounds
+from storage.periods import OpenedRounds, PeriodCodeError, window
+from storage.status import RoundStanding, period_standing
 
 if TYPE_CHECKING:
     from report_templates.compose import ReportInput
@@ -266,28 +270,99 @@ def round_() -> None:
 @click.option("--period", "period_code", required=True, help="2026-Q4, 2026-H1 or 2026-Y.")
 @click.option("--unit", "unit_codes", multiple=True, help="Only this commune (repeatable).")
 def round_open(period_code: str, unit_codes: tuple[str, ...]) -> None:
-    """Open a period's round for every commune (or the named ones) now."""
-    settings = _settings()
+    """Open a period's round for every commune (or the named ones) now, and ask the officers.
 
-    async def go() -> OpenedRounds:
+    The prompts go into the outbox; the running bot sends them (the calendar does all this by
+    itself on the opening day).
+    """
+    settings = _settings()
+    duties = _duties(settings)
+
+    async def go() -> tuple[OpenedRounds, int]:
         await upgrade_database(settings.database_url)
         database = Database(settings.database_url)
         try:
             async with database.session() as session:
-                return await open_rounds(session=session, code=period_code, unit_codes=unit_codes)
+                opened = await duties.open(session, period_code, unit_codes)
+                prompted = await duties.ask(
+                    session, Event(EventKind.OPEN, opened.period.code, datetime.now(UTC), 0)
+                )
+                return opened, prompted
         finally:
             await database.dispose()
 
     try:
-        result = _run(go())
+        result, prompted = _run(go())
     except (PeriodCodeError, LookupError) as exc:
         raise click.ClickException(str(exc)) from None
     period = result.period
     click.echo(
         f"Period {period.code}: figures {period.starts_on:%d/%m/%Y}-{period.closes_on:%d/%m/%Y}, "
         f"deadline {period.deadline_on:%d/%m/%Y}. Opened {len(result.opened)} round(s); "
-        f"{len(result.already_open)} already open."
+        f"{len(result.already_open)} already open. {prompted} prompt(s) queued."
     )
+
+
+@round_.command("status")
+@click.option("--period", "period_code", required=True, help="2026-Q4, 2026-H1 or 2026-Y.")
+def round_status(period_code: str) -> None:
+    """Per commune: sections handed in, approved, delivered, late."""
+    settings = _settings()
+    form = _form(settings)
+
+    async def go() -> tuple[ReportingPeriod | None, list[RoundStanding]]:
+        await upgrade_database(settings.database_url)
+        database = Database(settings.database_url)
+        try:
+            async with database.session() as session:
+                return await period_standing(
+                    session=session,
+                    code=window(period_code).code,
+                    today=datetime.now(settings.timezone).date(),
+                    zone=settings.timezone,
+                )
+        finally:
+            await database.dispose()
+
+    try:
+        period, rows = _run(go())
+    except PeriodCodeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if period is None:
+        raise click.ClickException(f"{period_code} has not been opened (baocao round open)")
+    deadline = f"{period.deadline_on:%d/%m/%Y}" if period.deadline_on else "-"
+    click.echo(f"Period {period.code}, deadline {deadline}")
+    header = ("code", "commune", "status", "submitted", "approved", "number", "delivered", "late")
+    table = [header]
+    for row in rows:
+        table.append(
+            (
+                row.unit_code,
+                row.unit_name,
+                row.status.value,
+                f"{row.sections_submitted}/{len(form.sections)}",
+                f"{row.approved_on:%d/%m/%Y}" if row.approved_on else "-",
+                row.number or "-",
+                f"{row.delivered_on:%d/%m/%Y}" if row.delivered_on else "-",
+                "late" if row.late else "",
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
+    delivered = sum(1 for row in rows if row.status is RoundStatus.DELIVERED)
+    late = sum(1 for row in rows if row.late)
+    click.echo(f"{len(rows)} communes: {delivered} delivered, {late} late.")
+
+
+def _duties(settings: Settings) -> CalendarDuties:
+    try:
+        calendar = load_calendar(settings.baocao_calendar)
+    except CalendarError as exc:
+        raise click.ClickException(str(exc)) from None
+    return CalendarDuties(Questionnaire(_form(settings)), calendar, settings.timezone)
 
 
 @main.command()

@@ -41,8 +41,19 @@ class Settings(BaseSettings):
     # A folder with a province's copies of bao_cao_cchc.j2, annex.yaml and layout.yaml; unset
     # means the packaged report_templates/.
     baocao_templates_dir: Path | None = None
+    # The reporting calendar (YAML); unset means the packaged conversations/calendar.yaml.
+    baocao_calendar: Path | None = None
+    # Telegram's limits for the outbox sender: messages per second overall and per chat.
+    # With several instances, give each its share of the overall rate.
+    baocao_send_rate: float = Field(default=30.0, gt=0, le=1000)
+    baocao_chat_rate: float = Field(default=1.0, gt=0, le=100)
+    # With several instances: a message one instance took but did not finish in this many
+    # seconds (it died) is sent by another.
+    baocao_outbox_lease_s: float = Field(default=120.0, ge=5, le=3600)
+    # How often the calendar is checked for what is due (seconds).
+    baocao_calendar_every_s: float = Field(default=300.0, gt=0, le=86400)
 
-    @field_validator("baocao_form", "baocao_templates_dir", mode="before")
+    @field_validator("baocao_form", "baocao_templates_dir", "baocao_calendar", mode="before")
     @classmethod
     def _empty_form_is_default(cls, value: object) -> object:
         return None if value == "" else value

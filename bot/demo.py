@@ -1,4 +1,8 @@
-"""`baocao demo`: the flow so far, against the local Bot API stand-in, with scripted people."""
+"""`baocao demo`: the whole flow against the local Bot API stand-in, with scripted people.
+
+Officers answer, the chairman returns the draft with a comment, the radio officer corrects it,
+the chairman approves, and the receiving office's group gets the numbered report, through a 429.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,21 @@ from collections.abc import Callable
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from bot.config import load_settings
 from bot.local_bot_api import FakeUser, LocalBotApi, PrivateChat
 from bot.runner import run_bot
 from conversations import texts
 from conversations.forms import load_form
-from report_templates.draft import read_answers_file, render_draft
+from report_templates.draft import pdf_converter_available, read_answers_file, render_draft
 from storage.db import Database, upgrade_database
 from storage.imports import import_people, import_units
 from storage.invitations import create_invitation
 from storage.models import Role
 from storage.people import find_member_by_name, get_unit_by_code
 from storage.periods import open_rounds
+from storage.questionnaire import round_of_unit, save_answer
 
 DEMO_DATABASE = "demo.sqlite3"
 COMMUNE = "12151"
@@ -31,9 +37,14 @@ SAMPLE_ANSWERS = "answers_tan_quang_2024_h1.json"
 OFFICER = FakeUser(id=700001, first_name="Hoa", last_name="Nguyễn Thị")
 RADIO_OFFICER = FakeUser(id=700004, first_name="Bình", last_name="Trần Văn")
 CHAIRMAN = FakeUser(id=700002, first_name="Cường", last_name="Lê Văn")
+RETURN_COMMENT = "Số chuyên mục phát thanh chưa khớp sổ theo dõi của Đài, đề nghị kiểm tra lại."
 OFFICE_STAFF = FakeUser(id=700003, first_name="Lan", last_name="Bùi Thị")
 STRANGER = FakeUser(id=799999, first_name="Người lạ")
-OFFICE_GROUP = {"id": -100700100, "type": "supergroup", "title": "Sở Nội vụ - nhận báo cáo CCHC"}
+OFFICE_GROUP: dict[str, Any] = {
+    "id": -100700100,
+    "type": "supergroup",
+    "title": "Sở Nội vụ - nhận báo cáo CCHC",
+}
 
 
 async def run_demo(out_dir: Path, *, echo: Callable[[str], None] = print) -> Path:
@@ -46,6 +57,7 @@ async def run_demo(out_dir: Path, *, echo: Callable[[str], None] = print) -> Pat
             telegram_api_url=api.url,
             database_url=f"sqlite+aiosqlite:///{(out_dir / DEMO_DATABASE).resolve()}",
             baocao_output_dir=out_dir,
+            baocao_calendar=out_dir / "calendar.yaml",
         )
         echo(f"Local Bot API stand-in at {api.url}; database {out_dir / DEMO_DATABASE}")
         links = await _set_up_province(settings.database_url, out_dir, api.bot_username, echo)
@@ -54,7 +66,8 @@ async def run_demo(out_dir: Path, *, echo: Callable[[str], None] = print) -> Pat
         bot = asyncio.create_task(run_bot(settings, stop=stop))
         try:
             await api.wait_until_polling(timeout=30)
-            await _play(api, links)
+            await _play(api, links, settings.database_url)
+            delivered = _save_delivered(api, out_dir)
         finally:
             stop.set()
             exit_code = await bot
@@ -62,12 +75,26 @@ async def run_demo(out_dir: Path, *, echo: Callable[[str], None] = print) -> Pat
             raise RuntimeError(f"the bot stopped with exit code {exit_code}")
 
         transcript = "\n".join(api.transcript())
+    for path in delivered:
+        echo(f"The approved report as the office received it: {path}")
     sample = _draft_sample(out_dir)
     echo(f"A draft report from a sample of answers (seed 000's figures): {sample}")
     _write(out_dir / "transcript.txt", transcript)
     echo("\n--- Chat transcript ---")
     echo(transcript)
     return out_dir
+
+
+def _save_delivered(api: LocalBotApi, out_dir: Path) -> list[Path]:
+    """Keep the files the office's group received, as its staff would download them."""
+    saved = []
+    for message in api.messages_to(OFFICE_GROUP["id"]):
+        document = message.get("document")
+        if document is not None:
+            path = out_dir / document["file_name"]
+            path.write_bytes(api.document_bytes(document["file_id"]))
+            saved.append(path)
+    return saved
 
 
 def _draft_sample(out_dir: Path) -> Path:
@@ -82,10 +109,10 @@ def _draft_sample(out_dir: Path) -> Path:
 def _prepare_folder(out_dir: Path) -> None:
     """Start from a fresh database, with the sample files an administrator would import."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob(f"{DEMO_DATABASE}*"):
+    for stale in [*out_dir.glob(f"{DEMO_DATABASE}*"), *out_dir.glob("BC-CCHC_*")]:
         stale.unlink()
     data = resources.files("bot") / "demo_data"
-    for name in ("units.csv", "people.csv"):
+    for name in ("units.csv", "people.csv", "calendar.yaml"):
         with resources.as_file(data / name) as source:
             shutil.copyfile(source, out_dir / name)
 
@@ -126,8 +153,11 @@ async def _set_up_province(
                 person=radio_officer,
                 valid_for=week,
             )
+            chairman = await find_member_by_name(
+                session=session, unit_id=commune.id, role=Role.CHAIRMAN, name="Lê Văn Cường"
+            )
             codes["chairman"], _ = await create_invitation(
-                session=session, unit=commune, role=Role.CHAIRMAN, valid_for=week
+                session=session, unit=commune, role=Role.CHAIRMAN, person=chairman, valid_for=week
             )
             codes["office"], _ = await create_invitation(
                 session=session, unit=office, role=Role.OFFICE, valid_for=week
@@ -143,7 +173,7 @@ async def _set_up_province(
     return codes
 
 
-async def _play(api: LocalBotApi, codes: dict[str, str]) -> None:
+async def _play(api: LocalBotApi, codes: dict[str, str], database_url: str) -> None:
     """What people do, step by step; each step waits for the bot's answer."""
 
     async def say(user: FakeUser, text: str, chat: dict | None = None) -> dict:
@@ -165,6 +195,87 @@ async def _play(api: LocalBotApi, codes: dict[str, str]) -> None:
     api.send_sticker(OFFICER)
     await api.wait_for_message(OFFICER.id, after=seen, timeout=15)
     await _radio_officer_answers(api, codes["radio officer"])
+    await _officer_entered_earlier(database_url)
+    await _approval(api)
+
+
+async def _officer_entered_earlier(database_url: str) -> None:
+    """Hoa typed most of her figures earlier in the quarter: seed 000's, from the sample file."""
+    form = load_form()
+    source = resources.files("bot") / "demo_data" / SAMPLE_ANSWERS
+    with resources.as_file(source) as path:
+        sample = dict(read_answers_file(path, form).answers)
+    sample["strengths"] = form.questions["strengths"].suggestions[0]
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            commune = await get_unit_by_code(session=session, code=COMMUNE)
+            assert commune is not None
+            hoa = await find_member_by_name(
+                session=session, unit_id=commune.id, role=Role.OFFICER, name="Nguyễn Thị Hoa"
+            )
+            round_id = await round_of_unit(session=session, unit_code=COMMUNE, period=DEMO_PERIOD)
+            assert hoa is not None and round_id is not None
+            for section in form.sections:
+                if section.code == "broadcasts":
+                    continue
+                for question in section.questions:
+                    # The last question is left for her to answer in the chat.
+                    if question.code != "proposals":
+                        await save_answer(
+                            session=session,
+                            round_id=round_id,
+                            question_code=question.code,
+                            value=sample.get(question.code),
+                            form_version=form.version,
+                            person_id=hoa.id,
+                            existing=None,
+                        )
+    finally:
+        await database.dispose()
+
+
+async def _approval(api: LocalBotApi) -> None:
+    """Hoa completes the round; the chairman returns it, Bình corrects, the chairman approves."""
+    hoa, binh, cuong = (PrivateChat(api, who) for who in (OFFICER, RADIO_OFFICER, CHAIRMAN))
+    await hoa.says("/baocao", "Câu 5/5")
+    await hoa.says("Đề nghị tỉnh hỗ trợ kinh phí in tờ rơi về thủ tục hành chính.", "Gửi báo cáo")
+    seen = cuong.mark()
+    await hoa.taps(texts.SUBMIT_BUTTON, "đã đủ số liệu")
+    await cuong.expect("phiên bản 1", after=seen + 1)
+    await cuong.taps(texts.VIEW_DATA_BUTTON, "Số liệu của phiên bản 1")
+    await cuong.taps(texts.RETURN_BUTTON, "cần cán bộ sửa gì")
+    seen = binh.mark()
+    await cuong.says(RETURN_COMMENT, "Đã trả lại báo cáo")
+    await binh.expect("đề nghị sửa báo cáo", after=seen)
+    await binh.says("/baocao", "Gửi báo cáo")
+    await binh.taps("✏️ 2", "Câu 2/7")
+    await binh.says("9", "Gửi báo cáo")
+    await binh.taps(texts.SUBMIT_BUTTON, "còn chờ")
+    seen = cuong.mark()
+    await hoa.says("/baocao", "Gửi báo cáo")
+    await hoa.taps(texts.SUBMIT_BUTTON, "đã đủ số liệu")
+    await cuong.expect("phiên bản 2", after=seen + 1)
+    # Telegram says "too many requests" to the first delivery: the outbox waits and resends.
+    api.fail_next("sendDocument", status=429, retry_after=1)
+    await cuong.taps(texts.APPROVE_BUTTON, "Đã duyệt")
+    delivered = await api.wait_for_message(
+        OFFICE_GROUP["id"], timeout=30, predicate=lambda message: "document" in message
+    )
+    (acknowledge,) = (
+        button["callback_data"]
+        for row in delivered["reply_markup"]["inline_keyboard"]
+        for button in row
+        if button["text"] == texts.ACKNOWLEDGE_BUTTON
+    )
+    await PrivateChat(api, OFFICE_STAFF).tap_answer(delivered, acknowledge)
+    if pdf_converter_available():  # its PDF copy follows the .docx
+        await api.wait_for_message(
+            OFFICE_GROUP["id"],
+            timeout=60,
+            predicate=lambda m: str(m.get("document", {}).get("file_name", "")).endswith(".pdf"),
+        )
+    await cuong.says("/lichsu", "Phiên bản 2")
 
 
 async def _radio_officer_answers(api: LocalBotApi, code: str) -> None:

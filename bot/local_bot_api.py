@@ -785,6 +785,12 @@ class LocalBotApi:
 
     # ---------------------------------------------------------------- injecting user actions
 
+    def add_private_chat(self, user: FakeUser) -> JSONDict:
+        """The user started the bot some time ago: the bot may write to them, no update is made."""
+        chat = user.private_chat()
+        self._chats[chat["id"]] = chat
+        return chat
+
     def send_message(self, user: FakeUser, text: str, *, chat: JSONDict | None = None) -> JSONDict:
         """Queue a text message from `user` (private chat unless `chat` is given)."""
         content: JSONDict = {"text": text}
@@ -1882,12 +1888,12 @@ class PrivateChat:
         return len(self.api.messages_to(self.user.id))
 
     async def expect(self, fragment: str, *, after: int) -> JSONDict:
-        """The first bot message at index >= `after` whose text contains `fragment`."""
+        """The first bot message at index >= `after` whose text or caption has `fragment`."""
         return await self.api.wait_for_message(
             self.user.id,
             after=after,
             timeout=self.timeout,
-            predicate=lambda message: fragment in str(message.get("text", "")),
+            predicate=lambda message: fragment in str(message.get("text", message.get("caption"))),
         )
 
     async def says(self, text: str, expect: str) -> JSONDict:

@@ -8,22 +8,30 @@ import logging
 import signal
 from datetime import timedelta
 
+from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import build_application, make_workflow
 from bot.config import Settings
+from bot.outbox import OutboxSender, Pacer
 from bot.polling import poll_updates, retry_after_seconds
+from bot.scheduler import CalendarClock, Leadership
+from bot.sending import ReportFiles
+from conversations.calendar import CalendarError, load_calendar
+from conversations.duties import CalendarDuties
+from conversations.engine import Questionnaire
 from conversations.forms import FormError, load_form
 from report_templates.compose import TemplateError
 from report_templates.docx_writer import LayoutError
 from report_templates.draft import load_report_files
-from storage.db import Database, InstanceLock, upgrade_database
+from storage.db import Database, InstanceLock, sqlite_path, upgrade_database
 from storage.questionnaire import forget_processed_updates
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY_S = 60.0
+LEADER_RETRY_S = 5.0
 PROCESSED_UPDATES_KEPT = timedelta(days=7)
 
 EXIT_OK = 0
@@ -42,9 +50,14 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
     logger.info("Questionnaire %s version %s", form.form, form.version)
     try:
         # Loaded now so a broken template or layout stops the start, named by file and line.
-        load_report_files(settings.baocao_templates_dir)
+        report_files = load_report_files(settings.baocao_templates_dir)
     except (TemplateError, LayoutError) as exc:
         logger.error("The report templates are invalid:\n%s", exc)
+        return EXIT_BAD_FORM
+    try:
+        calendar = load_calendar(settings.baocao_calendar)
+    except CalendarError as exc:
+        logger.error("The reporting calendar is invalid:\n%s", exc)
         return EXIT_BAD_FORM
     lock = InstanceLock(settings.database_url)
     if not lock.acquire():
@@ -60,12 +73,29 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         await upgrade_database(settings.database_url)
         async with database.session() as session:
             await forget_processed_updates(session=session, older_than=PROCESSED_UPDATES_KEPT)
-        application = build_application(settings, database, form)
+        workflow = make_workflow(settings, form, report_files)
+        application = build_application(settings, database, form, workflow)
         if not await _connect(application, settings, stop):
             await application.bot.shutdown()  # close the HTTP pool a failed connect opened
             return EXIT_TOKEN_REJECTED if not stop.is_set() else EXIT_OK
+        duties = CalendarDuties(Questionnaire(form), calendar, settings.timezone)
+        sender = OutboxSender(
+            application.bot,
+            database,
+            ReportFiles(database),
+            after_sent=workflow.after_sent,
+            on_blocked=duties.on_blocked,
+            pacer=Pacer(settings.baocao_send_rate, settings.baocao_chat_rate),
+            quiet_until=lambda now: calendar.quiet_until(now, settings.timezone),
+            lease=timedelta(seconds=settings.baocao_outbox_lease_s),
+            # On SQLite the instance lock makes this the only sender.
+            only_sender=sqlite_path(settings.database_url) is not None,
+        )
+        clock = CalendarClock(
+            database, duties, every_s=settings.baocao_calendar_every_s, on_queued=sender.wake
+        )
         try:
-            await _serve(application, stop)
+            await _serve(application, sender, clock, Leadership(settings.database_url), stop)
         finally:
             await application.shutdown()
         return EXIT_OK
@@ -121,16 +151,74 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-async def _serve(application: Application, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
+async def _serve(
+    application: Application,  # type: ignore[type-arg]
+    sender: OutboxSender,
+    clock: CalendarClock,
+    leadership: Leadership,
+    stop: asyncio.Event,
+) -> None:
     if application.post_init is not None:
         await application.post_init(application)
-    # A webhook left from elsewhere would make getUpdates fail; pending updates are kept.
-    await application.bot.delete_webhook(drop_pending_updates=False)
     await application.start()
-    logger.info("Baocao bot @%s is running; press Ctrl+C to stop", application.bot.username)
+    sending = asyncio.create_task(sender.run(stop), name="outbox")
     try:
-        await poll_updates(application, stop)
+        while not stop.is_set():
+            if not await _lead(leadership, stop):
+                break
+            await _lead_until_lost(application, clock, leadership, stop)
     finally:
         logger.info("Stopping")
+        stop.set()
+        await sending
+        await leadership.release()
         if application.running:
             await application.stop()
+
+
+async def _lead(leadership: Leadership, stop: asyncio.Event) -> bool:
+    """Wait until this instance leads; False if told to stop first."""
+    said = False
+    while not stop.is_set():
+        try:
+            if await leadership.try_acquire():
+                return True
+        except (DBAPIError, OperationalError) as exc:
+            logger.warning("Cannot reach the database to take the lead: %s", exc)
+        if not said:
+            logger.info(
+                "Another instance leads (polls Telegram, runs the calendar); this one sends "
+                "from the outbox and takes over if it stops"
+            )
+            said = True
+        await _sleep_or_stop(stop, LEADER_RETRY_S)
+    return False
+
+
+async def _lead_until_lost(
+    application: Application,  # type: ignore[type-arg]
+    clock: CalendarClock,
+    leadership: Leadership,
+    stop: asyncio.Event,
+) -> None:
+    """Poll Telegram and run the calendar while this instance holds the lead."""
+    leading = asyncio.Event()
+
+    async def watch() -> None:
+        while not stop.is_set() and await leadership.still_held():
+            await _sleep_or_stop(stop, LEADER_RETRY_S)
+        leading.set()
+
+    # A webhook left from elsewhere would make getUpdates fail; pending updates are kept.
+    await application.bot.delete_webhook(drop_pending_updates=False)
+    clock.start()
+    watching = asyncio.create_task(watch(), name="leadership")
+    logger.info("Baocao bot @%s is running; press Ctrl+C to stop", application.bot.username)
+    try:
+        await poll_updates(application, leading)
+    finally:
+        clock.stop()
+        leading.set()
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching

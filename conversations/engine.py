@@ -8,8 +8,9 @@ exactly where it was. Telegram handlers and tests drive it the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -151,11 +152,19 @@ class Walk:
         )
 
 
+class RoundSubmitted(Protocol):
+    def __call__(
+        self, session: AsyncSession, round_id: int, person_id: int, /
+    ) -> Awaitable[None]: ...
+
+
 class Questionnaire:
     """Drives walks through one form."""
 
-    def __init__(self, form: Form) -> None:
+    def __init__(self, form: Form, *, on_round_submitted: RoundSubmitted | None = None) -> None:
         self.form = form
+        # The approval workflow: told, in the same transaction, that a round is complete.
+        self.on_round_submitted = on_round_submitted
 
     # ----- entry points -------------------------------------------------------------------
 
@@ -643,6 +652,9 @@ class Questionnaire:
                 entity_id=round_.id,
                 actor_person_id=walk.person.id,
             )
+        if round_.status is RoundStatus.SUBMITTED and self.on_round_submitted is not None:
+            # In this transaction: the round complete and its draft queued, or neither.
+            await self.on_round_submitted(session, round_.id, walk.person.id)
         state = walk.state
         state.status = WalkStatus.DONE
         state.question_code = None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from conversations.forms import QuestionType
-from storage.models import PeriodKind, ReportingPeriod, Role, Unit, UnitKind
+from storage.models import PeriodKind, ReportingPeriod, Role, RoundStatus, Unit, UnitKind
 
 ROLE_LABELS: dict[Role, str] = {
     Role.OFFICER: "cán bộ phụ trách tuyên truyền cải cách hành chính",
@@ -86,6 +88,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("baocao", "Nhập hoặc tiếp tục nhập số liệu kỳ này"),
     ("xem", "Xem số liệu đã nhập"),
     ("huy", "Tạm dừng nhập (không mất số liệu)"),
+    ("lichsu", "Xem các phiên bản báo cáo và tải lại"),
     ("start", "Bắt đầu / đăng ký bằng đường liên kết mời"),
     ("help", "Xem các việc có thể làm"),
 ]
@@ -286,3 +289,239 @@ def submitted(
         waiting = "\n".join(f"• {title}" for title in waiting_titles)
         return f"{first}\n{report} còn chờ các phần:\n{waiting}"
     return f"{first}\n{report} đã đủ số liệu và sẽ được gửi lãnh đạo UBND xã duyệt."
+
+
+# ----- Approval and delivery -----------------------------------------------------------------
+
+APPROVE_BUTTON = "✅ Duyệt"
+RETURN_BUTTON = "✏️ Yêu cầu sửa"
+VIEW_DATA_BUTTON = "📊 Xem số liệu"
+ACKNOWLEDGE_BUTTON = "✅ Đã nhận"
+TYPE_NUMBER_BUTTON = "✏️ Nhập số khác"
+
+NOT_APPROVER = "Chỉ Chủ tịch hoặc Phó Chủ tịch Ủy ban nhân dân của đơn vị này được duyệt báo cáo."
+NOT_CLERK = "Chỉ văn thư của đơn vị này được cấp số văn bản."
+NOT_OFFICE = "Chỉ cán bộ của cơ quan tiếp nhận báo cáo này được xác nhận."
+NOT_ALLOWED_TO_SEE = "Anh/chị không có quyền xem báo cáo này."
+ALREADY_APPROVED = "Báo cáo này đã được duyệt. Không cần bấm lại."
+ALREADY_RETURNED = "Bản này đã được trả lại để sửa. Vui lòng chờ bản mới."
+ROUND_REOPENED = "Báo cáo đang được cán bộ sửa lại. Vui lòng chờ bản mới."
+ALREADY_ACKNOWLEDGED = "Đã ghi nhận từ trước. Cảm ơn anh/chị."
+ACKNOWLEDGED = "Đã ghi nhận anh/chị đã nhận báo cáo. Cảm ơn!"
+ASK_RETURN_COMMENT = (
+    "Anh/chị cần cán bộ sửa gì? Nhập nội dung trong một tin nhắn "
+    "(ví dụ: «Số tin bài trên trang thông tin chưa khớp sổ theo dõi»). Gõ /huy để thôi."
+)
+RETURN_COMMENT_EMPTY = "Nội dung đang trống. Vui lòng nhập cần sửa gì (bằng chữ)."
+RETURN_COMMENT_MAX = 1000
+RETURN_COMMENT_TOO_LONG = (
+    f"Nội dung quá dài (tối đa {RETURN_COMMENT_MAX} ký tự). Vui lòng viết ngắn hơn."
+)
+INPUT_CANCELLED = "Đã thôi, chưa thay đổi gì."
+INPUT_NOT_TEXT = "Vui lòng nhập bằng chữ. Gõ /huy để thôi."
+ASK_NUMBER = "Nhập số văn bản (chỉ phần số, ví dụ 05). Gõ /huy để thôi."
+NUMBER_NOT_VALID = "Số văn bản là một số từ 1 đến 9999, ví dụ 05. Vui lòng nhập lại."
+NO_HISTORY = "Chưa có phiên bản báo cáo nào."
+NO_APPROVER_YET = "Chưa có Chủ tịch hoặc Phó Chủ tịch nào của đơn vị đăng ký dùng bot để duyệt."
+
+DRAFT_STATUS_LABELS = {
+    "awaiting": "chờ duyệt",
+    "superseded": "đã thay bằng bản mới",
+    "returned": "đã trả lại để sửa",
+    "approved": "đã duyệt",
+}
+
+
+def unit_title(kind_label: str, name: str) -> str:
+    """'UBND xã Tân Quang'."""
+    return f"UBND {kind_label} {name}".replace("  ", " ")
+
+
+def old_version(version: int, latest: int) -> str:
+    return f"Đây là bản cũ (phiên bản {version}). Vui lòng xem phiên bản {latest} mới nhất."
+
+
+def draft_caption(*, unit: str, period: str, version: int) -> str:
+    return (
+        f"Dự thảo báo cáo cải cách hành chính {period} của {unit}, phiên bản {version}.\n"
+        "Anh/chị xem rồi bấm «Duyệt», hoặc «Yêu cầu sửa» để gửi lại cán bộ kèm ý kiến."
+    )
+
+
+def draft_intro(*, unit: str, period: str, version: int) -> str:
+    return (
+        f"📄 Các cán bộ đã nhập xong số liệu {period} của {unit}. "
+        f"Dưới đây là dự thảo báo cáo (phiên bản {version}); tệp .docx ở tin nhắn cuối."
+    )
+
+
+def returned_to_officer(
+    *, approver: str, unit: str, period: str, version: int, comment: str
+) -> str:
+    return (
+        f"✏️ {approver} đề nghị sửa báo cáo {period} của {unit} (phiên bản {version}):\n"
+        f"«{comment}»\n\n"
+        "Gõ /baocao để xem lại, sửa số liệu rồi bấm «Gửi báo cáo»."
+    )
+
+
+def returned_done(names: list[str]) -> str:
+    if not names:
+        return "Đã trả lại báo cáo. Chưa có cán bộ nào đăng ký dùng bot để nhận ý kiến."
+    return "Đã trả lại báo cáo kèm ý kiến cho: " + ", ".join(names) + "."
+
+
+def approved_waiting_for_clerk(clerks: list[str]) -> str:
+    return "Đã duyệt. Văn thư (" + ", ".join(clerks) + ") sẽ cấp số, rồi báo cáo được gửi đi."
+
+
+def ask_clerk_number(*, approver: str, unit: str, period: str, next_number: int) -> str:
+    return (
+        f"🗂 {approver} đã duyệt báo cáo {period} của {unit}.\n"
+        f"Số tiếp theo trong sổ văn bản đi là {next_number:02d}. "
+        "Bấm nút để dùng số này, hoặc chọn «Nhập số khác»."
+    )
+
+
+def use_number_button(number: int) -> str:
+    return f"🔢 Dùng số {number:02d}"
+
+
+def number_taken(number: int, year: int) -> str:
+    return f"Số {number:02d} đã dùng cho văn bản khác năm {year}. Vui lòng nhập số khác."
+
+
+def already_numbered(number: str) -> str:
+    return f"Báo cáo này đã được cấp số {number}."
+
+
+def approved_final(*, number: str, issued_on: str, office: str) -> str:
+    where = f" đang được gửi đến {office}" if office else " đã được lưu"
+    return (
+        f"✅ Đã duyệt. Báo cáo số {number} ngày {issued_on}{where}; "
+        "bản chính thức sẽ được gửi lại anh/chị."
+    )
+
+
+def final_caption(*, unit: str, period: str, number: str) -> str:
+    return f"Báo cáo {period} của {unit}, số {number} (bản chính thức)."
+
+
+def approved_to_officer(*, unit: str, period: str, number: str, office: str) -> str:
+    where = f", đã gửi {office}" if office else ""
+    return f"✅ Báo cáo {period} của {unit} đã được duyệt, số {number}{where}. Cảm ơn anh/chị!"
+
+
+def delivery_summary(
+    *, unit: str, period: str, number: str, issued_on: str, signer: str, signer_role: str
+) -> str:
+    """The one line the receiving office reads with the file."""
+    return f"{unit} · Báo cáo CCHC {period} · Số {number} ngày {issued_on} · {signer_role} {signer}"
+
+
+def version_line(
+    *, version: int, status: str, at: str, number: str | None, comment: str | None
+) -> str:
+    line = f"• Phiên bản {version} ({at}): {DRAFT_STATUS_LABELS.get(status, status)}"
+    if number:
+        line += f", số {number}"
+    if comment:
+        line += f"\n  Ý kiến: «{comment}»"
+    return line
+
+
+def history_header(*, unit: str, period: str) -> str:
+    return f"🗂 Báo cáo {period} của {unit}:"
+
+
+def version_button(version: int) -> str:
+    return f"📄 Tải bản {version}"
+
+
+def version_caption(*, unit: str, period: str, version: int, status: str) -> str:
+    label = DRAFT_STATUS_LABELS.get(status, status)
+    return f"Báo cáo {period} của {unit}, phiên bản {version} ({label})."
+
+
+def data_header(*, unit: str, period: str, version: int) -> str:
+    return f"📊 Số liệu của phiên bản {version}, báo cáo {period} của {unit}:"
+
+
+# ----- The calendar: prompts, reminders, escalations -------------------------------------------
+
+START_BUTTON = "▶️ Bắt đầu nhập"
+CONTINUE_BUTTON = "▶️ Tiếp tục nhập"
+
+ROUND_STATUS_LABELS = {
+    RoundStatus.OPEN: "đang nhập số liệu",
+    RoundStatus.SUBMITTED: "chờ Chủ tịch duyệt",
+    RoundStatus.RETURNED: "đang sửa theo ý kiến Chủ tịch",
+    RoundStatus.APPROVED: "đã duyệt, chưa gửi",
+    RoundStatus.DELIVERED: "đã gửi",
+    RoundStatus.CLOSED: "đã đóng",
+}
+
+
+def _day(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def _bullets(lines: list[str]) -> str:
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def round_prompt(
+    *, unit: str, period: str, starts_on: date, closes_on: date, sections: list[str]
+) -> str:
+    return (
+        f"📋 Đã đến kỳ báo cáo tuyên truyền cải cách hành chính {period} của {unit}.\n"
+        f"Số liệu tính từ {_day(starts_on)} đến {_day(closes_on)}; "
+        f"hạn chốt số liệu {_day(closes_on)}.\n"
+        f"Anh/chị phụ trách:\n{_bullets(sections)}\n"
+        "Bấm nút dưới đây hoặc gõ /baocao để bắt đầu."
+    )
+
+
+def reminder(
+    *,
+    period: str,
+    closes_on: date,
+    days_left: int,
+    sections: list[str],
+    answered: int,
+    questions: int,
+) -> str:
+    when = "Hôm nay" if days_left == 0 else f"Còn {days_left} ngày nữa"
+    progress = f"đã trả lời {answered}/{questions} câu" if answered else "chưa trả lời câu nào"
+    return (
+        f"⏰ {when} là hạn chốt số liệu báo cáo CCHC {period} ({_day(closes_on)}).\n"
+        f"Anh/chị còn chưa gửi ({progress}):\n{_bullets(sections)}\n"
+        "Bấm nút dưới đây hoặc gõ /baocao để tiếp tục."
+    )
+
+
+def escalation(*, unit: str, period: str, missing: list[tuple[str, str]]) -> str:
+    lines = [
+        f"{title}: {who}" if who else f"{title}: chưa có cán bộ đăng ký" for title, who in missing
+    ]
+    return (
+        f"⚠️ Hôm nay chốt số liệu báo cáo CCHC {period} của {unit}. "
+        f"Còn {len(missing)} phần chưa gửi:\n{_bullets(lines)}\n"
+        "Đề nghị đồng chí nhắc các cán bộ hoàn thành trong ngày."
+    )
+
+
+def late_communes(*, period: str, deadline: date | None, communes: list[tuple[str, str]]) -> str:
+    when = f" (hạn {_day(deadline)})" if deadline else ""
+    lines = [f"{name}: {status}" for name, status in communes]
+    return (
+        f"⚠️ Đã quá hạn gửi báo cáo CCHC {period}{when}. "
+        f"{len(communes)} đơn vị chưa gửi:\n{_bullets(lines)}"
+    )
+
+
+def blocked_person(*, name: str, role: str) -> str:
+    return (
+        f"ℹ️ {name} ({role}) đã chặn bot hoặc xóa cuộc trò chuyện với bot, nên không nhận được "
+        "tin nhắn nhắc báo cáo. Đề nghị nhắc trực tiếp và đề nghị mở lại bot (bấm /start)."
+    )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import io
 import os
 import re
 import tempfile
@@ -705,3 +706,10 @@ def write_docx(document: ReportDocument, path: Path, *, layout: Layout | None = 
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def docx_bytes(document: ReportDocument, *, layout: Layout | None = None) -> bytes:
+    """The .docx of `document` in memory, for storing in the database and sending."""
+    buffer = io.BytesIO()
+    render_docx(document, layout or load_layout()).save(buffer)
+    return buffer.getvalue()

@@ -155,10 +155,18 @@ def render_draft(
     return DraftFiles(docx=docx, preview=preview, pdf=convert_to_pdf(docx) if pdf else None)
 
 
+def _office_program() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def pdf_converter_available() -> bool:
+    return _office_program() is not None
+
+
 def convert_to_pdf(docx: Path) -> Path | None:
     """A .pdf beside the .docx through LibreOffice; None (said once in the log) without it."""
     global _pdf_unavailable_said
-    office = shutil.which("soffice") or shutil.which("libreoffice")
+    office = _office_program()
     if office is None:
         if not _pdf_unavailable_said:
             logger.info("LibreOffice (soffice) is not installed: drafts are .docx only, no .pdf")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,3 +59,21 @@ async def report_input_for_round(
         signer_role=signer_role.value,
         receiving_office=office.name if office is not None else "",
     )
+
+
+def report_to_json(report: ReportInput) -> dict[str, Any]:
+    """The composer's input as JSON, to freeze a version in the database."""
+    data = dataclasses.asdict(report)
+    for key in ("issued_on", "draft_date"):
+        data[key] = data[key].isoformat() if data[key] is not None else None
+    return data
+
+
+def report_from_json(data: dict[str, Any], **changes: Any) -> ReportInput:
+    """A frozen version back as composer input, with `changes` (number, signer...) applied."""
+    values = dict(data)
+    for key in ("issued_on", "draft_date"):
+        if values.get(key) is not None:
+            values[key] = date.fromisoformat(values[key])
+    values.update(changes)
+    return ReportInput(**values)

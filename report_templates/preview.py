@@ -8,7 +8,7 @@ messages gives back the whole preview: nothing is lost or repeated.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from report_templates.document import Block, ReportDocument
 
@@ -23,11 +23,17 @@ def preview_text(document: ReportDocument) -> str:
 
 def preview_messages(document: ReportDocument, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """The report as chat messages, each at most `limit` characters (counted as Telegram does)."""
+    return pack_messages(_sections(document), limit=limit)
+
+
+def pack_messages(sections: Sequence[Sequence[str]], *, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Chat messages of at most `limit` UTF-16 units from sections of paragraphs (each paragraph
+    carrying its own separator): a section stays in one message where it fits, a paragraph too."""
     if limit < 2:
         raise ValueError("limit must be at least 2 characters")
     messages: list[str] = []
     current = ""
-    for section in _sections(document):
+    for section in sections:
         whole = "".join(section)
         if _length(current + whole) <= limit:
             current += whole

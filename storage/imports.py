@@ -42,7 +42,10 @@ PEOPLE_COLUMNS = (
     "phone",
     "telegram_user_id",
     "sections",  # optional: the questionnaire sections this person answers for the commune
+    "signs",  # optional: "x" marks the vice-chairman who approves and signs like the chairman
 )
+SIGNS_YES = frozenset({"x", "co", "yes", "y", "1", "true"})
+SIGNS_NO = frozenset({"", "khong", "no", "n", "0", "false"})
 
 # Administrators write kinds and roles in Vietnamese; both spellings are accepted.
 KIND_ALIASES: dict[str, UnitKind] = {
@@ -327,6 +330,7 @@ class _PersonRow:
     phone: str | None
     telegram_user_id: int | None
     sections: tuple[str, ...] | None  # None: the file has no sections column; leave as is
+    signs: bool | None  # None: the file has no signs column; leave as is
 
 
 async def import_people(
@@ -395,6 +399,14 @@ async def import_people(
                     f"unknown section(s) {', '.join(unknown)} "
                     f"(the form has: {', '.join(known_sections or ())})"
                 )
+        signs: bool | None = None
+        if "signs" in row:
+            marked = fold(row["signs"])
+            if marked not in SIGNS_YES | SIGNS_NO:
+                problems.append(f"signs must be x or empty, not {row['signs']!r}")
+            signs = marked in SIGNS_YES
+            if signs and role is not Role.VICE_CHAIRMAN:
+                problems.append("signs marks a vice-chairman (the chairman always approves)")
         if problems:
             errors.append(f"row {number}: " + "; ".join(problems))
             continue
@@ -409,6 +421,7 @@ async def import_people(
                 row.get("phone") or None,
                 telegram_id,
                 sections,
+                signs,
             )
         )
     _raise_if_errors(path, errors)
@@ -430,15 +443,21 @@ async def import_people(
         if item.telegram_user_id is not None:
             person.telegram_user_id = item.telegram_user_id
         await session.flush()
-        has_role = await session.scalar(
-            select(Membership.id).where(
+        membership = await session.scalar(
+            select(Membership).where(
                 Membership.person_id == person.id,
                 Membership.unit_id == unit.id,
                 Membership.role == item.role,
             )
         )
-        if has_role is None:
-            session.add(Membership(person_id=person.id, unit_id=unit.id, role=item.role))
+        has_role = membership is not None
+        signs_changed = False
+        if membership is None:
+            membership = Membership(person_id=person.id, unit_id=unit.id, role=item.role)
+            session.add(membership)
+        if item.signs is not None and membership.signs != item.signs:
+            membership.signs = item.signs
+            signs_changed = has_role
         assignments_changed = False
         if item.sections is not None:
             assignments_changed = await _assign_sections(
@@ -447,7 +466,7 @@ async def import_people(
         if before is None:
             continue
         after = (person.full_name, person.title, person.phone, person.telegram_user_id)
-        if after != before or has_role is None or assignments_changed:
+        if after != before or not has_role or assignments_changed or signs_changed:
             summary.updated += 1
         else:
             summary.unchanged += 1

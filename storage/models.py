@@ -13,12 +13,16 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -157,6 +161,8 @@ class Person(TimestampMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     telegram_username: Mapped[str | None] = mapped_column(String(64))
+    # When Telegram first answered 403 for them (they blocked the bot); shown to their chairman.
+    blocked_bot_at: Mapped[datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="person", lazy="raise")
 
@@ -171,6 +177,8 @@ class Membership(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    # A vice-chairman who signs the commune's reports (KT. CHỦ TỊCH): approves like the chairman.
+    signs: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     person: Mapped[Person] = relationship(back_populates="memberships", lazy="raise")
@@ -244,22 +252,137 @@ class Answer(Base):
     answered_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class DraftStatus(enum.StrEnum):
+    AWAITING = "awaiting"  # with the approver, waiting for a decision
+    SUPERSEDED = "superseded"  # answers changed and a newer version replaced it undecided
+    RETURNED = "returned"  # sent back with a comment
+    APPROVED = "approved"
+
+
 class Draft(Base):
-    """A version of a round's report; every version is kept."""
+    """One version of a round's report, kept for good: what the approver saw is what is signed.
+
+    `report` is the composer's input as JSON (answers, previous period, signer), frozen when the
+    version was made; the final document is composed from it with the number and date added.
+    """
 
     __tablename__ = "drafts"
-    __table_args__ = (UniqueConstraint("round_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "version"),
+        # Never more than one approved version of a round, whatever races the code loses.
+        Index(
+            "uq_drafts_one_approved_per_round",
+            "round_id",
+            unique=True,
+            sqlite_where=text("status = 'approved'"),
+            postgresql_where=text("status = 'approved'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(
         ForeignKey("reporting_rounds.id", ondelete="CASCADE"), index=True
     )
     version: Mapped[int] = mapped_column(Integer)
-    status: Mapped[RoundStatus] = mapped_column(_enum(RoundStatus, "round_status"))
+    status: Mapped[DraftStatus] = mapped_column(
+        _enum(DraftStatus, "draft_status"), default=DraftStatus.AWAITING
+    )
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
     preview_text: Mapped[str] = mapped_column(Text, default="")
-    document_path: Mapped[str | None] = mapped_column(String(500))
+    docx: Mapped[bytes] = mapped_column(LargeBinary)
+    # Made from the .docx when first needed, where LibreOffice is installed.
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None]
+    decided_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    comment: Mapped[str | None] = mapped_column(Text)  # why it was returned
+    number: Mapped[str | None] = mapped_column(String(40))  # "05/BC-UBND" once numbered
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    delivered_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
+class DocumentNumber(Base):
+    """The unit's register of outgoing document numbers: one per number per year, never reused."""
+
+    __tablename__ = "document_numbers"
+    __table_args__ = (UniqueConstraint("unit_id", "year", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), unique=True)
+    assigned_at: Mapped[datetime] = mapped_column(default=utc_now)
+    assigned_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
+class PendingInputKind(enum.StrEnum):
+    RETURN_COMMENT = "return_comment"  # the approver's next message says what to correct
+    DOCUMENT_NUMBER = "document_number"  # the clerk's next message is the number
+
+
+class PendingInput(Base):
+    """A person's next message is read as something other than an answer (one at a time)."""
+
+    __tablename__ = "pending_inputs"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    kind: Mapped[PendingInputKind] = mapped_column(_enum(PendingInputKind, "pending_input_kind"))
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for `not_before`
+    SENDING = "sending"  # handed to Telegram; outcome not yet written
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: the person blocked the bot or left the group
+    FAILED = "failed"  # Telegram refused it for good (400)
+
+
+class OutboxMessage(Base):
+    """A message to send, written with a unique key in the transaction that decided to send it.
+
+    The sender takes rows from here, so a crash, a restart or a 429 loses nothing, and the key
+    makes the same notice impossible to queue twice.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_not_before", "status", "not_before"),
+        # For "is an earlier message to this chat still unsent?" on every claim.
+        Index("ix_outbox_chat_id_id", "chat_id", "id"),
+        Index("ix_outbox_office_id_id", "office_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    # A person's private chat, or an office's chat; for an office it is read when sending,
+    # so a report approved before the office registered its group still arrives.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    purpose: Mapped[str] = mapped_column(String(40))
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[OutboxStatus] = mapped_column(
+        _enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(default=utc_now)
+    # Which sender took the row, and when: a row SENDING past its lease was abandoned (the
+    # instance died) and another instance takes it over.
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    sent_at: Mapped[datetime | None]
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(String(300))
 
 
 class AuditEntry(Base):

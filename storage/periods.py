@@ -98,7 +98,10 @@ def previous_code(code: str) -> str:
     return f"{period.year - 1}-{suffix}"
 
 
-async def get_or_create_period(*, session: AsyncSession, code: str) -> ReportingPeriod:
+async def get_or_create_period(
+    *, session: AsyncSession, code: str, deadline_on: date | None = None
+) -> ReportingPeriod:
+    """The period row; `deadline_on` (the calendar's, with holidays) is used when creating it."""
     spec = window(code)
     period = await session.scalar(select(ReportingPeriod).where(ReportingPeriod.code == spec.code))
     if period is None:
@@ -109,7 +112,7 @@ async def get_or_create_period(*, session: AsyncSession, code: str) -> Reporting
             number=spec.number,
             starts_on=spec.starts_on,
             closes_on=spec.closes_on,
-            deadline_on=spec.deadline_on,
+            deadline_on=deadline_on or spec.deadline_on,
         )
         session.add(period)
         await session.flush()
@@ -129,9 +132,10 @@ async def open_rounds(
     code: str,
     unit_codes: Sequence[str] = (),
     actor_label: str = "cli",
+    deadline_on: date | None = None,
 ) -> OpenedRounds:
     """Open the period's round for the named communes, or every commune; repeating is harmless."""
-    period = await get_or_create_period(session=session, code=code)
+    period = await get_or_create_period(session=session, code=code, deadline_on=deadline_on)
     query = select(Unit).where(Unit.kind.in_(COMMUNE_LEVEL_KINDS)).order_by(Unit.code)
     if unit_codes:
         query = query.where(Unit.code.in_(unit_codes))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
@@ -120,8 +120,17 @@ async def round_for(*, session: AsyncSession, person_id: int, round_id: int) -> 
 
 
 async def lock_round(*, session: AsyncSession, round_id: int) -> ReportingRound:
-    """The round, re-read and locked until the transaction ends (FOR UPDATE; SQLite has one
-    writer at a time anyway)."""
+    """The round, re-read and locked until the transaction ends.
+
+    PostgreSQL: FOR UPDATE. SQLite ignores that, so a write takes its one writer lock instead;
+    a transaction that read before another committed then fails rather than act on old data.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            update(ReportingRound)
+            .where(ReportingRound.id == round_id)
+            .values(updated_at=ReportingRound.updated_at)
+        )
     round_ = await session.scalar(
         select(ReportingRound)
         .where(ReportingRound.id == round_id)

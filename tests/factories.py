@@ -204,3 +204,54 @@ async def store_answers(
             person_id=person_id,
             existing=None,
         )
+
+
+def docx_text(data: bytes) -> str:
+    """Every paragraph and table cell of a .docx, one per line."""
+    import io
+
+    from docx import Document
+
+    document = Document(io.BytesIO(data))
+    parts = [paragraph.text for paragraph in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+# A full, valid set of a round's answers, as the officers would type them.
+TYPED_ROUND = {
+    "plan_ref": "03/KH-UBND ngày 08/01/2026",
+    "higher_plan_ref": "181/KH-UBND ngày 29/12/2025",
+    "higher_plan_issuer": "UBND tỉnh Hưng Yên",
+    "other_directives": "0",
+    "radio_station": "Đang hoạt động",
+    "radio_programs": "6",
+    "radio_items": "25",
+    "radio_airings": "30",
+    "radio_minutes": "90 phút",
+    "radio_per_day": "2",
+    "radio_relay": "có",
+    "web_posts": "20",
+    "web_posts_digital": "5",
+    "web_tthc_updated": "có",
+    "banners": "2",
+    "slogans": "6",
+    "panels": "3",
+    "leaflets": "1.500",
+    "tthc_posted_percent": "100%",
+    "meetings_integrated": "4",
+    "meetings_cchc": "1",
+    "dialogues": "0",
+    "mobile_sessions": "2",
+    "citizens_guided": "1.200",
+    "contests": "0",
+    "staged_events": "0",
+    "trainings": "0",
+    "strengths": "Công tác tuyên truyền được triển khai đồng bộ, đúng kế hoạch.",
+    "limitations": "Kinh phí cho tuyên truyền còn hạn chế.",
+    "directions": "Tiếp tục tuyên truyền qua đài truyền thanh và hội nghị thôn.",
+}
+# Optional questions the officers skipped.
+SKIPPED_IN_ROUND = ("social_posts", "meeting_attendance", "other_forms_text", "causes", "proposals")

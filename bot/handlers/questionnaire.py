@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 
 from conversations import texts
+from conversations.duties import RESUME_CALLBACK
 from conversations.engine import OutMessage, Questionnaire, Reply
 from storage.db import Database
 from storage.models import Person
@@ -69,6 +70,7 @@ class QuestionnaireHandlers:
             CommandHandler("xem", self.entered, filters=private & filters.UpdateType.MESSAGE),
             CommandHandler("huy", self.pause, filters=private & filters.UpdateType.MESSAGE),
             CallbackQueryHandler(self.press, pattern=f"^{CALLBACK_PREFIX}"),
+            CallbackQueryHandler(self.resume, pattern=f"^{RESUME_CALLBACK}$"),
             MessageHandler(
                 private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
                 self.text,
@@ -81,6 +83,25 @@ class QuestionnaireHandlers:
         """Start or continue the person's part of the open round."""
         # Repeating /baocao (or Telegram redelivering it) only shows the question again.
         await self._for_registered(update, self.questionnaire.begin)
+
+    async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The button on a prompt or reminder: the same as /baocao."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        async with self.database.session() as session:
+            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+            reply = (
+                None
+                if known is None
+                else await self.questionnaire.begin(session, person=known.person)
+            )
+        if reply is None:
+            await query.answer(texts.NOT_YOUR_BUTTON, show_alert=True)
+            return
+        await query.answer()
+        if isinstance(query.message, Message):
+            await self._send(query.message, reply)
 
     async def entered(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Show what the person has entered so far."""
@@ -181,7 +202,7 @@ class QuestionnaireHandlers:
             await query.answer()
         if not reply.accepted or not isinstance(query.message, Message):
             return
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         await self._send(query.message, reply)
 
     async def _send(self, anchor: Message, reply: Reply) -> None:
@@ -206,7 +227,7 @@ def _keyboard(reply: Reply, out: OutMessage) -> InlineKeyboardMarkup | None:
     )
 
 
-async def _drop_keyboard(message: Message) -> None:
+async def drop_keyboard(message: Message) -> None:
     """Take the buttons off a message once one was used, so an old one is not tapped again."""
     try:
         await message.edit_reply_markup(reply_markup=None)

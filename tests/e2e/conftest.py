@@ -15,8 +15,12 @@ from pathlib import Path
 import pytest
 
 from bot.local_bot_api import LocalBotApi
+from storage.db import Database
+from storage.outbox import unsent_count
 
 START_TIMEOUT_S = 30
+# No automatic rounds and no quiet hours: the same behaviour whenever the suite runs.
+MANUAL_CALENDAR = Path(__file__).resolve().parent / "calendar_manual.yaml"
 
 
 @pytest.fixture
@@ -32,6 +36,7 @@ def base_environment(**values: str) -> dict[str, str]:
         "HOME": os.environ.get("HOME", "/tmp"),
         "PYTHONUNBUFFERED": "1",
         "BAOCAO_LOG_LEVEL": "INFO",
+        "BAOCAO_CALENDAR": str(MANUAL_CALENDAR),
     }
     environment.update(values)
     return environment
@@ -116,6 +121,29 @@ class BotProcess:
         """kill -9: no chance to clean up, as in a crash or power loss."""
         self.process.kill()
         self.process.wait(10)
+
+
+async def running(baocao: Baocao) -> BotProcess:
+    """Start the bot and wait until it polls."""
+    bot = baocao.start_bot()
+    await bot.wait_for_log("is running")
+    return bot
+
+
+async def outbox_drained(database_url: str, within: float = 60) -> None:
+    """Wait until no outbox row is pending or being sent (the bot has sent all it queued)."""
+    database = Database(database_url)
+    unsent = -1
+    try:
+        for _ in range(int(within * 10)):
+            async with database.session() as session:
+                unsent = await unsent_count(session=session)
+            if unsent == 0:
+                return
+            await asyncio.sleep(0.1)
+    finally:
+        await database.dispose()
+    raise AssertionError(f"{unsent} message(s) still queued after {within} s")
 
 
 @pytest.fixture

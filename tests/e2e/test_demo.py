@@ -38,6 +38,17 @@ async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
     assert "Nhóm này đã được đăng ký nhận báo cáo cho Sở Nội vụ tỉnh Hưng Yên" in transcript
     assert "Phần 1/1 · Câu 2/7" in transcript  # the radio officer's session
     assert "Cảm ơn anh/chị! Đã gửi phần báo cáo của anh/chị." in transcript
+    # The approval: returned with a comment, corrected, approved, delivered, acknowledged.
+    assert "Đã trả lại báo cáo kèm ý kiến cho: Nguyễn Thị Hoa, Trần Văn Bình" in transcript
+    assert "đã duyệt, số 01/BC-UBND" in transcript
+    assert "[Lan Bùi Thị ⏎ button] a:" in transcript
+    assert texts.ACKNOWLEDGED in transcript
+    delivered = docx.Document(str(folder / "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx"))
+    delivered_text = "\n".join(
+        [paragraph.text for paragraph in delivered.paragraphs]
+        + [cell.text for table in delivered.tables for row in table.rows for cell in row.cells]
+    )
+    assert "09 chuyên mục" in delivered_text and "Lê Văn Cường" in delivered_text
     for name in ("demo.sqlite3", "units.csv", "people.csv", "invitations.txt"):
         assert (folder / name).is_file(), name
     draft = docx.Document(str(folder / "answers_tan_quang_2024_h1.docx"))

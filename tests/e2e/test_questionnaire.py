@@ -22,7 +22,7 @@ from storage.models import (
     SectionSubmission,
     Unit,
 )
-from tests.e2e.conftest import Baocao, BotProcess
+from tests.e2e.conftest import Baocao, running
 
 pytestmark = pytest.mark.e2e
 
@@ -87,12 +87,6 @@ async def round_facts(database_url: str, unit_code: str) -> tuple[RoundStatus, s
             return round_.status, sections, changes
     finally:
         await database.dispose()
-
-
-async def running(baocao: Baocao) -> BotProcess:
-    bot = baocao.start_bot()
-    await bot.wait_for_log("is running")
-    return bot
 
 
 async def test_two_officers_answer_their_sections_through_a_crash(

@@ -277,3 +277,63 @@ async def test_unknown_sections_and_office_sections_are_refused(
     assert "row 2: unknown section(s) radio (the form has: posts)" in message
     assert "row 3: sections are answered in a commune, not by role office" in message
     assert await assignments(database) == set()
+
+
+async def signing(database: Database) -> set[str]:
+    async with database.session() as session:
+        rows = await session.scalars(
+            select(Person.full_name)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.signs.is_(True))
+        )
+        return set(rows.all())
+
+
+async def test_signs_column_marks_the_vice_chairman_who_approves(
+    database: Database, province_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """`signs` = x marks a vice-chairman; an empty cell unmarks; no column leaves it as is."""
+    units_file, people_file = province_files
+    async with database.session() as session:
+        await import_units(session=session, path=units_file)
+        await import_people(session=session, path=people_file)
+    assert await signing(database) == set()
+
+    header = "unit_code,role,full_name,signs\n"
+    marked = write(tmp_path / "marked.csv", header + "12151,vice_chairman,Phạm Thị Dung,x\n")
+    async with database.session() as session:
+        summary = await import_people(session=session, path=marked)
+    assert summary.updated == 1
+    assert await signing(database) == {"Phạm Thị Dung"}
+
+    async with database.session() as session:
+        await import_people(session=session, path=people_file)  # no signs column
+    assert await signing(database) == {"Phạm Thị Dung"}
+
+    unmarked = write(tmp_path / "unmarked.csv", header + "12151,vice_chairman,Phạm Thị Dung,\n")
+    async with database.session() as session:
+        await import_people(session=session, path=unmarked)
+    assert await signing(database) == set()
+
+
+async def test_signs_on_other_roles_or_with_odd_values_is_refused(
+    database: Database, province_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Only a vice-chairman is marked, with x (or có/yes); anything else names the row."""
+    async with database.session() as session:
+        await import_units(session=session, path=province_files[0])
+    bad = write(
+        tmp_path / "bad.csv",
+        "unit_code,role,full_name,signs\n"
+        "12151,officer,Nguyễn Thị Hoa,x\n"
+        "12151,vice_chairman,Phạm Thị Dung,{{ 7*7 }}\n"
+        "12151,vice_chairman,Lê Văn Khánh,có\n",
+    )
+    with pytest.raises(ImportFileError) as caught:
+        async with database.session() as session:
+            await import_people(session=session, path=bad)
+    message = str(caught.value)
+    assert "row 2: signs marks a vice-chairman" in message
+    assert "row 3: signs must be x or empty, not '{{ 7*7 }}'" in message
+    assert "row 4" not in message  # "có" is a yes
+    assert await count(database, Person) == 0

@@ -1,0 +1,167 @@
+"""Approval in chat: the approver's, clerk's and office's buttons, return comments, /lichsu.
+
+The approval workflow decides; these handlers translate. A person asked for a comment or a
+number has their next message read as that, so the text, /huy and non-text handlers here come
+before the questionnaire's and hand over to it when nothing was asked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot, Message, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.handlers.questionnaire import Fallback, drop_keyboard
+from bot.sending import ReportFiles, send_item
+from conversations import texts
+from conversations.approval import CALLBACK_PATTERN, CALLBACK_PREFIX, ApprovalWorkflow
+from conversations.outgoing import Outcome
+from storage.db import Database
+from storage.models import Person
+from storage.people import find_by_telegram_id
+from storage.questionnaire import claim_update
+
+logger = logging.getLogger(__name__)
+
+
+class PersonAction(Protocol):
+    def __call__(
+        self, session: AsyncSession, /, *, person: Person
+    ) -> Awaitable[Outcome | None]: ...
+
+
+class ApprovalHandlers:
+    def __init__(
+        self,
+        database: Database,
+        workflow: ApprovalWorkflow,
+        files: ReportFiles,
+        *,
+        text_otherwise: Fallback,
+        cancel_otherwise: Fallback,
+        not_text_otherwise: Fallback,
+    ) -> None:
+        self.database = database
+        self.workflow = workflow
+        self.files = files
+        self.text_otherwise = text_otherwise
+        self.cancel_otherwise = cancel_otherwise
+        self.not_text_otherwise = not_text_otherwise
+
+    def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
+        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        return [
+            # /lichsu also in the office's group, where staff fetch their communes' reports.
+            CommandHandler("lichsu", self.history, filters=filters.UpdateType.MESSAGE),
+            CallbackQueryHandler(self.press, pattern=f"^{CALLBACK_PREFIX}"),
+            CommandHandler("huy", self.cancel, filters=private),
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.text),
+            MessageHandler(private & ~filters.TEXT, self.not_text),
+        ]
+
+    async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Approve, return, show figures, number, acknowledge or fetch a version."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        match = CALLBACK_PATTERN.match(query.data or "")
+        if match is None:
+            await query.answer(texts.OLD_BUTTON, show_alert=True)
+            return
+        draft_id, action = int(match.group(1)), match.group(2)
+        async with self.database.session() as session:
+            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+            if known is None:
+                outcome = Outcome.refused(texts.NOT_YOUR_BUTTON)
+            elif not await claim_update(session=session, update_id=update.update_id):
+                outcome = Outcome.refused(
+                    texts.ALREADY_APPROVED if action == "ok" else texts.OLD_BUTTON
+                )
+            else:
+                outcome = await self.workflow.press(
+                    session, person=known.person, draft_id=draft_id, action=action
+                )
+        await query.answer(outcome.alert, show_alert=outcome.alert is not None)
+        if not isinstance(query.message, Message):
+            return
+        if outcome.drop_keyboard:
+            await drop_keyboard(query.message)
+        await self._send(context.bot, query.message.chat_id, outcome)
+
+    async def history(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """List the versions of the person's reports, each with a button to download it."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        outcome = await self._for_person(user.id, self.workflow.history)
+        if outcome is None:
+            if message.chat.type == "private":  # in a group the bot stays quiet to strangers
+                await message.reply_text(texts.NOT_REGISTERED)
+            return
+        await self._send(context.bot, message.chat_id, outcome)
+
+    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A return comment or a document number, if one was asked for; else an answer."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.text is None:
+            return
+        async with self.database.session() as session:
+            outcome = None
+            # Checked first and alone: it runs before every answer an officer types.
+            if await self.workflow.waiting_for_text(session, telegram_user_id=user.id):
+                known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+                assert known is not None  # a pending question belongs to a registered person
+                if not await claim_update(session=session, update_id=update.update_id):
+                    logger.info("Update %s was already handled", update.update_id)
+                    return
+                outcome = await self.workflow.take_text(
+                    session, person=known.person, text=message.text
+                )
+        if outcome is None:
+            await self.text_otherwise(update, context)
+            return
+        await self._send(context.bot, message.chat_id, outcome)
+
+    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/huy: drop a comment or number being asked for, else pause the questionnaire."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        outcome = await self._for_person(user.id, self.workflow.cancel)
+        if outcome is None:
+            await self.cancel_otherwise(update, context)
+            return
+        await self._send(context.bot, message.chat_id, outcome)
+
+    async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A sticker or photo while a comment or number is asked for: ask for text."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        async with self.database.session() as session:
+            waiting = await self.workflow.waiting_for_text(session, telegram_user_id=user.id)
+        if not waiting:
+            await self.not_text_otherwise(update, context)
+            return
+        await message.reply_text(texts.INPUT_NOT_TEXT)
+
+    async def _for_person(self, telegram_user_id: int, act: PersonAction) -> Outcome | None:
+        """`act` for the registered person with this account; None for a stranger."""
+        async with self.database.session() as session:
+            known = await find_by_telegram_id(session=session, telegram_user_id=telegram_user_id)
+            return None if known is None else await act(session, person=known.person)
+
+    async def _send(self, bot: Bot, chat_id: int, outcome: Outcome) -> None:
+        for item in outcome.items:
+            await send_item(bot, chat_id, item, self.files)

@@ -1,0 +1,321 @@
+"""Send the outbox: each row once, in order per chat, within Telegram's limits.
+
+Sends are paced under the overall and per-chat rates (30/s and 1/s by default), several in
+flight at once. A RetryAfter pauses all sending (Telegram's flood limit is per bot); network
+errors and 5xx retry that row with exponential backoff; 403 marks it blocked (and the person's
+chairman is told) and 400 failed, both for good. Nothing is sent in the calendar's quiet hours.
+Rows are claimed in the database, so a restart, or a second instance, resumes from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import secrets
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.polling import retry_after_seconds
+from bot.sending import FileUnavailable, ReportFiles, send_item
+from conversations.outgoing import from_payload
+from storage import outbox
+from storage.db import Database
+from storage.models import OutboxMessage, OutboxStatus, Unit
+
+logger = logging.getLogger(__name__)
+
+AfterSent = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
+Blocked = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
+QuietUntil = Callable[[datetime], datetime | None]
+
+BATCH = 100
+IDLE_S = 0.5
+FIRST_RETRY_S = 2.0
+MAX_RETRY_S = 300.0
+NO_OFFICE_CHAT_RETRY = timedelta(minutes=10)
+
+
+class Pacer:
+    """Keeps sends under Telegram's limits: evenly spaced a little below `per_second` (the margin
+    absorbs jitter between here and Telegram; bursts would arrive bunched), and at least
+    1/`per_chat_per_second` seconds apart in one chat."""
+
+    def __init__(
+        self, per_second: float = 30.0, per_chat_per_second: float = 1.0, margin: float = 1.05
+    ) -> None:
+        self.gap = margin / per_second
+        self.chat_gap = margin / per_chat_per_second
+        self._last = -1e9
+        self._chat_next: dict[int, float] = {}
+        self._lock = asyncio.Lock()
+
+    def chat_wait(self, chat_id: int) -> float:
+        """Seconds until this chat may get another message."""
+        return max(0.0, self._chat_next.get(chat_id, 0.0) - time.monotonic())
+
+    async def acquire(self, chat_id: int) -> None:
+        """Wait for the next slot: one gap after the previous slot, and never in the past (so
+        a stall never bunches sends, and a late wake-up does not slow the ones after it)."""
+        async with self._lock:  # slots are handed out in the order asked
+            slot = max(self._last + self.gap, time.monotonic())
+            self._last = slot
+            wait = slot - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            now = time.monotonic()
+            self._chat_next[chat_id] = now + self.chat_gap
+            if len(self._chat_next) > 10_000:  # forget chats whose wait is long over
+                self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    key: str
+    chat_id: int | None
+    office_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        bot: Bot,
+        database: Database,
+        files: ReportFiles,
+        *,
+        after_sent: AfterSent | None = None,
+        on_blocked: Blocked | None = None,
+        pacer: Pacer | None = None,
+        quiet_until: QuietUntil | None = None,
+        lease: timedelta = outbox.DEFAULT_LEASE,
+        only_sender: bool = False,
+        first_retry_s: float = FIRST_RETRY_S,
+        max_retry_s: float = MAX_RETRY_S,
+    ) -> None:
+        self.bot = bot
+        self.database = database
+        self.files = files
+        self.after_sent = after_sent
+        self.on_blocked = on_blocked
+        self.pacer = pacer or Pacer()
+        self.quiet_until = quiet_until
+        self.lease = lease
+        # True when no other process can be sending (SQLite's single instance): rows left
+        # SENDING at start are then surely this process's previous life's, and go again at once.
+        self.only_sender = only_sender
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.first_retry_s = first_retry_s
+        self.max_retry_s = max_retry_s
+        self._paused_until = 0.0  # time.monotonic(); Telegram asked the whole bot to wait
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next idle tick."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        again = 0
+        if self.only_sender:
+            async with self.database.session() as session:
+                again = await outbox.release_in_flight(session=session)
+        if again:
+            logger.warning(
+                "%s message(s) were being sent when the bot stopped; sending again", again
+            )
+        while not stop.is_set():
+            # Cleared before the pass, so a wake() during it is not lost.
+            self._wake.clear()
+            try:
+                sent = await self.send_due()
+            except Exception:  # the database was unreachable: claimed rows stay claimed
+                logger.exception("The outbox sender failed; retrying")
+                sent = 0
+            if sent == 0:
+                await self._idle(stop)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        wait = max(IDLE_S, self._paused_until - time.monotonic())
+        stopping = asyncio.ensure_future(stop.wait())
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({stopping, woken}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (stopping, woken):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def send_due(self) -> int:
+        """Send what is due now; the number of rows sent."""
+        if time.monotonic() < self._paused_until or self._quiet():
+            return 0
+        async with self.database.session() as session:
+            rows = [
+                _Claimed(row.id, row.key, row.chat_id, row.office_id, row.payload, row.attempts)
+                for row in await outbox.claim_due(
+                    session=session, limit=BATCH, owner=self.owner, lease=self.lease
+                )
+            ]
+        # One row per chat in a batch (claim_due), so they may all be in flight at once; the
+        # pacer gives each its slot in turn.
+        results = await asyncio.gather(*(self._send_guarded(row) for row in rows))
+        return sum(results)
+
+    def _quiet(self) -> bool:
+        if self.quiet_until is None:
+            return False
+        now = datetime.now(UTC)
+        until = self.quiet_until(now)
+        if until is None:
+            return False
+        self._paused_until = time.monotonic() + (until - now).total_seconds()
+        logger.info("Quiet hours: the outbox waits until %s", until.isoformat(timespec="minutes"))
+        return True
+
+    async def _send_guarded(self, row: _Claimed) -> int:
+        try:
+            return await self._send(row)
+        except Exception as exc:  # one bad row must not strand the rest of the batch
+            logger.exception("Sending %s failed unexpectedly", row.key)
+            await self._retry(row, self._backoff(row), f"{type(exc).__name__}: {exc}")
+            return 0
+
+    def _backoff(self, row: _Claimed) -> timedelta:
+        # The exponent is capped first: 2 ** 1100 does not fit a float.
+        delay = min(self.first_retry_s * 2 ** min(row.attempts - 1, 30), self.max_retry_s)
+        return timedelta(seconds=delay * random.uniform(0.8, 1.2))
+
+    async def _send(self, row: _Claimed) -> int:
+        chat_id = row.chat_id if row.chat_id is not None else await self._office_chat(row)
+        if chat_id is None:
+            logger.warning("The office of message %s has no chat yet; it waits", row.key)
+            await self._retry(row, NO_OFFICE_CHAT_RETRY, "the office has not registered a chat")
+            return 0
+        chat_wait = self.pacer.chat_wait(chat_id)
+        if chat_wait > 0:  # this chat had a message under a second ago: later, not now
+            await self._put_back(row, chat_wait, "waiting for the chat's pace")
+            return 0
+        await self.pacer.acquire(chat_id)
+        if time.monotonic() < self._paused_until:
+            # A 429 came back while this one waited for its slot: it waits with the rest.
+            await self._put_back(row, self._paused_until - time.monotonic(), "waiting out a 429")
+            return 0
+        try:
+            item = from_payload(row.payload)
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.error("Message %s cannot be read (%r); dropped", row.key, exc)
+            await self._give_up(row, OutboxStatus.FAILED, f"unreadable payload: {exc!r}")
+            return 0
+        try:
+            message = await send_item(self.bot, chat_id, item, self.files)
+        except ChatMigrated as exc:
+            # The group became a supergroup: the same chat under a new id, asked again now.
+            await self._chat_moved(row, chat_id, int(exc.new_chat_id))
+        except RetryAfter as exc:
+            wait = retry_after_seconds(exc)
+            self._paused_until = time.monotonic() + wait
+            logger.warning("Telegram asks to wait %.0f s (429); the outbox pauses", wait)
+            await self._retry(row, timedelta(seconds=wait), f"429: retry after {wait:.0f} s")
+        except Forbidden as exc:
+            logger.warning("Chat %s refuses the bot (%s); %s not sent", chat_id, exc, row.key)
+            async with self.database.session() as session:
+                stored = await outbox.give_up(
+                    session=session, row_id=row.id, status=OutboxStatus.BLOCKED, error=str(exc)
+                )
+                if self.on_blocked is not None:
+                    await self.on_blocked(session, stored)
+        except BadRequest as exc:
+            logger.error("Telegram refused %s for good: %s", row.key, exc)
+            await self._give_up(row, OutboxStatus.FAILED, str(exc))
+        except FileUnavailable as exc:
+            logger.error("Cannot send %s: %s", row.key, exc)
+            await self._give_up(row, OutboxStatus.FAILED, str(exc))
+        except TelegramError as exc:  # NetworkError, TimedOut, 5xx: the next try may work
+            delay = self._backoff(row)
+            logger.warning(
+                "Sending %s failed (%s: %s); try %s again in %.0f s",
+                row.key,
+                type(exc).__name__,
+                exc,
+                row.attempts + 1,
+                delay.total_seconds(),
+            )
+            await self._retry(row, delay, f"{type(exc).__name__}: {exc}")
+        else:
+            await self._sent(row, message.message_id)
+            return 1
+        return 0
+
+    async def _sent(self, row: _Claimed, message_id: int) -> None:
+        """Write down that Telegram has it, with what follows from that (the round delivered)."""
+        try:
+            async with self.database.session() as session:
+                stored = await outbox.mark_sent(
+                    session=session, row_id=row.id, message_id=message_id
+                )
+                if self.after_sent is not None:
+                    await self.after_sent(session, stored)
+        except Exception:
+            # The message is out: record that alone rather than send it again.
+            logger.exception("After sending %s, recording what follows failed", row.key)
+            async with self.database.session() as session:
+                await outbox.mark_sent(session=session, row_id=row.id, message_id=message_id)
+        logger.info("Sent %s", row.key)
+
+    async def _chat_moved(self, row: _Claimed, old_chat_id: int, new_chat_id: int) -> None:
+        logger.warning("Chat %s is now %s; sending %s there", old_chat_id, new_chat_id, row.key)
+        async with self.database.session() as session:
+            if row.office_id is not None:
+                office = await session.get(Unit, row.office_id)
+                if office is not None and office.telegram_chat_id == old_chat_id:
+                    office.telegram_chat_id = new_chat_id
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.chat_id == old_chat_id, OutboxMessage.status.in_(outbox.UNSENT)
+                )
+                .values(chat_id=new_chat_id)
+            )
+            await outbox.retry_later(
+                session=session, row_id=row.id, delay=timedelta(0), error="chat migrated"
+            )
+
+    async def _office_chat(self, row: _Claimed) -> int | None:
+        if row.office_id is None:
+            return None
+        async with self.database.session() as session:
+            office = await session.get(Unit, row.office_id)
+            return office.telegram_chat_id if office is not None else None
+
+    async def _retry(self, row: _Claimed, delay: timedelta, error: str) -> None:
+        async with self.database.session() as session:
+            await outbox.retry_later(session=session, row_id=row.id, delay=delay, error=error)
+
+    async def _give_up(self, row: _Claimed, status: OutboxStatus, error: str) -> None:
+        async with self.database.session() as session:
+            await outbox.give_up(session=session, row_id=row.id, status=status, error=error)
+
+    async def _put_back(self, row: _Claimed, wait_s: float, why: str) -> None:
+        """Not tried, only made to wait: back to the queue, with its attempt given back."""
+        async with self.database.session() as session:
+            await outbox.retry_later(
+                session=session,
+                row_id=row.id,
+                delay=timedelta(seconds=max(wait_s, 0)),
+                error=why,
+                refund_attempt=True,
+            )

@@ -1,0 +1,98 @@
+"""Turn outgoing items into Bot API calls; report files are read from the database when sent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+
+from conversations.outgoing import Item, Keyboard, ReportFile, Text
+from report_templates.draft import convert_to_pdf
+from storage.db import Database
+from storage.models import Draft
+
+logger = logging.getLogger(__name__)
+
+CAPTION_LIMIT = 1024
+
+
+class FileUnavailable(Exception):
+    """The file cannot be made (the version is gone, or LibreOffice failed)."""
+
+
+class ReportFiles:
+    """Bytes of stored versions: the .docx as stored, the .pdf made once and kept."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        # Sends run side by side: one conversion per version, the others wait for it.
+        self._converting: dict[int, asyncio.Lock] = {}
+
+    async def _stored(self, draft_id: int) -> tuple[bytes, bytes | None]:
+        async with self.database.session() as session:
+            draft = await session.get(Draft, draft_id)
+            if draft is None:
+                raise FileUnavailable(f"version {draft_id} does not exist")
+            return draft.docx, draft.pdf
+
+    async def read(self, draft_id: int, fmt: str) -> bytes:
+        docx, pdf = await self._stored(draft_id)
+        if fmt == "docx":
+            return docx
+        if pdf is not None:
+            return pdf
+        lock = self._converting.setdefault(draft_id, asyncio.Lock())
+        async with lock:
+            docx, pdf = await self._stored(draft_id)
+            if pdf is not None:
+                return pdf
+            return await self._convert(draft_id, docx)
+
+    async def _convert(self, draft_id: int, docx: bytes) -> bytes:
+        made = await asyncio.to_thread(_pdf_from_docx, docx)
+        if made is None:
+            raise FileUnavailable(f"no PDF could be made of version {draft_id}")
+        async with self.database.session() as session:
+            # Only if still missing: a version renumbered meanwhile keeps its own new file.
+            await session.execute(
+                update(Draft)
+                .where(Draft.id == draft_id, Draft.pdf.is_(None), Draft.docx == docx)
+                .values(pdf=made)
+            )
+        return made
+
+
+def _pdf_from_docx(docx: bytes) -> bytes | None:
+    with tempfile.TemporaryDirectory(prefix="baocao-pdf-") as folder:
+        path = Path(folder) / "report.docx"
+        path.write_bytes(docx)
+        pdf = convert_to_pdf(path)
+        return pdf.read_bytes() if pdf is not None else None
+
+
+def keyboard(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(a.label, callback_data=a.data) for a in row] for row in buttons]
+    )
+
+
+async def send_item(bot: Bot, chat_id: int, item: Item, files: ReportFiles) -> Message:
+    """Send one item; Telegram's errors (RetryAfter, Forbidden...) reach the caller."""
+    if isinstance(item, Text):
+        return await bot.send_message(chat_id, item.text, reply_markup=keyboard(item.buttons))
+    assert isinstance(item, ReportFile)
+    data = await files.read(item.draft_id, item.format)
+    return await bot.send_document(
+        chat_id,
+        document=InputFile(data, filename=item.filename),
+        caption=item.caption[:CAPTION_LIMIT] or None,
+        reply_markup=keyboard(item.buttons),
+        # A report of a few dozen kB on a slow line: more than the default 20 s to write.
+        write_timeout=60,
+    )

@@ -1,0 +1,336 @@
+"""What the calendar makes the bot do: open rounds, ask, remind, escalate, report the late.
+
+`CalendarDuties.run(session, now)` queues what is due at `now` in the outbox, each message under
+a key naming its event and person, so running it every few minutes, after a restart, or on two
+instances at once queues each message once. Nothing here talks to Telegram.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations import texts
+from conversations.approval import IS_APPROVER, registered_people
+from conversations.calendar import Calendar, Event, EventKind
+from conversations.engine import Questionnaire
+from conversations.forms import Section
+from conversations.outgoing import Action, Text, to_payload
+from storage.models import (
+    COMMUNE_LEVEL_KINDS,
+    Membership,
+    OutboxMessage,
+    Person,
+    ReportingPeriod,
+    ReportingRound,
+    Role,
+    RoundStatus,
+    Unit,
+)
+from storage.outbox import enqueue
+from storage.periods import OpenedRounds, open_rounds
+from storage.questionnaire import ANSWERING_ROLES, answers_of, section_assignments, submissions_of
+
+logger = logging.getLogger(__name__)
+
+RESUME_CALLBACK = "r:go"  # the questionnaire's "continue" button on prompts and reminders
+ANSWERING = (RoundStatus.OPEN, RoundStatus.RETURNED)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One person's part of a round that is not handed in yet."""
+
+    person: Person
+    sections: tuple[Section, ...]
+    answered: int  # questions of those sections already answered
+    questions: int
+
+
+class CalendarDuties:
+    def __init__(self, questionnaire: Questionnaire, calendar: Calendar, zone: ZoneInfo) -> None:
+        self.questionnaire = questionnaire
+        self.form = questionnaire.form
+        self.calendar = calendar
+        self.zone = zone
+
+    async def run(self, session: AsyncSession, now: datetime) -> Counter[str]:
+        """Queue everything due at `now`; how many messages of each kind were queued now."""
+        queued: Counter[str] = Counter()
+        due = self.calendar.due(now, self.zone)
+        for event in due:
+            if event.kind is EventKind.OPEN:
+                opened = await self.open(session, event.period)
+                if opened.opened:
+                    logger.info("Opened %s for %s commune(s)", event.period, len(opened.opened))
+        # Reminders before prompts: someone who gets one (back after downtime, or newly
+        # registered) does not also need the opening prompt.
+        for event in sorted(due, key=lambda e: e.kind is not EventKind.REMIND):
+            if event.kind is EventKind.OPEN:
+                queued["prompt"] += await self.ask(session, event)
+            elif event.kind is EventKind.REMIND:
+                queued["reminder"] += await self.ask(session, event)
+            elif event.kind is EventKind.ESCALATE_CHAIRMAN:
+                queued["escalation"] += await self.escalate(session, event)
+            else:
+                queued["late"] += await self.report_late(session, event)
+        return queued
+
+    async def open(
+        self, session: AsyncSession, code: str, unit_codes: Sequence[str] = ()
+    ) -> OpenedRounds:
+        spec = self.calendar.period(code)
+        return await open_rounds(
+            session=session,
+            code=code,
+            unit_codes=unit_codes,
+            deadline_on=spec.deadline_on,
+            actor_label="calendar",
+        )
+
+    async def ask(self, session: AsyncSession, event: Event) -> int:
+        """The opening prompt or a reminder, to each person with something left."""
+        queued = 0
+        for round_, unit, period in await self._rounds(session, event.period, ANSWERING):
+            for work in await self.workloads(session, round_, unit):
+                if event.kind is EventKind.OPEN:
+                    text = texts.round_prompt(
+                        unit=texts.unit_display_name(unit),
+                        period=texts.period_label(period),
+                        starts_on=period.starts_on,
+                        closes_on=period.closes_on,
+                        sections=[section.title for section in work.sections],
+                    )
+                else:
+                    text = texts.reminder(
+                        period=texts.period_label(period),
+                        closes_on=period.closes_on,
+                        days_left=event.days_before,
+                        sections=[section.title for section in work.sections],
+                        answered=work.answered,
+                        questions=work.questions,
+                    )
+                if event.kind is EventKind.OPEN and await self._reminded(
+                    session, round_.id, work.person.id
+                ):
+                    continue
+                button = texts.START_BUTTON if work.answered == 0 else texts.CONTINUE_BUTTON
+                queued += await self._queue(
+                    session,
+                    f"{event.slot}:{round_.id}:{work.person.id}",
+                    event.kind.value,
+                    Text(text, ((Action(button, RESUME_CALLBACK),),)),
+                    chat_id=work.person.telegram_user_id,
+                    person_id=work.person.id,
+                )
+        return queued
+
+    async def escalate(self, session: AsyncSession, event: Event) -> int:
+        """Closing day: each approver hears which sections of their commune are missing."""
+        queued = 0
+        for round_, unit, period in await self._rounds(session, event.period, ANSWERING):
+            missing = await self.missing_sections(session, round_, unit)
+            if not missing:
+                continue
+            for approver, _ in await registered_people(session, unit.id, IS_APPROVER):
+                queued += await self._queue(
+                    session,
+                    f"{event.slot}:{round_.id}:{approver.id}",
+                    event.kind.value,
+                    Text(
+                        texts.escalation(
+                            unit=texts.unit_display_name(unit),
+                            period=texts.period_label(period),
+                            missing=missing,
+                        )
+                    ),
+                    chat_id=approver.telegram_user_id,
+                    person_id=approver.id,
+                )
+        return queued
+
+    async def report_late(self, session: AsyncSession, event: Event) -> int:
+        """After the deadline: each office hears which of its communes have not delivered."""
+        late: dict[int, list[tuple[Unit, RoundStatus]]] = defaultdict(list)
+        rounds = await self._rounds(session, event.period, None)
+        for round_, unit, _ in rounds:
+            if unit.office_id is not None and round_.status is not RoundStatus.DELIVERED:
+                late[unit.office_id].append((unit, round_.status))
+        queued = 0
+        for office_id, units in late.items():
+            period = rounds[0][2]
+            queued += await self._queue(
+                session,
+                f"{event.slot}:{event.period}:office:{office_id}",
+                event.kind.value,
+                Text(
+                    texts.late_communes(
+                        period=texts.period_label(period),
+                        deadline=period.deadline_on,
+                        communes=[
+                            (texts.unit_display_name(unit), texts.ROUND_STATUS_LABELS[status])
+                            for unit, status in units
+                        ],
+                    )
+                ),
+                office_id=office_id,
+            )
+        return queued
+
+    async def on_blocked(self, session: AsyncSession, row: OutboxMessage) -> None:
+        """Telegram answered 403 for a person: note it and tell their commune's approvers."""
+        if row.person_id is None:
+            return
+        person = await session.get(Person, row.person_id)
+        if person is None:
+            return
+        person.blocked_bot_at = person.blocked_bot_at or row.sent_at or _now()
+        memberships = (
+            await session.execute(
+                select(Membership.role, Unit)
+                .join(Unit, Unit.id == Membership.unit_id)
+                .where(Membership.person_id == person.id, Unit.kind.in_(COMMUNE_LEVEL_KINDS))
+            )
+        ).all()
+        day = _now().astimezone(self.zone).date().isoformat()
+        for role, unit in memberships:
+            for approver, _ in await registered_people(session, unit.id, IS_APPROVER):
+                if approver.id == person.id:
+                    continue
+                await self._queue(
+                    session,
+                    f"blocked:{person.id}:{unit.id}:{approver.id}:{day}",
+                    "blocked_person",
+                    Text(
+                        texts.blocked_person(
+                            name=person.full_name, role=texts.role_in_unit(role, unit)
+                        )
+                    ),
+                    chat_id=approver.telegram_user_id,
+                    person_id=approver.id,
+                )
+
+    # ----- who has what left ----------------------------------------------------------------
+
+    async def workloads(
+        self, session: AsyncSession, round_: ReportingRound, unit: Unit
+    ) -> list[Workload]:
+        """Registered people of the commune with sections not handed in, and their progress."""
+        rows = (
+            await session.execute(
+                select(Person, Membership.role)
+                .join(Membership, Membership.person_id == Person.id)
+                .where(
+                    Membership.unit_id == unit.id,
+                    Membership.role.in_(ANSWERING_ROLES),
+                    Person.telegram_user_id.is_not(None),
+                )
+                .order_by(Person.id)
+            )
+        ).all()
+        roles: dict[int, set[Role]] = defaultdict(set)
+        people: dict[int, Person] = {}
+        for person, role in rows:
+            roles[person.id].add(role)
+            people[person.id] = person
+        assignments = await section_assignments(session=session, unit_id=unit.id)
+        submitted = set(await submissions_of(session=session, round_id=round_.id))
+        answers = await answers_of(session=session, round_id=round_.id)
+        found = []
+        for person_id, person in people.items():
+            sections = [
+                section
+                for section in self.questionnaire.sections_for(
+                    person_id, frozenset(roles[person_id]), assignments
+                )
+                if section.code not in submitted
+            ]
+            if not sections:
+                continue
+            codes = [q.code for section in sections for q in section.questions]
+            found.append(
+                Workload(
+                    person=person,
+                    sections=tuple(sections),
+                    answered=sum(1 for code in codes if code in answers),
+                    questions=len(codes),
+                )
+            )
+        return found
+
+    async def missing_sections(
+        self, session: AsyncSession, round_: ReportingRound, unit: Unit
+    ) -> list[tuple[str, str]]:
+        """(section title, who answers it) for each section not handed in."""
+        submitted = set(await submissions_of(session=session, round_id=round_.id))
+        owners: dict[str, list[str]] = defaultdict(list)
+        for work in await self.workloads(session, round_, unit):
+            for section in work.sections:
+                owners[section.code].append(work.person.full_name)
+        return [
+            (section.title, ", ".join(owners.get(section.code, [])))
+            for section in self.form.sections
+            if section.code not in submitted
+        ]
+
+    # ----- queries ----------------------------------------------------------------------------
+
+    @staticmethod
+    async def _rounds(
+        session: AsyncSession, code: str, statuses: Sequence[RoundStatus] | None
+    ) -> list[tuple[ReportingRound, Unit, ReportingPeriod]]:
+        query = (
+            select(ReportingRound, Unit, ReportingPeriod)
+            .join(Unit, Unit.id == ReportingRound.unit_id)
+            .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+            .where(ReportingPeriod.code == code, Unit.kind.in_(COMMUNE_LEVEL_KINDS))
+            .order_by(Unit.code)
+        )
+        if statuses is not None:
+            query = query.where(ReportingRound.status.in_(statuses))
+        return [(r, u, p) for r, u, p in (await session.execute(query)).all()]
+
+    @staticmethod
+    async def _reminded(session: AsyncSession, round_id: int, person_id: int) -> bool:
+        found = await session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.purpose == EventKind.REMIND.value,
+                OutboxMessage.key.like(f"remind%:{round_id}:{person_id}"),
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    @staticmethod
+    async def _queue(
+        session: AsyncSession,
+        key: str,
+        purpose: str,
+        item: Text,
+        *,
+        chat_id: int | None = None,
+        person_id: int | None = None,
+        office_id: int | None = None,
+    ) -> int:
+        queued = await enqueue(
+            session=session,
+            key=key,
+            purpose=purpose,
+            payload=to_payload(item),
+            chat_id=chat_id,
+            person_id=person_id,
+            office_id=office_id,
+        )
+        return 1 if queued else 0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

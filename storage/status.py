@@ -1,0 +1,84 @@
+"""Where each commune's report for a period stands: for `baocao round status` and the office."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    COMMUNE_LEVEL_KINDS,
+    Draft,
+    DraftStatus,
+    ReportingPeriod,
+    ReportingRound,
+    RoundStatus,
+    SectionSubmission,
+    Unit,
+)
+
+
+@dataclass(frozen=True)
+class RoundStanding:
+    unit_code: str
+    unit_name: str
+    status: RoundStatus
+    sections_submitted: int
+    approved_on: date | None
+    number: str | None
+    delivered_on: date | None
+    late: bool  # not delivered by the deadline (or delivered after it)
+
+
+async def period_standing(
+    *, session: AsyncSession, code: str, today: date, zone: ZoneInfo
+) -> tuple[ReportingPeriod | None, list[RoundStanding]]:
+    period = await session.scalar(select(ReportingPeriod).where(ReportingPeriod.code == code))
+    if period is None:
+        return None, []
+    submitted = (
+        select(SectionSubmission.round_id, func.count().label("sections"))
+        .group_by(SectionSubmission.round_id)
+        .subquery()
+    )
+    approved = (
+        select(Draft.round_id, Draft.decided_at, Draft.number, Draft.delivered_at)
+        .where(Draft.status == DraftStatus.APPROVED)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ReportingRound, Unit, submitted.c.sections, approved)
+        .join(Unit, Unit.id == ReportingRound.unit_id)
+        .outerjoin(submitted, submitted.c.round_id == ReportingRound.id)
+        .outerjoin(approved, approved.c.round_id == ReportingRound.id)
+        .where(ReportingRound.period_id == period.id, Unit.kind.in_(COMMUNE_LEVEL_KINDS))
+        .order_by(Unit.code)
+    )
+
+    def local(moment: datetime | None) -> date | None:
+        return moment.astimezone(zone).date() if moment is not None else None
+
+    standings = []
+    for round_, unit, sections, _, decided_at, number, delivered_at in rows:
+        delivered_on = local(delivered_at)
+        deadline = period.deadline_on
+        if delivered_on is not None:
+            late = deadline is not None and delivered_on > deadline
+        else:
+            late = deadline is not None and today > deadline
+        standings.append(
+            RoundStanding(
+                unit_code=unit.code,
+                unit_name=unit.name,
+                status=round_.status,
+                sections_submitted=int(sections or 0),
+                approved_on=local(decided_at),
+                number=number,
+                delivered_on=delivered_on,
+                late=late,
+            )
+        )
+    return period, standings
