@@ -256,7 +256,9 @@ async def _stored_report(settings: Settings, unit_code: str, period_code: str) -
             round_id = await round_of_unit(session=session, unit_code=unit_code, period=period_code)
             if round_id is None:
                 raise click.ClickException(f"no {period_code} round for unit {unit_code!r}")
-            return await report_input_for_round(session=session, round_id=round_id)
+            return await report_input_for_round(
+                session=session, round_id=round_id, form=_form(settings)
+            )
     finally:
         await database.dispose()
 
@@ -340,7 +342,7 @@ def round_status(period_code: str) -> None:
                 row.unit_code,
                 row.unit_name,
                 row.status.value,
-                f"{row.sections_submitted}/{len(form.sections)}",
+                f"{row.sections_submitted}/{len(form.asked_in(period.kind))}",
                 f"{row.approved_on:%d/%m/%Y}" if row.approved_on else "-",
                 row.number or "-",
                 f"{row.delivered_on:%d/%m/%Y}" if row.delivered_on else "-",

@@ -130,7 +130,7 @@ class ApprovalWorkflow:
         """
         round_ = await lock_round(session=session, round_id=round_id)
         approvers = await registered_people(session, round_.unit_id, IS_APPROVER)
-        report = await report_input_for_round(session=session, round_id=round_id)
+        report = await report_input_for_round(session=session, round_id=round_id, form=self.form)
         if approvers:  # the draft shows who is expected to sign; the approver's name replaces it
             signer, role = approvers[0]
             report = dataclasses.replace(

@@ -27,6 +27,7 @@ from storage.models import (
     COMMUNE_LEVEL_KINDS,
     Membership,
     OutboxMessage,
+    PeriodKind,
     Person,
     ReportingPeriod,
     ReportingRound,
@@ -243,12 +244,13 @@ class CalendarDuties:
         assignments = await section_assignments(session=session, unit_id=unit.id)
         submitted = set(await submissions_of(session=session, round_id=round_.id))
         answers = await answers_of(session=session, round_id=round_.id)
+        kind = await self._kind_of(session, round_)
         found = []
         for person_id, person in people.items():
             sections = [
                 section
                 for section in self.questionnaire.sections_for(
-                    person_id, frozenset(roles[person_id]), assignments
+                    person_id, frozenset(roles[person_id]), assignments, kind
                 )
                 if section.code not in submitted
             ]
@@ -274,11 +276,18 @@ class CalendarDuties:
         for work in await self.workloads(session, round_, unit):
             for section in work.sections:
                 owners[section.code].append(work.person.full_name)
+        kind = await self._kind_of(session, round_)
         return [
             (section.title, ", ".join(owners.get(section.code, [])))
-            for section in self.form.sections
+            for section in self.form.asked_in(kind)
             if section.code not in submitted
         ]
+
+    @staticmethod
+    async def _kind_of(session: AsyncSession, round_: ReportingRound) -> PeriodKind:
+        period = await session.get(ReportingPeriod, round_.period_id)
+        assert period is not None
+        return period.kind
 
     # ----- queries ----------------------------------------------------------------------------
 

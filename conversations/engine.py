@@ -19,6 +19,7 @@ from conversations.forms import Form, Question, QuestionType, Section
 from conversations.parsing import ParseError, fold
 from conversations.values import display, parse_answer
 from storage import audit
+from storage.figures import window_figures
 from storage.models import (
     Answer,
     PeriodKind,
@@ -34,8 +35,8 @@ from storage.questionnaire import (
     answering_roles,
     answers_in_period,
     answers_of,
-    current_round,
     earlier_answers,
+    editable_rounds,
     get_state,
     latest_state,
     lock_round,
@@ -92,6 +93,8 @@ class Walk:
     previous: dict[str, Any]  # last period's values, for the history check
     earlier: dict[str, tuple[str, Any]]  # most recent earlier value and its period code
     submitted: set[str] = field(default_factory=set)
+    # Six-month and annual reports: each narrative question's text in the window's quarters.
+    window_texts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     def value(self, code: str) -> Any:
         answer = self.answers.get(code)
@@ -170,13 +173,13 @@ class Questionnaire:
 
     async def begin(self, session: AsyncSession, *, person: Person) -> Reply:
         """/baocao: start or continue the person's part for the open period."""
-        context = await current_round(session=session, person_id=person.id)
-        if context is None:
+        rounds = await editable_rounds(session=session, person_id=person.id)
+        if not rounds:
             if await answering_roles(session=session, person_id=person.id):
                 return _say(texts.NO_OPEN_ROUND)
             return _say(texts.NOT_AN_ANSWERER)
-        assignments = await section_assignments(session=session, unit_id=context.unit.id)
-        if not self.sections_for(person.id, context.roles, assignments):
+        context = await self._round_to_work_on(session, person, rounds)
+        if context is None:
             return _say(texts.NO_SECTIONS_ASSIGNED)  # and no state: their messages stay free
         state = await get_state(
             session=session, round_id=context.round.id, person_id=person.id, create=True
@@ -257,7 +260,8 @@ class Questionnaire:
 
     async def entered(self, session: AsyncSession, *, person: Person) -> Reply:
         """/xem: everything this person has entered for the open period, section by section."""
-        context = await current_round(session=session, person_id=person.id)
+        rounds = await editable_rounds(session=session, person_id=person.id)
+        context = await self._round_to_work_on(session, person, rounds)
         if context is None:
             return _say(texts.NOTHING_ENTERED)
         state = await get_state(
@@ -297,6 +301,23 @@ class Questionnaire:
 
     # ----- loading ------------------------------------------------------------------------
 
+    async def _round_to_work_on(
+        self, session: AsyncSession, person: Person, rounds: list[RoundContext]
+    ) -> RoundContext | None:
+        """The first round where the person still has a section to hand in; else the first
+        where they have sections at all (to review or change what they handed in)."""
+        fallback = None
+        for context in rounds:
+            assignments = await section_assignments(session=session, unit_id=context.unit.id)
+            sections = self.sections_for(person.id, context.roles, assignments, context.period.kind)
+            if not sections:
+                continue
+            submitted = await submissions_of(session=session, round_id=context.round.id)
+            if any(section.code not in submitted for section in sections):
+                return context
+            fallback = fallback or context
+        return fallback
+
     async def _active_walk(self, session: AsyncSession, person: Person) -> Walk | Reply | None:
         state = await latest_state(session=session, person_id=person.id)
         if state is None:
@@ -321,15 +342,27 @@ class Questionnaire:
         state: QuestionnaireState,
     ) -> Walk:
         assignments = await section_assignments(session=session, unit_id=context.unit.id)
-        sections = self.sections_for(person.id, context.roles, assignments)
+        sections = self.sections_for(person.id, context.roles, assignments, context.period.kind)
         codes = [q.code for s in sections for q in s.questions]
         previous: dict[str, Any] = {}
+        window_texts: dict[str, list[tuple[str, str]]] = {}
         if context.period.kind is PeriodKind.QUARTER:
             previous = await answers_in_period(
                 session=session,
                 unit_id=context.unit.id,
                 period_code=previous_code(context.period.code),
             )
+        else:
+            # The narrative of a six-month or annual report is asked afresh; what each quarter
+            # of the window said is offered to pick from.
+            quarters = await window_figures(
+                session=session, unit_id=context.unit.id, code=context.period.code
+            )
+            for code in codes:
+                for quarter in quarters:
+                    text = quarter.answers.get(code)
+                    if isinstance(text, str) and text.strip():
+                        window_texts.setdefault(code, []).append((quarter.code, text))
         earlier_rows = await earlier_answers(
             session=session, unit_id=context.unit.id, before=context.period, codes=codes
         )
@@ -353,20 +386,28 @@ class Questionnaire:
             previous=previous,
             earlier=earlier,
             submitted=set(await submissions_of(session=session, round_id=context.round.id)),
+            window_texts=window_texts,
         )
 
     def sections_for(
-        self, person_id: int, roles: frozenset[Any], assignments: dict[str, set[int]]
+        self,
+        person_id: int,
+        roles: frozenset[Any],
+        assignments: dict[str, set[int]],
+        period_kind: str = PeriodKind.QUARTER,
     ) -> list[Section]:
         """Sections named for this person in the commune; without any, those of their role
-        that the commune has not given to someone else."""
+        that the commune has not given to someone else. Of a six-month or annual report
+        only the narrative is asked."""
+        asked = self.form.asked_in(period_kind)
         named = [s for s in self.form.sections if person_id in assignments.get(s.code, set())]
         if named:
-            return named
+            codes = {s.code for s in named}
+            return [s for s in asked if s.code in codes]
         role_values = {str(role) for role in roles}
         return [
             s
-            for s in self.form.sections
+            for s in asked
             if s.code not in assignments and role_values.intersection(s.answered_by)
         ]
 
@@ -642,7 +683,8 @@ class Questionnaire:
             actor_person_id=walk.person.id,
             details={"sections": [s.code for s in walk.sections]},
         )
-        waiting = [s for s in self.form.sections if s.code not in walk.submitted]
+        asked = self.form.asked_in(walk.context.period.kind)
+        waiting = [s for s in asked if s.code not in walk.submitted]
         if not waiting and round_.status in (RoundStatus.OPEN, RoundStatus.RETURNED):
             round_.status = RoundStatus.SUBMITTED
             await audit.record(
@@ -738,11 +780,9 @@ class Questionnaire:
                         text if len(text) <= OPTION_PREVIEW else text[: OPTION_PREVIEW - 1] + "…"
                     )
                     lines.append(f"{index}. {label}{shown}")
-                buttons.append(
-                    tuple(
-                        Button(f"Dùng mẫu {i}", f"opt:{i - 1}") for i in range(1, len(options) + 1)
-                    )
-                )
+                picks = [Button(f"Dùng mẫu {i + 1}", f"opt:{i}") for i in range(len(options))]
+                # Four to a row: an annual report offers four quarters' texts and the phrasings.
+                buttons.extend(tuple(picks[i : i + 4]) for i in range(0, len(picks), 4))
         previous = walk.previous.get(question.code)
         if previous is not None and kind.is_number:
             lines.append(texts.last_period_value(display(question, previous)))
@@ -792,10 +832,14 @@ class Questionnaire:
         return Reply(messages=(OutMessage(text, buttons),), state_id=state.id, step=state.step)
 
     def _text_options(self, walk: Walk, question: Question) -> list[tuple[str, str]]:
-        """Last period's text first, then the form's common phrasings."""
+        """The quarters' texts (six-month and annual reports) or last period's, then the
+        form's common phrasings."""
         options: list[tuple[str, str]] = []
+        in_window = walk.window_texts.get(question.code)
         earlier = walk.earlier.get(question.code)
-        if earlier is not None and isinstance(earlier[1], str):
+        if in_window:
+            options.extend((texts.earlier_label(code), text) for code, text in in_window)
+        elif earlier is not None and isinstance(earlier[1], str):
             options.append((texts.earlier_label(earlier[0]), earlier[1]))
         options.extend(("", phrase) for phrase in question.suggestions)
         return options

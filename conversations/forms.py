@@ -8,7 +8,7 @@ with their messages. The engine (conversations.engine) walks it; nothing here kn
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -38,6 +38,8 @@ class QuestionType(enum.StrEnum):
     def is_number(self) -> bool:
         return self in (QuestionType.COUNT, QuestionType.MINUTES, QuestionType.PERCENT)
 
+
+SUMMABLE = frozenset({QuestionType.COUNT, QuestionType.MINUTES})
 
 # Sanity ceilings when a question names none: nobody airs 100,000 minutes in a quarter.
 DEFAULT_CEILINGS = {QuestionType.COUNT: 100_000, QuestionType.MINUTES: 200_000}
@@ -122,6 +124,9 @@ class Question(_Strict):
     suggestions: tuple[str, ...] = ()  # common phrasings offered for narrative questions
     carry_over: bool = False  # offer the answer from the unit's previous period to keep
     history_check: bool = True  # numbers far from last quarter's need a confirmation
+    # How quarters make a six-month or annual figure: counts and minutes add up ("sum"); a
+    # percentage, a rate such as airings per day, a yes/no or a choice is the latest ("last").
+    combine: Literal["sum", "last"] | None = None
 
     @model_validator(mode="after")
     def _fits_type(self) -> Self:
@@ -135,7 +140,21 @@ class Question(_Strict):
             raise ValueError("max applies to numbers only")
         if self.suggestions and self.type is not QuestionType.LONG_TEXT:
             raise ValueError("suggestions are for long_text questions")
+        if self.combine == "sum" and self.type not in SUMMABLE:
+            raise ValueError("only count and minutes questions can be summed")
         return self
+
+    @property
+    def combined_by(self) -> Literal["sum", "last"]:
+        if self.combine is not None:
+            return self.combine
+        return "sum" if self.type in SUMMABLE else "last"
+
+    @property
+    def is_narrative(self) -> bool:
+        """Asked afresh for six-month and annual reports; every other answer is summed or
+        carried from the quarters."""
+        return self.type is QuestionType.LONG_TEXT
 
     @property
     def title(self) -> str:
@@ -169,6 +188,39 @@ class Form(_Strict):
     @cached_property
     def section_of(self) -> dict[str, Section]:
         return {q.code: section for section in self.sections for q in section.questions}
+
+    def asked_in(self, period_kind: str) -> tuple[Section, ...]:
+        """The sections officers answer for a period kind: all of them for a quarter; for a
+        six-month or annual report only the narrative, since its figures are the quarters'."""
+        if period_kind == "quarter":
+            return self.sections
+        return self._narrative_sections
+
+    @cached_property
+    def _narrative_sections(self) -> tuple[Section, ...]:
+        sections = []
+        for section in self.sections:
+            narrative = tuple(q for q in section.questions if q.is_narrative)
+            if narrative:
+                sections.append(section.model_copy(update={"questions": narrative}))
+        return tuple(sections)
+
+    def combine(self, quarters: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """One six-month or annual set of figures from the quarters' answers, oldest first:
+        sums where the question adds up, else the latest given value. Narrative is not
+        combined (it is asked afresh); a question no quarter answered stays absent."""
+        combined: dict[str, Any] = {}
+        for question in self.questions.values():
+            if question.is_narrative:
+                continue
+            given = [q[question.code] for q in quarters if q.get(question.code) is not None]
+            if not given:
+                continue
+            if question.combined_by == "sum":
+                combined[question.code] = sum(given)
+            else:
+                combined[question.code] = given[-1]
+        return combined
 
     def section(self, code: str) -> Section:
         for section in self.sections:

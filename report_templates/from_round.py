@@ -9,15 +9,29 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.forms import Form, load_form
 from conversations.texts import KIND_LABELS
 from report_templates.compose import ReportInput
-from storage.models import Membership, Person, ReportingPeriod, ReportingRound, Role, Unit
+from storage.figures import window_figures
+from storage.models import (
+    Membership,
+    PeriodKind,
+    Person,
+    ReportingPeriod,
+    ReportingRound,
+    Role,
+    Unit,
+)
 from storage.periods import previous_code
 from storage.questionnaire import answers_in_period, answers_of
 
 
 async def report_input_for_round(
-    *, session: AsyncSession, round_id: int, signer_role: Role = Role.CHAIRMAN
+    *,
+    session: AsyncSession,
+    round_id: int,
+    signer_role: Role = Role.CHAIRMAN,
+    form: Form | None = None,
 ) -> ReportInput:
     """Everything the report needs from one round; the signer is the unit's chairman (or
     vice-chairman) as imported, left blank when there is none yet."""
@@ -44,8 +58,14 @@ async def report_input_for_round(
         code: answer.value.get("value")
         for code, answer in (await answers_of(session=session, round_id=round_.id)).items()
     }
-    previous = await answers_in_period(
-        session=session, unit_id=unit.id, period_code=previous_code(period.code)
+    form = form or load_form()
+    if period.kind is not PeriodKind.QUARTER:
+        # A six-month or annual report: the figures are its quarters' added up; only the
+        # narrative was asked afresh, and it wins over anything carried.
+        quarters = await window_figures(session=session, unit_id=unit.id, code=period.code)
+        answers = {**form.combine([quarter.answers for quarter in quarters]), **answers}
+    previous = await figures_of_period(
+        session=session, form=form, unit_id=unit.id, code=previous_code(period.code)
     )
     return ReportInput(
         unit_kind_label=KIND_LABELS[unit.kind],
@@ -59,6 +79,18 @@ async def report_input_for_round(
         signer_role=signer_role.value,
         receiving_office=office.name if office is not None else "",
     )
+
+
+async def figures_of_period(
+    *, session: AsyncSession, form: Form, unit_id: int, code: str
+) -> dict[str, Any]:
+    """A period's figures as reported: a quarter's (approved version first), or a six-month or
+    annual window's quarters combined, plus that round's own narrative."""
+    quarters = await window_figures(session=session, unit_id=unit_id, code=code)
+    if len(quarters) == 1:
+        return dict(quarters[0].answers)
+    own = await answers_in_period(session=session, unit_id=unit_id, period_code=code)
+    return {**form.combine([quarter.answers for quarter in quarters]), **own}
 
 
 def report_to_json(report: ReportInput) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from storage.models import (
     COMMUNE_LEVEL_KINDS,
     Answer,
     Membership,
+    PeriodKind,
     ProcessedUpdate,
     QuestionnaireState,
     ReportingPeriod,
@@ -78,28 +79,31 @@ async def answering_roles(*, session: AsyncSession, person_id: int) -> dict[int,
     return {unit_id: frozenset(found) for unit_id, found in roles.items()}
 
 
-async def current_round(*, session: AsyncSession, person_id: int) -> RoundContext | None:
-    """The newest round still open for answers in one of the person's communes."""
+async def editable_rounds(*, session: AsyncSession, person_id: int) -> list[RoundContext]:
+    """The rounds still open for answers in the person's communes: newest first and, where a
+    quarter and the half year (or year) close on the same day, the quarter first, since the
+    longer report adds up its figures."""
     roles = await answering_roles(session=session, person_id=person_id)
     if not roles:
-        return None
-    row = (
-        await session.execute(
-            select(ReportingRound, Unit, ReportingPeriod)
-            .join(Unit, Unit.id == ReportingRound.unit_id)
-            .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-            .where(
-                ReportingRound.unit_id.in_(roles),
-                ReportingRound.status.in_(EDITABLE_STATUSES),
-            )
-            .order_by(ReportingPeriod.closes_on.desc(), ReportingRound.id.desc())
-            .limit(1)
+        return []
+    rows = await session.execute(
+        select(ReportingRound, Unit, ReportingPeriod)
+        .join(Unit, Unit.id == ReportingRound.unit_id)
+        .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+        .where(
+            ReportingRound.unit_id.in_(roles),
+            ReportingRound.status.in_(EDITABLE_STATUSES),
         )
-    ).first()
-    if row is None:
-        return None
-    round_, unit, period = row
-    return RoundContext(round=round_, unit=unit, period=period, roles=roles[unit.id])
+        .order_by(
+            ReportingPeriod.closes_on.desc(),
+            case((ReportingPeriod.kind == PeriodKind.QUARTER, 0), else_=1),
+            ReportingRound.id.desc(),
+        )
+    )
+    return [
+        RoundContext(round=round_, unit=unit, period=period, roles=roles[unit.id])
+        for round_, unit, period in rows
+    ]
 
 
 async def round_for(*, session: AsyncSession, person_id: int, round_id: int) -> RoundContext | None:
