@@ -10,13 +10,17 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.config import Settings
 from bot.handlers.approval import ApprovalHandlers
+from bot.handlers.office import OfficeHandlers
 from bot.handlers.questionnaire import QuestionnaireHandlers
 from bot.handlers.registration import RegistrationHandlers
 from bot.sending import ReportFiles
 from conversations import texts
 from conversations.approval import ApprovalWorkflow
+from conversations.calendar import Calendar, load_calendar
+from conversations.duties import CalendarDuties
 from conversations.engine import Questionnaire
 from conversations.forms import Form
+from conversations.office import OfficeDesk
 from report_templates.compose import TemplateSet
 from report_templates.docx_writer import Layout
 from report_templates.draft import load_report_files, pdf_converter_available
@@ -39,11 +43,26 @@ def make_workflow(
     )
 
 
+def make_office_desk(
+    settings: Settings, form: Form, layout: Layout, calendar: Calendar | None = None
+) -> OfficeDesk:
+    """The receiving office's desk, reminding through the calendar's duties."""
+    duties = CalendarDuties(
+        Questionnaire(form),
+        calendar or load_calendar(settings.baocao_calendar),
+        settings.timezone,
+    )
+    desk = OfficeDesk(form, layout=layout, zone=settings.timezone, duties=duties)
+    duties.at_deadline = desk.deliver_at_deadline
+    return desk
+
+
 def build_application(
     settings: Settings,
     database: Database,
     form: Form,
     workflow: ApprovalWorkflow | None = None,
+    desk: OfficeDesk | None = None,
 ) -> Application:  # type: ignore[type-arg]
     token = settings.token
     if token is None:
@@ -68,10 +87,12 @@ def build_application(
         not_in_walk=registration.anything_else,
         edited_not_in_walk=registration.edited,
     )
+    desk = desk or make_office_desk(settings, form, workflow.layout)
+    files = ReportFiles(database, office=desk)
     approval = ApprovalHandlers(
         database,
         workflow,
-        ReportFiles(database),
+        files,
         text_otherwise=questionnaire.text,
         cancel_otherwise=questionnaire.pause,
         not_text_otherwise=questionnaire.not_text,
@@ -82,6 +103,7 @@ def build_application(
     application.add_handlers(
         [
             *registration.handlers(),
+            *OfficeHandlers(database, desk, files).handlers(),
             *approval.handlers(),
             *questionnaire.handlers(),
             *registration.fallbacks(),

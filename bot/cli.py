@@ -359,6 +359,66 @@ def round_status(period_code: str) -> None:
     click.echo(f"{len(rows)} communes: {delivered} delivered, {late} late.")
 
 
+@main.command("compile")
+@click.option("--period", "period_code", required=True, help="2026-Q4, 2026-H1 or 2026-Y.")
+@click.option("--office", "office_code", required=True, help="Code of the receiving office.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+def compile_(period_code: str, office_code: str, out_dir: Path) -> None:
+    """The office's compiled files for a period: the .xlsx of every commune's figures (with
+    completeness and narrative sheets), the draft summary .docx, and a .zip of the approved
+    reports."""
+    from bot.app import make_office_desk
+    from report_templates.draft import load_report_files
+    from storage.compilation import UnknownOffice, find_office
+
+    settings = _settings()
+    form = _form(settings)
+    try:
+        code = window(period_code).code
+    except PeriodCodeError as exc:
+        raise click.ClickException(str(exc)) from None
+    _, layout = load_report_files(settings.baocao_templates_dir)
+    desk = make_office_desk(settings, form, layout)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    async def go() -> tuple[dict[str, Path], str]:
+        await upgrade_database(settings.database_url)
+        database = Database(settings.database_url)
+        try:
+            async with database.session() as session:
+                office = await find_office(session, office_code)
+                zip_temporary = out_dir / f".{code}_{office.code}.zip.part"
+                try:
+                    with zip_temporary.open("wb") as zip_out:
+                        built = await desk.build(
+                            session, office, code, now=datetime.now(UTC), zip_out=zip_out
+                        )
+                    paths = {part: out_dir / name for part, name in built.names.items()}
+                    paths["xlsx"].write_bytes(built.xlsx)
+                    paths["docx"].write_bytes(built.docx)
+                    zip_temporary.replace(paths["zip"])
+                finally:
+                    zip_temporary.unlink(missing_ok=True)
+                c = built.compilation
+                summary = (
+                    f"{office.name}, {code}: {c.expected} communes expected, {c.submitted} "
+                    f"submitted, {c.approved} approved ({c.on_time} on time, {c.late} late), "
+                    f"{c.expected - c.approved} not reported; {built.reports_zipped} report(s) "
+                    "in the .zip."
+                )
+                return paths, summary
+        finally:
+            await database.dispose()
+
+    try:
+        paths, summary = _run(go())
+    except UnknownOffice as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(summary)
+    for path in paths.values():
+        click.echo(f"Wrote {path}")
+
+
 def _duties(settings: Settings) -> CalendarDuties:
     try:
         calendar = load_calendar(settings.baocao_calendar)

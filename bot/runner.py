@@ -12,15 +12,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.app import build_application, make_workflow
+from bot.app import build_application, make_office_desk, make_workflow
 from bot.config import Settings
 from bot.outbox import OutboxSender, Pacer
 from bot.polling import poll_updates, retry_after_seconds
 from bot.scheduler import CalendarClock, Leadership
 from bot.sending import ReportFiles
 from conversations.calendar import CalendarError, load_calendar
-from conversations.duties import CalendarDuties
-from conversations.engine import Questionnaire
 from conversations.forms import FormError, load_form
 from report_templates.compose import TemplateError
 from report_templates.docx_writer import LayoutError
@@ -74,15 +72,17 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         async with database.session() as session:
             await forget_processed_updates(session=session, older_than=PROCESSED_UPDATES_KEPT)
         workflow = make_workflow(settings, form, report_files)
-        application = build_application(settings, database, form, workflow)
+        desk = make_office_desk(settings, form, workflow.layout, calendar)
+        assert desk.duties is not None
+        duties = desk.duties
+        application = build_application(settings, database, form, workflow, desk)
         if not await _connect(application, settings, stop):
             await application.bot.shutdown()  # close the HTTP pool a failed connect opened
             return EXIT_TOKEN_REJECTED if not stop.is_set() else EXIT_OK
-        duties = CalendarDuties(Questionnaire(form), calendar, settings.timezone)
         sender = OutboxSender(
             application.bot,
             database,
-            ReportFiles(database),
+            ReportFiles(database, office=desk),
             after_sent=workflow.after_sent,
             on_blocked=duties.on_blocked,
             pacer=Pacer(settings.baocao_send_rate, settings.baocao_chat_rate),

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import update
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 
-from conversations.outgoing import Item, Keyboard, ReportFile, Text
+from conversations.office import OfficeDesk
+from conversations.outgoing import CompiledFile, Item, Keyboard, Text
 from report_templates.draft import convert_to_pdf
 from storage.db import Database
 from storage.models import Draft
@@ -25,10 +28,12 @@ class FileUnavailable(Exception):
 
 
 class ReportFiles:
-    """Bytes of stored versions: the .docx as stored, the .pdf made once and kept."""
+    """Bytes of stored versions: the .docx as stored, the .pdf made once and kept; and the
+    receiving office's compiled files, built when they are sent."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, office: OfficeDesk | None = None) -> None:
         self.database = database
+        self.office = office
         # Sends run side by side: one conversion per version, the others wait for it.
         self._converting: dict[int, asyncio.Lock] = {}
 
@@ -51,6 +56,15 @@ class ReportFiles:
             if pdf is not None:
                 return pdf
             return await self._convert(draft_id, docx)
+
+    async def compiled(self, item: CompiledFile) -> tuple[str, IO[bytes]]:
+        if self.office is None:
+            raise FileUnavailable("this process does not build compiled files")
+        async with self.database.session() as session:
+            try:
+                return await self.office.part(session, item, datetime.now(UTC))
+            except LookupError as exc:
+                raise FileUnavailable(str(exc)) from exc
 
     async def _convert(self, draft_id: int, docx: bytes) -> bytes:
         made = await asyncio.to_thread(_pdf_from_docx, docx)
@@ -86,7 +100,17 @@ async def send_item(bot: Bot, chat_id: int, item: Item, files: ReportFiles) -> M
     """Send one item; Telegram's errors (RetryAfter, Forbidden...) reach the caller."""
     if isinstance(item, Text):
         return await bot.send_message(chat_id, item.text, reply_markup=keyboard(item.buttons))
-    assert isinstance(item, ReportFile)
+    if isinstance(item, CompiledFile):
+        filename, handle = await files.compiled(item)
+        with handle:
+            return await bot.send_document(
+                chat_id,
+                document=InputFile(handle, filename=filename),
+                caption=item.caption[:CAPTION_LIMIT] or None,
+                reply_markup=keyboard(item.buttons),
+                # An office's .zip of many reports: minutes, not seconds, on a slow line.
+                write_timeout=600,
+            )
     data = await files.read(item.draft_id, item.format)
     return await bot.send_document(
         chat_id,

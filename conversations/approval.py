@@ -27,8 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import texts
 from conversations.forms import Form
 from conversations.outgoing import Action, Item, Outcome, ReportFile, Text, to_payload
-from conversations.parsing import clean_text, fold
+from conversations.parsing import clean_text
 from conversations.values import display
+from report_templates.compiled import report_filename
 from report_templates.compose import ReportInput, TemplateSet, compose
 from report_templates.docx_writer import Layout, docx_bytes
 from report_templates.from_round import report_from_json, report_input_for_round, report_to_json
@@ -93,13 +94,18 @@ class _Case:
 
     def filename(self, fmt: str = "docx") -> str:
         """ASCII and named by commune and period: an office folder sorts, any phone opens it."""
-        name = "-".join(fold(self.unit.name).split())
         tail = (
             f"so{self.draft.number.split('/')[0]}"
             if self.draft.number
             else f"v{self.draft.version}"
         )
-        return f"BC-CCHC_{self.period.code}_{self.unit.code}_{name}_{tail}.{fmt}"
+        return report_filename(
+            period_code=self.period.code,
+            unit_code=self.unit.code,
+            unit_name=self.unit.name,
+            tail=tail,
+            fmt=fmt,
+        )
 
 
 class ApprovalWorkflow:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -55,12 +56,25 @@ class Workload:
     questions: int
 
 
+class AtDeadline(Protocol):
+    def __call__(self, session: AsyncSession, period_code: str, /) -> Awaitable[int]: ...
+
+
 class CalendarDuties:
-    def __init__(self, questionnaire: Questionnaire, calendar: Calendar, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        questionnaire: Questionnaire,
+        calendar: Calendar,
+        zone: ZoneInfo,
+        *,
+        at_deadline: AtDeadline | None = None,
+    ) -> None:
         self.questionnaire = questionnaire
         self.form = questionnaire.form
         self.calendar = calendar
         self.zone = zone
+        # The receiving office's compiled files, queued when the deadline has passed.
+        self.at_deadline = at_deadline
 
     async def run(self, session: AsyncSession, now: datetime) -> Counter[str]:
         """Queue everything due at `now`; how many messages of each kind were queued now."""
@@ -82,6 +96,8 @@ class CalendarDuties:
                 queued["escalation"] += await self.escalate(session, event)
             else:
                 queued["late"] += await self.report_late(session, event)
+                if self.at_deadline is not None:
+                    queued["compiled"] += await self.at_deadline(session, event.period)
         return queued
 
     async def open(

@@ -40,7 +40,22 @@ class ReportFile:
     buttons: Keyboard = ()
 
 
-Item = Text | ReportFile
+CompiledPart = Literal["xlsx", "docx", "zip"]
+
+
+@dataclass(frozen=True)
+class CompiledFile:
+    """One of a receiving office's compiled files for a period, built when it is sent (so a
+    message that waited out quiet hours carries the figures of the moment it goes)."""
+
+    office_id: int
+    period_code: str
+    part: CompiledPart
+    caption: str = ""
+    buttons: Keyboard = ()
+
+
+Item = Text | ReportFile | CompiledFile
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,16 @@ def to_payload(item: Item) -> dict[str, Any]:
     buttons = [[[action.label, action.data] for action in row] for row in item.buttons]
     if isinstance(item, Text):
         return {"text": item.text, "buttons": buttons}
+    if isinstance(item, CompiledFile):
+        return {
+            "compiled": {
+                "office_id": item.office_id,
+                "period": item.period_code,
+                "part": item.part,
+            },
+            "caption": item.caption,
+            "buttons": buttons,
+        }
     return {
         "file": {"draft_id": item.draft_id, "format": item.format, "filename": item.filename},
         "caption": item.caption,
@@ -76,6 +101,15 @@ def from_payload(payload: dict[str, Any]) -> Item:
     buttons = tuple(
         tuple(Action(label, data) for label, data in row) for row in payload.get("buttons", [])
     )
+    compiled = payload.get("compiled")
+    if compiled is not None:
+        return CompiledFile(
+            office_id=int(compiled["office_id"]),
+            period_code=compiled["period"],
+            part=compiled["part"],
+            caption=payload.get("caption", ""),
+            buttons=buttons,
+        )
     file = payload.get("file")
     if file is None:
         return Text(payload["text"], buttons)

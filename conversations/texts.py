@@ -89,6 +89,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("xem", "Xem số liệu đã nhập"),
     ("huy", "Tạm dừng nhập (không mất số liệu)"),
     ("lichsu", "Xem các phiên bản báo cáo và tải lại"),
+    ("tiendo", "Cơ quan tiếp nhận: tiến độ báo cáo của các xã"),
+    ("tonghop", "Cơ quan tiếp nhận: tệp tổng hợp số liệu"),
     ("start", "Bắt đầu / đăng ký bằng đường liên kết mời"),
     ("help", "Xem các việc có thể làm"),
 ]
@@ -525,3 +527,64 @@ def blocked_person(*, name: str, role: str) -> str:
         f"ℹ️ {name} ({role}) đã chặn bot hoặc xóa cuộc trò chuyện với bot, nên không nhận được "
         "tin nhắn nhắc báo cáo. Đề nghị nhắc trực tiếp và đề nghị mở lại bot (bấm /start)."
     )
+
+
+# ----- The receiving office ------------------------------------------------------------------
+
+NOT_OFFICE_STAFF = (
+    "Lệnh này dành cho cán bộ cơ quan tiếp nhận báo cáo. Anh/chị chưa được đăng ký là cán bộ "
+    "của cơ quan tiếp nhận."
+)
+NO_PERIOD_YET = "Chưa có kỳ báo cáo nào được mở cho các đơn vị của cơ quan."
+OFFICE_HAS_NO_COMMUNES = "Cơ quan chưa có đơn vị cấp xã nào gửi báo cáo đến."
+BAD_PERIOD_CODE = (
+    "Kỳ báo cáo không đúng. Anh/chị vui lòng ghi kỳ theo mẫu 2026-Q4 (quý), 2026-H1 (6 tháng) "
+    "hoặc 2026-Y (năm), ví dụ: /tiendo 2026-Q4"
+)
+REMIND_BUTTON = "🔔 Nhắc các đơn vị chưa báo cáo"
+NOTHING_TO_REMIND = (
+    "Không có đơn vị nào cần nhắc: các đơn vị đều đã báo cáo hoặc đã được nhắc hôm nay."
+)
+COMPILING = "⏳ Đang tổng hợp số liệu, vui lòng chờ trong giây lát..."
+
+
+def office_progress_header(
+    *, office: str, period: str, deadline: date, expected: int, approved: int, on_time: int
+) -> str:
+    return (
+        f"📋 Tiến độ báo cáo CCHC {period}\n{office} · hạn gửi {_day(deadline)}\n"
+        f"Đã báo cáo: {approved}/{expected} đơn vị (đúng hạn {on_time})."
+    )
+
+
+def office_progress_line(*, mark: str, name: str, detail: str) -> str:
+    return f"{mark} {name}: {detail}"
+
+
+def reminded(*, people: int, communes: int) -> str:
+    return f"🔔 Đã gửi nhắc nhở tới {people} người ở {communes} đơn vị chưa báo cáo."
+
+
+def office_reminder(*, unit: str, period: str, deadline: date, sections: list[str]) -> str:
+    return (
+        f"🔔 Cơ quan tiếp nhận nhắc: báo cáo CCHC {period} của {unit} chưa được gửi "
+        f"(hạn {_day(deadline)}). Anh/chị vui lòng hoàn thành phần: {', '.join(sections)}."
+    )
+
+
+def office_reminder_approver(*, unit: str, period: str, deadline: date) -> str:
+    return (
+        f"🔔 Cơ quan tiếp nhận nhắc: báo cáo CCHC {period} của {unit} đang chờ đồng chí duyệt "
+        f"(hạn {_day(deadline)}). Bấm /lichsu để xem và duyệt."
+    )
+
+
+def compiled_caption(*, office: str, period: str, approved: int, expected: int) -> str:
+    return f"📊 Tổng hợp báo cáo CCHC {period} · {office}: {approved}/{expected} đơn vị đã báo cáo."
+
+
+COMPILED_PART_CAPTIONS = {
+    "xlsx": "Bảng tổng hợp số liệu (số liệu, tiến độ, nội dung)",
+    "docx": "Dự thảo báo cáo tổng hợp của cơ quan",
+    "zip": "Báo cáo đã duyệt của các đơn vị",
+}

@@ -1,0 +1,118 @@
+"""The receiving office in chat: /tiendo (progress, with a button to remind the late) and
+/tonghop (the compiled files), in the office's group or in a private chat with its staff."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from telegram import Message, Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.sending import ReportFiles, send_item
+from conversations import texts
+from conversations.office import CALLBACK_PREFIX, REMIND_PATTERN, OfficeDesk
+from conversations.outgoing import Outcome
+from storage.db import Database
+from storage.people import find_by_telegram_id
+from storage.questionnaire import claim_update
+
+logger = logging.getLogger(__name__)
+
+ARGUMENT_LIMIT = 20  # "2026-Q4" and a little slack; anything longer is not a period code
+
+
+class OfficeHandlers:
+    def __init__(self, database: Database, desk: OfficeDesk, files: ReportFiles) -> None:
+        self.database = database
+        self.desk = desk
+        self.files = files
+
+    def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
+        messages = filters.UpdateType.MESSAGE
+        return [
+            CommandHandler("tiendo", self.progress, filters=messages),
+            CommandHandler("tonghop", self.compiled, filters=messages),
+            CallbackQueryHandler(self.press, pattern=f"^{CALLBACK_PREFIX}"),
+        ]
+
+    async def progress(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._command(update, context, compiled=False)
+
+    async def compiled(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._command(update, context, compiled=True)
+
+    async def _command(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, *, compiled: bool
+    ) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        argument = " ".join(context.args or [])
+        private = message.chat.type == "private"
+        async with self.database.session() as session:
+            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+            if known is None:
+                if private:  # in a group the bot stays quiet to strangers
+                    await message.reply_text(texts.NOT_REGISTERED)
+                return
+            outcome: Outcome | None
+            if len(argument) > ARGUMENT_LIMIT:
+                outcome = Outcome.say(texts.BAD_PERIOD_CODE)
+            else:
+                act = self.desk.compiled if compiled else self.desk.progress
+                outcome = await act(
+                    session,
+                    person=known.person,
+                    chat_id=message.chat_id,
+                    argument=argument,
+                    now=datetime.now(UTC),
+                )
+        if outcome is None:  # works for no receiving office
+            if private:
+                await message.reply_text(texts.NOT_OFFICE_STAFF)
+            return
+        if compiled and len(outcome.items) > 1:
+            await message.reply_text(texts.COMPILING)
+            try:
+                await context.bot.send_chat_action(message.chat_id, ChatAction.UPLOAD_DOCUMENT)
+            except TelegramError:
+                logger.debug("Could not show the upload status")
+        await self._send(context, message.chat_id, outcome)
+
+    async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """🔔 Remind the late: office staff only; once a day per person reminded."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        match = REMIND_PATTERN.match(query.data or "")
+        if match is None:
+            await query.answer(texts.OLD_BUTTON, show_alert=True)
+            return
+        async with self.database.session() as session:
+            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+            if known is None:
+                outcome = Outcome.refused(texts.NOT_YOUR_BUTTON)
+            elif not await claim_update(session=session, update_id=update.update_id):
+                outcome = Outcome.refused(texts.NOTHING_TO_REMIND)
+            else:
+                outcome = await self.desk.remind(
+                    session,
+                    person=known.person,
+                    period_id=int(match.group(1)),
+                    now=datetime.now(UTC),
+                )
+        if outcome.accepted and outcome.items:
+            await query.answer()
+            if isinstance(query.message, Message):
+                await self._send(context, query.message.chat_id, outcome)
+            return
+        await query.answer(outcome.alert, show_alert=outcome.alert is not None)
+
+    async def _send(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome
+    ) -> None:
+        for item in outcome.items:
+            await send_item(context.bot, chat_id, item, self.files)

@@ -1,0 +1,456 @@
+"""The receiving office's desk: progress (/tiendo), reminding the late, and the compiled files
+(/tonghop, the deadline, `baocao compile`). No Telegram in here.
+
+An office sees only the communes whose `office_code` names it, and only their approved versions'
+figures: what each chairman signed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations import texts
+from conversations.approval import IS_APPROVER, registered_people
+from conversations.duties import ANSWERING, RESUME_CALLBACK, CalendarDuties
+from conversations.forms import Form
+from conversations.outgoing import (
+    Action,
+    CompiledFile,
+    CompiledPart,
+    Keyboard,
+    Outcome,
+    Text,
+    to_payload,
+)
+from report_templates.compiled import (
+    add_to_zip,
+    commune_label,
+    compiled_names,
+    compiled_xlsx,
+    office_summary,
+    period_label,
+    timeliness_label,
+)
+from report_templates.docx_writer import Layout, docx_bytes
+from report_templates.preview import pack_messages
+from storage import audit
+from storage.compilation import CommuneReport, Compilation, approved_documents, compile_period
+from storage.models import (
+    COMMUNE_LEVEL_KINDS,
+    Membership,
+    PeriodKind,
+    Person,
+    ReportingPeriod,
+    ReportingRound,
+    Role,
+    RoundStatus,
+    Unit,
+    UnitKind,
+)
+from storage.outbox import enqueue
+from storage.periods import PeriodCodeError, window
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_PREFIX = "o:"
+REMIND_PATTERN = re.compile(r"^o:rem:(\d{1,12})$")
+PARTS: tuple[CompiledPart, ...] = ("xlsx", "docx", "zip")
+# A national office's .zip runs to hundreds of megabytes: kept in memory up to this, then on disk.
+ZIP_IN_MEMORY_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CompiledFiles:
+    compilation: Compilation
+    xlsx: bytes
+    docx: bytes
+    reports_zipped: int
+    names: dict[str, str]
+
+
+class OfficeDesk:
+    def __init__(
+        self, form: Form, *, layout: Layout, zone: ZoneInfo, duties: CalendarDuties | None = None
+    ) -> None:
+        self.form = form
+        self.layout = layout
+        self.zone = zone
+        self.duties = duties
+
+    # ----- the compiled files -----------------------------------------------------------------
+
+    async def gather(
+        self, session: AsyncSession, office: Unit, period_code: str, now: datetime
+    ) -> Compilation:
+        return await compile_period(
+            session=session,
+            office=office,
+            period_code=period_code,
+            today=now.astimezone(self.zone).date(),
+            zone=self.zone,
+        )
+
+    async def build(
+        self,
+        session: AsyncSession,
+        office: Unit,
+        period_code: str,
+        *,
+        now: datetime,
+        zip_out: IO[bytes],
+    ) -> CompiledFiles:
+        """The spreadsheet and the summary in memory; the communes' reports into `zip_out`."""
+        compilation = await self.gather(session, office, period_code, now)
+        xlsx = self.xlsx(compilation, now)
+        docx = await self.summary_docx(session, compilation, now)
+        zipped = await self.write_zip(session, compilation, zip_out)
+        return CompiledFiles(
+            compilation=compilation,
+            xlsx=xlsx,
+            docx=docx,
+            reports_zipped=zipped,
+            names=compiled_names(compilation),
+        )
+
+    def xlsx(self, compilation: Compilation, now: datetime) -> bytes:
+        return compiled_xlsx(compilation, self.form, made_at=now)
+
+    async def summary_docx(
+        self, session: AsyncSession, compilation: Compilation, now: datetime
+    ) -> bytes:
+        office = compilation.office
+        parent = await session.get(Unit, office.parent_id) if office.parent_id else None
+        document = office_summary(
+            compilation, self.form, parent=parent, today=now.astimezone(self.zone).date()
+        )
+        return docx_bytes(document, layout=self.layout)
+
+    @staticmethod
+    async def write_zip(session: AsyncSession, compilation: Compilation, out: IO[bytes]) -> int:
+        reported = {c.draft_id: c for c in compilation.communes if c.draft_id is not None}
+        with zipfile.ZipFile(out, "w") as archive:
+            async for draft_id, docx, pdf in approved_documents(session, list(reported)):
+                add_to_zip(archive, compilation, reported[draft_id], docx, pdf)
+        return len(reported)
+
+    async def part(
+        self, session: AsyncSession, item: CompiledFile, now: datetime
+    ) -> tuple[str, IO[bytes]]:
+        """One compiled file for the sender: its name and a readable file."""
+        office = await session.get(Unit, item.office_id)
+        if office is None:
+            raise LookupError(f"office {item.office_id} does not exist")
+        compilation = await self.gather(session, office, item.period_code, now)
+        name = compiled_names(compilation)[item.part]
+        if item.part == "xlsx":
+            return name, io.BytesIO(self.xlsx(compilation, now))
+        if item.part == "docx":
+            return name, io.BytesIO(await self.summary_docx(session, compilation, now))
+        spooled = tempfile.SpooledTemporaryFile(max_size=ZIP_IN_MEMORY_BYTES)  # noqa: SIM115
+        await self.write_zip(session, compilation, spooled)
+        spooled.seek(0)
+        return name, spooled
+
+    def files_for(self, compilation: Compilation) -> tuple[Text | CompiledFile, ...]:
+        """The message and the three files an office gets for a period."""
+        label = period_label(compilation.period_kind, compilation.year, compilation.number)
+        caption = texts.compiled_caption(
+            office=compilation.office.name,
+            period=label,
+            approved=compilation.approved,
+            expected=compilation.expected,
+        )
+        items: list[Text | CompiledFile] = [Text(caption)]
+        for part in PARTS:
+            if part == "zip" and compilation.approved == 0:
+                continue  # an empty .zip helps nobody
+            items.append(
+                CompiledFile(
+                    office_id=compilation.office.id,
+                    period_code=compilation.period_code,
+                    part=part,
+                    caption=texts.COMPILED_PART_CAPTIONS[part],
+                )
+            )
+        return tuple(items)
+
+    # ----- who is asking, and for which period -------------------------------------------------
+
+    @staticmethod
+    async def offices_of(session: AsyncSession, person: Person) -> list[Unit]:
+        return list(
+            (
+                await session.scalars(
+                    select(Unit)
+                    .join(Membership, Membership.unit_id == Unit.id)
+                    .where(
+                        Membership.person_id == person.id,
+                        Membership.role == Role.OFFICE,
+                        Unit.kind == UnitKind.OFFICE,
+                    )
+                    .order_by(Unit.code)
+                )
+            ).all()
+        )
+
+    async def office_for(
+        self, session: AsyncSession, person: Person, chat_id: int | None
+    ) -> Unit | None:
+        """The office the person works for; in an office's group, that office."""
+        offices = await self.offices_of(session, person)
+        for office in offices:
+            if chat_id is not None and office.telegram_chat_id == chat_id:
+                return office
+        return offices[0] if offices else None
+
+    @staticmethod
+    async def latest_period(session: AsyncSession, office: Unit) -> str | None:
+        """The period most recently closing among the rounds of the office's communes; of a
+        quarter and a half year closing together, the quarter."""
+        period = await session.scalar(
+            select(ReportingPeriod)
+            .join(ReportingRound, ReportingRound.period_id == ReportingPeriod.id)
+            .join(Unit, Unit.id == ReportingRound.unit_id)
+            .where(Unit.office_id == office.id)
+            .order_by(
+                ReportingPeriod.closes_on.desc(),
+                case((ReportingPeriod.kind == PeriodKind.QUARTER, 0), else_=1),
+            )
+            .limit(1)
+        )
+        return period.code if period is not None else None
+
+    async def resolve(
+        self, session: AsyncSession, person: Person, chat_id: int | None, argument: str
+    ) -> tuple[Unit, str] | Outcome | None:
+        """The office and period asked about; an answer to give instead; or None for someone
+        who works for no receiving office."""
+        office = await self.office_for(session, person, chat_id)
+        if office is None:
+            return None
+        if argument.strip():
+            try:
+                return office, window(argument.strip()).code
+            except PeriodCodeError:
+                return Outcome.say(texts.BAD_PERIOD_CODE)
+        code = await self.latest_period(session, office)
+        if code is None:
+            return Outcome.say(texts.NO_PERIOD_YET)
+        return office, code
+
+    # ----- /tiendo and /tonghop ---------------------------------------------------------------
+
+    async def progress(
+        self,
+        session: AsyncSession,
+        *,
+        person: Person,
+        chat_id: int | None,
+        argument: str,
+        now: datetime,
+    ) -> Outcome | None:
+        """Who has reported, who is late, with a button to remind those who have not; None for
+        someone who works for no receiving office."""
+        resolved = await self.resolve(session, person, chat_id, argument)
+        if resolved is None or isinstance(resolved, Outcome):
+            return resolved
+        office, code = resolved
+        compilation = await self.gather(session, office, code, now)
+        if not compilation.communes:
+            return Outcome.say(texts.OFFICE_HAS_NO_COMMUNES)
+        label = period_label(compilation.period_kind, compilation.year, compilation.number)
+        header = texts.office_progress_header(
+            office=office.name,
+            period=label,
+            deadline=compilation.deadline_on,
+            expected=compilation.expected,
+            approved=compilation.approved,
+            on_time=compilation.on_time,
+        )
+        # Those still to report first: that is what the office acts on.
+        ordered = sorted(compilation.communes, key=lambda c: (c.reported, c.code))
+        lines = [f"{_progress_line(c)}\n" for c in ordered]
+        messages = pack_messages([[header + "\n\n"], lines])
+        buttons: Keyboard = ()
+        period = await session.scalar(select(ReportingPeriod).where(ReportingPeriod.code == code))
+        if compilation.missing and period is not None:
+            buttons = ((Action(texts.REMIND_BUTTON, f"o:rem:{period.id}"),),)
+        items = [Text(message.rstrip("\n")) for message in messages]
+        items[-1] = Text(items[-1].text, buttons)
+        return Outcome(items=tuple(items))
+
+    async def compiled(
+        self,
+        session: AsyncSession,
+        *,
+        person: Person,
+        chat_id: int | None,
+        argument: str,
+        now: datetime,
+    ) -> Outcome | None:
+        """/tonghop: the summary line and the three files, built as they are sent."""
+        resolved = await self.resolve(session, person, chat_id, argument)
+        if resolved is None or isinstance(resolved, Outcome):
+            return resolved
+        office, code = resolved
+        compilation = await self.gather(session, office, code, now)
+        if not compilation.communes:
+            return Outcome.say(texts.OFFICE_HAS_NO_COMMUNES)
+        return Outcome(items=self.files_for(compilation))
+
+    # ----- reminding the late -----------------------------------------------------------------
+
+    async def remind(
+        self, session: AsyncSession, *, person: Person, period_id: int, now: datetime
+    ) -> Outcome:
+        """The office's button: remind, once a day, everyone whose part of a late report is
+        not done (officers with sections left; approvers with a version awaiting them)."""
+        period = await session.get(ReportingPeriod, period_id)
+        offices = await self.offices_of(session, person)
+        if period is None or not offices:
+            return Outcome.refused(texts.NOT_YOUR_BUTTON)
+        today = now.astimezone(self.zone).date()
+        people = 0
+        communes = 0
+        for office in offices:
+            rounds = (
+                await session.execute(
+                    select(ReportingRound, Unit)
+                    .join(Unit, Unit.id == ReportingRound.unit_id)
+                    .where(
+                        ReportingRound.period_id == period.id,
+                        Unit.office_id == office.id,
+                        Unit.kind.in_(COMMUNE_LEVEL_KINDS),
+                    )
+                    .order_by(Unit.code)
+                )
+            ).all()
+            for round_, unit in rounds:
+                sent = await self._remind_round(session, round_, unit, period, today.isoformat())
+                people += sent
+                communes += 1 if sent else 0
+        if people == 0:
+            return Outcome.refused(texts.NOTHING_TO_REMIND)
+        await audit.record(
+            session=session,
+            action="office.reminded",
+            entity_type="period",
+            entity_id=period.id,
+            actor_person_id=person.id,
+            details={"people": people, "communes": communes},
+        )
+        return Outcome.say(texts.reminded(people=people, communes=communes))
+
+    async def _remind_round(
+        self,
+        session: AsyncSession,
+        round_: ReportingRound,
+        unit: Unit,
+        period: ReportingPeriod,
+        day: str,
+    ) -> int:
+        deadline = period.deadline_on or window(period.code).deadline_on
+        name = texts.unit_display_name(unit)
+        label = texts.period_label(period)
+        queued = 0
+        if round_.status in ANSWERING and self.duties is not None:
+            for work in await self.duties.workloads(session, round_, unit):
+                text = texts.office_reminder(
+                    unit=name,
+                    period=label,
+                    deadline=deadline,
+                    sections=[section.title for section in work.sections],
+                )
+                queued += await _queue(
+                    session,
+                    f"officeremind:{day}:{round_.id}:{work.person.id}",
+                    Text(text, ((Action(texts.CONTINUE_BUTTON, RESUME_CALLBACK),),)),
+                    work.person,
+                )
+        elif round_.status is RoundStatus.SUBMITTED:
+            for approver, _ in await registered_people(session, unit.id, IS_APPROVER):
+                text = texts.office_reminder_approver(unit=name, period=label, deadline=deadline)
+                queued += await _queue(
+                    session, f"officeremind:{day}:{round_.id}:{approver.id}", Text(text), approver
+                )
+        return queued
+
+    # ----- at the deadline --------------------------------------------------------------------
+
+    async def deliver_at_deadline(self, session: AsyncSession, period_code: str) -> int:
+        """Queue each office's compiled files for the period, once (keyed by office and part)."""
+        offices = (
+            await session.scalars(
+                select(Unit)
+                .where(
+                    Unit.kind == UnitKind.OFFICE,
+                    Unit.id.in_(
+                        select(Unit.office_id)
+                        .join(ReportingRound, ReportingRound.unit_id == Unit.id)
+                        .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+                        .where(ReportingPeriod.code == period_code)
+                    ),
+                )
+                .order_by(Unit.code)
+            )
+        ).all()
+        queued = 0
+        for office in offices:
+            for part in PARTS:
+                item = CompiledFile(
+                    office_id=office.id,
+                    period_code=period_code,
+                    part=part,
+                    caption=texts.COMPILED_PART_CAPTIONS[part],
+                )
+                queued += await enqueue(
+                    session=session,
+                    key=f"compiled:{period_code}:office:{office.id}:{part}",
+                    purpose="compiled",
+                    payload=to_payload(item),
+                    office_id=office.id,
+                )
+        return queued
+
+
+async def _queue(session: AsyncSession, key: str, item: Text, person: Person) -> int:
+    assert person.telegram_user_id is not None
+    return int(
+        await enqueue(
+            session=session,
+            key=key,
+            purpose="office_reminder",
+            payload=to_payload(item),
+            chat_id=person.telegram_user_id,
+            person_id=person.id,
+        )
+    )
+
+
+def _progress_line(commune: CommuneReport) -> str:
+    name = commune_label(commune)
+    if commune.reported:
+        when = f"{commune.reported_on:%d/%m}" if commune.reported_on else ""
+        detail = f"số {commune.number}, {when}".rstrip(", ")
+        mark = "✅" if commune.on_time is not False else "🟡"
+        return texts.office_progress_line(
+            mark=mark, name=name, detail=f"{detail} ({timeliness_label(commune).lower()})"
+        )
+    status = (
+        texts.ROUND_STATUS_LABELS[commune.status]
+        if commune.status is not None
+        else "chưa mở kỳ báo cáo"
+    )
+    mark = "❌" if commune.on_time is False else "⏳"
+    return texts.office_progress_line(mark=mark, name=name, detail=status)

@@ -1,0 +1,521 @@
+"""The receiving office's files for one period: one spreadsheet with every commune's figures,
+a draft of its own summary report, and a .zip of the communes' approved reports.
+
+Figures come from the approved versions only (what each chairman signed); a commune without one
+is marked, never counted. Totals are computed here, not by spreadsheet formulas, so the file reads
+the same in any program and the summary report quotes exactly the same numbers.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from conversations.forms import Form, Question, QuestionType
+from conversations.parsing import fold
+from conversations.texts import KIND_LABELS, ROMAN_QUARTERS
+from conversations.values import display, group_thousands
+from report_templates.compose import phut, so
+from report_templates.document import Block, Paragraph, ReportDocument
+from storage.compilation import CommuneReport, Compilation
+from storage.models import RoundStatus, Unit
+
+TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+BLANK = " " * 6  # the clerk writes the number and the day by hand in a draft
+
+STATUS_LABELS = {
+    None: "Chưa mở kỳ báo cáo",
+    RoundStatus.OPEN: "Đang nhập số liệu",
+    RoundStatus.SUBMITTED: "Chờ Chủ tịch duyệt",
+    RoundStatus.RETURNED: "Trả lại để sửa",
+    RoundStatus.APPROVED: "Đã báo cáo",
+    RoundStatus.DELIVERED: "Đã báo cáo",
+    RoundStatus.CLOSED: "Đã đóng",
+}
+NOT_REPORTED = "Chưa báo cáo"
+
+
+def period_label(kind: str, year: int, number: int) -> str:
+    if kind == "quarter":
+        return f"quý {ROMAN_QUARTERS[number]} năm {year}"
+    if kind == "half_year":
+        return f"6 tháng đầu năm {year}"
+    return f"năm {year}"
+
+
+def commune_label(commune: CommuneReport) -> str:
+    return f"{KIND_LABELS[commune.kind]} {commune.name}"
+
+
+def status_label(commune: CommuneReport) -> str:
+    if commune.reported:
+        return STATUS_LABELS[RoundStatus.APPROVED]
+    return STATUS_LABELS[commune.status]
+
+
+def timeliness_label(commune: CommuneReport) -> str:
+    if commune.on_time is True:
+        return "Đúng hạn"
+    if commune.on_time is False:
+        return "Muộn" if commune.reported else "Quá hạn, chưa báo cáo"
+    return "Chưa đến hạn"
+
+
+def figure_questions(form: Form) -> list[Question]:
+    """The columns of the figures sheet: every question but the narrative, in form order."""
+    return [q for q in form.questions.values() if not q.is_narrative]
+
+
+def narrative_questions(form: Form) -> list[Question]:
+    return [q for q in form.questions.values() if q.is_narrative]
+
+
+def column_title(question: Question) -> str:
+    """'Chuyên mục CCHC đã xây dựng (chuyên mục)': the label with its unit."""
+    unit = {
+        QuestionType.MINUTES: "phút",
+        QuestionType.PERCENT: "%",
+        QuestionType.YES_NO: "có/không",
+    }.get(question.type, question.unit)
+    return f"{question.title} ({unit})" if unit else question.title
+
+
+# ---------------------------------------------------------------------------------------------
+# Totals: one function, used by the spreadsheet and the summary report alike
+
+
+@dataclass(frozen=True)
+class Total:
+    """A figure across the communes that reported it."""
+
+    question: Question
+    value: int | float | None  # the sum (counts, minutes) or the mean (percentages, rates)
+    reporting: int  # communes that gave a value
+    is_mean: bool = False
+    yes: int = 0  # yes/no: how many said yes
+    choices: tuple[tuple[str, int], ...] = ()  # choice: label and how many picked it
+
+
+def totals(form: Form, communes: Sequence[CommuneReport]) -> list[Total]:
+    reported = [c for c in communes if c.reported]
+    found = []
+    for question in figure_questions(form):
+        values = [
+            c.answers[question.code] for c in reported if c.answers.get(question.code) is not None
+        ]
+        if question.type in (QuestionType.COUNT, QuestionType.MINUTES, QuestionType.PERCENT):
+            numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+            if question.combined_by == "sum":
+                found.append(Total(question, sum(numbers), len(numbers)))
+            else:
+                mean = round(sum(numbers) / len(numbers), 1) if numbers else None
+                found.append(Total(question, mean, len(numbers), is_mean=True))
+        elif question.type is QuestionType.YES_NO:
+            found.append(Total(question, None, len(values), yes=sum(1 for v in values if v)))
+        elif question.type is QuestionType.CHOICE:
+            counts = Counter(str(v) for v in values)
+            labels = [(c.label, counts[c.value]) for c in question.choices if counts[c.value]]
+            found.append(Total(question, None, len(values), choices=tuple(labels)))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# The spreadsheet
+
+
+def _cell_value(question: Question, value: Any) -> Any:
+    if value is None:
+        return None
+    if question.type in (QuestionType.COUNT, QuestionType.MINUTES, QuestionType.PERCENT):
+        return value
+    if question.type is QuestionType.DATE:
+        return date.fromisoformat(str(value))
+    return display(question, value)
+
+
+class _Sheet:
+    """A write-only sheet (rows stream to disk, so memory stays flat) with a few cell styles."""
+
+    BOLD = Font(name="Times New Roman", bold=True)
+    TITLE = Font(name="Times New Roman", bold=True, size=13)
+    WRAP = Alignment(wrap_text=True, vertical="top")
+    HEADER = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+    def __init__(self, book: Workbook, title: str, widths: Sequence[float]) -> None:
+        self.sheet: WriteOnlyWorksheet = book.create_sheet(title)
+        for index, width in enumerate(widths, 1):
+            self.sheet.column_dimensions[_letter(index)].width = width
+
+    def styled(self, value: Any, font: Font | None = None, align: Alignment | None = None) -> Any:
+        cell = WriteOnlyCell(self.sheet, value)
+        if font is not None:
+            cell.font = font
+        if align is not None:
+            cell.alignment = align
+        return cell
+
+    def title(self, *lines: str) -> None:
+        first, *rest = lines
+        self.sheet.append([self.styled(first, self.TITLE)])
+        for line in rest:
+            self.sheet.append([line])
+        self.sheet.append([])
+
+    def header(self, titles: Sequence[str]) -> None:
+        self.sheet.append([self.styled(t, self.BOLD, self.HEADER) for t in titles])
+
+    def row(self, values: Iterable[Any]) -> None:
+        self.sheet.append([self._dated(value) for value in values])
+
+    def _dated(self, value: Any) -> Any:
+        """A date shows as 16/12/2026 in any spreadsheet program, not as a serial number."""
+        if not isinstance(value, date):
+            return value
+        cell = WriteOnlyCell(self.sheet, value)
+        cell.number_format = "dd/mm/yyyy"
+        return cell
+
+    def bold_row(self, values: Iterable[Any]) -> None:
+        self.sheet.append([self.styled(v, self.BOLD) for v in values])
+
+
+def _letter(index: int) -> str:
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def compiled_xlsx(compilation: Compilation, form: Form, *, made_at: datetime) -> bytes:
+    """Three sheets: the figures (a row per commune, a totals row), the completeness, and the
+    narrative."""
+    book = Workbook(write_only=True)
+    label = period_label(compilation.period_kind, compilation.year, compilation.number)
+    subtitle = (
+        f"{compilation.office.name} · {compilation.approved}/{compilation.expected} đơn vị đã "
+        f"báo cáo · tổng hợp lúc {made_at.astimezone(TIMEZONE):%H:%M %d/%m/%Y}"
+    )
+    _figures_sheet(book, compilation, form, label, subtitle)
+    _completeness_sheet(book, compilation, label, subtitle)
+    _narrative_sheet(book, compilation, form, label)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+FIGURES_SHEET = "Số liệu"
+COMPLETENESS_SHEET = "Tiến độ"
+NARRATIVE_SHEET = "Nội dung"
+FIRST_FIGURE_COLUMN = 6  # TT, code, commune, status, number, then the figures
+FIGURES_HEADER_ROW = 5  # title, subtitle, blank, section names, then the header
+
+
+def _figures_sheet(
+    book: Workbook, compilation: Compilation, form: Form, label: str, subtitle: str
+) -> None:
+    questions = figure_questions(form)
+    sheet = _Sheet(book, FIGURES_SHEET, [5, 10, 24, 16, 14, *[16] * len(questions)])
+    sheet.sheet.freeze_panes = f"{_letter(FIRST_FIGURE_COLUMN)}{FIGURES_HEADER_ROW + 1}"
+    sheet.title(f"TỔNG HỢP SỐ LIỆU TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH {label.upper()}", subtitle)
+    sections: list[Any] = [None] * (FIRST_FIGURE_COLUMN - 1)
+    last_section = None
+    for question in questions:
+        section = form.section_of[question.code]
+        sections.append(
+            sheet.styled(section.title, sheet.BOLD) if section != last_section else None
+        )
+        last_section = section
+    sheet.row(sections)
+    sheet.header(["TT", "Mã", "Đơn vị", "Tình trạng", "Số báo cáo", *map(column_title, questions)])
+    for index, commune in enumerate(compilation.communes, 1):
+        values = [_cell_value(q, commune.answers.get(q.code)) for q in questions]
+        sheet.row(
+            [
+                index,
+                commune.code,
+                commune_label(commune),
+                status_label(commune) if commune.reported else NOT_REPORTED,
+                commune.number or "",
+                *values,
+            ]
+        )
+    found = totals(form, compilation.communes)
+    sums: list[Any] = []
+    means: list[Any] = []
+    for total in found:
+        if total.question.type is QuestionType.YES_NO:
+            sums.append(f"{total.yes}/{total.reporting} có")
+            means.append(None)
+        elif total.question.type is QuestionType.CHOICE:
+            sums.append("; ".join(f"{name}: {count}" for name, count in total.choices) or None)
+            means.append(None)
+        elif total.is_mean:
+            sums.append(None)
+            means.append(total.value)
+        elif total.question.type in (QuestionType.COUNT, QuestionType.MINUTES):
+            sums.append(total.value)
+            means.append(None)
+        else:
+            sums.append(None)
+            means.append(None)
+    reported = compilation.approved
+    sheet.bold_row([None, None, f"Tổng cộng ({reported} đơn vị đã báo cáo)", None, None, *sums])
+    if any(value is not None for value in means):
+        sheet.bold_row([None, None, "Bình quân các đơn vị đã báo cáo", None, None, *means])
+
+
+def _local_date(moment: datetime | None) -> date | None:
+    return moment.astimezone(TIMEZONE).date() if moment is not None else None
+
+
+def _completeness_sheet(
+    book: Workbook, compilation: Compilation, label: str, subtitle: str
+) -> None:
+    sheet = _Sheet(book, COMPLETENESS_SHEET, [5, 10, 24, 20, 14, 14, 14, 14, 14, 20])
+    sheet.sheet.freeze_panes = "D12"
+    sheet.title(f"TIẾN ĐỘ BÁO CÁO {label.upper()}", subtitle)
+    missing = compilation.expected - compilation.approved
+    for name, value in (
+        ("Hạn gửi báo cáo", compilation.deadline_on),
+        ("Số đơn vị phải báo cáo", compilation.expected),
+        ("Đã gửi Chủ tịch duyệt", compilation.submitted),
+        ("Đã duyệt, gửi báo cáo", compilation.approved),
+        ("Đúng hạn", compilation.on_time),
+        ("Muộn hoặc quá hạn", compilation.late),
+        ("Chưa báo cáo", missing),
+    ):
+        sheet.row([None, None, sheet.styled(name, sheet.BOLD), value])
+    sheet.row([])
+    sheet.header(
+        [
+            "TT",
+            "Mã",
+            "Đơn vị",
+            "Tình trạng",
+            "Gửi Chủ tịch duyệt",
+            "Ngày duyệt",
+            "Số báo cáo",
+            "Ngày ban hành",
+            "Ngày gửi đến cơ quan",
+            "Đúng hạn / muộn",
+        ]
+    )
+    for index, commune in enumerate(compilation.communes, 1):
+        sheet.row(
+            [
+                index,
+                commune.code,
+                commune_label(commune),
+                status_label(commune),
+                _local_date(commune.first_submitted_at),
+                _local_date(commune.approved_at),
+                commune.number or "",
+                commune.issued_on,
+                _local_date(commune.delivered_at),
+                timeliness_label(commune),
+            ]
+        )
+
+
+def _narrative_sheet(book: Workbook, compilation: Compilation, form: Form, label: str) -> None:
+    questions = narrative_questions(form)
+    sheet = _Sheet(book, NARRATIVE_SHEET, [5, 24, *[50] * len(questions)])
+    sheet.sheet.freeze_panes = "C4"
+    sheet.title(f"NỘI DUNG BÁO CÁO CỦA CÁC ĐƠN VỊ {label.upper()}")
+    sheet.header(["TT", "Đơn vị", *(q.title for q in questions)])
+    for index, commune in enumerate(compilation.communes, 1):
+        texts = [commune.answers.get(q.code) for q in questions]
+        sheet.row(
+            [
+                index,
+                commune_label(commune),
+                *(sheet.styled(t, align=sheet.WRAP) if t else None for t in texts),
+            ]
+            if commune.reported
+            else [index, commune_label(commune), NOT_REPORTED]
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The office's own summary report (a draft: number, day and signer left for the office)
+
+
+def _office_names(office: Unit, parent: Unit | None) -> tuple[str, str | None]:
+    """('Sở Nội vụ', 'UBND tỉnh Hưng Yên') from 'Sở Nội vụ tỉnh Hưng Yên' under Hưng Yên."""
+    if parent is None:
+        return office.name, None
+    where = f"{KIND_LABELS[parent.kind]} {parent.name}".strip()
+    short = office.name
+    if fold(short).endswith(" " + fold(where)):
+        short = short[: len(short) - len(where)].rstrip()
+    return short, f"UBND {where}"
+
+
+def _symbol(short_name: str) -> str:
+    """'SNV' for 'Sở Nội vụ': the initials that follow 'BC-' in its document numbers."""
+    return "".join(fold(word)[0].upper() for word in short_name.split() if fold(word))
+
+
+def _head_title(short_name: str) -> str:
+    folded = fold(short_name)
+    if folded.startswith("so "):
+        return "GIÁM ĐỐC"
+    if folded.startswith("van phong"):
+        return "CHÁNH VĂN PHÒNG"
+    if folded.startswith("phong "):
+        return "TRƯỞNG PHÒNG"
+    return "THỦ TRƯỞNG CƠ QUAN"
+
+
+def _names(communes: Iterable[CommuneReport]) -> str:
+    return ", ".join(commune_label(c) for c in communes)
+
+
+def total_text(total: Total) -> str | None:
+    """'1.234 chuyên mục', 'bình quân 98,5%', '100/120 đơn vị có'; None when nothing to say."""
+    question = total.question
+    if total.reporting == 0:
+        return None
+    if question.type is QuestionType.YES_NO:
+        return f"{group_thousands(total.yes)}/{group_thousands(total.reporting)} đơn vị có"
+    if question.type is QuestionType.CHOICE:
+        return "; ".join(f"{name}: {group_thousands(n)} đơn vị" for name, n in total.choices)
+    if total.value is None:
+        return None
+    if total.is_mean:
+        mean = f"{total.value:g}".replace(".", ",")
+        unit = "%" if question.type is QuestionType.PERCENT else f" {question.unit}".rstrip()
+        return f"bình quân {mean}{unit}"
+    if question.type is QuestionType.MINUTES:
+        return phut(total.value) if total.value else "không có"
+    return so(total.value, question.unit)  # "06 chuyên mục", "không có băng rôn"
+
+
+def office_summary(
+    compilation: Compilation, form: Form, *, parent: Unit | None, today: date
+) -> ReportDocument:
+    label = period_label(compilation.period_kind, compilation.year, compilation.number)
+    short, governing = _office_names(compilation.office, parent)
+    body: list[Paragraph] = []
+
+    def add(kind: Block, text: str) -> None:
+        body.append(Paragraph(kind, text))
+
+    late = [c for c in compilation.communes if c.reported and c.on_time is False]
+    missing = compilation.missing
+    add(Block.HEADING_1, "I. TÌNH HÌNH BÁO CÁO CỦA CÁC ĐƠN VỊ CẤP XÃ")
+    add(
+        Block.BODY,
+        f"Tổng số đơn vị cấp xã phải báo cáo kết quả công tác tuyên truyền cải cách hành chính "
+        f"{label}: {group_thousands(compilation.expected)} đơn vị; đã báo cáo: "
+        f"{group_thousands(compilation.approved)} đơn vị (đúng hạn "
+        f"{group_thousands(compilation.on_time)}, muộn {group_thousands(len(late))}); "
+        f"chưa báo cáo: {group_thousands(len(missing))} đơn vị. Hạn gửi báo cáo: "
+        f"ngày {compilation.deadline_on:%d/%m/%Y}.",
+    )
+    if missing:
+        add(Block.BODY, f"Các đơn vị chưa báo cáo: {_names(missing)}.")
+    if late:
+        add(Block.BODY, f"Các đơn vị báo cáo muộn: {_names(late)}.")
+    add(Block.HEADING_1, "II. KẾT QUẢ CÔNG TÁC TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH")
+    add(
+        Block.BODY,
+        f"Tổng hợp từ báo cáo đã được phê duyệt của {group_thousands(compilation.approved)} "
+        "đơn vị, kết quả như sau:",
+    )
+    by_section: dict[str, list[str]] = {}
+    for total in totals(form, compilation.communes):
+        text = total_text(total)
+        if text:
+            section = form.section_of[total.question.code].title
+            by_section.setdefault(section, []).append(f"- {total.question.title}: {text}.")
+    for number, (section, lines) in enumerate(by_section.items(), 1):
+        add(Block.HEADING_2, f"{number}. {section}")
+        for line in lines:
+            add(Block.BULLET, line)
+    add(Block.HEADING_1, "III. TỒN TẠI, HẠN CHẾ VÀ KIẾN NGHỊ CỦA CÁC ĐƠN VỊ")
+    add(
+        Block.BODY,
+        "Ưu điểm, tồn tại, hạn chế, phương hướng và kiến nghị, đề xuất của từng đơn vị được tổng "
+        f'hợp tại trang "{NARRATIVE_SHEET}" của tệp số liệu kèm theo báo cáo này.',
+    )
+    add(
+        Block.BODY,
+        f"Trên đây là báo cáo tổng hợp kết quả công tác tuyên truyền cải cách hành chính {label} "
+        f"của các đơn vị cấp xã, {short} trân trọng báo cáo./.",
+    )
+    month = f"{today.month:02d}" if today.month <= 2 else str(today.month)
+    place = parent.name if parent is not None else ""
+    recipients = [f"- {governing} (để báo cáo);"] if governing else []
+    recipients.append("- Lưu: VT.")
+    return ReportDocument(
+        issuing_body=tuple(line.upper() for line in (governing, short) if line),
+        number_line=f"Số:{BLANK}/BC-{_symbol(short)}",
+        place_date_line=f"{place + ', ' if place else ''}ngày{BLANK}tháng {month} năm {today.year}",
+        title="BÁO CÁO",
+        summary=f"Tổng hợp kết quả công tác tuyên truyền cải cách hành chính {label} "
+        "của các đơn vị cấp xã",
+        body=tuple(body),
+        recipients=tuple(recipients),
+        authority=(_head_title(short),),
+        signer_name="",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# File names and the .zip
+
+
+def compiled_names(compilation: Compilation) -> dict[str, str]:
+    tail = f"{compilation.period_code}_{compilation.office.code}"
+    return {
+        "xlsx": f"TH-CCHC_{tail}.xlsx",
+        "docx": f"BC-TH-CCHC_{tail}.docx",
+        "zip": f"BC-CCHC_{tail}_cac-xa.zip",
+    }
+
+
+def report_filename(
+    *, period_code: str, unit_code: str, unit_name: str, tail: str, fmt: str = "docx"
+) -> str:
+    """ASCII and named by commune and period, so an office folder sorts and any phone opens it:
+    BC-CCHC_2026-Q4_12151_tan-quang_so01.docx."""
+    name = "-".join(fold(unit_name).split())
+    return f"BC-CCHC_{period_code}_{unit_code}_{name}_{tail}.{fmt}"
+
+
+def zip_entry_name(compilation: Compilation, commune: CommuneReport, fmt: str) -> str:
+    number = (commune.number or "").split("/")[0]
+    return report_filename(
+        period_code=compilation.period_code,
+        unit_code=commune.code,
+        unit_name=commune.name,
+        tail=f"so{number}" if number else "duyet",
+        fmt=fmt,
+    )
+
+
+def add_to_zip(
+    archive: zipfile.ZipFile,
+    compilation: Compilation,
+    commune: CommuneReport,
+    docx: bytes,
+    pdf: bytes | None,
+) -> None:
+    """One commune's approved report (and its .pdf) into the office's .zip. Both formats are
+    compressed already, so they are stored as they are."""
+    archive.writestr(zip_entry_name(compilation, commune, "docx"), docx, zipfile.ZIP_STORED)
+    if pdf is not None:
+        archive.writestr(zip_entry_name(compilation, commune, "pdf"), pdf, zipfile.ZIP_STORED)
