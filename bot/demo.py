@@ -38,6 +38,7 @@ OFFICER = FakeUser(id=700001, first_name="Hoa", last_name="Nguyễn Thị")
 RADIO_OFFICER = FakeUser(id=700004, first_name="Bình", last_name="Trần Văn")
 CHAIRMAN = FakeUser(id=700002, first_name="Cường", last_name="Lê Văn")
 RETURN_COMMENT = "Số chuyên mục phát thanh chưa khớp sổ theo dõi của Đài, đề nghị kiểm tra lại."
+OTHER_OFFICER = FakeUser(id=700005, first_name="Giang", last_name="Vũ Thị")
 OFFICE_STAFF = FakeUser(id=700003, first_name="Lan", last_name="Bùi Thị")
 STRANGER = FakeUser(id=799999, first_name="Người lạ")
 OFFICE_GROUP: dict[str, Any] = {
@@ -76,7 +77,7 @@ async def run_demo(out_dir: Path, *, echo: Callable[[str], None] = print) -> Pat
 
         transcript = "\n".join(api.transcript())
     for path in delivered:
-        echo(f"The approved report as the office received it: {path}")
+        echo(f"Received in the office's group: {path}")
     sample = _draft_sample(out_dir)
     echo(f"A draft report from a sample of answers (seed 000's figures): {sample}")
     _write(out_dir / "transcript.txt", transcript)
@@ -197,6 +198,10 @@ async def _play(api: LocalBotApi, codes: dict[str, str], database_url: str) -> N
     await _radio_officer_answers(api, codes["radio officer"])
     await _officer_entered_earlier(database_url)
     await _approval(api)
+    # Như Quỳnh's officer was imported with her Telegram id and has opened the bot, but not
+    # reported: the office's reminder reaches her.
+    await say(OTHER_OFFICER, "/start")
+    await _office(api)
 
 
 async def _officer_entered_earlier(database_url: str) -> None:
@@ -276,6 +281,42 @@ async def _approval(api: LocalBotApi) -> None:
             predicate=lambda m: str(m.get("document", {}).get("file_name", "")).endswith(".pdf"),
         )
     await cuong.says("/lichsu", "Phiên bản 2")
+
+
+async def _office(api: LocalBotApi) -> None:
+    """The office's staff, in their group: who has reported, a reminder to the rest, and the
+    compiled files."""
+    group = OFFICE_GROUP["id"]
+
+    def group_text(fragment: str) -> Callable[[dict], bool]:
+        return lambda message: fragment in str(message.get("text", message.get("caption")))
+
+    seen = len(api.messages_to(group))
+    api.send_message(OFFICE_STAFF, "/tiendo", chat=OFFICE_GROUP)
+    progress = await api.wait_for_message(
+        group, after=seen, timeout=20, predicate=group_text("Đã báo cáo")
+    )
+    (remind,) = (
+        button["callback_data"]
+        for row in progress["reply_markup"]["inline_keyboard"]
+        for button in row
+        if button["text"] == texts.REMIND_BUTTON
+    )
+
+    def file_named(suffix: str) -> Callable[[dict], bool]:
+        return lambda message: str(message.get("document", {}).get("file_name", "")).endswith(
+            suffix
+        )
+
+    seen = len(api.messages_to(group))
+    reminded = PrivateChat(api, OTHER_OFFICER).mark()
+    await PrivateChat(api, OFFICE_STAFF).tap_answer(progress, remind)
+    await api.wait_for_message(group, after=seen, timeout=20, predicate=group_text("Đã gửi nhắc"))
+    await PrivateChat(api, OTHER_OFFICER).expect("Cơ quan tiếp nhận nhắc", after=reminded)
+    seen = len(api.messages_to(group))
+    api.send_message(OFFICE_STAFF, "/tonghop", chat=OFFICE_GROUP)
+    for suffix in (".xlsx", ".docx", ".zip"):
+        await api.wait_for_message(group, after=seen, timeout=60, predicate=file_named(suffix))
 
 
 async def _radio_officer_answers(api: LocalBotApi, code: str) -> None:

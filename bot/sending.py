@@ -7,7 +7,6 @@ import logging
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 from sqlalchemy import update
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
@@ -57,7 +56,7 @@ class ReportFiles:
                 return pdf
             return await self._convert(draft_id, docx)
 
-    async def compiled(self, item: CompiledFile) -> tuple[str, IO[bytes]]:
+    async def compiled(self, item: CompiledFile) -> tuple[str, bytes]:
         if self.office is None:
             raise FileUnavailable("this process does not build compiled files")
         async with self.database.session() as session:
@@ -101,16 +100,15 @@ async def send_item(bot: Bot, chat_id: int, item: Item, files: ReportFiles) -> M
     if isinstance(item, Text):
         return await bot.send_message(chat_id, item.text, reply_markup=keyboard(item.buttons))
     if isinstance(item, CompiledFile):
-        filename, handle = await files.compiled(item)
-        with handle:
-            return await bot.send_document(
-                chat_id,
-                document=InputFile(handle, filename=filename),
-                caption=item.caption[:CAPTION_LIMIT] or None,
-                reply_markup=keyboard(item.buttons),
-                # An office's .zip of many reports: minutes, not seconds, on a slow line.
-                write_timeout=600,
-            )
+        filename, content = await files.compiled(item)
+        return await bot.send_document(
+            chat_id,
+            document=InputFile(content, filename=filename),
+            caption=item.caption[:CAPTION_LIMIT] or None,
+            reply_markup=keyboard(item.buttons),
+            # An office's .zip of many reports: minutes, not seconds, on a slow line.
+            write_timeout=600,
+        )
     data = await files.read(item.draft_id, item.format)
     return await bot.send_document(
         chat_id,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,8 +65,6 @@ logger = logging.getLogger(__name__)
 CALLBACK_PREFIX = "o:"
 REMIND_PATTERN = re.compile(r"^o:rem:(\d{1,12})$")
 PARTS: tuple[CompiledPart, ...] = ("xlsx", "docx", "zip")
-# A national office's .zip runs to hundreds of megabytes: kept in memory up to this, then on disk.
-ZIP_IN_MEMORY_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -146,21 +143,21 @@ class OfficeDesk:
 
     async def part(
         self, session: AsyncSession, item: CompiledFile, now: datetime
-    ) -> tuple[str, IO[bytes]]:
-        """One compiled file for the sender: its name and a readable file."""
+    ) -> tuple[str, bytes]:
+        """One compiled file for the sender: its name and bytes (the Bot API client holds a
+        whole upload in memory anyway; Telegram takes up to 50 MB from a bot)."""
         office = await session.get(Unit, item.office_id)
         if office is None:
             raise LookupError(f"office {item.office_id} does not exist")
         compilation = await self.gather(session, office, item.period_code, now)
         name = compiled_names(compilation)[item.part]
         if item.part == "xlsx":
-            return name, io.BytesIO(self.xlsx(compilation, now))
+            return name, self.xlsx(compilation, now)
         if item.part == "docx":
-            return name, io.BytesIO(await self.summary_docx(session, compilation, now))
-        spooled = tempfile.SpooledTemporaryFile(max_size=ZIP_IN_MEMORY_BYTES)  # noqa: SIM115
-        await self.write_zip(session, compilation, spooled)
-        spooled.seek(0)
-        return name, spooled
+            return name, await self.summary_docx(session, compilation, now)
+        buffer = io.BytesIO()
+        await self.write_zip(session, compilation, buffer)
+        return name, buffer.getvalue()
 
     def files_for(self, compilation: Compilation) -> tuple[Text | CompiledFile, ...]:
         """The message and the three files an office gets for a period."""
@@ -372,10 +369,11 @@ class OfficeDesk:
                     deadline=deadline,
                     sections=[section.title for section in work.sections],
                 )
+                button = texts.START_BUTTON if work.answered == 0 else texts.CONTINUE_BUTTON
                 queued += await _queue(
                     session,
                     f"officeremind:{day}:{round_.id}:{work.person.id}",
-                    Text(text, ((Action(texts.CONTINUE_BUTTON, RESUME_CALLBACK),),)),
+                    Text(text, ((Action(button, RESUME_CALLBACK),),)),
                     work.person,
                 )
         elif round_.status is RoundStatus.SUBMITTED:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 
 from conversations import texts
@@ -49,6 +51,31 @@ async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
         + [cell.text for table in delivered.tables for row in table.rows for cell in row.cells]
     )
     assert "09 chuyên mục" in delivered_text and "Lê Văn Cường" in delivered_text
+    # The office: progress, a reminder to the commune that has not reported, the compiled files.
+    assert "Đã báo cáo: 1/4 đơn vị (đúng hạn 1)." in transcript
+    assert "⏳ xã Như Quỳnh: đang nhập số liệu" in transcript
+    assert "[bot → Giang Vũ Thị] 🔔 Cơ quan tiếp nhận nhắc" in transcript
+    compiled = openpyxl.load_workbook(folder / "TH-CCHC_2026-Q4_SNV-33.xlsx")
+    figures = compiled["Số liệu"]
+    assert [figures.cell(row, 3).value for row in range(6, 10)] == [
+        "xã Tân Quang",
+        "xã Như Quỳnh",
+        "xã Lạc Đạo",
+        "phường Mỹ Hào",
+    ]
+    assert [figures.cell(row, 4).value for row in range(6, 10)] == [
+        "Đã báo cáo",
+        "Chưa báo cáo",
+        "Chưa báo cáo",
+        "Chưa báo cáo",
+    ]
+    with zipfile.ZipFile(folder / "BC-CCHC_2026-Q4_SNV-33_cac-xa.zip") as archive:
+        assert "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx" in archive.namelist()
+    summary = docx.Document(str(folder / "BC-TH-CCHC_2026-Q4_SNV-33.docx"))
+    assert any(
+        "Các đơn vị chưa báo cáo: xã Như Quỳnh, xã Lạc Đạo, phường Mỹ Hào." in paragraph.text
+        for paragraph in summary.paragraphs
+    )
     for name in ("demo.sqlite3", "units.csv", "people.csv", "invitations.txt"):
         assert (folder / name).is_file(), name
     draft = docx.Document(str(folder / "answers_tan_quang_2024_h1.docx"))
