@@ -7,6 +7,7 @@ figures: what each chairman signed.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
@@ -109,7 +110,7 @@ class OfficeDesk:
     ) -> CompiledFiles:
         """The spreadsheet and the summary in memory; the communes' reports into `zip_out`."""
         compilation = await self.gather(session, office, period_code, now)
-        xlsx = self.xlsx(compilation, now)
+        xlsx = await asyncio.to_thread(self.xlsx, compilation, now)
         docx = await self.summary_docx(session, compilation, now)
         zipped = await self.write_zip(session, compilation, zip_out)
         return CompiledFiles(
@@ -131,7 +132,8 @@ class OfficeDesk:
         document = office_summary(
             compilation, self.form, parent=parent, today=now.astimezone(self.zone).date()
         )
-        return docx_bytes(document, layout=self.layout)
+        # Writing files is CPU work: off the event loop, so the bot keeps answering meanwhile.
+        return await asyncio.to_thread(docx_bytes, document, layout=self.layout)
 
     @staticmethod
     async def write_zip(session: AsyncSession, compilation: Compilation, out: IO[bytes]) -> int:
@@ -152,7 +154,7 @@ class OfficeDesk:
         compilation = await self.gather(session, office, item.period_code, now)
         name = compiled_names(compilation)[item.part]
         if item.part == "xlsx":
-            return name, self.xlsx(compilation, now)
+            return name, await asyncio.to_thread(self.xlsx, compilation, now)
         if item.part == "docx":
             return name, await self.summary_docx(session, compilation, now)
         buffer = io.BytesIO()
