@@ -66,6 +66,7 @@ logger = logging.getLogger(__name__)
 CALLBACK_PREFIX = "o:"
 REMIND_PATTERN = re.compile(r"^o:rem:(\d{1,12})$")
 PARTS: tuple[CompiledPart, ...] = ("xlsx", "docx", "zip")
+PROGRESS_LINES = 150  # communes listed by /tiendo; a province has up to a few hundred
 
 
 @dataclass(frozen=True)
@@ -261,28 +262,30 @@ class OfficeDesk:
     ) -> Outcome | None:
         """Who has reported, who is late, with a button to remind those who have not; None for
         someone who works for no receiving office."""
-        resolved = await self.resolve(session, person, chat_id, argument)
-        if resolved is None or isinstance(resolved, Outcome):
-            return resolved
-        office, code = resolved
-        compilation = await self.gather(session, office, code, now)
-        if not compilation.communes:
-            return Outcome.say(texts.OFFICE_HAS_NO_COMMUNES)
+        found = await self._compilation_for(session, person, chat_id, argument, now)
+        if not isinstance(found, Compilation):
+            return found
+        compilation = found
         label = period_label(compilation.period_kind, compilation.year, compilation.number)
         header = texts.office_progress_header(
-            office=office.name,
+            office=compilation.office.name,
             period=label,
             deadline=compilation.deadline_on,
             expected=compilation.expected,
             approved=compilation.approved,
             on_time=compilation.on_time,
         )
-        # Those still to report first: that is what the office acts on.
+        # Those still to report first: that is what the office acts on. A chat is no place for
+        # a thousand lines; the spreadsheet has them all.
         ordered = sorted(compilation.communes, key=lambda c: (c.reported, c.code))
-        lines = [f"{_progress_line(c)}\n" for c in ordered]
+        lines = [f"{_progress_line(c)}\n" for c in ordered[:PROGRESS_LINES]]
+        if len(ordered) > PROGRESS_LINES:
+            lines.append(texts.more_communes(len(ordered) - PROGRESS_LINES))
         messages = pack_messages([[header + "\n\n"], lines])
         buttons: Keyboard = ()
-        period = await session.scalar(select(ReportingPeriod).where(ReportingPeriod.code == code))
+        period = await session.scalar(
+            select(ReportingPeriod).where(ReportingPeriod.code == compilation.period_code)
+        )
         if compilation.missing and period is not None:
             buttons = ((Action(texts.REMIND_BUTTON, f"o:rem:{period.id}"),),)
         items = [Text(message.rstrip("\n")) for message in messages]
@@ -299,6 +302,19 @@ class OfficeDesk:
         now: datetime,
     ) -> Outcome | None:
         """/tonghop: the summary line and the three files, built as they are sent."""
+        found = await self._compilation_for(session, person, chat_id, argument, now)
+        if not isinstance(found, Compilation):
+            return found
+        return Outcome(items=self.files_for(found))
+
+    async def _compilation_for(
+        self,
+        session: AsyncSession,
+        person: Person,
+        chat_id: int | None,
+        argument: str,
+        now: datetime,
+    ) -> Compilation | Outcome | None:
         resolved = await self.resolve(session, person, chat_id, argument)
         if resolved is None or isinstance(resolved, Outcome):
             return resolved
@@ -306,7 +322,7 @@ class OfficeDesk:
         compilation = await self.gather(session, office, code, now)
         if not compilation.communes:
             return Outcome.say(texts.OFFICE_HAS_NO_COMMUNES)
-        return Outcome(items=self.files_for(compilation))
+        return compilation
 
     # ----- reminding the late -----------------------------------------------------------------
 

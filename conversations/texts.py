@@ -561,6 +561,10 @@ def office_progress_line(*, mark: str, name: str, detail: str) -> str:
     return f"{mark} {name}: {detail}"
 
 
+def more_communes(count: int) -> str:
+    return f"… và {count} đơn vị khác (đầy đủ trong tệp tổng hợp: /tonghop)."
+
+
 def reminded(*, people: int, communes: int) -> str:
     return f"🔔 Đã gửi nhắc nhở tới {people} người ở {communes} đơn vị chưa báo cáo."
 
