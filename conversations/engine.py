@@ -143,7 +143,9 @@ class Walk:
         return path[index - 1] if index > 0 else None
 
     def position(self, question: Question) -> str:
-        section = self.form.section_of[question.code]
+        # This walk's own sections: a six-month report asks only part of a form section.
+        code = self.form.section_of[question.code].code
+        section = next(s for s in self.sections if s.code == code)
         mine = [s.code for s in self.sections]
         in_section = [q for q in section.questions if self.may_be_asked(q)]
         number = next((i for i, q in enumerate(in_section, 1) if q.code == question.code), 1)

@@ -126,7 +126,9 @@ class Question(_Strict):
     history_check: bool = True  # numbers far from last quarter's need a confirmation
     # How quarters make a six-month or annual figure: counts and minutes add up ("sum"); a
     # percentage, a rate such as airings per day, a yes/no or a choice is the latest ("last").
-    combine: Literal["sum", "last"] | None = None
+    # "best" (choices only): the first-listed choice any quarter gave, e.g. a radio station that
+    # worked in one quarter of the half year counts as working, so its figures are reported.
+    combine: Literal["sum", "last", "best"] | None = None
 
     @model_validator(mode="after")
     def _fits_type(self) -> Self:
@@ -142,10 +144,12 @@ class Question(_Strict):
             raise ValueError("suggestions are for long_text questions")
         if self.combine == "sum" and self.type not in SUMMABLE:
             raise ValueError("only count and minutes questions can be summed")
+        if self.combine == "best" and self.type is not QuestionType.CHOICE:
+            raise ValueError("combine: best applies to choice questions")
         return self
 
     @property
-    def combined_by(self) -> Literal["sum", "last"]:
+    def combined_by(self) -> Literal["sum", "last", "best"]:
         if self.combine is not None:
             return self.combine
         return "sum" if self.type in SUMMABLE else "last"
@@ -218,6 +222,11 @@ class Form(_Strict):
                 continue
             if question.combined_by == "sum":
                 combined[question.code] = sum(given)
+            elif question.combined_by == "best":
+                order = [choice.value for choice in question.choices]
+                combined[question.code] = min(
+                    given, key=lambda v: order.index(v) if v in order else len(order)
+                )
             else:
                 combined[question.code] = given[-1]
         return combined
