@@ -30,6 +30,7 @@ from storage.questionnaire import round_of_unit, save_answer
 
 DEMO_DATABASE = "demo.sqlite3"
 COMMUNE = "12151"
+OTHER_COMMUNE = "12154"  # Như Quỳnh: its officer registers but does not report
 OFFICE = "SNV-33"
 DEMO_PERIOD = "2026-Q4"
 SAMPLE_ANSWERS = "answers_tan_quang_2024_h1.json"
@@ -160,6 +161,18 @@ async def _set_up_province(
             codes["chairman"], _ = await create_invitation(
                 session=session, unit=commune, role=Role.CHAIRMAN, person=chairman, valid_for=week
             )
+            nhu_quynh = await get_unit_by_code(session=session, code=OTHER_COMMUNE)
+            assert nhu_quynh is not None
+            other_officer = await find_member_by_name(
+                session=session, unit_id=nhu_quynh.id, role=Role.OFFICER, name="Vũ Thị Giang"
+            )
+            codes["officer of Như Quỳnh"], _ = await create_invitation(
+                session=session,
+                unit=nhu_quynh,
+                role=Role.OFFICER,
+                person=other_officer,
+                valid_for=week,
+            )
             codes["office"], _ = await create_invitation(
                 session=session, unit=office, role=Role.OFFICE, valid_for=week
             )
@@ -198,9 +211,8 @@ async def _play(api: LocalBotApi, codes: dict[str, str], database_url: str) -> N
     await _radio_officer_answers(api, codes["radio officer"])
     await _officer_entered_earlier(database_url)
     await _approval(api)
-    # Như Quỳnh's officer was imported with her Telegram id and has opened the bot, but not
-    # reported: the office's reminder reaches her.
-    await say(OTHER_OFFICER, "/start")
+    # Như Quỳnh's officer is on the bot but has not reported: the office's reminder reaches her.
+    await say(OTHER_OFFICER, f"/start {codes['officer of Như Quỳnh']}")
     await _office(api)
 
 

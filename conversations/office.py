@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
@@ -48,6 +48,8 @@ from storage import audit
 from storage.compilation import CommuneReport, Compilation, approved_documents, compile_period
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
+    Draft,
+    DraftStatus,
     Membership,
     PeriodKind,
     Person,
@@ -123,7 +125,7 @@ class OfficeDesk:
         )
 
     def xlsx(self, compilation: Compilation, now: datetime) -> bytes:
-        return compiled_xlsx(compilation, self.form, made_at=now)
+        return compiled_xlsx(compilation, self.form, made_at=now, zone=self.zone)
 
     async def summary_docx(
         self, session: AsyncSession, compilation: Compilation, now: datetime
@@ -205,13 +207,13 @@ class OfficeDesk:
         )
 
     async def office_for(
-        self, session: AsyncSession, person: Person, chat_id: int | None
+        self, session: AsyncSession, person: Person, group_chat_id: int | None
     ) -> Unit | None:
-        """The office the person works for; in an office's group, that office."""
+        """In a group: the person's office whose registered group it is, else None (an office's
+        figures are not for any other group). In a private chat: the person's office."""
         offices = await self.offices_of(session, person)
-        for office in offices:
-            if chat_id is not None and office.telegram_chat_id == chat_id:
-                return office
+        if group_chat_id is not None:
+            return next((o for o in offices if o.telegram_chat_id == group_chat_id), None)
         return offices[0] if offices else None
 
     @staticmethod
@@ -232,11 +234,11 @@ class OfficeDesk:
         return period.code if period is not None else None
 
     async def resolve(
-        self, session: AsyncSession, person: Person, chat_id: int | None, argument: str
+        self, session: AsyncSession, person: Person, group_chat_id: int | None, argument: str
     ) -> tuple[Unit, str] | Outcome | None:
         """The office and period asked about; an answer to give instead; or None for someone
         who works for no receiving office."""
-        office = await self.office_for(session, person, chat_id)
+        office = await self.office_for(session, person, group_chat_id)
         if office is None:
             return None
         if argument.strip():
@@ -256,13 +258,13 @@ class OfficeDesk:
         session: AsyncSession,
         *,
         person: Person,
-        chat_id: int | None,
+        group_chat_id: int | None,
         argument: str,
         now: datetime,
     ) -> Outcome | None:
         """Who has reported, who is late, with a button to remind those who have not; None for
         someone who works for no receiving office."""
-        found = await self._compilation_for(session, person, chat_id, argument, now)
+        found = await self._compilation_for(session, person, group_chat_id, argument, now)
         if not isinstance(found, Compilation):
             return found
         compilation = found
@@ -297,12 +299,12 @@ class OfficeDesk:
         session: AsyncSession,
         *,
         person: Person,
-        chat_id: int | None,
+        group_chat_id: int | None,
         argument: str,
         now: datetime,
     ) -> Outcome | None:
         """/tonghop: the summary line and the three files, built as they are sent."""
-        found = await self._compilation_for(session, person, chat_id, argument, now)
+        found = await self._compilation_for(session, person, group_chat_id, argument, now)
         if not isinstance(found, Compilation):
             return found
         return Outcome(items=self.files_for(found))
@@ -311,11 +313,11 @@ class OfficeDesk:
         self,
         session: AsyncSession,
         person: Person,
-        chat_id: int | None,
+        group_chat_id: int | None,
         argument: str,
         now: datetime,
     ) -> Compilation | Outcome | None:
-        resolved = await self.resolve(session, person, chat_id, argument)
+        resolved = await self.resolve(session, person, group_chat_id, argument)
         if resolved is None or isinstance(resolved, Outcome):
             return resolved
         office, code = resolved
@@ -423,7 +425,20 @@ class OfficeDesk:
         ).all()
         queued = 0
         for office in offices:
+            approved = await session.scalar(
+                select(func.count(Draft.id))
+                .join(ReportingRound, ReportingRound.id == Draft.round_id)
+                .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+                .join(Unit, Unit.id == ReportingRound.unit_id)
+                .where(
+                    ReportingPeriod.code == period_code,
+                    Unit.office_id == office.id,
+                    Draft.status == DraftStatus.APPROVED,
+                )
+            )
             for part in PARTS:
+                if part == "zip" and not approved:
+                    continue  # an empty .zip helps nobody
                 item = CompiledFile(
                     office_id=office.id,
                     period_code=period_code,

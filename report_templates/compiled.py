@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -119,7 +120,7 @@ def totals(form: Form, communes: Sequence[CommuneReport]) -> list[Total]:
             if question.combined_by == "sum":
                 found.append(Total(question, sum(numbers), len(numbers)))
             else:
-                mean = round(sum(numbers) / len(numbers), 1) if numbers else None
+                mean = _one_decimal(sum(numbers) / len(numbers)) if numbers else None
                 found.append(Total(question, mean, len(numbers), is_mean=True))
         elif question.type is QuestionType.YES_NO:
             found.append(Total(question, None, len(values), yes=sum(1 for v in values if v)))
@@ -128,6 +129,11 @@ def totals(form: Form, communes: Sequence[CommuneReport]) -> list[Total]:
             labels = [(c.label, counts[c.value]) for c in question.choices if counts[c.value]]
             found.append(Total(question, None, len(values), choices=tuple(labels)))
     return found
+
+
+def _one_decimal(value: float) -> float:
+    """Rounded half up, as people round (Python's round() takes 2.25 to 2.2)."""
+    return float(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,6 +165,8 @@ class _Sheet:
 
     def styled(self, value: Any, font: Font | None = None, align: Alignment | None = None) -> Any:
         cell = WriteOnlyCell(self.sheet, value)
+        if isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"  # text, never a formula
         if font is not None:
             cell.font = font
         if align is not None:
@@ -176,15 +184,20 @@ class _Sheet:
         self.sheet.append([self.styled(t, self.BOLD, self.HEADER) for t in titles])
 
     def row(self, values: Iterable[Any]) -> None:
-        self.sheet.append([self._dated(value) for value in values])
+        self.sheet.append([self._cell(value) for value in values])
 
-    def _dated(self, value: Any) -> Any:
-        """A date shows as 16/12/2026 in any spreadsheet program, not as a serial number."""
-        if not isinstance(value, date):
-            return value
-        cell = WriteOnlyCell(self.sheet, value)
-        cell.number_format = "dd/mm/yyyy"
-        return cell
+    def _cell(self, value: Any) -> Any:
+        if isinstance(value, date):
+            # Shown as 16/12/2026 in any spreadsheet program, not as a serial number.
+            cell = WriteOnlyCell(self.sheet, value)
+            cell.number_format = "dd/mm/yyyy"
+            return cell
+        if isinstance(value, str) and value.startswith("="):
+            # openpyxl would write it as a formula: an officer's "=> ..." stays text as typed.
+            cell = WriteOnlyCell(self.sheet, value)
+            cell.data_type = "s"
+            return cell
+        return value
 
     def bold_row(self, values: Iterable[Any]) -> None:
         self.sheet.append([self.styled(v, self.BOLD) for v in values])
@@ -198,17 +211,19 @@ def _letter(index: int) -> str:
     return letters
 
 
-def compiled_xlsx(compilation: Compilation, form: Form, *, made_at: datetime) -> bytes:
+def compiled_xlsx(
+    compilation: Compilation, form: Form, *, made_at: datetime, zone: ZoneInfo = TIMEZONE
+) -> bytes:
     """Three sheets: the figures (a row per commune, a totals row), the completeness, and the
-    narrative."""
+    narrative. Dates are days in `zone`, the calendar's, as on-time was judged."""
     book = Workbook(write_only=True)
     label = period_label(compilation.period_kind, compilation.year, compilation.number)
     subtitle = (
         f"{compilation.office.name} · {compilation.approved}/{compilation.expected} đơn vị đã "
-        f"báo cáo · tổng hợp lúc {made_at.astimezone(TIMEZONE):%H:%M %d/%m/%Y}"
+        f"báo cáo · tổng hợp lúc {made_at.astimezone(zone):%H:%M %d/%m/%Y}"
     )
     _figures_sheet(book, compilation, form, label, subtitle)
-    _completeness_sheet(book, compilation, label, subtitle)
+    _completeness_sheet(book, compilation, label, subtitle, zone)
     _narrative_sheet(book, compilation, form, label)
     buffer = io.BytesIO()
     book.save(buffer)
@@ -251,40 +266,35 @@ def _figures_sheet(
                 *values,
             ]
         )
-    found = totals(form, compilation.communes)
+    by_code = {total.question.code: total for total in totals(form, compilation.communes)}
     sums: list[Any] = []
     means: list[Any] = []
-    for total in found:
-        if total.question.type is QuestionType.YES_NO:
-            sums.append(f"{total.yes}/{total.reporting} có")
-            means.append(None)
-        elif total.question.type is QuestionType.CHOICE:
-            sums.append("; ".join(f"{name}: {count}" for name, count in total.choices) or None)
-            means.append(None)
-        elif total.is_mean:
-            sums.append(None)
-            means.append(total.value)
-        elif total.question.type in (QuestionType.COUNT, QuestionType.MINUTES):
-            sums.append(total.value)
-            means.append(None)
-        else:
-            sums.append(None)
-            means.append(None)
+    for question in questions:  # one cell per figure column, blank under the text columns
+        total = by_code.get(question.code)
+        sums.append(_total_cell(total) if total is not None and not total.is_mean else None)
+        means.append(total.value if total is not None and total.is_mean else None)
     reported = compilation.approved
     sheet.bold_row([None, None, f"Tổng cộng ({reported} đơn vị đã báo cáo)", None, None, *sums])
     if any(value is not None for value in means):
         sheet.bold_row([None, None, "Bình quân các đơn vị đã báo cáo", None, None, *means])
 
 
-def _local_date(moment: datetime | None) -> date | None:
-    return moment.astimezone(TIMEZONE).date() if moment is not None else None
+def _total_cell(total: Total) -> Any:
+    if total.question.type is QuestionType.YES_NO:
+        return f"{total.yes}/{total.reporting} có"
+    if total.question.type is QuestionType.CHOICE:
+        return "; ".join(f"{name}: {count}" for name, count in total.choices) or None
+    return total.value
 
 
 def _completeness_sheet(
-    book: Workbook, compilation: Compilation, label: str, subtitle: str
+    book: Workbook, compilation: Compilation, label: str, subtitle: str, zone: ZoneInfo
 ) -> None:
+    def local_date(moment: datetime | None) -> date | None:
+        return moment.astimezone(zone).date() if moment is not None else None
+
     sheet = _Sheet(book, COMPLETENESS_SHEET, [5, 10, 24, 20, 14, 14, 14, 14, 14, 20])
-    sheet.sheet.freeze_panes = "D12"
+    sheet.sheet.freeze_panes = "D13"  # below the summary and the header row
     sheet.title(f"TIẾN ĐỘ BÁO CÁO {label.upper()}", subtitle)
     missing = compilation.expected - compilation.approved
     for name, value in (
@@ -319,11 +329,11 @@ def _completeness_sheet(
                 commune.code,
                 commune_label(commune),
                 status_label(commune),
-                _local_date(commune.first_submitted_at),
-                _local_date(commune.approved_at),
+                local_date(commune.first_submitted_at),
+                local_date(commune.approved_at),
                 commune.number or "",
                 commune.issued_on,
-                _local_date(commune.delivered_at),
+                local_date(commune.delivered_at),
                 timeliness_label(commune),
             ]
         )

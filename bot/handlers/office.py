@@ -66,11 +66,11 @@ class OfficeHandlers:
                 outcome = await act(
                     session,
                     person=known.person,
-                    chat_id=message.chat_id,
+                    group_chat_id=None if private else message.chat_id,
                     argument=argument,
                     now=datetime.now(UTC),
                 )
-        if outcome is None:  # works for no receiving office
+        if outcome is None:  # works for no receiving office, or not in this group
             if private:
                 await message.reply_text(texts.NOT_OFFICE_STAFF)
             return
