@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from conversations.forms import Form, Question, QuestionType
@@ -161,7 +162,7 @@ class _Sheet:
     def __init__(self, book: Workbook, title: str, widths: Sequence[float]) -> None:
         self.sheet: WriteOnlyWorksheet = book.create_sheet(title)
         for index, width in enumerate(widths, 1):
-            self.sheet.column_dimensions[_letter(index)].width = width
+            self.sheet.column_dimensions[get_column_letter(index)].width = width
 
     def styled(self, value: Any, font: Font | None = None, align: Alignment | None = None) -> Any:
         cell = WriteOnlyCell(self.sheet, value)
@@ -203,14 +204,6 @@ class _Sheet:
         self.sheet.append([self.styled(v, self.BOLD) for v in values])
 
 
-def _letter(index: int) -> str:
-    letters = ""
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def compiled_xlsx(
     compilation: Compilation, form: Form, *, made_at: datetime, zone: ZoneInfo = TIMEZONE
 ) -> bytes:
@@ -242,7 +235,7 @@ def _figures_sheet(
 ) -> None:
     questions = figure_questions(form)
     sheet = _Sheet(book, FIGURES_SHEET, [5, 10, 24, 16, 14, *[16] * len(questions)])
-    sheet.sheet.freeze_panes = f"{_letter(FIRST_FIGURE_COLUMN)}{FIGURES_HEADER_ROW + 1}"
+    sheet.sheet.freeze_panes = f"{get_column_letter(FIRST_FIGURE_COLUMN)}{FIGURES_HEADER_ROW + 1}"
     sheet.title(f"TỔNG HỢP SỐ LIỆU TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH {label.upper()}", subtitle)
     sections: list[Any] = [None] * (FIRST_FIGURE_COLUMN - 1)
     last_section = None
