@@ -426,7 +426,10 @@ def check_compiled_docx(data: bytes) -> str:
 
 def check_compiled_zip(data: bytes) -> None:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert sorted(archive.namelist()) == ZIPPED
+        names = archive.namelist()
+        # The .pdf goes in where one was made: it is made when the report is first sent to the
+        # office's chat, with LibreOffice installed.
+        assert ZIPPED[0] in names and set(names) <= set(ZIPPED), names
         report = docx_text(archive.read(ZIPPED[0]))
     assert "01/BC-UBND" in report and "Lê Văn Cường" in report and "08 chuyên mục" in report
 
