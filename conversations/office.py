@@ -39,7 +39,6 @@ from report_templates.compiled import (
     compiled_names,
     compiled_xlsx,
     office_summary,
-    period_label,
     timeliness_label,
 )
 from report_templates.docx_writer import Layout, docx_bytes
@@ -166,7 +165,7 @@ class OfficeDesk:
 
     def files_for(self, compilation: Compilation) -> tuple[Text | CompiledFile, ...]:
         """The message and the three files an office gets for a period."""
-        label = period_label(compilation.period_kind, compilation.year, compilation.number)
+        label = texts.period_words(compilation.period_kind, compilation.year, compilation.number)
         caption = texts.compiled_caption(
             office=compilation.office.name,
             period=label,
@@ -268,7 +267,7 @@ class OfficeDesk:
         if not isinstance(found, Compilation):
             return found
         compilation = found
-        label = period_label(compilation.period_kind, compilation.year, compilation.number)
+        label = texts.period_words(compilation.period_kind, compilation.year, compilation.number)
         header = texts.office_progress_header(
             office=compilation.office.name,
             period=label,

@@ -130,13 +130,18 @@ STALE_BUTTON = "Nút này không còn hiệu lực. Gõ /help để xem các vi�
 ROMAN_QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
+def period_words(kind: str, year: int, number: int) -> str:
+    """'quý IV năm 2026', '6 tháng đầu năm 2026', 'năm 2026': as the summary line writes it
+    (`kind` is "quarter", "half_year" or "year"; a PeriodKind compares equal)."""
+    if kind == PeriodKind.QUARTER:
+        return f"quý {ROMAN_QUARTERS[number]} năm {year}"
+    if kind == PeriodKind.HALF_YEAR:
+        return f"6 tháng đầu năm {year}"
+    return f"năm {year}"
+
+
 def period_label(period: ReportingPeriod) -> str:
-    """'quý IV năm 2026', '6 tháng đầu năm 2026', 'năm 2026': as the summary line writes it."""
-    if period.kind is PeriodKind.QUARTER:
-        return f"quý {ROMAN_QUARTERS[period.number]} năm {period.year}"
-    if period.kind is PeriodKind.HALF_YEAR:
-        return f"6 tháng đầu năm {period.year}"
-    return f"năm {period.year}"
+    return period_words(period.kind, period.year, period.number)
 
 
 def position(*, section_number: int, sections: int, question_number: int, questions: int) -> str:

@@ -26,15 +26,12 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from conversations.forms import Form, Question, QuestionType
 from conversations.parsing import fold
-from conversations.texts import KIND_LABELS, ROMAN_QUARTERS
+from conversations.texts import KIND_LABELS, period_words
 from conversations.values import display, group_thousands
-from report_templates.compose import phut, so
+from report_templates.compose import DRAFT_BLANK, TIMEZONE, phut, so
 from report_templates.document import Block, Paragraph, ReportDocument
 from storage.compilation import CommuneReport, Compilation
 from storage.models import RoundStatus, Unit
-
-TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-BLANK = " " * 6  # the clerk writes the number and the day by hand in a draft
 
 STATUS_LABELS = {
     None: "Chưa mở kỳ báo cáo",
@@ -46,14 +43,6 @@ STATUS_LABELS = {
     RoundStatus.CLOSED: "Đã đóng",
 }
 NOT_REPORTED = "Chưa báo cáo"
-
-
-def period_label(kind: str, year: int, number: int) -> str:
-    if kind == "quarter":
-        return f"quý {ROMAN_QUARTERS[number]} năm {year}"
-    if kind == "half_year":
-        return f"6 tháng đầu năm {year}"
-    return f"năm {year}"
 
 
 def commune_label(commune: CommuneReport) -> str:
@@ -210,7 +199,7 @@ def compiled_xlsx(
     """Three sheets: the figures (a row per commune, a totals row), the completeness, and the
     narrative. Dates are days in `zone`, the calendar's, as on-time was judged."""
     book = Workbook(write_only=True)
-    label = period_label(compilation.period_kind, compilation.year, compilation.number)
+    label = period_words(compilation.period_kind, compilation.year, compilation.number)
     subtitle = (
         f"{compilation.office.name} · {compilation.approved}/{compilation.expected} đơn vị đã "
         f"báo cáo · tổng hợp lúc {made_at.astimezone(zone):%H:%M %d/%m/%Y}"
@@ -409,7 +398,7 @@ def total_text(total: Total) -> str | None:
 def office_summary(
     compilation: Compilation, form: Form, *, parent: Unit | None, today: date
 ) -> ReportDocument:
-    label = period_label(compilation.period_kind, compilation.year, compilation.number)
+    label = period_words(compilation.period_kind, compilation.year, compilation.number)
     short, governing = _office_names(compilation.office, parent)
     body: list[Paragraph] = []
 
@@ -465,8 +454,9 @@ def office_summary(
     recipients.append("- Lưu: VT.")
     return ReportDocument(
         issuing_body=tuple(line.upper() for line in (governing, short) if line),
-        number_line=f"Số:{BLANK}/BC-{_symbol(short)}",
-        place_date_line=f"{place + ', ' if place else ''}ngày{BLANK}tháng {month} năm {today.year}",
+        number_line=f"Số:{DRAFT_BLANK}/BC-{_symbol(short)}",
+        place_date_line=f"{place}{', ' if place else ''}ngày{DRAFT_BLANK}tháng {month} "
+        f"năm {today.year}",
         title="BÁO CÁO",
         summary=f"Tổng hợp kết quả công tác tuyên truyền cải cách hành chính {label} "
         "của các đơn vị cấp xã",

@@ -24,6 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from conversations.forms import StrictYamlLoader, yaml_line_of
 from conversations.parsing import DocumentRef
+from conversations.texts import ROMAN_QUARTERS, period_words
 from conversations.values import group_thousands
 from report_templates.document import AnnexRow, Block, Paragraph, ReportDocument
 
@@ -73,7 +74,6 @@ ANSWER_CODES: tuple[str, ...] = (
     "proposals",
 )
 
-ROMAN_QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 DRAFT_BLANK = " " * 6  # the clerk writes the number and the day by hand in a draft
 LEVEL_DONE = "Đạt"
 LEVEL_NOT_DONE = "Chưa đạt"
@@ -562,11 +562,7 @@ def compose(report: ReportInput, *, templates: TemplateSet | None = None) -> Rep
 
 def period_label(report: ReportInput) -> str:
     """'quý IV năm 2026', '6 tháng đầu năm 2026', 'năm 2026' (as conversations.texts)."""
-    if report.period_kind == "quarter":
-        return f"quý {ROMAN_QUARTERS[report.period_number]} năm {report.period_year}"
-    if report.period_kind == "half_year":
-        return f"6 tháng đầu năm {report.period_year}"
-    return f"năm {report.period_year}"
+    return period_words(report.period_kind, report.period_year, report.period_number)
 
 
 def _period_short(report: ReportInput) -> str:
