@@ -32,8 +32,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.config import load_settings  # noqa: E402
-from bot.local_bot_api import FakeUser, LocalBotApi  # noqa: E402
 from bot.runner import run_bot  # noqa: E402
+from bot_api_standin import FakeUser, LocalBotApi  # noqa: E402
 from conversations.calendar import Event, EventKind, parse_calendar  # noqa: E402
 from conversations.duties import CalendarDuties  # noqa: E402
 from conversations.engine import Questionnaire  # noqa: E402

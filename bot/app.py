@@ -13,6 +13,7 @@ from bot.handlers.approval import ApprovalHandlers
 from bot.handlers.office import OfficeHandlers
 from bot.handlers.questionnaire import QuestionnaireHandlers
 from bot.handlers.registration import RegistrationHandlers
+from bot.polling import failed_updates
 from bot.sending import ReportFiles
 from conversations import texts
 from conversations.approval import ApprovalWorkflow
@@ -72,7 +73,7 @@ def build_application(
         .token(token)
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_file_base_url)
-        # One update at a time keeps each person's answers in order; the load is small.
+        # bot.polling runs updates in lanes itself: in order within a chat, chats side by side.
         .concurrent_updates(False)
         # bot.polling fetches updates itself, confirming each only after it was handled.
         .updater(None)
@@ -124,19 +125,12 @@ async def _set_commands(application: Application) -> None:  # type: ignore[type-
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure with its traceback and tell the person something useful."""
+    """Log the failure with its traceback and mark the update failed.
+
+    The turn's transaction rolled back, so nothing of the update was kept: the poller handles
+    it again and, if it keeps failing, tells the person plainly that it was not taken. Saying
+    anything here would promise what may not be true.
+    """
     logger.error("Error while handling an update", exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
-        return
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer(texts.INTERNAL_ERROR, show_alert=True)
-        except TelegramError:
-            logger.debug("Could not answer the callback query after an error")
-        return
-    if update.effective_chat.type != "private":
-        return
-    try:
-        await context.bot.send_message(update.effective_chat.id, texts.INTERNAL_ERROR)
-    except TelegramError:
-        logger.warning("Could not tell chat %s about an error", update.effective_chat.id)
+    if isinstance(update, Update):
+        failed_updates(context.application).add(update.update_id)

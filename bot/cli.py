@@ -22,7 +22,8 @@ from conversations.forms import Form, FormError, load_form
 from storage.db import Database, upgrade_database
 from storage.imports import ImportFileError, ImportSummary, import_people, import_units
 from storage.invitations import create_invitation
-from storage.models import ReportingPeriod, Role, RoundStatus
+from storage.models import OutboxStatus, ReportingPeriod, Role, RoundStatus
+from storage.outbox import Delivery, Listed, Requeued, list_rows, requeue
 from storage.people import find_member_by_name, get_unit_by_code
 from storage.periods import OpenedRounds, PeriodCodeError, window
 from storage.status import RoundStanding, period_standing
@@ -345,7 +346,7 @@ def round_status(period_code: str) -> None:
                 f"{row.sections_submitted}/{len(form.asked_in(period.kind))}",
                 f"{row.approved_on:%d/%m/%Y}" if row.approved_on else "-",
                 row.number or "-",
-                f"{row.delivered_on:%d/%m/%Y}" if row.delivered_on else "-",
+                _delivered_cell(row),
                 "late" if row.late else "",
             )
         )
@@ -355,8 +356,124 @@ def round_status(period_code: str) -> None:
             "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         )
     delivered = sum(1 for row in rows if row.status is RoundStatus.DELIVERED)
+    waiting = sum(1 for row in rows if row.delivery is Delivery.WAITING)
+    failed = sum(1 for row in rows if row.delivery is Delivery.FAILED)
     late = sum(1 for row in rows if row.late)
-    click.echo(f"{len(rows)} communes: {delivered} delivered, {late} late.")
+    troubles = (f", {waiting} waiting to be sent" if waiting else "") + (
+        f", {failed} failed to send (baocao outbox list)" if failed else ""
+    )
+    click.echo(f"{len(rows)} communes: {delivered} delivered{troubles}, {late} late.")
+
+
+def _delivered_cell(row: RoundStanding) -> str:
+    """The day the office got the report; else whether it is on its way or failed."""
+    if row.delivered_on is not None:
+        return f"{row.delivered_on:%d/%m/%Y}"
+    if row.delivery is Delivery.WAITING:
+        return "waiting"
+    if row.delivery is Delivery.FAILED:
+        return "failed"
+    return "-"
+
+
+@main.group()
+def outbox() -> None:
+    """Messages the bot sends for others (reports, drafts, reminders): list and resend."""
+
+
+LISTED_STATUSES: dict[str, tuple[OutboxStatus, ...]] = {
+    "failed": (OutboxStatus.FAILED,),
+    "blocked": (OutboxStatus.BLOCKED,),
+    "pending": (OutboxStatus.PENDING, OutboxStatus.SENDING),
+    "all": tuple(OutboxStatus),
+}
+
+
+@outbox.command("list")
+@click.option(
+    "--status",
+    "which",
+    type=click.Choice(list(LISTED_STATUSES)),
+    default="failed",
+    show_default=True,
+    help="failed: refused for good; blocked: the chat refuses the bot (403); pending: queued, "
+    "being sent or retrying; all: also the sent ones.",
+)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+def outbox_list(which: str, limit: int) -> None:
+    """Show messages by status, newest last, with their id, recipient and last error."""
+    settings = _settings()
+
+    async def go() -> tuple[list[Listed], int]:
+        await upgrade_database(settings.database_url)
+        database = Database(settings.database_url)
+        try:
+            async with database.session() as session:
+                return await list_rows(
+                    session=session, statuses=LISTED_STATUSES[which], limit=limit
+                )
+        finally:
+            await database.dispose()
+
+    rows, total = _run(go())
+    if not rows:
+        click.echo(f"No {which} messages." if which != "all" else "The outbox is empty.")
+        return
+    zone = settings.timezone
+    table = [("id", "status", "tries", "queued", "purpose", "to", "last error")]
+    for row in rows:
+        table.append(
+            (
+                str(row.id),
+                row.status.value,
+                str(row.attempts),
+                f"{row.created_at.astimezone(zone):%d/%m %H:%M}",
+                row.purpose,
+                row.to,
+                row.last_error or "",
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
+    shown = f"the newest {len(rows)} of " if total > len(rows) else ""
+    click.echo(f"{shown}{total} {which} message(s).")
+    if which in ("failed", "blocked"):
+        click.echo("Resend with: baocao outbox retry ID ... (or --all-failed)", err=True)
+
+
+@outbox.command("retry")
+@click.argument("row_ids", metavar="[ID]...", nargs=-1, type=int)
+@click.option("--all-failed", is_flag=True, help="Every failed message (not blocked ones).")
+def outbox_retry(row_ids: tuple[int, ...], all_failed: bool) -> None:
+    """Put failed or blocked messages back in the queue; the running bot sends them at once.
+
+    Fix the cause first (the office re-registered its group, the person unblocked the bot):
+    Telegram refuses the same message to the same chat again. A message already sent is never
+    resent.
+    """
+    if not row_ids and not all_failed:
+        raise click.UsageError("give the id of a message (baocao outbox list), or --all-failed")
+    settings = _settings()
+
+    async def go() -> Requeued:
+        await upgrade_database(settings.database_url)
+        database = Database(settings.database_url)
+        try:
+            async with database.session() as session:
+                return await requeue(session=session, row_ids=row_ids, all_failed=all_failed)
+        finally:
+            await database.dispose()
+
+    result = _run(go())
+    for row_id, why in sorted(result.refused.items()):
+        click.echo(f"Message {row_id}: {why}.", err=True)
+    ids = ", ".join(str(row_id) for row_id in result.requeued)
+    click.echo(f"Requeued {len(result.requeued)} message(s){': ' + ids if ids else ''}.")
+    if result.refused and not result.requeued:
+        sys.exit(1)
 
 
 @main.command("compile")

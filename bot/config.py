@@ -47,11 +47,15 @@ class Settings(BaseSettings):
     # With several instances, give each its share of the overall rate.
     baocao_send_rate: float = Field(default=30.0, gt=0, le=1000)
     baocao_chat_rate: float = Field(default=1.0, gt=0, le=100)
-    # With several instances: a message one instance took but did not finish in this many
-    # seconds (it died) is sent by another.
-    baocao_outbox_lease_s: float = Field(default=120.0, ge=5, le=3600)
+    # With several instances: a message one instance took and stopped renewing its claim on
+    # (every third of this) for this many seconds (it died) is sent by another.
+    baocao_outbox_lease_s: float = Field(default=15.0, ge=5, le=3600)
     # How often the calendar is checked for what is due (seconds).
     baocao_calendar_every_s: float = Field(default=300.0, gt=0, le=86400)
+    # A question whose message did not reach the person (a 5xx, a timeout, a crash) is sent
+    # again once the walk has been still this many seconds; walks are checked this often.
+    baocao_prompt_resend_after_s: float = Field(default=10.0, ge=0, le=3600)
+    baocao_prompt_check_every_s: float = Field(default=20.0, gt=0, le=3600)
 
     @field_validator("baocao_form", "baocao_templates_dir", "baocao_calendar", mode="before")
     @classmethod

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import load_settings
-from bot.local_bot_api import FakeUser, LocalBotApi, PrivateChat
 from bot.runner import run_bot
+from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
 from conversations.forms import load_form
 from report_templates.draft import pdf_converter_available, read_answers_file, render_draft

@@ -3,8 +3,26 @@
 Sends are paced under the overall and per-chat rates (30/s and 1/s by default), several in
 flight at once. A RetryAfter pauses all sending (Telegram's flood limit is per bot); network
 errors and 5xx retry that row with exponential backoff; 403 marks it blocked (and the person's
-chairman is told) and 400 failed, both for good. Nothing is sent in the calendar's quiet hours.
+chairman is told) and 400 failed, both for good, and `on_failed` tells whoever must act (the
+administrators; for a report, its approver). Nothing is sent in the calendar's quiet hours.
 Rows are claimed in the database, so a restart, or a second instance, resumes from there.
+
+Avoiding repeats:
+
+- **Leases with a heartbeat.** A claim is a short lease (15 s by default) that this sender renews
+  every third of the lease for every row it holds, for as long as the row is in flight (waiting
+  for its slot, uploading, waiting for the answer, writing the outcome). A live instance's row is
+  never taken over however slow its upload; a dead instance's rows are taken over by another
+  within one lease, seconds rather than minutes. See storage/outbox.py for the alternatives.
+- **Outcomes are recorded, not resent.** Once Telegram has answered, the outcome is written with
+  retries (the database may be busy or briefly unreachable); a message Telegram took is never
+  sent again because writing that down failed. Only a crash between Telegram's answer and the
+  write (or a database down past the shutdown grace) leaves a row to be sent again.
+- **A try whose answer never came** (the read timed out, or the connection dropped while
+  waiting) may have reached the chat. Such a row is retried, since losing a report is worse than
+  repeating it, but the row remembers it (`maybe_delivered` in its payload), and a report file to
+  an office then goes with a note before its caption that it may repeat the earlier message.
+  Documents wait longer for their answer than texts (bot/sending.py), which makes this rare.
 """
 
 from __future__ import annotations
@@ -22,13 +40,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.polling import retry_after_seconds
-from bot.sending import FileUnavailable, ReportFiles, send_item
+from bot.sending import FileUnavailable, ReportFiles, marked_as_possible_repeat, send_item
 from conversations.outgoing import from_payload
 from storage import outbox
 from storage.db import Database
@@ -36,8 +65,11 @@ from storage.models import OutboxMessage, OutboxStatus, Unit
 
 logger = logging.getLogger(__name__)
 
-AfterSent = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
-Blocked = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
+# Hooks run in the transaction that writes a row's outcome.
+Hook = Callable[[AsyncSession, OutboxMessage], Awaitable[object]]
+AfterSent = Hook
+Blocked = Hook
+Failed = Hook  # a row became FAILED or BLOCKED
 QuietUntil = Callable[[datetime], datetime | None]
 
 BATCH = 100
@@ -45,6 +77,9 @@ IDLE_S = 0.5
 FIRST_RETRY_S = 2.0
 MAX_RETRY_S = 300.0
 NO_OFFICE_CHAT_RETRY = timedelta(minutes=10)
+RECORD_FIRST_RETRY_S = 0.2  # writing an outcome down again after the database refused
+RECORD_MAX_RETRY_S = 5.0
+RECORD_GRACE_S = 30.0  # how long a stopping sender keeps trying to write an outcome down
 
 
 class Pacer:
@@ -99,21 +134,31 @@ class OutboxSender:
         *,
         after_sent: AfterSent | None = None,
         on_blocked: Blocked | None = None,
+        on_failed: Failed | None = None,
         pacer: Pacer | None = None,
         quiet_until: QuietUntil | None = None,
         lease: timedelta = outbox.DEFAULT_LEASE,
         only_sender: bool = False,
         first_retry_s: float = FIRST_RETRY_S,
         max_retry_s: float = MAX_RETRY_S,
+        document_read_timeout_s: float | None = None,
+        record_retry_s: float = RECORD_FIRST_RETRY_S,
     ) -> None:
         self.bot = bot
         self.database = database
         self.files = files
         self.after_sent = after_sent
         self.on_blocked = on_blocked
+        self.on_failed = on_failed
         self.pacer = pacer or Pacer()
         self.quiet_until = quiet_until
         self.lease = lease
+        # The heartbeat renews this sender's claims three times a lease: two beats may be late
+        # (a busy database) before another instance could take a row over.
+        self.heartbeat_s = lease.total_seconds() / 3
+        # None: bot.sending's defaults (a minute for a report); tests make it short.
+        self.document_read_timeout_s = document_read_timeout_s
+        self.record_retry_s = record_retry_s
         # True when no other process can be sending (SQLite's single instance): rows left
         # SENDING at start are then surely this process's previous life's, and go again at once.
         self.only_sender = only_sender
@@ -122,12 +167,15 @@ class OutboxSender:
         self.max_retry_s = max_retry_s
         self._paused_until = 0.0  # time.monotonic(); Telegram asked the whole bot to wait
         self._wake = asyncio.Event()
+        self._in_flight: set[int] = set()  # rows claimed and not yet written down: renewed
+        self._stop: asyncio.Event | None = None
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next idle tick."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._stop = stop
         again = 0
         if self.only_sender:
             async with self.database.session() as session:
@@ -170,10 +218,32 @@ class OutboxSender:
                     session=session, limit=BATCH, owner=self.owner, lease=self.lease
                 )
             ]
-        # One row per chat in a batch (claim_due), so they may all be in flight at once; the
-        # pacer gives each its slot in turn.
-        results = await asyncio.gather(*(self._send_guarded(row) for row in rows))
+        if not rows:
+            return 0
+        ids = {row.id for row in rows}
+        self._in_flight |= ids
+        heartbeat = asyncio.create_task(self._heartbeat(), name="outbox-heartbeat")
+        try:
+            # One row per chat in a batch (claim_due), so they may all be in flight at once;
+            # the pacer gives each its slot in turn.
+            results = await asyncio.gather(*(self._send_guarded(row) for row in rows))
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+            self._in_flight -= ids
         return sum(results)
+
+    async def _heartbeat(self) -> None:
+        """Renew the lease of every row in flight until cancelled (when the batch is done)."""
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            try:
+                async with self.database.session() as session:
+                    await outbox.renew_claims(
+                        session=session, row_ids=sorted(self._in_flight), owner=self.owner
+                    )
+            except (SQLAlchemyError, OSError) as exc:  # busy or unreachable: the next beat
+                logger.warning("Could not renew the outbox's claims (%s); trying again", exc)
 
     def _quiet(self) -> bool:
         if self.quiet_until is None:
@@ -191,7 +261,10 @@ class OutboxSender:
             return await self._send(row)
         except Exception as exc:  # one bad row must not strand the rest of the batch
             logger.exception("Sending %s failed unexpectedly", row.key)
-            await self._retry(row, self._backoff(row), f"{type(exc).__name__}: {exc}")
+            try:
+                await self._retry(row, self._backoff(row), f"{type(exc).__name__}: {exc}")
+            except Exception:  # the row stays claimed; its lease ends and it is taken again
+                logger.exception("Could not put %s back in the queue", row.key)
             return 0
 
     def _backoff(self, row: _Claimed) -> timedelta:
@@ -220,8 +293,17 @@ class OutboxSender:
             logger.error("Message %s cannot be read (%r); dropped", row.key, exc)
             await self._give_up(row, OutboxStatus.FAILED, f"unreadable payload: {exc!r}")
             return 0
+        if row.office_id is not None and row.payload.get(outbox.MAYBE_DELIVERED):
+            # An earlier try may have arrived: the office is told this one may repeat it.
+            item = marked_as_possible_repeat(item)
         try:
-            message = await send_item(self.bot, chat_id, item, self.files)
+            message = await send_item(
+                self.bot,
+                chat_id,
+                item,
+                self.files,
+                document_read_timeout=self.document_read_timeout_s,
+            )
         except ChatMigrated as exc:
             # The group became a supergroup: the same chat under a new id, asked again now.
             await self._chat_moved(row, chat_id, int(exc.new_chat_id))
@@ -232,12 +314,7 @@ class OutboxSender:
             await self._retry(row, timedelta(seconds=wait), f"429: retry after {wait:.0f} s")
         except Forbidden as exc:
             logger.warning("Chat %s refuses the bot (%s); %s not sent", chat_id, exc, row.key)
-            async with self.database.session() as session:
-                stored = await outbox.give_up(
-                    session=session, row_id=row.id, status=OutboxStatus.BLOCKED, error=str(exc)
-                )
-                if self.on_blocked is not None:
-                    await self.on_blocked(session, stored)
+            await self._give_up(row, OutboxStatus.BLOCKED, str(exc))
         except BadRequest as exc:
             logger.error("Telegram refused %s for good: %s", row.key, exc)
             await self._give_up(row, OutboxStatus.FAILED, str(exc))
@@ -246,35 +323,84 @@ class OutboxSender:
             await self._give_up(row, OutboxStatus.FAILED, str(exc))
         except TelegramError as exc:  # NetworkError, TimedOut, 5xx: the next try may work
             delay = self._backoff(row)
+            maybe = _maybe_delivered(exc)
             logger.warning(
-                "Sending %s failed (%s: %s); try %s again in %.0f s",
+                "Sending %s failed (%s: %s)%s; try %s again in %.0f s",
                 row.key,
                 type(exc).__name__,
                 exc,
+                " after it may have reached Telegram" if maybe else "",
                 row.attempts + 1,
                 delay.total_seconds(),
             )
-            await self._retry(row, delay, f"{type(exc).__name__}: {exc}")
+            await self._retry(row, delay, f"{type(exc).__name__}: {exc}", maybe_delivered=maybe)
         else:
             await self._sent(row, message.message_id)
             return 1
         return 0
 
     async def _sent(self, row: _Claimed, message_id: int) -> None:
-        """Write down that Telegram has it, with what follows from that (the round delivered)."""
+        """Write down that Telegram has it, with what follows from that (the round delivered).
+
+        Never raises: the message is out, and a failure here must not send it again.
+        """
+
+        async def mark(session: AsyncSession) -> OutboxMessage:
+            return await outbox.mark_sent(session=session, row_id=row.id, message_id=message_id)
+
         try:
-            async with self.database.session() as session:
-                stored = await outbox.mark_sent(
-                    session=session, row_id=row.id, message_id=message_id
-                )
-                if self.after_sent is not None:
-                    await self.after_sent(session, stored)
+            await self._record(row, mark, self.after_sent)
         except Exception:
-            # The message is out: record that alone rather than send it again.
-            logger.exception("After sending %s, recording what follows failed", row.key)
-            async with self.database.session() as session:
-                await outbox.mark_sent(session=session, row_id=row.id, message_id=message_id)
+            logger.exception(
+                "%s was sent but that could not be written down; it may be sent again after "
+                "a restart",
+                row.key,
+            )
+            return
         logger.info("Sent %s", row.key)
+
+    async def _record(
+        self,
+        row: _Claimed,
+        write: Callable[[AsyncSession], Awaitable[OutboxMessage]],
+        *hooks: Hook | None,
+    ) -> None:
+        """Write an outcome Telegram has decided, and run the hooks in the same transaction.
+
+        A busy or unreachable database is waited out and the write tried again (while the
+        heartbeat keeps the row this sender's); a stopping sender gives up after a grace.
+        A hook that fails otherwise is logged, and the outcome is written without it.
+        """
+        delay = self.record_retry_s
+        give_up_at: float | None = None
+        run_hooks = True
+        while True:
+            try:
+                async with self.database.session() as session:
+                    stored = await write(session)
+                    for hook in hooks if run_hooks else ():
+                        if hook is not None:
+                            await hook(session, stored)
+                return
+            except Exception as exc:
+                if not _transient(exc):
+                    if not run_hooks or not any(hooks):
+                        raise
+                    logger.exception("Recording what follows from %s failed", row.key)
+                    run_hooks = False
+                    continue
+                if self._stop is not None and self._stop.is_set():
+                    give_up_at = give_up_at or time.monotonic() + RECORD_GRACE_S
+                    if time.monotonic() > give_up_at:
+                        raise
+                logger.warning(
+                    "Cannot write down the outcome of %s (%s); trying again in %.1f s",
+                    row.key,
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECORD_MAX_RETRY_S)
 
     async def _chat_moved(self, row: _Claimed, old_chat_id: int, new_chat_id: int) -> None:
         logger.warning("Chat %s is now %s; sending %s there", old_chat_id, new_chat_id, row.key)
@@ -301,13 +427,26 @@ class OutboxSender:
             office = await session.get(Unit, row.office_id)
             return office.telegram_chat_id if office is not None else None
 
-    async def _retry(self, row: _Claimed, delay: timedelta, error: str) -> None:
+    async def _retry(
+        self, row: _Claimed, delay: timedelta, error: str, *, maybe_delivered: bool = False
+    ) -> None:
         async with self.database.session() as session:
-            await outbox.retry_later(session=session, row_id=row.id, delay=delay, error=error)
+            await outbox.retry_later(
+                session=session,
+                row_id=row.id,
+                delay=delay,
+                error=error,
+                maybe_delivered=maybe_delivered,
+            )
 
     async def _give_up(self, row: _Claimed, status: OutboxStatus, error: str) -> None:
-        async with self.database.session() as session:
-            await outbox.give_up(session=session, row_id=row.id, status=status, error=error)
+        """Mark the row failed or blocked for good, and tell whoever must know."""
+
+        async def mark(session: AsyncSession) -> OutboxMessage:
+            return await outbox.give_up(session=session, row_id=row.id, status=status, error=error)
+
+        blocked = self.on_blocked if status is OutboxStatus.BLOCKED else None
+        await self._record(row, mark, blocked, self.on_failed)
 
     async def _put_back(self, row: _Claimed, wait_s: float, why: str) -> None:
         """Not tried, only made to wait: back to the queue, with its attempt given back."""
@@ -319,3 +458,25 @@ class OutboxSender:
                 error=why,
                 refund_attempt=True,
             )
+
+
+def _maybe_delivered(exc: TelegramError) -> bool:
+    """Whether Telegram may have taken a message although the call failed: the whole request
+    went out and its answer did not come back (the read timed out, or the connection dropped
+    while waiting). A connect or pool timeout, or an error status, means it did not; so does a
+    write timeout (Telegram acts on a complete request only)."""
+    if not isinstance(exc, NetworkError):
+        return False
+    cause = exc.__cause__
+    if isinstance(exc, TimedOut):
+        return not isinstance(
+            cause, httpx.ConnectTimeout | httpx.PoolTimeout | httpx.WriteTimeout
+        ) and not exc.message.startswith("Pool timeout")
+    return isinstance(cause, httpx.ReadError | httpx.RemoteProtocolError)
+
+
+def _transient(exc: BaseException) -> bool:
+    """A database error that passes: busy (SQLite's lock), or the connection was lost."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError | OSError)

@@ -1,9 +1,14 @@
 """Long polling that confirms an update to Telegram only after it was handled.
 
 PTB's Updater confirms a batch (by asking for the next offset) while its updates are still
-queued, so a crash at that moment loses them. Here the offset moves past an update only once
-`process_update` returned; after a crash Telegram delivers it again, and the handlers, which
-record each update id in the transaction that acts on it, recognise the repeat.
+queued, so a crash at that moment loses them. Here the offset moves past a batch only once
+every update of it was handled; after a crash Telegram delivers them again, and the handlers,
+which record each update id in the transaction that acts on it, recognise the repeats.
+
+A batch runs in lanes: one chat's updates in order, different chats side by side, so one
+chairman's approval (composing a .docx) does not hold up every officer. An update whose turn
+failed is handled again after a pause (its transaction rolled back: nothing of it was kept),
+and if it keeps failing the person is told plainly that it was not taken.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 from telegram import Update
@@ -24,10 +30,16 @@ from telegram.error import (
 )
 from telegram.ext import Application
 
+from conversations import texts
+
 logger = logging.getLogger(__name__)
 
 LONG_POLL_S = 20
 MAX_BACKOFF_S = 60.0
+# A turn that failed (a busy database, a bug) rolled back: try it again after these waits,
+# as Telegram would redeliver it, before telling the person it was not taken.
+RETRY_DELAYS_S = (1.0, 4.0)
+FAILED_UPDATES = "failed_update_ids"
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -36,14 +48,53 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+class ChatLanes:
+    """One lane per chat: a chat's updates (and re-sent prompts) run one at a time and in
+    order, while different chats run side by side."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._holders: dict[int, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def lane(self, key: int) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._holders[key] = self._holders.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._holders[key] -= 1
+            if not self._holders[key]:  # nobody waits: forget the chat
+                del self._holders[key], self._locks[key]
+
+
+def lane_key(update: Update) -> int:
+    """The chat an update belongs to (the person, for a button without its message)."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return 0
+
+
+def failed_updates(application: Application) -> set[int]:  # type: ignore[type-arg]
+    """Update ids whose handling raised: the error handler adds them, the poller reads them."""
+    failed: set[int] = application.bot_data.setdefault(FAILED_UPDATES, set())
+    return failed
+
+
 async def poll_updates(
     application: Application,  # type: ignore[type-arg]
     stop: asyncio.Event,
     *,
     long_poll_s: int = LONG_POLL_S,
+    lanes: ChatLanes | None = None,
+    retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S,
 ) -> None:
     """Fetch, handle and then confirm updates until `stop` is set."""
     bot = application.bot
+    lanes = lanes or ChatLanes()
     offset: int | None = None
     backoff = 1.0
     while not stop.is_set():
@@ -88,11 +139,69 @@ async def poll_updates(
             backoff = min(backoff * 2, MAX_BACKOFF_S)
             continue
         backoff = 1.0
-        for update in updates:
-            # Errors inside handlers go to the application's error handler, not here.
-            await application.process_update(update)
-            offset = update.update_id + 1
+        if not updates:
+            continue
+        await _handle_batch(application, lanes, updates, retry_delays_s)
+        # The whole batch is handled (or given up on, the person told): confirm it.
+        offset = updates[-1].update_id + 1
     await _confirm(application, offset)
+
+
+async def _handle_batch(
+    application: Application,  # type: ignore[type-arg]
+    lanes: ChatLanes,
+    updates: Sequence[Update],
+    retry_delays_s: tuple[float, ...],
+) -> None:
+    """Each chat's updates in order, the chats side by side."""
+    by_chat: dict[int, list[Update]] = {}
+    for update in updates:
+        by_chat.setdefault(lane_key(update), []).append(update)
+
+    async def run_lane(key: int, chat_updates: list[Update]) -> None:
+        async with lanes.lane(key):
+            for update in chat_updates:
+                await _handle(application, update, retry_delays_s)
+
+    await asyncio.gather(*(run_lane(key, chat) for key, chat in by_chat.items()))
+
+
+async def _handle(
+    application: Application,  # type: ignore[type-arg]
+    update: Update,
+    retry_delays_s: tuple[float, ...],
+) -> None:
+    """Handle an update; if its turn failed (and so rolled back), handle it again a few
+    times, as Telegram would redeliver it; then tell the person it was not taken."""
+    failed = failed_updates(application)
+    for attempt, delay in enumerate((*retry_delays_s, None), 1):
+        failed.discard(update.update_id)
+        await application.process_update(update)
+        if update.update_id not in failed:
+            return
+        if delay is None:
+            break
+        logger.warning(
+            "Update %s failed (try %d); trying again in %.0f s", update.update_id, attempt, delay
+        )
+        await asyncio.sleep(delay)
+    failed.discard(update.update_id)
+    logger.error("Gave up on update %s after %d tries", update.update_id, attempt)
+    await _tell_not_taken(application, update)
+
+
+async def _tell_not_taken(application: Application, update: Update) -> None:  # type: ignore[type-arg]
+    """Say plainly that the message was not taken, so the person sends it again."""
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer(texts.NOT_TAKEN_BUTTON, show_alert=True)
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return  # in a group the bot speaks only when spoken to with an office command
+    try:
+        await application.bot.send_message(chat.id, texts.NOT_TAKEN)
+    except TelegramError as exc:
+        logger.warning("Could not tell chat %s that its update was not taken: %s", chat.id, exc)
 
 
 async def _confirm(application: Application, offset: int | None) -> None:  # type: ignore[type-arg]

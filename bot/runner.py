@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram.error import InvalidToken, RetryAfter, TelegramError
@@ -15,10 +17,12 @@ from telegram.ext import Application
 from bot.app import build_application, make_office_desk, make_workflow
 from bot.config import Settings
 from bot.outbox import OutboxSender, Pacer
-from bot.polling import poll_updates, retry_after_seconds
+from bot.polling import ChatLanes, poll_updates, retry_after_seconds
+from bot.prompts import PromptKeeper, WalkReplies
 from bot.scheduler import CalendarClock, Leadership
 from bot.sending import ReportFiles
 from conversations.calendar import CalendarError, load_calendar
+from conversations.engine import Questionnaire
 from conversations.forms import FormError, load_form
 from report_templates.compose import TemplateError
 from report_templates.docx_writer import LayoutError
@@ -27,6 +31,8 @@ from storage.db import Database, InstanceLock, sqlite_path, upgrade_database
 from storage.questionnaire import forget_processed_updates
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MAX_RETRY_DELAY_S = 60.0
 LEADER_RETRY_S = 5.0
@@ -85,6 +91,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
             ReportFiles(database, office=desk),
             after_sent=workflow.after_sent,
             on_blocked=duties.on_blocked,
+            on_failed=desk.delivery_failed,
             pacer=Pacer(settings.baocao_send_rate, settings.baocao_chat_rate),
             quiet_until=lambda now: calendar.quiet_until(now, settings.timezone),
             lease=timedelta(seconds=settings.baocao_outbox_lease_s),
@@ -95,7 +102,20 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
             database, duties, every_s=settings.baocao_calendar_every_s, on_queued=sender.wake
         )
         try:
-            await _serve(application, sender, clock, Leadership(settings.database_url), stop)
+            keeper = PromptKeeper(
+                database,
+                Questionnaire(form),
+                WalkReplies(database),
+                ChatLanes(),
+                settled=timedelta(seconds=settings.baocao_prompt_resend_after_s),
+                every_s=settings.baocao_prompt_check_every_s,
+            )
+            await _serve(
+                application, sender, clock, keeper, Leadership(settings.database_url), stop
+            )
+        except TokenRejected:
+            _say_token_rejected(settings)
+            return EXIT_TOKEN_REJECTED
         finally:
             await application.shutdown()
         return EXIT_OK
@@ -112,38 +132,67 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
-async def _connect(application: Application, settings: Settings, stop: asyncio.Event) -> bool:  # type: ignore[type-arg]
-    """Reach the Bot API, retrying with backoff; False if the token is rejected or we must stop.
+class TokenRejected(Exception):
+    """The Bot API answered that the token is not valid: retrying cannot help."""
 
-    Hand-written rather than PTB's bootstrap retries because those log only at debug level,
-    and an operator needs to see which address is unreachable and when the next try is.
+
+async def _connect(application: Application, settings: Settings, stop: asyncio.Event) -> bool:  # type: ignore[type-arg]
+    """Reach the Bot API (getMe), retrying with backoff; False if the token is rejected or we
+    must stop."""
+    try:
+        connected = await _until_done(
+            stop, "connecting", application.initialize, api_url=settings.telegram_api_url
+        )
+        return connected is not None
+    except TokenRejected:
+        _say_token_rejected(settings)
+        return False
+
+
+def _say_token_rejected(settings: Settings) -> None:
+    # PTB's message for this repeats the token; never log it.
+    logger.error(
+        "The Bot API at %s rejected TELEGRAM_BOT_TOKEN. Check the token with @BotFather.",
+        settings.telegram_api_url,
+    )
+
+
+async def _until_done(
+    stop: asyncio.Event,
+    doing: str,
+    call: Callable[[], Awaitable[T]],
+    *,
+    api_url: str = "the configured address",
+) -> tuple[T] | None:
+    """Call the Bot API until it answers: (the result,), or None if told to stop first.
+
+    At start-up one 502, timeout or 429 must not end the process: network errors, timeouts
+    and 5xx are tried again with backoff (1 s doubling to a minute), a 429 after its
+    `retry_after`. A rejected token raises TokenRejected at once. Hand-written rather than
+    PTB's bootstrap retries because those log only at debug level, and an operator needs to
+    see which address is unreachable and when the next try is.
     """
     delay = 1.0
     while not stop.is_set():
         try:
-            await application.initialize()
-            return True
-        except InvalidToken:
-            # PTB's message for this repeats the token; never log it.
-            logger.error(
-                "The Bot API at %s rejected TELEGRAM_BOT_TOKEN. Check the token with @BotFather.",
-                settings.telegram_api_url,
-            )
-            return False
+            return (await call(),)
+        except InvalidToken as exc:
+            raise TokenRejected from exc
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
-            logger.warning("The Bot API asks to wait %.0f s before connecting", wait)
+            logger.warning("The Bot API asks to wait %.0f s before %s", wait, doing)
             await _sleep_or_stop(stop, wait)
         except TelegramError as exc:  # NetworkError, TimedOut, 5xx: worth another try
             logger.warning(
-                "Cannot reach the Bot API at %s (%s); retrying in %.0f s",
-                settings.telegram_api_url,
+                "Cannot reach the Bot API at %s while %s (%s); retrying in %.0f s",
+                api_url,
+                doing,
                 type(exc).__name__,
                 delay,
             )
             await _sleep_or_stop(stop, delay)
             delay = min(delay * 2, MAX_RETRY_DELAY_S)
-    return False
+    return None
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
@@ -155,6 +204,7 @@ async def _serve(
     application: Application,  # type: ignore[type-arg]
     sender: OutboxSender,
     clock: CalendarClock,
+    keeper: PromptKeeper,
     leadership: Leadership,
     stop: asyncio.Event,
 ) -> None:
@@ -166,7 +216,7 @@ async def _serve(
         while not stop.is_set():
             if not await _lead(leadership, stop):
                 break
-            await _lead_until_lost(application, clock, leadership, stop)
+            await _lead_until_lost(application, clock, keeper, leadership, stop)
     finally:
         logger.info("Stopping")
         stop.set()
@@ -198,10 +248,11 @@ async def _lead(leadership: Leadership, stop: asyncio.Event) -> bool:
 async def _lead_until_lost(
     application: Application,  # type: ignore[type-arg]
     clock: CalendarClock,
+    keeper: PromptKeeper,
     leadership: Leadership,
     stop: asyncio.Event,
 ) -> None:
-    """Poll Telegram and run the calendar while this instance holds the lead."""
+    """Poll Telegram, run the calendar and re-send lost prompts while this instance leads."""
     leading = asyncio.Event()
 
     async def watch() -> None:
@@ -210,15 +261,23 @@ async def _lead_until_lost(
         leading.set()
 
     # A webhook left from elsewhere would make getUpdates fail; pending updates are kept.
-    await application.bot.delete_webhook(drop_pending_updates=False)
+    removed = await _until_done(
+        stop,
+        "removing any webhook",
+        lambda: application.bot.delete_webhook(drop_pending_updates=False),
+    )
+    if removed is None:  # told to stop meanwhile
+        return
     clock.start()
     watching = asyncio.create_task(watch(), name="leadership")
     logger.info("Baocao bot @%s is running; press Ctrl+C to stop", application.bot.username)
+    keeping = asyncio.create_task(keeper.run(application.bot, leading), name="prompts")
     try:
-        await poll_updates(application, leading)
+        await poll_updates(application, leading, lanes=keeper.lanes)
     finally:
         clock.stop()
         leading.set()
+        await keeping
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watching

@@ -1,8 +1,15 @@
-"""Turn outgoing items into Bot API calls; report files are read from the database when sent."""
+"""Turn outgoing items into Bot API calls; report files are read from the database when sent.
+
+Documents get longer timeouts than PTB's defaults (5 s to read the answer, 20 s to write): an
+upload on a slow line takes long to write, and Telegram answers a document later than a text. A
+read that times out is the worst case, since Telegram may have shown the message anyway, so the
+read timeout is generous rather than tight.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import tempfile
 from datetime import UTC, datetime
@@ -11,8 +18,9 @@ from pathlib import Path
 from sqlalchemy import update
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 
+from conversations import texts
 from conversations.office import OfficeDesk
-from conversations.outgoing import CompiledFile, Item, Keyboard, Text
+from conversations.outgoing import CompiledFile, Item, Keyboard, ReportFile, Text
 from report_templates.draft import convert_to_pdf
 from storage.db import Database
 from storage.models import Draft
@@ -20,6 +28,9 @@ from storage.models import Draft
 logger = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024
+# Seconds to wait for Telegram's answer to an upload: a report, and an office's compiled files.
+REPORT_READ_TIMEOUT_S = 60.0
+COMPILED_READ_TIMEOUT_S = 120.0
 
 
 class FileUnavailable(Exception):
@@ -95,8 +106,26 @@ def keyboard(buttons: Keyboard) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send_item(bot: Bot, chat_id: int, item: Item, files: ReportFiles) -> Message:
-    """Send one item; Telegram's errors (RetryAfter, Forbidden...) reach the caller."""
+def marked_as_possible_repeat(item: Item) -> Item:
+    """The same file with a note before its caption that it may repeat an earlier message."""
+    if not isinstance(item, ReportFile | CompiledFile):
+        return item
+    caption = f"{texts.MAYBE_REPEAT_NOTE}\n{item.caption}".rstrip("\n")
+    return dataclasses.replace(item, caption=caption)
+
+
+async def send_item(
+    bot: Bot,
+    chat_id: int,
+    item: Item,
+    files: ReportFiles,
+    *,
+    document_read_timeout: float | None = None,
+) -> Message:
+    """Send one item; Telegram's errors (RetryAfter, Forbidden...) reach the caller.
+
+    `document_read_timeout` overrides how long to wait for Telegram's answer to a document.
+    """
     if isinstance(item, Text):
         return await bot.send_message(chat_id, item.text, reply_markup=keyboard(item.buttons))
     if isinstance(item, CompiledFile):
@@ -108,6 +137,7 @@ async def send_item(bot: Bot, chat_id: int, item: Item, files: ReportFiles) -> M
             reply_markup=keyboard(item.buttons),
             # An office's .zip of many reports: minutes, not seconds, on a slow line.
             write_timeout=600,
+            read_timeout=document_read_timeout or COMPILED_READ_TIMEOUT_S,
         )
     data = await files.read(item.draft_id, item.format)
     return await bot.send_document(
@@ -117,4 +147,5 @@ async def send_item(bot: Bot, chat_id: int, item: Item, files: ReportFiles) -> M
         reply_markup=keyboard(item.buttons),
         # A report of a few dozen kB on a slow line: more than the default 20 s to write.
         write_timeout=60,
+        read_timeout=document_read_timeout or REPORT_READ_TIMEOUT_S,
     )

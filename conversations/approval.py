@@ -238,7 +238,7 @@ class ApprovalWorkflow:
             return await self._clerk(session, person, case, type_it=action == "typ")
         if action == "ack":
             return await self._acknowledge(session, person, case)
-        if not await self._may_see(session, person, case.unit):
+        if not await self._may_see(session, person, case):
             return Outcome.refused(texts.NOT_ALLOWED_TO_SEE)
         if action == "data":
             return Outcome(items=tuple(Text(part) for part in self._figures(case)))
@@ -698,7 +698,11 @@ class ApprovalWorkflow:
                         select(Draft)
                         .join(ReportingRound, ReportingRound.id == Draft.round_id)
                         .join(Unit, Unit.id == ReportingRound.unit_id)
-                        .where(Unit.office_id.in_(office_ids), Draft.number.is_not(None))
+                        .where(
+                            Unit.office_id.in_(office_ids),
+                            Draft.status == DraftStatus.APPROVED,
+                            Draft.number.is_not(None),
+                        )
                         .order_by(Draft.issued_on.desc(), Draft.id.desc())
                         .limit(20)
                     )
@@ -821,11 +825,16 @@ class ApprovalWorkflow:
             ).all()
         )
 
-    async def _may_see(self, session: AsyncSession, person: Person, unit: Unit) -> bool:
+    async def _may_see(self, session: AsyncSession, person: Person, case: _Case) -> bool:
+        """The commune's people see every version; its office only what the commune approved
+        (draft ids are sequential, so a forged button must not open a draft)."""
+        unit = case.unit
         if await self._roles(session, person.id, unit.id) & set(MEMBER_ROLES):
             return True
-        return unit.office_id is not None and Role.OFFICE in await self._roles(
-            session, person.id, unit.office_id
+        return (
+            case.draft.status is DraftStatus.APPROVED
+            and unit.office_id is not None
+            and Role.OFFICE in await self._roles(session, person.id, unit.office_id)
         )
 
     @staticmethod

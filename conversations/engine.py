@@ -43,6 +43,7 @@ from storage.questionnaire import (
     round_for,
     save_answer,
     section_assignments,
+    shown_before,
     submissions_of,
 )
 
@@ -74,6 +75,14 @@ class Reply:
     step: int | None = None
     accepted: bool = True
     alert: str | None = None  # a short pop-up for a button press
+    # The question this reply puts to the person (None: the review, or no question). Recorded
+    # with the delivered message's id, so a typed answer is read against what the person saw.
+    question_code: str | None = None
+
+    @property
+    def is_prompt(self) -> bool:
+        """A walk's prompt: once delivered, it is what the person's next typed answer is for."""
+        return bool(self.messages) and self.state_id is not None and self.step is not None
 
 
 def _say(*lines: str, accepted: bool = True) -> Reply:
@@ -209,17 +218,29 @@ class Questionnaire:
             messages=(OutMessage(intro), *reply.messages),
             state_id=reply.state_id,
             step=reply.step,
+            question_code=reply.question_code,
         )
 
     async def answer_text(
-        self, session: AsyncSession, *, person: Person, text: str
+        self, session: AsyncSession, *, person: Person, text: str, message_order: int | None = None
     ) -> Reply | None:
-        """A typed message; None when the person is not in the middle of a questionnaire."""
+        """A typed message; None when the person is not in the middle of a questionnaire.
+
+        `message_order` places the message among the prompts delivered to the person (in
+        Telegram, its message id). The text counts only for the prompt that was on the person's
+        screen when they typed it; a text typed before the current prompt reached them (its
+        reply was slow or lost, and they typed again) changes nothing and is answered with
+        where they are. Without it (tests, imports) the text counts for the current question.
+        """
         walk_or_reply = await self._active_walk(session, person)
         if walk_or_reply is None or isinstance(walk_or_reply, Reply):
             return walk_or_reply
         walk = walk_or_reply
         state = walk.state
+        if message_order is not None:
+            seen = shown_before(state, message_order)
+            if not self._is_current(walk, seen):
+                return await self._not_for_this_prompt(session, walk, text, seen)
         if state.status is WalkStatus.REVIEWING:
             return await self._review_text(session, walk, text)
         question = self._question_at(walk)
@@ -300,6 +321,51 @@ class Questionnaire:
         if question is None:  # everything answered (a colleague's answer may have done it)
             return await self._enter_review(session, walk)
         return self._prompt(walk, question, bump=False)
+
+    def _is_current(self, walk: Walk, seen: dict[str, Any] | None) -> bool:
+        """Whether the prompt the person saw asks what the walk is on now (the same step, or
+        the same question re-asked: a refusal or a confirmation keeps its question)."""
+        if seen is None:
+            return False
+        state = walk.state
+        if seen.get("step") == state.step:
+            return True
+        if state.status is WalkStatus.REVIEWING:
+            return False  # only the review itself, at this step, takes review commands
+        code = seen.get("question")
+        return code is not None and code == state.question_code
+
+    async def _not_for_this_prompt(
+        self, session: AsyncSession, walk: Walk, text: str, seen: dict[str, Any] | None
+    ) -> Reply:
+        """A text typed before the current prompt reached the person: store nothing, say what
+        happened to the question they were looking at, and show where they are."""
+        code = None if seen is None else seen.get("question")
+        question = self.form.questions.get(code) if isinstance(code, str) else None
+        if question is not None and question.code in walk.answers:
+            stored = walk.value(question.code)
+            shown = display(question, stored, short=True)
+            try:
+                same = parse_answer(question, text) == stored
+            except ParseError:
+                same = False
+            if same:
+                note = texts.already_saved(question.title, shown)
+            else:
+                note = texts.typed_for_earlier_question(question.title, shown)
+        else:
+            note = texts.TYPED_BEFORE_PROMPT
+        reply = await self.current_prompt(session, person=walk.person)
+        if reply is None or not reply.messages:
+            return _say(note, accepted=False)
+        first, *rest = reply.messages
+        return Reply(
+            messages=(OutMessage(f"{note}\n\n{first.text}", first.buttons), *rest),
+            state_id=reply.state_id,
+            step=reply.step,
+            accepted=False,
+            question_code=reply.question_code,
+        )
 
     # ----- loading ------------------------------------------------------------------------
 
@@ -560,6 +626,7 @@ class Questionnaire:
             messages=(OutMessage(f"{note}\n\n{first.text}", first.buttons),),
             state_id=reply.state_id,
             step=reply.step,
+            question_code=reply.question_code,
         )
 
     # ----- the review and submission ------------------------------------------------------
@@ -638,6 +705,7 @@ class Questionnaire:
             state_id=reply.state_id,
             step=reply.step,
             accepted=False,
+            question_code=reply.question_code,
         )
 
     async def _review_action(self, session: AsyncSession, walk: Walk, action: str) -> Reply:
@@ -751,6 +819,7 @@ class Questionnaire:
             state_id=prompt.state_id,
             step=prompt.step,
             accepted=False,
+            question_code=prompt.question_code,
         )
 
     def _prompt(self, walk: Walk, question: Question | None, *, bump: bool) -> Reply:
@@ -804,7 +873,10 @@ class Questionnaire:
             buttons.append((Button(texts.BACK_BUTTON, "back"),))
         text = "\n".join(lines)
         return Reply(
-            messages=(OutMessage(text, tuple(buttons)),), state_id=state.id, step=state.step
+            messages=(OutMessage(text, tuple(buttons)),),
+            state_id=state.id,
+            step=state.step,
+            question_code=question.code,
         )
 
     def _confirm_prompt(self, walk: Walk, *, bump: bool = True) -> Reply:
@@ -831,7 +903,12 @@ class Questionnaire:
                 (Button(texts.confirm_outlier_button(display(question, value)), "ok"),),
                 (Button(texts.RETYPE_BUTTON, "retype"),),
             )
-        return Reply(messages=(OutMessage(text, buttons),), state_id=state.id, step=state.step)
+        return Reply(
+            messages=(OutMessage(text, buttons),),
+            state_id=state.id,
+            step=state.step,
+            question_code=question.code,
+        )
 
     def _text_options(self, walk: Walk, question: Question) -> list[tuple[str, str]]:
         """The quarters' texts (six-month and annual reports) or last period's, then the

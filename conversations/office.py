@@ -1,5 +1,6 @@
 """The receiving office's desk: progress (/tiendo), reminding the late, and the compiled files
-(/tonghop, the deadline, `baocao compile`). No Telegram in here.
+(/tonghop, the deadline, `baocao compile`); and who is told when a message, above all a report
+to the office, failed for good. No Telegram in here.
 
 An office sees only the communes whose `office_code` names it, and only their approved versions'
 figures: what each chairman signed.
@@ -50,6 +51,8 @@ from storage.models import (
     Draft,
     DraftStatus,
     Membership,
+    OutboxMessage,
+    OutboxStatus,
     PeriodKind,
     Person,
     ReportingPeriod,
@@ -59,7 +62,7 @@ from storage.models import (
     Unit,
     UnitKind,
 )
-from storage.outbox import enqueue
+from storage.outbox import Delivery, enqueue
 from storage.periods import PeriodCodeError, window
 
 logger = logging.getLogger(__name__)
@@ -68,6 +71,7 @@ CALLBACK_PREFIX = "o:"
 REMIND_PATTERN = re.compile(r"^o:rem:(\d{1,12})$")
 PARTS: tuple[CompiledPart, ...] = ("xlsx", "docx", "zip")
 PROGRESS_LINES = 150  # communes listed by /tiendo; a province has up to a few hundred
+FAILURE_NOTICE = "failure_notice"  # the purpose of a notice that a message failed for good
 
 
 @dataclass(frozen=True)
@@ -276,9 +280,14 @@ class OfficeDesk:
             approved=compilation.approved,
             on_time=compilation.on_time,
         )
-        # Those still to report first: that is what the office acts on. A chat is no place for
-        # a thousand lines; the spreadsheet has them all.
-        ordered = sorted(compilation.communes, key=lambda c: (c.reported, c.code))
+        if compilation.delivery_waiting or compilation.delivery_failed:
+            header += "\n" + texts.office_progress_delivery(
+                waiting=compilation.delivery_waiting, failed=compilation.delivery_failed
+            )
+        # Those still to report first, then reports that have not reached the office: that is
+        # what the office acts on. A chat is no place for a thousand lines; the spreadsheet has
+        # them all.
+        ordered = sorted(compilation.communes, key=lambda c: (_progress_rank(c), c.code))
         lines = [f"{_progress_line(c)}\n" for c in ordered[:PROGRESS_LINES]]
         if len(ordered) > PROGRESS_LINES:
             lines.append(texts.more_communes(len(ordered) - PROGRESS_LINES))
@@ -453,14 +462,70 @@ class OfficeDesk:
                 )
         return queued
 
+    # ----- a message that failed for good -----------------------------------------------------
 
-async def _queue(session: AsyncSession, key: str, item: Text, person: Person) -> int:
+    async def delivery_failed(self, session: AsyncSession, row: OutboxMessage) -> int:
+        """Telegram refused a message for good: tell the administrators (with the command that
+        sends it again) and, for a report, the approver who signed it; each once, through the
+        outbox, keyed by the message. Returns how many notices were queued.
+
+        Called in the transaction that marks the row FAILED or BLOCKED. A person who blocked
+        the bot is their chairman's business (CalendarDuties.on_blocked), not the admins'.
+        """
+        if row.purpose == FAILURE_NOTICE:
+            logger.error(
+                "A notice of a failed message failed too (%s): %s", row.key, row.last_error
+            )
+            return 0
+        if row.status is OutboxStatus.BLOCKED and row.office_id is None:
+            return 0
+        what, approver = await _failed_what(session, row)
+        where = await _failed_where(session, row)
+        error = row.last_error or "?"
+        # Nobody is told in the chat that just refused the message.
+        admins = [
+            person for person in await _admins(session) if person.telegram_user_id != row.chat_id
+        ]
+        queued = 0
+        for admin in admins:
+            text = texts.delivery_failed_to_admin(
+                message_id=row.id, what=what, where=where, error=error
+            )
+            queued += await _queue(
+                session, f"failed:{row.id}:{admin.id}", Text(text), admin, FAILURE_NOTICE
+            )
+        if not admins:
+            logger.error(
+                "Message %s (%s) failed for good and no administrator is registered on the bot "
+                "to tell; see `baocao outbox list`, then `baocao outbox retry %s`",
+                row.id,
+                row.key,
+                row.id,
+            )
+        if (
+            approver is not None
+            and approver.telegram_user_id is not None
+            and approver.telegram_user_id != row.chat_id
+            and approver.id not in {admin.id for admin in admins}
+        ):
+            text = texts.delivery_failed_to_approver(
+                what=what, where=where, admins_told=bool(admins)
+            )
+            queued += await _queue(
+                session, f"failed:{row.id}:{approver.id}", Text(text), approver, FAILURE_NOTICE
+            )
+        return queued
+
+
+async def _queue(
+    session: AsyncSession, key: str, item: Text, person: Person, purpose: str = "office_reminder"
+) -> int:
     assert person.telegram_user_id is not None
     return int(
         await enqueue(
             session=session,
             key=key,
-            purpose="office_reminder",
+            purpose=purpose,
             payload=to_payload(item),
             chat_id=person.telegram_user_id,
             person_id=person.id,
@@ -468,8 +533,28 @@ async def _queue(session: AsyncSession, key: str, item: Text, person: Person) ->
     )
 
 
+def _progress_rank(commune: CommuneReport) -> int:
+    if not commune.reported:
+        return 0
+    if commune.delivery is Delivery.FAILED:
+        return 1
+    if commune.delivery is Delivery.WAITING:
+        return 2
+    return 3
+
+
 def _progress_line(commune: CommuneReport) -> str:
     name = commune_label(commune)
+    if commune.reported and commune.delivery in (Delivery.FAILED, Delivery.WAITING):
+        # Approved, but the office's chat has not got it: say so, and claim no "on time".
+        failed = commune.delivery is Delivery.FAILED
+        approved = f", duyệt {commune.reported_on:%d/%m}" if commune.reported_on else ""
+        return texts.office_progress_line(
+            mark="⚠️" if failed else "📤",
+            name=name,
+            detail=f"số {commune.number}{approved}, "
+            + (texts.DELIVERY_FAILED if failed else texts.DELIVERY_WAITING),
+        )
     if commune.reported:
         when = f"{commune.reported_on:%d/%m}" if commune.reported_on else ""
         detail = f"số {commune.number}, {when}".rstrip(", ")
@@ -484,3 +569,60 @@ def _progress_line(commune: CommuneReport) -> str:
     )
     mark = "❌" if commune.on_time is False else "⏳"
     return texts.office_progress_line(mark=mark, name=name, detail=status)
+
+
+async def _admins(session: AsyncSession) -> list[Person]:
+    """The administrators registered on the bot (role `admin` in any unit)."""
+    return list(
+        (
+            await session.scalars(
+                select(Person)
+                .join(Membership, Membership.person_id == Person.id)
+                .where(Membership.role == Role.ADMIN, Person.telegram_user_id.is_not(None))
+                .distinct()
+                .order_by(Person.id)
+            )
+        ).all()
+    )
+
+
+async def _failed_what(session: AsyncSession, row: OutboxMessage) -> tuple[str, Person | None]:
+    """What the failed message was, in words, and who approved it when it was a report."""
+    if row.draft_id is not None:
+        found = (
+            await session.execute(
+                select(Draft, Unit, ReportingPeriod)
+                .join(ReportingRound, ReportingRound.id == Draft.round_id)
+                .join(Unit, Unit.id == ReportingRound.unit_id)
+                .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+                .where(Draft.id == row.draft_id)
+            )
+        ).first()
+        if found is not None:
+            draft, unit, period = found
+            what = texts.failed_report(
+                period=texts.period_label(period),
+                unit=texts.unit_display_name(unit),
+                number=draft.number,
+            )
+            approver = (
+                await session.get(Person, draft.decided_by_person_id)
+                if draft.status is DraftStatus.APPROVED and draft.decided_by_person_id
+                else None
+            )
+            return what, approver
+    if "compiled" in row.payload:
+        return texts.FAILED_COMPILED_FILE, None
+    return texts.FAILED_MESSAGE, None
+
+
+async def _failed_where(session: AsyncSession, row: OutboxMessage) -> str:
+    if row.office_id is not None:
+        office = await session.get(Unit, row.office_id)
+        if office is not None:
+            return texts.unit_display_name(office)
+    if row.person_id is not None:
+        person = await session.get(Person, row.person_id)
+        if person is not None:
+            return person.full_name
+    return f"cuộc trò chuyện {row.chat_id}"

@@ -65,10 +65,6 @@ NOTHING_TO_DO_YET = (
     "Hiện chưa có việc cần làm. Bot sẽ nhắn cho anh/chị khi đến kỳ báo cáo. "
     "Gõ /help để xem các việc có thể làm."
 )
-INTERNAL_ERROR = (
-    "Xin lỗi, hệ thống gặp lỗi khi xử lý yêu cầu. Thông tin anh/chị đã nhập không bị mất; "
-    "vui lòng thử lại sau ít phút."
-)
 
 # What each role will be asked to do, shown in /help. Later features add their commands here.
 ROLE_DUTIES: dict[Role, str] = {
@@ -597,3 +593,80 @@ COMPILED_PART_CAPTIONS = {
     "docx": "Dự thảo báo cáo tổng hợp của cơ quan",
     "zip": "Báo cáo đã duyệt của các đơn vị",
 }
+
+# In a group the bot answers only the office's staff, and private commands get this one line.
+PRIVATE_CHAT_ONLY = "Lệnh này chỉ dùng được trong cuộc trò chuyện riêng với bot."
+
+
+# ----- answers bound to the prompt the person saw ----------------------------------------------
+
+TYPED_BEFORE_PROMPT = (
+    "ℹ️ Tin nhắn vừa rồi được gửi trước khi câu hỏi dưới đây đến máy anh/chị, nên chưa được "
+    "lưu cho câu này. Vui lòng trả lời câu hỏi dưới đây."
+)
+
+
+def already_saved(title: str, value: str) -> str:
+    return f"✅ «{title}» đã được lưu trước đó: {value}. Không cần gửi lại."
+
+
+def typed_for_earlier_question(title: str, value: str) -> str:
+    return (
+        f"ℹ️ Tin nhắn vừa rồi được gửi khi anh/chị đang xem câu «{title}» (đã lưu: {value}), "
+        "nên không được lưu vào câu nào. Muốn sửa câu đó, gõ /xem rồi chọn ✏️ khi xem lại; "
+        "còn bây giờ, vui lòng trả lời câu hỏi dưới đây."
+    )
+
+NOT_TAKEN = (
+    "⚠️ Xin lỗi, hệ thống đang gặp sự cố nên CHƯA nhận được tin nhắn vừa rồi của anh/chị. "
+    "Các câu trả lời trước đó vẫn được giữ nguyên. Vui lòng gửi lại tin nhắn đó sau ít phút."
+)
+NOT_TAKEN_BUTTON = "Hệ thống đang gặp sự cố, chưa nhận được thao tác này. Vui lòng bấm lại sau."
+
+
+# ----- Deliveries: a resend that may repeat, a message that failed for good -----------------
+
+# Put before the caption of a report file resent to the office after a try whose answer never
+# came (Telegram may have shown it already).
+MAYBE_REPEAT_NOTE = (
+    "🔁 Gửi lại do lần gửi trước không nhận được xác nhận: nếu đã nhận tệp này ở tin trước "
+    "thì đây là bản trùng, chỉ cần dùng một bản."
+)
+DELIVERY_WAITING = "đang gửi đến cơ quan"
+DELIVERY_FAILED = "gửi đến cơ quan không thành công"
+FAILED_COMPILED_FILE = "tệp tổng hợp báo cáo"
+FAILED_MESSAGE = "một tin nhắn"
+
+
+def office_progress_delivery(*, waiting: int, failed: int) -> str:
+    """Under /tiendo's header: approved reports the office's chat has not received."""
+    parts = []
+    if failed:
+        parts.append(f"{failed} gửi không thành công")
+    if waiting:
+        parts.append(f"{waiting} đang gửi")
+    return f"Đã duyệt nhưng chưa đến cơ quan: {', '.join(parts)}."
+
+
+def failed_report(*, period: str, unit: str, number: str | None) -> str:
+    """'báo cáo CCHC quý IV năm 2026 của xã Tân Quang (số 01/BC-UBND)'."""
+    numbered = f" (số {number})" if number else ""
+    return f"báo cáo CCHC {period} của {unit}{numbered}"
+
+
+def delivery_failed_to_admin(*, message_id: int, what: str, where: str, error: str) -> str:
+    return (
+        f"⚠️ Không gửi được {what} đến {where}. Telegram từ chối: {error}.\n"
+        "Sau khi khắc phục (ví dụ: cơ quan thêm lại bot vào nhóm và đăng ký lại nhóm), "
+        f"gửi lại bằng lệnh trên máy chủ: baocao outbox retry {message_id}"
+    )
+
+
+def delivery_failed_to_approver(*, what: str, where: str, admins_told: bool) -> str:
+    then = (
+        "Quản trị viên hệ thống đã được báo để khắc phục và gửi lại."
+        if admins_told
+        else "Bot chưa có quản trị viên nào để báo; đề nghị đồng chí báo quản trị viên hệ "
+        "thống, hoặc gửi trực tiếp bản chính thức đến cơ quan."
+    )
+    return f"⚠️ {what[:1].upper()}{what[1:]} chưa gửi được đến {where}. {then}"

@@ -26,6 +26,7 @@ from storage.models import (
     Unit,
     UnitKind,
 )
+from storage.outbox import Delivery, delivery_of, office_deliveries
 from storage.periods import window
 
 REPORTED = (RoundStatus.APPROVED, RoundStatus.DELIVERED)
@@ -47,6 +48,9 @@ class CommuneReport:
     answers: Mapping[str, Any] = field(default_factory=dict)  # the approved version's figures
     reported_on: date | None = None  # delivered (or, with no office chat, approved) that day
     on_time: bool | None = None  # None while neither reported nor past the deadline
+    # Where the approved version's message to the office stands: delivered, waiting (queued or
+    # retrying) or failed for good; None when no message was queued (no office to send to).
+    delivery: Delivery | None = None
 
     @property
     def reported(self) -> bool:
@@ -87,6 +91,16 @@ class Compilation:
     @property
     def late(self) -> int:
         return sum(1 for c in self.communes if c.on_time is False)
+
+    @property
+    def delivery_waiting(self) -> int:
+        """Approved, and its message to the office is queued or retrying."""
+        return sum(1 for c in self.communes if c.reported and c.delivery is Delivery.WAITING)
+
+    @property
+    def delivery_failed(self) -> int:
+        """Approved, but Telegram refused its message to the office for good."""
+        return sum(1 for c in self.communes if c.reported and c.delivery is Delivery.FAILED)
 
     @property
     def missing(self) -> list[CommuneReport]:
@@ -131,6 +145,7 @@ async def compile_period(
         .where(Draft.status == DraftStatus.APPROVED)
         .subquery()
     )
+    sent = office_deliveries()
     rows = await session.execute(
         select(
             Unit.id,
@@ -145,6 +160,7 @@ async def compile_period(
             approved.c.issued_on,
             approved.c.decided_at,
             approved.c.delivered_at,
+            sent.c.status,
         )
         .outerjoin(
             ReportingRound,
@@ -152,6 +168,7 @@ async def compile_period(
         )
         .outerjoin(first_version, first_version.c.round_id == ReportingRound.id)
         .outerjoin(approved, approved.c.round_id == ReportingRound.id)
+        .outerjoin(sent, sent.c.draft_id == approved.c.id)
         .where(Unit.office_id == office.id, Unit.kind.in_(COMMUNE_LEVEL_KINDS))
         .order_by(Unit.code)
     )
@@ -173,6 +190,7 @@ async def compile_period(
         issued_on,
         decided_at,
         delivered_at,
+        sent_status,
     ) in rows:
         reported_on = local(delivered_at) or local(decided_at) if draft_id is not None else None
         if reported_on is not None:
@@ -195,6 +213,7 @@ async def compile_period(
                 answers=(report or {}).get("answers") or {},
                 reported_on=reported_on,
                 on_time=on_time,
+                delivery=delivery_of(sent_status, delivered_at) if draft_id is not None else None,
             )
         )
     return Compilation(

@@ -456,6 +456,10 @@ class QuestionnaireState(TimestampMixin, Base):
     step: Mapped[int] = mapped_column(Integer, default=0)
     pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     back_to_review: Mapped[bool] = mapped_column(default=False)
+    # The prompts that reached the person, newest last: [{"step", "question", "message"}], where
+    # "message" is the delivered message's id (in a private chat the person's messages and the
+    # bot's share one increasing sequence). A typed answer counts for the prompt it followed.
+    shown: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class ProcessedUpdate(Base):

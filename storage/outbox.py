@@ -2,20 +2,48 @@
 
 A row is queued once (its key is unique), claimed by the sender, and marked with the outcome.
 Rows for one chat go out in the order they were queued.
+
+**Leases.** A claim is a lease: the row is SENDING, with who took it (`claimed_by`) and when
+(`claimed_at`). The sender renews the lease of every row it holds (`renew_claims`) every third
+of the lease while the row is in flight: waiting for its pacing slot, uploading, waiting for
+Telegram's answer, writing the outcome down. A row whose lease was not renewed for a whole
+lease belonged to an instance that died, and another instance takes it over (`claim_due`).
+So the lease can be short (`DEFAULT_LEASE`, 15 s) without a slow upload being taken over: a
+dead instance's rows go out again within seconds, while a live one's are never sent twice. This
+was chosen over a long lease with no heartbeat (a dead instance's messages waited minutes) and
+over a per-send lease sized for the slowest upload (a 600 s .zip would hold its chat for ten
+minutes). The cost is one UPDATE per sender every few seconds while it sends. Instances compare
+their own clocks with `claimed_at`, so their clocks must agree to well within a lease (NTP).
+
+**Failed for good.** BLOCKED (403) and FAILED (400, an unreadable row, a file that cannot be
+made) rows stay in the table; `baocao outbox list` shows them and `baocao outbox retry`
+(`requeue`) puts them back in the queue once the cause is fixed.
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Subquery, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import OutboxMessage, OutboxStatus, utc_now
+from storage import audit
+from storage.models import OutboxMessage, OutboxStatus, Person, Unit, utc_now
 
 UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+GIVEN_UP = (OutboxStatus.FAILED, OutboxStatus.BLOCKED)
+
+# The approved report's .docx to the receiving office: the message that makes a round delivered
+# (the approval workflow queues it under this purpose; its .pdf copy is "office_copy").
+OFFICE_DELIVERY = "office_delivery"
+# Set in a row's payload when a try may have reached Telegram although no answer came back
+# (the answer timed out): a resend may then be a repeat, and says so where it matters.
+MAYBE_DELIVERED = "maybe_delivered"
 
 
 async def enqueue(
@@ -50,7 +78,7 @@ async def enqueue(
     return True
 
 
-DEFAULT_LEASE = timedelta(minutes=2)
+DEFAULT_LEASE = timedelta(seconds=15)
 
 
 async def claim_due(
@@ -63,8 +91,8 @@ async def claim_due(
 ) -> list[OutboxMessage]:
     """Take due rows for sending: each the oldest unsent one of its chat, marked SENDING.
 
-    A row another sender claimed more than `lease` ago is taken over: that sender died (a send,
-    pacing included, takes seconds; the lease is minutes).
+    A row whose claim was last renewed more than `lease` ago is taken over: the sender that
+    held it died (a live one renews its claims every third of the lease; see the module's doc).
     """
     now = now or utc_now()
     claimable = or_(
@@ -134,6 +162,34 @@ async def release_in_flight(*, session: AsyncSession) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def renew_claims(
+    *,
+    session: AsyncSession,
+    row_ids: Iterable[int],
+    owner: str,
+    now: datetime | None = None,
+) -> int:
+    """The heartbeat: rows `owner` still holds (SENDING, claimed by it) are claimed again now.
+
+    A row another sender took over meanwhile, or whose outcome is written, is left alone.
+    Returns how many rows were renewed.
+    """
+    ids = list(row_ids)
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(ids),
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_by == owner,
+        )
+        .values(claimed_at=now or utc_now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def _row(session: AsyncSession, row_id: int) -> OutboxMessage:
     row = await session.get(OutboxMessage, row_id, populate_existing=True)
     if row is None:
@@ -158,11 +214,15 @@ async def retry_later(
     delay: timedelta,
     error: str,
     refund_attempt: bool = False,
+    maybe_delivered: bool = False,
 ) -> None:
-    """Back to the queue after `delay`; `refund_attempt` when it was not tried (only waited)."""
+    """Back to the queue after `delay`; `refund_attempt` when it was not tried (only waited);
+    `maybe_delivered` when the try may have reached Telegram (kept on the row for good)."""
     row = await _row(session, row_id)
     if refund_attempt:
         row.attempts = max(row.attempts - 1, 0)
+    if maybe_delivered and not row.payload.get(MAYBE_DELIVERED):
+        row.payload = {**row.payload, MAYBE_DELIVERED: True}  # a new dict: JSON is not tracked
     row.status = OutboxStatus.PENDING
     row.not_before = utc_now() + delay
     row.last_error = error[:300]
@@ -184,3 +244,163 @@ async def unsent_count(*, session: AsyncSession) -> int:
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(UNSENT))
     )
     return int(count or 0)
+
+
+def maybe_delivered(row: OutboxMessage) -> bool:
+    """An earlier try of this row may have reached Telegram (its answer timed out)."""
+    return bool(row.payload.get(MAYBE_DELIVERED))
+
+
+# ----- where a report to the office stands -----------------------------------------------------
+
+
+class Delivery(enum.StrEnum):
+    """Where a report's message to the receiving office stands."""
+
+    DELIVERED = "delivered"  # Telegram took it
+    WAITING = "waiting"  # queued, being sent, or retrying after an error
+    FAILED = "failed"  # refused for good (400, 403, ...): a person has to act
+
+
+def delivery_of(
+    status: OutboxStatus | None, delivered_at: datetime | None = None
+) -> Delivery | None:
+    """The delivery of an approved version from its office message's status (None: no message
+    was queued, e.g. the commune has no receiving office, or it was approved before outboxes)."""
+    if delivered_at is not None or status is OutboxStatus.SENT:
+        return Delivery.DELIVERED
+    if status in UNSENT:
+        return Delivery.WAITING
+    if status in GIVEN_UP:
+        return Delivery.FAILED
+    return None
+
+
+def office_deliveries() -> Subquery:
+    """(draft_id, status) of each version's message to its office, to outer-join on a version."""
+    return (
+        select(OutboxMessage.draft_id, OutboxMessage.status)
+        .where(OutboxMessage.purpose == OFFICE_DELIVERY, OutboxMessage.draft_id.is_not(None))
+        .subquery()
+    )
+
+
+# ----- for the administrator: list and requeue ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One outbox row as `baocao outbox list` shows it."""
+
+    id: int
+    key: str
+    purpose: str
+    status: OutboxStatus
+    attempts: int
+    created_at: datetime
+    not_before: datetime
+    sent_at: datetime | None
+    last_error: str | None
+    to: str  # "office SNV-33 (Sở Nội vụ)", "Lê Văn Cường (chat 123)", "chat 123"
+
+
+async def list_rows(
+    *, session: AsyncSession, statuses: Sequence[OutboxStatus], limit: int = 100
+) -> tuple[list[Listed], int]:
+    """The newest `limit` rows with one of `statuses`, oldest first, and how many there are."""
+    total = await session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(statuses))
+    )
+    found = (
+        await session.execute(
+            select(OutboxMessage, Unit.code, Unit.name, Person.full_name)
+            .outerjoin(Unit, Unit.id == OutboxMessage.office_id)
+            .outerjoin(Person, Person.id == OutboxMessage.person_id)
+            .where(OutboxMessage.status.in_(statuses))
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    listed = []
+    for row, office_code, office_name, person_name in reversed(found):
+        if row.office_id is not None:
+            to = f"office {office_code} ({office_name})"
+        elif person_name is not None:
+            to = f"{person_name} (chat {row.chat_id})"
+        else:
+            to = f"chat {row.chat_id}"
+        listed.append(
+            Listed(
+                id=row.id,
+                key=row.key,
+                purpose=row.purpose,
+                status=row.status,
+                attempts=row.attempts,
+                created_at=row.created_at,
+                not_before=row.not_before,
+                sent_at=row.sent_at,
+                last_error=row.last_error,
+                to=to,
+            )
+        )
+    return listed, int(total or 0)
+
+
+@dataclass(frozen=True)
+class Requeued:
+    requeued: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)  # row id: why not
+
+
+async def requeue(
+    *,
+    session: AsyncSession,
+    row_ids: Sequence[int] = (),
+    all_failed: bool = False,
+    actor: str = "cli",
+) -> Requeued:
+    """Put failed or blocked rows back in the queue, due now, with a fresh count of attempts.
+
+    `all_failed` takes every FAILED row (not BLOCKED ones: those wait for a person to unblock
+    the bot, so each is requeued by its id). A row already sent is never requeued: it would
+    arrive twice. Each requeued row is written to the audit log.
+    """
+    wanted = list(dict.fromkeys(row_ids))
+    query = select(OutboxMessage).order_by(OutboxMessage.id).with_for_update()
+    if all_failed:
+        query = query.where(
+            or_(OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.id.in_(wanted))
+        )
+    else:
+        query = query.where(OutboxMessage.id.in_(wanted))
+    rows = {row.id: row for row in await session.scalars(query)}
+    result = Requeued()
+    for row_id in wanted:
+        if row_id not in rows:
+            result.refused[row_id] = "no such message"
+    now = utc_now()
+    for row in rows.values():
+        if row.status is OutboxStatus.SENT:
+            result.refused[row.id] = "already sent; requeuing it would deliver it twice"
+            continue
+        if row.status in UNSENT:
+            result.refused[row.id] = "already waiting to be sent"
+            continue
+        before = f"{row.status.value}: {row.last_error or ''}".rstrip(": ")
+        row.status = OutboxStatus.PENDING
+        row.not_before = now
+        row.attempts = 0
+        row.claimed_by = None
+        row.claimed_at = None
+        row.last_error = f"requeued by {actor} (was {before})"[:300]
+        result.requeued.append(row.id)
+        await audit.record(
+            session=session,
+            action="outbox.requeued",
+            entity_type="outbox",
+            entity_id=row.id,
+            actor_label=actor,
+            details={"key": row.key, "was": before},
+        )
+    await session.flush()
+    return result

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Membership, Person, Role, Unit
+from storage.models import Membership, Person, Role, Unit, UnitKind
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,16 @@ class KnownPerson:
 
     def has_role(self, *roles: Role) -> bool:
         return any(item.role in roles for item in self.roles)
+
+    def staffs_office_of_chat(self, chat_id: int) -> bool:
+        """Whether the person works for the receiving office whose registered chat this is
+        (in a group, the only people the bot answers)."""
+        return any(
+            item.role is Role.OFFICE
+            and item.unit.kind is UnitKind.OFFICE
+            and item.unit.telegram_chat_id == chat_id
+            for item in self.roles
+        )
 
 
 async def get_unit_by_code(*, session: AsyncSession, code: str) -> Unit | None:

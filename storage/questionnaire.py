@@ -54,6 +54,43 @@ async def claim_update(*, session: AsyncSession, update_id: int) -> bool:
     return True
 
 
+SHOWN_KEPT = 8  # prompts remembered per walk: enough to place a message typed a few turns late
+
+
+def shown_before(state: QuestionnaireState, message_order: int) -> dict[str, Any] | None:
+    """The latest delivered prompt that came before a message at `message_order`: what the
+    person was looking at when they typed it. None if no remembered prompt came before it."""
+    earlier = [e for e in state.shown or [] if int(e.get("message", 0)) < message_order]
+    return max(earlier, key=lambda e: int(e["message"]), default=None)
+
+
+async def record_shown(
+    *,
+    session: AsyncSession,
+    state_id: int,
+    step: int,
+    question_code: str | None,
+    message_id: int,
+) -> None:
+    """Remember that the prompt of `step` reached the person as message `message_id`."""
+    shown = await session.scalar(
+        select(QuestionnaireState.shown)
+        .where(QuestionnaireState.id == state_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    entries = [e for e in shown or [] if int(e.get("message", 0)) != message_id]
+    entries.append({"step": step, "question": question_code, "message": message_id})
+    entries.sort(key=lambda e: int(e["message"]))
+    # updated_at stays: it orders a person's walks, and a delivery is not a change of place.
+    await session.execute(
+        update(QuestionnaireState)
+        .where(QuestionnaireState.id == state_id)
+        .values(shown=entries[-SHOWN_KEPT:], updated_at=QuestionnaireState.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def forget_processed_updates(*, session: AsyncSession, older_than: timedelta) -> int:
     """Drop old update ids: Telegram keeps an unconfirmed update for 24 hours at most."""
     result = await session.execute(

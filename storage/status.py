@@ -19,6 +19,7 @@ from storage.models import (
     SectionSubmission,
     Unit,
 )
+from storage.outbox import Delivery, delivery_of, office_deliveries
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class RoundStanding:
     approved_on: date | None
     number: str | None
     delivered_on: date | None
+    # The approved version's message to the office: delivered, waiting or failed for good.
+    delivery: Delivery | None
     late: bool  # not delivered by the deadline (or delivered after it)
 
 
@@ -45,15 +48,17 @@ async def period_standing(
         .subquery()
     )
     approved = (
-        select(Draft.round_id, Draft.decided_at, Draft.number, Draft.delivered_at)
+        select(Draft.round_id, Draft.id, Draft.decided_at, Draft.number, Draft.delivered_at)
         .where(Draft.status == DraftStatus.APPROVED)
         .subquery()
     )
+    sent = office_deliveries()
     rows = await session.execute(
-        select(ReportingRound, Unit, submitted.c.sections, approved)
+        select(ReportingRound, Unit, submitted.c.sections, approved, sent.c.status)
         .join(Unit, Unit.id == ReportingRound.unit_id)
         .outerjoin(submitted, submitted.c.round_id == ReportingRound.id)
         .outerjoin(approved, approved.c.round_id == ReportingRound.id)
+        .outerjoin(sent, sent.c.draft_id == approved.c.id)
         .where(ReportingRound.period_id == period.id, Unit.kind.in_(COMMUNE_LEVEL_KINDS))
         .order_by(Unit.code)
     )
@@ -62,7 +67,7 @@ async def period_standing(
         return moment.astimezone(zone).date() if moment is not None else None
 
     standings = []
-    for round_, unit, sections, _, decided_at, number, delivered_at in rows:
+    for round_, unit, sections, _, draft_id, decided_at, number, delivered_at, sent_status in rows:
         delivered_on = local(delivered_at)
         deadline = period.deadline_on
         if delivered_on is not None:
@@ -78,6 +83,7 @@ async def period_standing(
                 approved_on=local(decided_at),
                 number=number,
                 delivered_on=delivered_on,
+                delivery=delivery_of(sent_status, delivered_at) if draft_id is not None else None,
                 late=late,
             )
         )

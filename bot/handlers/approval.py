@@ -62,8 +62,8 @@ class ApprovalHandlers:
     def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
         return [
-            # /lichsu also in the office's group, where staff fetch their communes' reports.
-            CommandHandler("lichsu", self.history, filters=filters.UpdateType.MESSAGE),
+            # A private command: in a group it would show a person's reports to everyone there.
+            CommandHandler("lichsu", self.history, filters=private),
             CallbackQueryHandler(self.press, pattern=f"^{CALLBACK_PREFIX}"),
             CommandHandler("huy", self.cancel, filters=private),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.text),
@@ -106,8 +106,7 @@ class ApprovalHandlers:
             return
         outcome = await self._for_person(user.id, self.workflow.history)
         if outcome is None:
-            if message.chat.type == "private":  # in a group the bot stays quiet to strangers
-                await message.reply_text(texts.NOT_REGISTERED)
+            await message.reply_text(texts.NOT_REGISTERED)
             return
         await self._send(context.bot, message.chat_id, outcome)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from telegram import Message, Update
+from telegram import Chat, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
@@ -58,6 +58,8 @@ class OfficeHandlers:
                 if private:  # in a group the bot stays quiet to strangers
                     await message.reply_text(texts.NOT_REGISTERED)
                 return
+            if not private and not known.staffs_office_of_chat(message.chat_id):
+                return  # in a group the bot answers only the staff of the office it belongs to
             outcome: Outcome | None
             if len(argument) > ARGUMENT_LIMIT:
                 outcome = Outcome.say(texts.BAD_PERIOD_CODE)
@@ -84,16 +86,20 @@ class OfficeHandlers:
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """🔔 Remind the late: office staff only; once a day per person reminded."""
-        query, user = update.callback_query, update.effective_user
+        query, user, chat = update.callback_query, update.effective_user, update.effective_chat
         if query is None or user is None:
             return
+        group_id = chat.id if chat is not None and chat.type != Chat.PRIVATE else None
         match = REMIND_PATTERN.match(query.data or "")
         if match is None:
             await query.answer(texts.OLD_BUTTON, show_alert=True)
             return
         async with self.database.session() as session:
             known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
-            if known is None:
+            # In a group the button is for the staff of the office whose group it is.
+            if known is None or (
+                group_id is not None and not known.staffs_office_of_chat(group_id)
+            ):
                 outcome = Outcome.refused(texts.NOT_YOUR_BUTTON)
             elif not await claim_update(session=session, update_id=update.update_id):
                 outcome = Outcome.refused(texts.NOTHING_TO_REMIND)

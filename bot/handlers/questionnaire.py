@@ -1,7 +1,9 @@
 """The questionnaire in Telegram: /baocao, /xem, /huy, typed answers and answer buttons.
 
-These handlers only translate: an update goes to conversations.engine inside one transaction
-that also records the update's id, and the engine's reply goes back as messages and buttons.
+These handlers only translate: an update goes to conversations.engine inside one turn (one
+transaction that also records the update's id), and the engine's reply goes back through
+bot.prompts, which records which prompt reached the person. A typed answer carries its message
+id, so the engine reads it against the prompt the person saw, not the one the walk is on.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import Bot, Message, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -23,17 +25,16 @@ from telegram.ext import (
     filters,
 )
 
+from bot.handlers.common import answer_query, deliver, turn
+from bot.prompts import CALLBACK_PREFIX, WalkReplies
 from conversations import texts
 from conversations.duties import RESUME_CALLBACK
-from conversations.engine import OutMessage, Questionnaire, Reply
+from conversations.engine import Questionnaire, Reply
 from storage.db import Database
 from storage.models import Person
-from storage.people import find_by_telegram_id
-from storage.questionnaire import claim_update
 
 logger = logging.getLogger(__name__)
 
-CALLBACK_PREFIX = "q:"
 # q:<state id>:<step>:<action>, where action is a word with an optional small number ("v:2").
 CALLBACK_PATTERN = re.compile(r"^q:(\d{1,12}):(\d{1,9}):([a-z]{1,8}(?::\d{1,3})?)$")
 
@@ -44,10 +45,6 @@ class Command(Protocol):
     def __call__(self, session: AsyncSession, /, *, person: Person) -> Awaitable[Reply]: ...
 
 
-def callback_data(state_id: int, step: int, action: str) -> str:
-    return f"{CALLBACK_PREFIX}{state_id}:{step}:{action}"
-
-
 class QuestionnaireHandlers:
     def __init__(
         self,
@@ -56,9 +53,11 @@ class QuestionnaireHandlers:
         *,
         not_in_walk: Fallback,
         edited_not_in_walk: Fallback,
+        replies: WalkReplies | None = None,
     ) -> None:
         self.database = database
         self.questionnaire = questionnaire
+        self.replies = replies or WalkReplies(database)
         # What a message gets when the person is not answering questions (registration's answer).
         self.not_in_walk = not_in_walk
         self.edited_not_in_walk = edited_not_in_walk
@@ -82,70 +81,70 @@ class QuestionnaireHandlers:
     async def begin(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Start or continue the person's part of the open round."""
         # Repeating /baocao (or Telegram redelivering it) only shows the question again.
-        await self._for_registered(update, self.questionnaire.begin)
+        await self._for_registered(update, context, self.questionnaire.begin)
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The button on a prompt or reminder: the same as /baocao."""
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+        async with turn(self.database, update.update_id, user) as now:
             reply = (
                 None
-                if known is None
-                else await self.questionnaire.begin(session, person=known.person)
+                if now.person is None
+                else await self.questionnaire.begin(now.session, person=now.person)
             )
         if reply is None:
-            await query.answer(texts.NOT_YOUR_BUTTON, show_alert=True)
+            await answer_query(query, texts.NOT_YOUR_BUTTON)
             return
-        await query.answer()
-        if isinstance(query.message, Message):
-            await self._send(query.message, reply)
+        await answer_query(query)
+        await self.replies.send(context.bot, user.id, reply)
 
     async def entered(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Show what the person has entered so far."""
-        await self._for_registered(update, self.questionnaire.entered)
+        await self._for_registered(update, context, self.questionnaire.entered)
 
     async def pause(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Pause answering; nothing entered is lost."""
-        await self._for_registered(update, self.questionnaire.pause)
+        await self._for_registered(update, context, self.questionnaire.pause)
 
-    async def _for_registered(self, update: Update, command: Command) -> None:
+    async def _for_registered(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, command: Command
+    ) -> None:
         """Run a command for a registered person and send its reply; refuse strangers."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
-            reply = None if known is None else await command(session, person=known.person)
+        async with turn(self.database, update.update_id, user) as now:
+            reply = None if now.person is None else await command(now.session, person=now.person)
         if reply is None:
-            await message.reply_text(texts.NOT_REGISTERED)
+            await self._say(context.bot, message.chat_id, texts.NOT_REGISTERED)
             return
-        await self._send(message, reply)
+        await self.replies.send(context.bot, message.chat_id, reply)
 
     async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Read a typed message as the answer to the question the person is on."""
+        """Read a typed message as the answer to the question the person saw when typing it."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.text is None:
             return
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
-            if known is None:
+        async with turn(self.database, update.update_id, user) as now:
+            if now.person is None:
                 reply = None
-            elif not await claim_update(session=session, update_id=update.update_id):
+            elif not await now.claim():
                 # Telegram delivered this message again (e.g. after a crash): it was already
                 # acted on, so only repeat where the person is.
-                logger.info("Update %s was already handled; repeating the prompt", update.update_id)
-                reply = await self.questionnaire.current_prompt(session, person=known.person)
+                reply = await self.questionnaire.current_prompt(now.session, person=now.person)
             else:
                 reply = await self.questionnaire.answer_text(
-                    session, person=known.person, text=message.text
+                    now.session,
+                    person=now.person,
+                    text=message.text,
+                    message_order=message.message_id,
                 )
         if reply is None:
             await self.not_in_walk(update, context)
             return
-        await self._send(message, reply)
+        await self.replies.send(context.bot, message.chat_id, reply)
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A sticker, photo, voice note...: say what the bot reads, then ask the question again."""
@@ -165,66 +164,66 @@ class QuestionnaireHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+        async with turn(self.database, update.update_id, user) as now:
             reply = None
-            if known is not None:
-                reply = await self.questionnaire.current_prompt(session, person=known.person)
+            if now.person is not None:
+                reply = await self.questionnaire.current_prompt(now.session, person=now.person)
         if reply is None or not reply.messages:
             await otherwise(update, context)
             return
-        await message.reply_text(notice)
-        await self._send(message, reply)
+        await self._say(context.bot, message.chat_id, notice)
+        await self.replies.send(context.bot, message.chat_id, reply)
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Act on an answer button, if it is this person's and from their latest question."""
+        """Act on an answer button, if it is this person's and from their latest question.
+
+        The answer to Telegram is best effort (a press older than ~15 s cannot be answered):
+        whatever happens to it, the turn goes on, and a refusal that could not pop up is said
+        in the chat together with the question the person is on.
+        """
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
         match = CALLBACK_PATTERN.match(query.data or "")
-        if match is None:
-            await query.answer(texts.OLD_BUTTON, show_alert=True)
-            return
-        state_id, step, action = int(match.group(1)), int(match.group(2)), match.group(3)
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
-            if known is None:
-                reply = Reply(alert=texts.NOT_YOUR_BUTTON, accepted=False)
-            elif not await claim_update(session=session, update_id=update.update_id):
+        chat_id = query.message.chat.id if query.message is not None else user.id
+        redelivered = False
+        async with turn(self.database, update.update_id, user) as now:
+            if match is None:
                 reply = Reply(alert=texts.OLD_BUTTON, accepted=False)
+            elif now.person is None:
+                reply = Reply(alert=texts.NOT_YOUR_BUTTON, accepted=False)
+            elif not await now.claim():
+                # Pressed before a crash and delivered again: acted on already.
+                redelivered = True
+                reply = Reply(accepted=False)
             else:
+                state_id, step, action = int(match[1]), int(match[2]), match[3]
                 reply = await self.questionnaire.press(
-                    session, person=known.person, state_id=state_id, step=step, action=action
+                    now.session, person=now.person, state_id=state_id, step=step, action=action
                 )
-        if reply.alert is not None:
-            await query.answer(reply.alert, show_alert=True)
-        else:
-            await query.answer()
-        if not reply.accepted or not isinstance(query.message, Message):
+            if not reply.accepted and now.person is not None and match is not None:
+                # Wherever the press went wrong, show where the person is.
+                where = await self.questionnaire.current_prompt(now.session, person=now.person)
+            else:
+                where = None
+        answered = await answer_query(query, reply.alert)
+        if reply.accepted:
+            if isinstance(query.message, Message):
+                await drop_keyboard(query.message)
+            await self.replies.send(context.bot, chat_id, reply)
             return
-        await drop_keyboard(query.message)
-        await self._send(query.message, reply)
+        if where is None or not where.messages:
+            if not answered and reply.alert is not None:
+                await self._say(context.bot, chat_id, reply.alert)
+            return
+        if redelivered or not answered:
+            # The pop-up may not have shown: say it in the chat, then the current question.
+            if reply.alert is not None:
+                await self._say(context.bot, chat_id, reply.alert)
+            await self.replies.send(context.bot, chat_id, where)
 
-    async def _send(self, anchor: Message, reply: Reply) -> None:
-        for out in reply.messages:
-            await anchor.chat.send_message(out.text, reply_markup=_keyboard(reply, out))
-
-
-def _keyboard(reply: Reply, out: OutMessage) -> InlineKeyboardMarkup | None:
-    if not out.buttons or reply.state_id is None or reply.step is None:
-        return None
-    state_id, step = reply.state_id, reply.step
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    button.label, callback_data=callback_data(state_id, step, button.action)
-                )
-                for button in row
-            ]
-            for row in out.buttons
-        ]
-    )
+    async def _say(self, bot: Bot, chat_id: int, text: str) -> None:
+        await deliver(lambda: bot.send_message(chat_id, text), what="a notice")
 
 
 async def drop_keyboard(message: Message) -> None:
@@ -233,3 +232,5 @@ async def drop_keyboard(message: Message) -> None:
         await message.edit_reply_markup(reply_markup=None)
     except BadRequest as exc:  # already without buttons, or too old to edit: harmless
         logger.debug("Could not remove a keyboard: %s", exc)
+    except TelegramError as exc:  # a bad moment: the old buttons are refused by step anyway
+        logger.info("Could not remove a keyboard: %s", exc)

@@ -1,4 +1,9 @@
-"""Registration by deep link (/start <code>), /help, and what strangers and odd updates get."""
+"""Registration by deep link (/start <code>), /help, and what strangers and odd updates get.
+
+In a group the bot answers only the staff of the office whose group it is, and only with the
+office's commands; a private command typed there gets them a one-line pointer, anyone else
+silence. The one exception is /start with an office's invitation, which registers the group.
+"""
 
 from __future__ import annotations
 
@@ -17,13 +22,15 @@ from telegram.ext import (
 from bot.handlers.common import account_of
 from conversations import texts
 from storage.db import Database
-from storage.invitations import RedeemFailure, redeem_invitation
+from storage.invitations import redeem_invitation
 from storage.models import Role
 from storage.people import KnownPerson, find_by_telegram_id
 
 logger = logging.getLogger(__name__)
 
 OFFICE_ONLY = frozenset({Role.OFFICE})
+# The commands of a person's private chat with the bot (/start and /help have their own handlers).
+PRIVATE_COMMANDS = ("baocao", "xem", "huy", "lichsu")
 
 
 class RegistrationHandlers:
@@ -31,9 +38,14 @@ class RegistrationHandlers:
         self.database = database
 
     def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
+        messages = filters.UpdateType.MESSAGE
         return [
-            CommandHandler("start", self.start, filters=filters.UpdateType.MESSAGE),
-            CommandHandler("help", self.help, filters=filters.UpdateType.MESSAGE),
+            CommandHandler("start", self.start, filters=messages),
+            CommandHandler("help", self.help, filters=messages),
+            # Registered first, so no feature's handler answers these in a group.
+            CommandHandler(
+                PRIVATE_COMMANDS, self.private_only, filters=messages & filters.ChatType.GROUPS
+            ),
         ]
 
     def fallbacks(self) -> list[BaseHandler]:  # type: ignore[type-arg]
@@ -54,12 +66,15 @@ class RegistrationHandlers:
         if message is None or user is None or chat is None:
             return
         args = context.args or []
+        in_group = chat.type in (Chat.GROUP, Chat.SUPERGROUP)
         if not args:
-            await self._greet_known_or_refuse(update)
+            if in_group:
+                await self.private_only(update, context)
+            else:
+                await self._greet_known_or_refuse(update)
             return
         # A deep link carries exactly one word; anything else was typed by hand and is refused.
         code = args[0] if len(args) == 1 else ""
-        in_group = chat.type in (Chat.GROUP, Chat.SUPERGROUP)
         async with self.database.session() as session:
             result = await redeem_invitation(
                 session=session,
@@ -76,8 +91,8 @@ class RegistrationHandlers:
                 chat.id,
                 result.failure.value,
             )
-            if result.failure is RedeemFailure.WRONG_CHAT:
-                await message.reply_text(texts.GROUP_ONLY_OFFICE)
+            if in_group:  # without an office's invitation, /start is a private command here
+                await self.private_only(update, context)
             else:
                 await message.reply_text(texts.INVALID_INVITATION)
             return
@@ -102,8 +117,11 @@ class RegistrationHandlers:
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """List what this person can do."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None:
+            return
+        if chat.type in (Chat.GROUP, Chat.SUPERGROUP):  # it names the person and their units
+            await self.private_only(update, context)
             return
         known = await self._known(user.id)
         if known is None:
@@ -115,6 +133,18 @@ class RegistrationHandlers:
                 roles=[(item.role, item.unit) for item in known.roles],
             )
         )
+
+    async def private_only(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A private command typed in a group: point the group's office staff to the private
+        chat; say nothing to anyone else."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        known = await self._known(user.id)
+        if known is not None and known.staffs_office_of_chat(message.chat_id):
+            await message.reply_text(texts.PRIVATE_CHAT_ONLY)
+            return
+        logger.info("Ignored a private command from user %s in group %s", user.id, message.chat_id)
 
     async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Say that edits are not read, so nobody believes a corrected figure was taken."""

@@ -20,15 +20,20 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
+from telegram.request import HTTPXRequest
 
 import bot.outbox as outbox_module
-from bot.local_bot_api import FakeUser, LocalBotApi, SentRequest, _ApiError
+import storage.db
 from bot.outbox import NO_OFFICE_CHAT_RETRY, OutboxSender, Pacer
-from bot.sending import CAPTION_LIMIT, ReportFiles
+from bot.sending import CAPTION_LIMIT, REPORT_READ_TIMEOUT_S, ReportFiles
+from bot_api_standin import ApiError as _ApiError
+from bot_api_standin import FakeUser, LocalBotApi, SentRequest
+from conversations import texts as vietnamese
 from conversations.outgoing import Action, Item, ReportFile, Text, to_payload
 from storage.db import Database
 from storage.models import Draft, DraftStatus, OutboxMessage, OutboxStatus, Unit, UnitKind, utc_now
-from storage.outbox import claim_due, enqueue, unsent_count
+from storage.outbox import MAYBE_DELIVERED, claim_due, enqueue, unsent_count
+from tests.conftest import POSTGRES
 from tests.factories import make_unit, open_round
 
 AN = FakeUser(id=111_111, first_name="An")
@@ -792,3 +797,178 @@ async def test_a_wake_during_a_pass_is_not_lost(
             await api.wait_for_message(BINH.id, timeout=1.0)
 
     assert texts(api, BINH.id) == ["Đánh thức"]
+
+
+# ------------------------------------------------------------------------------ fewer repeats
+
+
+async def until_claimed(database: Database, key: str, *, within: float = 3.0) -> OutboxMessage:
+    """The row once a sender's claim on it is committed."""
+    deadline = time.monotonic() + within
+    while (found := await row(database, key)).status != OutboxStatus.SENDING:
+        assert time.monotonic() < deadline, f"{key} was not claimed"
+        await asyncio.sleep(0.01)
+    return found
+
+
+async def test_a_timed_out_office_report_is_resent_with_a_note_that_it_may_repeat(
+    api: LocalBotApi, database: Database, make_sender: Callable[..., OutboxSender]
+) -> None:
+    """Telegram took the report but answered after the read timeout: the resend to the office
+    says before its caption that it may repeat the earlier message; the first had no note."""
+    office_id = await make_office(database, OFFICE_GROUP_ID)
+    draft_id = await make_draft(database, small_docx())
+    caption = "UBND xã Tân Quang · Báo cáo CCHC quý IV năm 2026 · Số 01/BC-UBND"
+    report = ReportFile(draft_id, "docx", "bao_cao.docx", caption, BUTTONS)
+    await queue(database, "report", report, office_id=office_id, draft_id=draft_id)
+    api.set_delay("sendDocument", 0.8)
+    sender = make_sender(document_read_timeout_s=0.3)
+
+    assert await sender.send_due() == 0
+    waiting = await row(database, "report")
+    assert waiting.status == OutboxStatus.PENDING
+    assert waiting.payload[MAYBE_DELIVERED] is True
+    assert waiting.last_error is not None and waiting.last_error.startswith("TimedOut")
+    api.set_delay("sendDocument", 0)
+    await api.wait_for_message(OFFICE_GROUP_ID, timeout=3)  # the first one did arrive
+    await drain(sender, database)
+
+    first, second = api.messages_to(OFFICE_GROUP_ID)
+    assert first["caption"] == caption
+    assert second["caption"] == f"{vietnamese.MAYBE_REPEAT_NOTE}\n{caption}"
+    assert second["reply_markup"] == INLINE_KEYBOARD
+    done = await row(database, "report")
+    assert (done.status, done.attempts) == (OutboxStatus.SENT, 2)
+    assert done.telegram_message_id == second["message_id"]
+
+
+async def test_a_refused_connection_is_not_taken_for_a_possible_repeat(
+    database: Database, make_sender: Callable[..., OutboxSender], api: LocalBotApi
+) -> None:
+    """A 5xx means Telegram did not take it: the retry carries no note."""
+    office_id = await make_office(database, OFFICE_GROUP_ID)
+    draft_id = await make_draft(database, small_docx())
+    report = ReportFile(draft_id, "docx", "bao_cao.docx", "Báo cáo")
+    await queue(database, "report", report, office_id=office_id, draft_id=draft_id)
+    api.fail_next("sendDocument", status=502)
+
+    await drain(make_sender(), database)
+
+    [document] = api.messages_to(OFFICE_GROUP_ID)
+    assert document["caption"] == "Báo cáo"
+    assert MAYBE_DELIVERED not in (await row(database, "report")).payload
+
+
+async def test_documents_wait_longer_for_telegrams_answer_than_texts(
+    api: LocalBotApi, database: Database
+) -> None:
+    """With a client whose read timeout is short, a slow text times out while an equally slow
+    document is waited for (a report gets REPORT_READ_TIMEOUT_S) and goes once."""
+    assert REPORT_READ_TIMEOUT_S >= 30
+    client = Bot(
+        token=api.token,
+        base_url=f"{api.url}/bot",
+        base_file_url=f"{api.url}/file/bot",
+        request=HTTPXRequest(read_timeout=0.3),
+    )
+    await client.initialize()
+    draft_id = await make_draft(database, small_docx())
+    await queue(database, "text", Text("Chậm"), chat_id=AN.id)
+    await queue(database, "file", ReportFile(draft_id, "docx", "bc.docx"), chat_id=BINH.id)
+    api.set_delay("sendMessage", 0.8)
+    api.set_delay("sendDocument", 0.8)
+    sender = OutboxSender(
+        client, database, ReportFiles(database), first_retry_s=60, pacer=Pacer(1000, 1000)
+    )
+    try:
+        assert await sender.send_due() == 1
+    finally:
+        await client.shutdown()
+
+    assert (await row(database, "file")).status == OutboxStatus.SENT
+    text = await row(database, "text")
+    assert text.status == OutboxStatus.PENDING
+    assert text.last_error is not None and text.last_error.startswith("TimedOut")
+    assert len(calls_to(api, BINH.id, "sendDocument")) == 1
+
+
+@pytest.mark.skipif(POSTGRES, reason="SQLite's single writer lock makes the database busy")
+async def test_a_busy_database_while_recording_a_sent_message_does_not_send_it_again(
+    api: LocalBotApi,
+    database: Database,
+    database_url: str,
+    bot: Bot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Writing down that Telegram took a message meets a locked database: the write is tried
+    again until it works; the message is not sent a second time."""
+    monkeypatch.setattr(storage.db, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    impatient = Database(database_url)  # gives up on a lock after 0.1 s, not 10 s
+    await queue(database, "row", Text("Đã gửi"), chat_id=AN.id)
+    api.set_delay("sendMessage", 0.3)
+    sender = OutboxSender(
+        bot,
+        impatient,
+        ReportFiles(impatient),
+        first_retry_s=0.05,
+        record_retry_s=0.05,
+        pacer=Pacer(1000, 1000),
+    )
+    try:
+        passing = asyncio.create_task(sender.send_due())
+        await until_claimed(database, "row")
+        # While Telegram takes its 0.3 s to answer, another writer takes SQLite's write lock
+        # and holds it well past the answer.
+        async with database.session() as gate:
+            await enqueue(
+                session=gate, key="gate", purpose="test", payload={"text": "x"}, chat_id=BINH.id
+            )
+            await asyncio.sleep(1.0)
+        assert await asyncio.wait_for(passing, timeout=5) == 1
+    finally:
+        await impatient.dispose()
+
+    assert len(calls_to(api, AN.id)) == 1
+    done = await row(database, "row")
+    assert (done.status, done.attempts) == (OutboxStatus.SENT, 1)
+
+
+async def test_a_live_senders_slow_send_is_not_taken_over_and_a_dead_ones_is_within_a_lease(
+    api: LocalBotApi, database: Database, database_url: str, bot: Bot
+) -> None:
+    """Two instances with a 0.6 s lease: while one waits 1.5 s for Telegram, its heartbeat keeps
+    the row its own, so the other never sends it; a row whose sender died (no heartbeat) is
+    taken over once its lease has run out."""
+    lease = timedelta(seconds=0.6)
+    await queue(database, "slow", Text("Chậm"), chat_id=AN.id)
+    other_database = Database(database_url)
+    other_bot = new_bot(api)
+    await other_bot.initialize()
+    options: dict[str, Any] = {"lease": lease, "first_retry_s": 0.05, "pacer": Pacer(1000, 1000)}
+    sender = OutboxSender(bot, database, ReportFiles(database), **options)
+    other = OutboxSender(other_bot, other_database, ReportFiles(other_database), **options)
+    try:
+        api.set_delay("sendMessage", 1.5)
+        passing = asyncio.create_task(sender.send_due())
+        assert (await until_claimed(database, "slow")).claimed_by == sender.owner
+        deadline = time.monotonic() + 1.8
+        while time.monotonic() < deadline:
+            assert await other.send_due() == 0
+            await asyncio.sleep(0.1)
+        assert await passing == 1
+        assert len(calls_to(api, AN.id)) == 1
+        assert (await row(database, "slow")).claimed_by == sender.owner
+
+        # A dead instance claimed this one just now and will never renew it.
+        api.set_delay("sendMessage", 0)
+        await queue(database, "orphan", Text("Bỏ dở"), chat_id=BINH.id)
+        async with database.session() as session:
+            await claim_due(session=session, limit=10, owner="dead", lease=lease)
+        assert await other.send_due() == 0  # still within its lease
+        await asyncio.sleep(0.7)
+        assert await other.send_due() == 1
+    finally:
+        await other_bot.shutdown()
+        await other_database.dispose()
+    assert texts(api, BINH.id) == ["Bỏ dở"]
+    assert (await row(database, "orphan")).claimed_by == other.owner

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from telegram import Bot
 
-from bot.local_bot_api import FakeUser, LocalBotApi
 from bot.outbox import OutboxSender, Pacer
 from bot.sending import ReportFiles
+from bot_api_standin import FakeUser, LocalBotApi
 from conversations.outgoing import Text
 from storage.db import Database
 from tests.bot.test_outbox import drain, new_bot, queue

@@ -13,7 +13,7 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import load_settings
-from bot.local_bot_api import FakeUser, LocalBotApi
+from bot_api_standin import FakeUser, LocalBotApi
 from conversations import texts
 from conversations.forms import load_form
 from storage.db import Database

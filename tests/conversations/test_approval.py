@@ -562,7 +562,8 @@ async def test_only_the_communes_approvers_decide_and_only_its_people_and_office
         for action in ("ok", "ret"):
             outcome = await press(database, person, submitted.id, action)
             assert outcome == Outcome.refused(texts.NOT_APPROVER), (person.full_name, action)
-    for person in (other.chairman, other_office.staff, stranger):
+    # The commune's own office too: it sees a version only once the commune approved it.
+    for person in (office.staff, other.chairman, other_office.staff, stranger):
         for action in ("data", "get"):
             outcome = await press(database, person, submitted.id, action)
             assert outcome == Outcome.refused(texts.NOT_ALLOWED_TO_SEE), (person.id, action)
@@ -580,7 +581,7 @@ async def test_only_the_communes_approvers_decide_and_only_its_people_and_office
     assert await pending_of(database, commune.hoa) is None
 
     named = await labels(database, commune)
-    for person in (commune.chairman, commune.hoa, office.staff):
+    for person in (commune.chairman, commune.hoa):
         figures = await press(database, person, submitted.id, "data")
         assert figures.accepted and figures.alert is None
         shown = text_of(figures)
@@ -594,6 +595,38 @@ async def test_only_the_communes_approvers_decide_and_only_its_people_and_office
         assert document.caption == texts.version_caption(**named, version=1, status="awaiting")
         assert document.buttons == ()
     assert await approval_state(database) == before
+
+
+async def test_the_office_opens_only_approved_versions_of_its_own_communes(
+    database: Database, office: Office, commune: Commune, submitted: Draft
+) -> None:
+    """Draft ids are sequential: forged buttons for a returned, superseded or awaiting version
+    are refused to the office, and so is another office's approved report."""
+    other_office = await make_office(database, name="Sở Nội vụ tỉnh Thái Bình")
+    await return_with(database, commune.chairman, submitted.id, COMMENT)
+    await complete_round(database, commune, values=answers(radio_programs="8"))
+    await complete_round(database, commune, values=answers(radio_programs="9"))
+    returned, superseded, awaiting = await drafts_of(database, commune.round_id)
+    assert [d.status for d in (returned, superseded, awaiting)] == [
+        DraftStatus.RETURNED,
+        DraftStatus.SUPERSEDED,
+        DraftStatus.AWAITING,
+    ]
+    before = await approval_state(database)
+    for draft in (returned, superseded, awaiting):
+        for action in ("data", "get"):
+            outcome = await press(database, office.staff, draft.id, action)
+            assert outcome == Outcome.refused(texts.NOT_ALLOWED_TO_SEE), (draft.status, action)
+    assert await approval_state(database) == before
+
+    assert (await press(database, commune.chairman, awaiting.id, "ok")).accepted
+    for action in ("data", "get"):
+        assert (await press(database, office.staff, awaiting.id, action)).accepted, action
+        for draft in (returned, superseded):  # the approved round's earlier versions stay shut
+            outcome = await press(database, office.staff, draft.id, action)
+            assert outcome == Outcome.refused(texts.NOT_ALLOWED_TO_SEE), (draft.status, action)
+        outcome = await press(database, other_office.staff, awaiting.id, action)
+        assert outcome == Outcome.refused(texts.NOT_ALLOWED_TO_SEE), action
 
 
 # ----- 4. returning with a comment --------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select
 from conversations import texts
 from conversations.engine import Questionnaire, Reply
 from conversations.forms import load_form
+from conversations.values import display
 from storage.db import Database
 from storage.imports import import_people, import_units
 from storage.models import (
@@ -36,6 +37,7 @@ from storage.models import (
 )
 from storage.people import find_member_by_name, get_unit_by_code
 from storage.periods import open_rounds
+from storage.questionnaire import record_shown
 from tests.factories import (
     all_types_form,
     database_snapshot,
@@ -1486,3 +1488,137 @@ async def test_entered_shows_the_answers(province: Province) -> None:
     reply = await province.binh.entered()
     assert len(reply.messages) == 2
     assert "5. Tổng thời lượng phát sóng: 360 phút (6 giờ)" in reply.messages[1].text
+
+
+# ----- a typed answer counts for the prompt the person saw -----------------------------------
+# Message ids order a private chat: the person's messages and the bot's share one sequence.
+# `delivered` plays the bot's send of a prompt; a reply not passed to it was lost on the way.
+
+
+def shown(code: str, value: Any) -> str:
+    return display(FORM.questions[code], value, short=True)
+
+
+async def delivered(officer: Officer, reply: Reply, message_id: int) -> None:
+    assert reply.state_id is not None and reply.step is not None
+    async with officer.db.session() as session:
+        await record_shown(
+            session=session,
+            state_id=reply.state_id,
+            step=reply.step,
+            question_code=reply.question_code,
+            message_id=message_id,
+        )
+
+
+async def typed(officer: Officer, text: str, *, message_id: int) -> Reply:
+    async with officer.db.session() as session:
+        reply = await officer.engine.answer_text(
+            session, person=officer.person, text=text, message_order=message_id
+        )
+    assert reply is not None
+    return officer._keep(reply)
+
+
+async def test_a_retry_after_a_lost_reply_is_not_filed_under_the_next_question(
+    province: Province,
+) -> None:
+    hoa = province.hoa
+    await delivered(hoa, await hoa.go_to("web_posts"), 10)
+    lost = await typed(hoa, "12", message_id=11)
+    assert lost.accepted and label("web_posts_digital") in text_of(lost)  # never arrives
+
+    # She sees no answer and sends "12" again, as the bot's texts invite.
+    before = await database_snapshot(province.db)
+    again = await typed(hoa, "12", message_id=13)
+    assert again.accepted is False
+    assert texts.already_saved(FORM.questions["web_posts"].title, shown("web_posts", 12)) in text_of(again)
+    assert label("web_posts_digital") in text_of(again)  # where she is, shown now
+    assert await database_snapshot(province.db) == before
+    assert "web_posts_digital" not in await hoa.answers()
+
+    # Once that prompt reached her, her next answer is its answer.
+    await delivered(hoa, again, 14)
+    await typed(hoa, "4", message_id=15)
+    answers = await hoa.answers()
+    assert (answers["web_posts"], answers["web_posts_digital"]) == (12, 4)
+
+
+async def test_a_different_figure_typed_at_an_earlier_question_changes_nothing(
+    province: Province,
+) -> None:
+    hoa = province.hoa
+    await delivered(hoa, await hoa.go_to("banners"), 20)
+    await typed(hoa, "5", message_id=21)  # its reply, the slogans question, is lost
+    before = await database_snapshot(province.db)
+    reply = await typed(hoa, "7", message_id=22)
+    assert reply.accepted is False
+    title = FORM.questions["banners"].title
+    assert texts.typed_for_earlier_question(title, shown("banners", 5)) in text_of(reply)
+    assert label("slogans") in text_of(reply)
+    assert await database_snapshot(province.db) == before
+    assert (await hoa.answers())["banners"] == 5
+
+
+async def test_a_message_typed_before_the_prompt_arrived_belongs_to_the_one_before(
+    province: Province,
+) -> None:
+    # The reply was slow, not lost: she typed again before it came, and it came after.
+    hoa = province.hoa
+    await delivered(hoa, await hoa.go_to("panels"), 30)
+    slow = await typed(hoa, "3", message_id=31)
+    await delivered(hoa, slow, 33)  # the leaflets question arrived as message 33
+    reply = await typed(hoa, "3", message_id=32)  # ...after her second "3", message 32
+    assert reply.accepted is False
+    assert "leaflets" not in await hoa.answers()
+    assert texts.already_saved(FORM.questions["panels"].title, shown("panels", 3)) in text_of(reply)
+    # Her answer typed after the leaflets question arrived is taken as its answer.
+    await delivered(hoa, reply, 34)
+    await typed(hoa, "1.500", message_id=35)
+    assert (await hoa.answers())["leaflets"] == 1500
+
+
+async def test_a_walk_whose_prompt_never_arrived_takes_no_typed_answer(
+    province: Province,
+) -> None:
+    hoa = province.hoa
+    await hoa.go_to("dialogues")  # never delivered, and no earlier prompt remembered
+    before = await database_snapshot(province.db)
+    reply = await typed(hoa, "2", message_id=40)
+    assert reply.accepted is False
+    assert reply.messages[0].text.startswith(texts.TYPED_BEFORE_PROMPT)
+    assert label("dialogues") in text_of(reply)
+    assert await database_snapshot(province.db) == before
+
+
+async def test_a_refusal_or_a_confirmation_keeps_the_question_the_person_saw(
+    province: Province,
+) -> None:
+    hoa = province.hoa
+    await delivered(hoa, await hoa.go_to("web_posts"), 50)
+    refused = await typed(hoa, "mười hai", message_id=51)  # refusal: the same step, lost
+    assert refused.accepted is False
+    await typed(hoa, "12", message_id=53)  # still the question she saw: taken
+    assert (await hoa.answers())["web_posts"] == 12
+
+
+async def test_an_edit_tapped_in_a_review_that_was_lost_takes_no_typed_figure(
+    province: Province,
+) -> None:
+    binh = province.binh
+    review = await binh.walk(BINH_SCRIPT)
+    await delivered(binh, review, 60)
+    edit = await binh.press("edit:3")  # its prompt (radio items) never arrives
+    assert label("radio_items") in text_of(edit)
+    before = await database_snapshot(province.db)
+    reply = await typed(binh, "99", message_id=61)
+    assert reply.accepted is False
+    assert (await binh.answers())["radio_items"] == 24
+    assert await database_snapshot(province.db) == before
+    # A review that was lost does not read a retyped last answer as "change question 3".
+    await delivered(binh, edit, 62)
+    back = await typed(binh, "24", message_id=63)
+    assert back.accepted and (await binh.state()).status is WalkStatus.REVIEWING
+    reply = await typed(binh, "3", message_id=64)  # typed before the review arrived
+    assert reply.accepted is False
+    assert (await binh.state()).status is WalkStatus.REVIEWING

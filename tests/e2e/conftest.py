@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.local_bot_api import LocalBotApi
+from bot_api_standin import LocalBotApi
 from storage.db import Database
 from storage.outbox import unsent_count
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.local_bot_api import FakeUser, LocalBotApi, PrivateChat
+from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
 from conversations.forms import load_form
 from conversations.values import parse_answer
@@ -157,11 +157,14 @@ async def test_return_correct_approve_and_deliver_once_through_429_502_and_a_res
     office = PrivateChat(standin, LAN)
     assert (await office.tap_answer(delivered, ack))["text"] == texts.ACKNOWLEDGED
 
-    # The office's /lichsu in its group lists its communes' numbered reports.
+    # The office's /lichsu lists its communes' numbered reports; in its group it is pointed to
+    # the private chat, as a history there would be everyone's to read.
     seen_group = len(standin.messages_to(OFFICE_GROUP["id"]))
     standin.send_message(LAN, "/lichsu", chat=OFFICE_GROUP)
-    office_list = await standin.wait_for_message(OFFICE_GROUP["id"], after=seen_group, timeout=20)
-    assert "xã Tân Quang" in office_list["text"] and "số 01/BC-UBND" in office_list["text"]
+    hint = await standin.wait_for_message(OFFICE_GROUP["id"], after=seen_group, timeout=20)
+    assert hint["text"] == texts.PRIVATE_CHAT_ONLY
+    office_list = await office.says("/lichsu", "số 01/BC-UBND")
+    assert "xã Tân Quang" in office_list["text"]
 
     # /lichsu keeps every version; any of them can be fetched again.
     listing = await cuong.says("/lichsu", "Phiên bản 2")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.local_bot_api import FakeUser, LocalBotApi, PrivateChat
+from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
 from conversations.duties import RESUME_CALLBACK
 from storage.db import Database

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot.app import make_office_desk
 from bot.config import Settings
-from bot.local_bot_api import FakeUser, LocalBotApi, PrivateChat
+from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
 from conversations.calendar import Calendar, Event, EventKind, load_calendar
 from conversations.duties import RESUME_CALLBACK, CalendarDuties
@@ -33,6 +33,7 @@ from storage.imports import import_people, import_units
 from storage.invitations import create_invitation
 from storage.models import (
     AuditEntry,
+    Draft,
     OutboxMessage,
     OutboxStatus,
     Person,
@@ -350,6 +351,28 @@ async def audit_actions(database_url: str, action: str) -> list[str | None]:
         await database.dispose()
 
 
+async def latest_draft_ids(database_url: str, *unit_codes: str) -> list[int]:
+    """The id of each commune's latest version of the 2026-Q4 report."""
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            found = []
+            for code in unit_codes:
+                draft_id = await session.scalar(
+                    select(Draft.id)
+                    .join(ReportingRound, ReportingRound.id == Draft.round_id)
+                    .join(Unit, Unit.id == ReportingRound.unit_id)
+                    .where(Unit.code == code)
+                    .order_by(Draft.version.desc())
+                    .limit(1)
+                )
+                assert draft_id is not None, code
+                found.append(int(draft_id))
+            return found
+    finally:
+        await database.dispose()
+
+
 async def office_id(database_url: str, code: str) -> int:
     database = Database(database_url)
     try:
@@ -562,12 +585,15 @@ async def test_only_office_staff_see_progress_and_only_of_their_own_communes(
     assert (await cuong.says("/tiendo 2026-Q4", "Lệnh này"))["text"] == texts.NOT_OFFICE_STAFF
     assert (await mai.says("/tonghop", "Lệnh này"))["text"] == texts.NOT_OFFICE_STAFF
 
-    # In the office's group the bot answers its staff only: a member who is not registered, and
-    # an officer, get no answer (the updates are handled in order, so Lan's answer comes last).
+    # In the office's group the bot answers its staff only: a member who is not registered, an
+    # officer, a chairman and another office's staff get no answer, not even to a period that
+    # is not one (the updates are handled in order, so Lan's answer comes last).
     seen_group = group.mark()
     standin.send_message(STRANGER, "/tiendo", chat=OFFICE_GROUP)
     standin.send_message(HOA, "/tiendo", chat=OFFICE_GROUP)
     standin.send_message(CUONG, "/tonghop", chat=OFFICE_GROUP)
+    standin.send_message(CUONG, "/tiendo " + "9" * 100, chat=OFFICE_GROUP)
+    standin.send_message(PHUC, "/tonghop " + "9" * 100, chat=OFFICE_GROUP)
     progress = await group.says(LAN, "/tiendo", "Tiến độ báo cáo")
     assert group.since(seen_group) == [progress]
     # Without a period: the most recently closing one (2026-Q4, not Mỹ Hào's 2026-Q3).
@@ -630,14 +656,73 @@ async def test_only_office_staff_see_progress_and_only_of_their_own_communes(
     assert (await hoa.tap_answer(progress, f"o:rem:{q4}"))["text"] == texts.NOT_YOUR_BUTTON
     assert (await cuong.tap_answer(progress, f"o:rem:{q4}"))["text"] == texts.NOT_YOUR_BUTTON
     assert (await stranger.tap_answer(progress, f"o:rem:{q4}"))["text"] == texts.NOT_YOUR_BUTTON
-    # Phúc's office has nobody to remind, and SNV-33's communes are not his to remind.
-    assert (await phuc.tap_answer(progress, f"o:rem:{q4}"))["text"] == texts.NOTHING_TO_REMIND
+    # The button in SNV-33's group is not Phúc's; privately, his office has nobody to remind.
+    assert (await phuc.tap_answer(progress, f"o:rem:{q4}"))["text"] == texts.NOT_YOUR_BUTTON
+    assert (await phuc.tap_answer(theirs, f"o:rem:{q4}"))["text"] == texts.NOTHING_TO_REMIND
     await asyncio.sleep(1)  # a wrongly queued reminder would go out within this
     await outbox_drained(database_url)
     assert {user: chats[user].mark() for user in chats} == seen
     assert group.mark() == seen_group
     assert await outbox_rows(database_url, "office_reminder") == []
     assert await audit_actions(database_url, "office.reminded") == []
+    assert "Error while handling" not in office.bot.log()
+
+
+async def test_in_the_group_private_commands_stay_private_and_drafts_stay_with_the_commune(
+    province_files: tuple[Path, Path], baocao: Baocao, standin: LocalBotApi, database_url: str
+) -> None:
+    """/lichsu, /help and /start in the office's group get its staff one line and anyone else
+    silence; the office opens the approved versions of its own communes only, whatever the
+    button's data says (draft ids are sequential)."""
+    office = await set_up(baocao, standin, database_url, province_files)
+    group, chats = office.group, office.chats
+    lan, phuc = chats[LAN], chats[PHUC]
+    await approve_tan_quang(office, standin, database_url)
+    await submit_lac_dao(office, standin, database_url)
+    await outbox_drained(database_url)
+    seen = {user: chats[user].mark() for user in chats}
+
+    # Typed in the group, a history would show a commune's versions (and their download buttons)
+    # to everyone there, and /help would name the person and their commune.
+    seen_group = group.mark()
+    commands = ("/lichsu", "/help", "/start", f"/lichsu@{standin.bot_username}")
+    for user in (STRANGER, HOA, CUONG, MAI, PHUC):
+        for command in commands:
+            standin.send_message(user, command, chat=OFFICE_GROUP)
+    for command in commands:
+        await group.says(LAN, command, texts.PRIVATE_CHAT_ONLY)
+    hints = group.since(seen_group)
+    assert [content(m) for m in hints] == [texts.PRIVATE_CHAT_ONLY] * len(commands)
+    assert all(buttons(m) == [] for m in hints)
+    await outbox_drained(database_url)
+    assert {user: chats[user].mark() for user in chats} == seen
+
+    # Privately Lan's history has Tân Quang's numbered report, and not Lạc Đạo's draft.
+    approved, awaiting = await latest_draft_ids(database_url, "12151", "12160")
+    listing = await lan.says("/lichsu", "số 01/BC-UBND")
+    assert "xã Tân Quang" in listing["text"] and "Lạc Đạo" not in listing["text"]
+    assert buttons(listing) == [(texts.version_button(1), f"a:{approved}:get")]
+    theirs = await phuc.says("/lichsu", texts.NO_HISTORY)
+
+    # Forged buttons for Lạc Đạo's draft, privately or in the group, and for Tân Quang's report
+    # by another office: refused, and nothing is sent anywhere.
+    seen = {user: chats[user].mark() for user in chats}
+    seen_group = group.mark()
+    for message in (listing, hints[-1]):
+        for action in ("data", "get"):
+            answer = await lan.tap_answer(message, f"a:{awaiting}:{action}")
+            assert answer["text"] == texts.NOT_ALLOWED_TO_SEE, (message["chat"], action)
+    for action in ("data", "get"):
+        answer = await phuc.tap_answer(theirs, f"a:{approved}:{action}")
+        assert answer["text"] == texts.NOT_ALLOWED_TO_SEE, action
+    await asyncio.sleep(0.5)  # a wrongly sent draft would go out within this
+    await outbox_drained(database_url)
+    assert {user: chats[user].mark() for user in chats} == seen
+    assert group.mark() == seen_group
+
+    # The approved report is Lan's to fetch again.
+    fetched = await lan.taps(texts.version_button(1), "phiên bản 1 (đã duyệt)")
+    assert fetched["document"]["file_name"] == ZIPPED[0]
     assert "Error while handling" not in office.bot.log()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.local_bot_api import FakeUser, LocalBotApi, PrivateChat
+from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
 from conversations.forms import load_form
 from conversations.parsing import DocumentRef

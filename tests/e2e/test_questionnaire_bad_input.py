@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.local_bot_api import FakeUser, LocalBotApi, PrivateChat
+from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
 from storage.db import Database
 from storage.models import Answer, QuestionnaireState, ReportingRound, RoundStatus

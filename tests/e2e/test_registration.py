@@ -9,7 +9,7 @@ import socket
 import pytest
 from sqlalchemy import func, select
 
-from bot.local_bot_api import FakeUser, LocalBotApi
+from bot_api_standin import FakeUser, LocalBotApi
 from conversations import texts
 from storage.db import Database
 from storage.models import Membership, Person, Role, Unit
@@ -179,22 +179,39 @@ async def test_receiving_office_registers_a_group_and_groups_stay_quiet(
 ) -> None:
     office_code = await province.invite_code("SNV-33", "office")
     officer_code = await province.invite_code("12151", "officer")
+    chairman_code = await province.invite_code("12151", "chairman")
     await started(province, standin)
+    bot = f"@{standin.bot_username}"
 
-    refused = await say(
-        standin, LAN, f"/start@{standin.bot_username} {officer_code}", chat=OFFICE_GROUP
-    )
-    assert refused == texts.GROUP_ONLY_OFFICE
-    greeting = await say(
-        standin, LAN, f"/start@{standin.bot_username} {office_code}", chat=OFFICE_GROUP
-    )
+    # Only an office's invitation registers a group; any other /start there gets silence (the
+    # updates are handled in order, so the greeting is the group's first message).
+    standin.send_message(LAN, f"/start{bot} {officer_code}", chat=OFFICE_GROUP)
+    greeting = await say(standin, LAN, f"/start{bot} {office_code}", chat=OFFICE_GROUP)
     assert "Sở Nội vụ tỉnh Hưng Yên" in greeting
+    assert len(standin.messages_to(OFFICE_GROUP["id"])) == 1
 
     # Chatter in the group and a channel post get no reply; the officer's code still works.
     standin.send_message(LAN, "Mọi người nhớ nộp báo cáo nhé", chat=OFFICE_GROUP)
     standin.channel_post({"id": -1008100200, "type": "channel", "title": "Tin CCHC"}, "Bản tin")
     assert (await say(standin, HOA, f"/start {officer_code}")).startswith("Xin chào")
-    assert len(standin.messages_to(OFFICE_GROUP["id"])) == 2
+    assert (await say(standin, CUONG, f"/start {chairman_code}")).startswith("Xin chào")
+    assert len(standin.messages_to(OFFICE_GROUP["id"])) == 1
+
+    # Private commands in the group: silence for a stranger, an officer and a chairman (whose
+    # /help would name him and his commune to the group); one line for the office's staff.
+    private_commands = ("/help", f"/help{bot}", "/start", "/start " + "A" * 32, "/lichsu", "/xem")
+    for user in (STRANGER, HOA, CUONG):
+        for command in private_commands:
+            standin.send_message(user, command, chat=OFFICE_GROUP)
+    seen = len(standin.messages_to(OFFICE_GROUP["id"]))
+    for command in (*private_commands, "/baocao", "/huy", f"/start{bot} {officer_code}"):
+        assert await say(standin, LAN, command, chat=OFFICE_GROUP) == texts.PRIVATE_CHAT_ONLY
+    assert len(standin.messages_to(OFFICE_GROUP["id"])) == seen + 9 == 10
+    await asyncio.sleep(0.5)  # room for a stray reply to show up
+    assert len(standin.messages_to(OFFICE_GROUP["id"])) == 10
+    # In private, the office's staff and the chairman are answered as ever.
+    assert "Sở Nội vụ tỉnh Hưng Yên" in await say(standin, LAN, "/help")
+    assert "xã Tân Quang" in await say(standin, CUONG, "/help")
 
     database = Database(database_url)
     try:

@@ -11,17 +11,24 @@ from sqlalchemy.exc import IntegrityError
 
 from conversations.outgoing import Text, to_payload
 from storage.db import Database
-from storage.models import OutboxMessage, OutboxStatus, UnitKind, utc_now
+from storage.models import AuditEntry, OutboxMessage, OutboxStatus, Role, UnitKind, utc_now
 from storage.outbox import (
+    DEFAULT_LEASE,
+    MAYBE_DELIVERED,
+    Delivery,
     claim_due,
+    delivery_of,
     enqueue,
     give_up,
+    list_rows,
     mark_sent,
     release_in_flight,
+    renew_claims,
+    requeue,
     retry_later,
     unsent_count,
 )
-from tests.factories import make_unit
+from tests.factories import make_person, make_unit
 
 AN, BINH, CHI = 111_111, 222_222, 333_333
 
@@ -178,7 +185,9 @@ async def test_a_row_not_yet_due_is_skipped_and_holds_its_chat(database: Databas
 
 
 async def test_a_row_claimed_past_its_lease_is_taken_over(database: Database) -> None:
-    """A row another sender claimed and never finished is claimed again once its lease ends."""
+    """A row another sender claimed and never finished is claimed again once its lease ends:
+    within seconds by default, not minutes."""
+    assert timedelta(seconds=5) <= DEFAULT_LEASE <= timedelta(seconds=30)
     await put(database, "stuck", chat_id=AN)
     await put(database, "after", chat_id=AN)
     claimed_at = utc_now()
@@ -187,14 +196,54 @@ async def test_a_row_claimed_past_its_lease_is_taken_over(database: Database) ->
     assert stuck.claimed_by == "dead"
     async with database.session() as session:
         within = await claim_due(
-            session=session, limit=20, now=claimed_at + timedelta(seconds=30), owner="alive"
+            session=session,
+            limit=20,
+            now=claimed_at + DEFAULT_LEASE - timedelta(seconds=1),
+            owner="alive",
         )
     assert within == []  # still its first sender's, and it holds its chat's later row
     async with database.session() as session:
         taken = await claim_due(
-            session=session, limit=20, now=claimed_at + timedelta(minutes=3), owner="alive"
+            session=session,
+            limit=20,
+            now=claimed_at + DEFAULT_LEASE + timedelta(seconds=1),
+            owner="alive",
         )
     assert [(row.key, row.claimed_by, row.attempts) for row in taken] == [("stuck", "alive", 2)]
+
+
+async def test_a_renewed_claim_is_not_taken_over_and_only_its_owner_renews(
+    database: Database,
+) -> None:
+    """renew_claims moves claimed_at of the owner's SENDING rows only; a renewed row outlives
+    its first lease, and another sender's or a finished row is left as it was."""
+    for key, chat in (("mine", AN), ("theirs", BINH), ("done", CHI)):
+        await put(database, key, chat_id=chat)
+    lease = timedelta(seconds=15)
+    start = utc_now()
+    async with database.session() as session:
+        mine = await claim_due(session=session, limit=1, now=start, owner="me")
+        theirs = await claim_due(session=session, limit=1, now=start, owner="other")
+        done = await claim_due(session=session, limit=1, now=start, owner="me")
+    ids = [mine[0].id, theirs[0].id, done[0].id]
+    async with database.session() as session:
+        await mark_sent(session=session, row_id=done[0].id, message_id=1)
+
+    later = start + timedelta(seconds=10)
+    async with database.session() as session:
+        assert await renew_claims(session=session, row_ids=ids, owner="me", now=later) == 1
+    assert (await stored(database, "mine")).claimed_at == later
+    assert (await stored(database, "theirs")).claimed_at == start
+    assert (await stored(database, "done")).claimed_at == start
+
+    # 20 s after the claim: past the first lease, but not past the renewed one.
+    async with database.session() as session:
+        taken = await claim_due(
+            session=session, limit=10, now=start + timedelta(seconds=20), lease=lease, owner="x"
+        )
+    assert [row.key for row in taken] == ["theirs"]
+    async with database.session() as session:
+        assert await renew_claims(session=session, row_ids=[], owner="me") == 0
 
 
 @pytest.mark.parametrize("outcome", [OutboxStatus.SENT, OutboxStatus.BLOCKED, OutboxStatus.FAILED])
@@ -291,3 +340,133 @@ async def test_an_outcome_for_a_missing_row_is_an_error(database: Database) -> N
     async with database.session() as session:
         with pytest.raises(LookupError, match="outbox row 999"):
             await mark_sent(session=session, row_id=999, message_id=1)
+
+
+async def test_a_retry_that_may_have_been_delivered_is_remembered_for_good(
+    database: Database,
+) -> None:
+    """retry_later(maybe_delivered=True) marks the payload; a later plain retry keeps the mark."""
+    await put(database, "slow", chat_id=AN)
+    await claim(database)
+    row_id = (await stored(database, "slow")).id
+    async with database.session() as session:
+        await retry_later(
+            session=session,
+            row_id=row_id,
+            delay=timedelta(0),
+            error="TimedOut: Timed out",
+            maybe_delivered=True,
+        )
+    assert (await stored(database, "slow")).payload == {
+        **to_payload(Text("slow")),
+        MAYBE_DELIVERED: True,
+    }
+    await claim(database)
+    async with database.session() as session:
+        await retry_later(session=session, row_id=row_id, delay=timedelta(0), error="502")
+    assert (await stored(database, "slow")).payload[MAYBE_DELIVERED] is True
+
+
+def test_delivery_of_reads_the_office_messages_status() -> None:
+    """Sent (or a delivered version) is delivered; unsent is waiting; refused is failed."""
+    assert delivery_of(OutboxStatus.SENT) is Delivery.DELIVERED
+    assert delivery_of(None, utc_now()) is Delivery.DELIVERED
+    assert delivery_of(OutboxStatus.PENDING) is Delivery.WAITING
+    assert delivery_of(OutboxStatus.SENDING) is Delivery.WAITING
+    assert delivery_of(OutboxStatus.FAILED) is Delivery.FAILED
+    assert delivery_of(OutboxStatus.BLOCKED) is Delivery.FAILED
+    assert delivery_of(None) is None
+
+
+# ------------------------------------------------------------------------------ list and requeue
+
+
+async def test_list_rows_filters_by_status_names_the_recipient_and_keeps_the_newest(
+    database: Database,
+) -> None:
+    async with database.session() as session:
+        office = await make_unit(session, name="Sở Nội vụ", kind=UnitKind.OFFICE, code="SNV")
+        commune = await make_unit(session)
+        person = await make_person(
+            session, unit=commune, role=Role.CHAIRMAN, full_name="Lê Văn Cường", telegram_user_id=AN
+        )
+        for key in ("to-office", "to-person", "to-chat", "later"):
+            await enqueue(
+                session=session,
+                key=key,
+                purpose="test",
+                payload=to_payload(Text(key)),
+                chat_id=None if key == "to-office" else (AN if key == "to-person" else CHI),
+                office_id=office.id if key == "to-office" else None,
+                person_id=person.id if key == "to-person" else None,
+            )
+    for key in ("to-office", "to-person", "to-chat"):
+        await set_status(database, key, OutboxStatus.FAILED)
+
+    async with database.session() as session:
+        failed, total = await list_rows(session=session, statuses=[OutboxStatus.FAILED])
+        newest, _ = await list_rows(session=session, statuses=[OutboxStatus.FAILED], limit=2)
+        pending, _ = await list_rows(session=session, statuses=[OutboxStatus.PENDING])
+    assert total == 3
+    assert [(row.key, row.to) for row in failed] == [
+        ("to-office", "office SNV (Sở Nội vụ)"),
+        ("to-person", f"Lê Văn Cường (chat {AN})"),
+        ("to-chat", f"chat {CHI}"),
+    ]
+    assert [row.key for row in newest] == ["to-person", "to-chat"]
+    assert [row.key for row in pending] == ["later"]
+
+
+async def test_requeue_puts_failed_and_blocked_rows_back_and_refuses_the_rest(
+    database: Database,
+) -> None:
+    """Failed/blocked rows go back due now with a fresh count; sent, waiting and missing ones
+    are refused with a reason; --all-failed takes failed rows only; each is audited."""
+    ids = {}
+    for key, chat in (("failed", AN), ("blocked", BINH), ("sent", CHI), ("waiting", 444_444)):
+        ids[key] = await put(database, key, chat_id=chat)
+    await claim(database)
+    async with database.session() as session:
+        await give_up(
+            session=session,
+            row_id=ids["failed"],
+            status=OutboxStatus.FAILED,
+            error="Chat not found",
+        )
+        await give_up(
+            session=session, row_id=ids["blocked"], status=OutboxStatus.BLOCKED, error="Forbidden"
+        )
+        await mark_sent(session=session, row_id=ids["sent"], message_id=5)
+        await retry_later(session=session, row_id=ids["waiting"], delay=timedelta(0), error="502")
+
+    before = utc_now()
+    async with database.session() as session:
+        result = await requeue(
+            session=session, row_ids=[ids["failed"], ids["sent"], ids["waiting"], 999]
+        )
+    assert result.requeued == [ids["failed"]]
+    assert result.refused == {
+        ids["sent"]: "already sent; requeuing it would deliver it twice",
+        ids["waiting"]: "already waiting to be sent",
+        999: "no such message",
+    }
+    again = await stored(database, "failed")
+    assert (again.status, again.attempts, again.claimed_by) == (OutboxStatus.PENDING, 0, None)
+    assert again.not_before >= before
+    assert again.last_error == "requeued by cli (was failed: Chat not found)"
+    assert await claim(database) == ["failed", "waiting"]
+
+    async with database.session() as session:
+        await give_up(session=session, row_id=ids["failed"], status=OutboxStatus.FAILED, error="x")
+        everything = await requeue(session=session, all_failed=True)
+        blocked = await requeue(session=session, row_ids=[ids["blocked"]])
+    assert everything.requeued == [ids["failed"]]  # not "blocked": only failed rows
+    assert blocked.requeued == [ids["blocked"]]
+    assert (await stored(database, "blocked")).status == OutboxStatus.PENDING
+    async with database.session() as session:
+        audited = list(
+            await session.scalars(
+                select(AuditEntry.entity_id).where(AuditEntry.action == "outbox.requeued")
+            )
+        )
+    assert audited == [ids["failed"], ids["failed"], ids["blocked"]]

@@ -1,69 +1,29 @@
-"""Tests of the local Bot API stand-in, driven by the real python-telegram-bot client."""
+"""The stand-in's HTTP side, driven by the real python-telegram-bot client: routing, the Bot API
+methods and their checks, long polling, files, the control API and observing the bot."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dtm
 import json
+import signal
+import socket
+import sys
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from pathlib import Path
 
 import aiohttp
 import httpx
 import pytest
-from telegram import (
-    Bot,
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    MessageEntity,
-    ReplyKeyboardMarkup,
-    Update,
-)
+from telegram import Bot, BotCommand, MessageEntity, ReplyKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
-)
+from telegram.error import BadRequest, Conflict, InvalidToken
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.local_bot_api import FakeUser, LocalBotApi
+from bot_api_standin import LocalBotApi
+from tests.bot_api_standin.support import AN, BINH, GROUP, GROUP_ID, approve_keyboard
 
-AN = FakeUser(id=111_111, first_name="Nguyễn Văn", last_name="An", username="an_ubnd")
-BINH = FakeUser(id=222_222, first_name="Bình")
-GROUP_ID = -100_123_456
-GROUP: dict[str, Any] = {"id": GROUP_ID, "type": "supergroup", "title": "UBND xã Hòa Bình"}
-
-
-@pytest.fixture(autouse=True)
-def _timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
-    # PTB 22 warns (an error under filterwarnings=error) when it exposes time periods as ints,
-    # e.g. while constructing RetryAfter; opting in to timedelta values avoids that.
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(api: LocalBotApi) -> AsyncIterator[Bot]:
-    async with Bot(
-        api.token, base_url=f"{api.url}/bot", base_file_url=f"{api.url}/file/bot"
-    ) as client:
-        yield client
-
-
-def approve_keyboard(data: str = "approve:12") -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton("Duyệt", callback_data=data)]])
-
+REPO = Path(__file__).resolve().parents[2]
 
 # ------------------------------------------------------------------------------ basics
 
@@ -218,49 +178,24 @@ async def test_unknown_chat_is_not_found(bot: Bot) -> None:
         await bot.send_message(999_999, "ai đó?")
 
 
-async def test_blocked_user_is_forbidden(api: LocalBotApi, bot: Bot) -> None:
-    api.send_message(AN, "/start")
-    api.block_user(AN.id)
-
-    with pytest.raises(Forbidden, match="bot was blocked by the user"):
-        await bot.send_message(AN.id, "còn đó không?")
-    assert api.messages_to(AN.id) == []
-
-
-async def test_group_chats_and_reply_to(api: LocalBotApi, bot: Bot) -> None:
-    asked = api.send_message(AN, "/baocao@baocao_standin_bot quy1", chat=GROUP)
-
-    sent = await bot.send_message(
-        GROUP_ID, "Đã nhận", reply_to_message_id=asked["message"]["message_id"]
-    )
-
-    assert sent.chat.title == GROUP["title"]
-    assert sent.reply_to_message is not None
-    assert sent.reply_to_message.text == "/baocao@baocao_standin_bot quy1"
-    chat = await bot.get_chat(GROUP_ID)
-    assert chat.title == GROUP["title"]
-    with pytest.raises(BadRequest, match="Message to be replied not found"):
-        await bot.send_message(GROUP_ID, "?", reply_to_message_id=77)
-
-
-# ------------------------------------------------------------------------------ updates
+# ------------------------------------------------------------------------------ long polling
 
 
 async def test_long_poll_wakes_on_injection_and_offset_confirms(api: LocalBotApi, bot: Bot) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=5))
     await api.wait_until_polling()
     started = time.monotonic()
-    api.send_message(AN, "xin chào")
+    sent = api.send_message(AN, "xin chào")
 
     [update] = await asyncio.wait_for(poll, timeout=2)
 
     assert time.monotonic() - started < 1  # woke up at once, not after the 5 s timeout
-    assert update.update_id == 1
+    assert update.update_id == sent["update_id"]
     assert update.message is not None and update.message.text == "xin chào"
     # Unconfirmed updates are delivered again; an offset past them confirms them.
-    assert [u.update_id for u in await bot.get_updates()] == [1]
+    assert [u.update_id for u in await bot.get_updates()] == [update.update_id]
     assert api.pending_updates() == 1
-    assert await bot.get_updates(offset=2) == ()
+    assert await bot.get_updates(offset=update.update_id + 1) == ()
     assert api.pending_updates() == 0
 
 
@@ -272,18 +207,6 @@ async def test_long_poll_without_updates_waits_for_the_timeout(api: LocalBotApi)
             body = await response.json()
     assert body == {"ok": True, "result": []}
     assert time.monotonic() - started >= 0.3
-
-
-async def test_limit_and_allowed_updates(api: LocalBotApi, bot: Bot) -> None:
-    api.send_message(AN, "một")
-    api.send_message(AN, "hai")
-    api.press_button(AN, {"message_id": 1, "chat": AN.private_chat()}, "x")
-
-    assert [u.update_id for u in await bot.get_updates(limit=1)] == [1]
-    updates = await bot.get_updates(allowed_updates=["message"])
-    assert [u.message.text for u in updates if u.message] == ["một", "hai"]
-    assert len(updates) == 2  # the callback query is never delivered
-    assert api.pending_updates() == 2
 
 
 async def test_a_second_poller_terminates_the_first(api: LocalBotApi, bot: Bot) -> None:
@@ -298,59 +221,6 @@ async def test_a_second_poller_terminates_the_first(api: LocalBotApi, bot: Bot) 
         api.send_message(AN, "hello")
         async with await asyncio.wait_for(second, timeout=2) as response:
             assert len((await response.json())["result"]) == 1
-
-
-async def test_bot_command_entity_is_understood_by_ptb(api: LocalBotApi, bot: Bot) -> None:
-    raw = api.send_message(AN, "/start@baocao_standin_bot mã-xã 27")
-    update = Update.de_json(raw, bot)
-
-    assert update.message is not None
-    assert update.message.text == "/start@baocao_standin_bot mã-xã 27"
-    [entity] = update.message.entities
-    assert (entity.type, entity.offset, entity.length) == (MessageEntity.BOT_COMMAND, 0, 25)
-    assert update.effective_user is not None and update.effective_user.full_name == "Nguyễn Văn An"
-
-    async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        pass
-
-    handler = CommandHandler("start", ignore)
-    assert handler.check_update(update)
-    assert not handler.check_update(Update.de_json(api.send_message(AN, "start"), bot))
-    assert api.send_message(AN, "/start")["message"]["entities"][0]["length"] == 6
-
-
-async def test_user_media_and_edits_are_parseable(api: LocalBotApi, bot: Bot) -> None:
-    api.send_sticker(AN)
-    api.send_photo(AN, caption="ảnh")
-    api.send_voice(AN)
-    first = api.send_message(AN, "quý 1")
-    api.edit_message(AN, first["message"]["message_id"], "quý 2")
-    api.channel_post({"id": -100_777, "title": "Tin xã"}, "thông báo")
-
-    updates = await bot.get_updates()
-    sticker, photo, voice, _, edited, post = (u.effective_message for u in updates)
-
-    assert sticker is not None and sticker.sticker is not None
-    assert photo is not None and photo.photo[-1].width == 1280 and photo.caption == "ảnh"
-    assert voice is not None and voice.voice is not None
-    assert edited is updates[4].edited_message and edited is not None
-    assert edited.text == "quý 2"
-    assert post is updates[5].channel_post and post is not None and post.chat.type == "channel"
-    assert [u.update_id for u in updates] == [1, 2, 3, 4, 5, 6]
-
-
-async def test_control_api_queues_updates_and_lists_calls(api: LocalBotApi, bot: Bot) -> None:
-    update = {"message": {"message_id": 5, "date": 0, "chat": AN.private_chat(), "text": "hi"}}
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{api.url}/_standin/updates", json=update) as response:
-            assert (await response.json())["result"]["update_id"] == 1
-        await bot.send_message(AN.id, "chào")  # the injected update made the chat known
-        async with session.get(f"{api.url}/_standin/requests") as response:
-            calls = (await response.json())["result"]
-
-    assert [c["method"] for c in calls] == ["getMe", "sendMessage"]
-    assert calls[1]["result"]["message_id"] == 6
-    assert calls[1]["params"]["chat_id"] == AN.id
 
 
 async def test_a_polling_ptb_application_converses_through_the_stand_in(api: LocalBotApi) -> None:
@@ -395,29 +265,7 @@ async def test_a_polling_ptb_application_converses_through_the_stand_in(api: Loc
     assert [(r.method, r.error) for r in api.requests if r.error] == []
 
 
-# ------------------------------------------------------------------------------ buttons and edits
-
-
-async def test_button_press_round_trip(api: LocalBotApi, bot: Bot) -> None:
-    api.send_message(AN, "/start")
-    await bot.send_message(AN.id, "Duyệt báo cáo?", reply_markup=approve_keyboard())
-    shown = await api.wait_for_message(AN.id)
-    await bot.get_updates(offset=2)  # confirm the /start update
-
-    pressed = api.press_button(AN, shown, "approve:12")
-    [update] = await bot.get_updates()
-
-    query = update.callback_query
-    assert query is not None and query.data == "approve:12"
-    assert query.message is not None and query.message.message_id == shown["message_id"]
-    assert await query.answer("Đã duyệt") is True
-    [answer] = api.calls("answerCallbackQuery")
-    assert answer.params["callback_query_id"] == pressed["callback_query"]["id"]
-    assert api.callback_answer(query.id) == answer.params
-    with pytest.raises(BadRequest, match="Query is too old"):
-        await query.answer()  # only one answer per query
-    with pytest.raises(BadRequest, match="query id is invalid"):
-        await bot.answer_callback_query("123")
+# ------------------------------------------------------------------------------ edits
 
 
 async def test_edits_update_the_stored_message(api: LocalBotApi, bot: Bot) -> None:
@@ -518,69 +366,98 @@ async def test_commands_webhook_and_chat_actions(api: LocalBotApi, bot: Bot) -> 
     assert await bot.log_out() is True
 
 
-# ------------------------------------------------------------------------------ faults
+# ------------------------------------------------------------------------------ control API
 
 
-async def test_fail_next_429_raises_retry_after(api: LocalBotApi, bot: Bot) -> None:
-    api.send_message(AN, "/start")
-    api.fail_next("sendMessage", retry_after=7, times=2)
+async def test_control_api_queues_updates_and_lists_calls(api: LocalBotApi, bot: Bot) -> None:
+    update = {"message": {"message_id": 5, "date": 0, "chat": AN.private_chat(), "text": "hi"}}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{api.url}/_standin/updates", json=update) as response:
+            queued = (await response.json())["result"]
+        await bot.send_message(AN.id, "chào")  # the injected update made the chat known
+        async with session.get(f"{api.url}/_standin/requests") as response:
+            calls = (await response.json())["result"]
 
-    for _ in range(2):
-        with pytest.raises(RetryAfter) as caught:
-            await bot.send_message(AN.id, "x")
-        assert caught.value.retry_after == dtm.timedelta(seconds=7)
-    await bot.send_message(AN.id, "x")  # the fault was used up
+    assert queued["update_id"] > 0 and queued["message"]["text"] == "hi"
+    assert [u.update_id for u in await bot.get_updates()] == [queued["update_id"]]
+    assert [c["method"] for c in calls] == ["getMe", "sendMessage"]
+    assert calls[1]["result"]["message_id"] == 6
+    assert calls[1]["params"]["chat_id"] == AN.id
 
-    assert [c.error for c in api.calls("sendMessage")] == [
-        (429, "Too Many Requests: retry after 7"),
-        (429, "Too Many Requests: retry after 7"),
-        None,
+
+async def test_control_api_presses_buttons_as_real_callback_queries(
+    api: LocalBotApi, bot: Bot
+) -> None:
+    start = api.send_message(AN, "/start")
+    shown = await bot.send_message(AN.id, "Duyệt báo cáo?", reply_markup=approve_keyboard())
+    await bot.get_updates(offset=start["update_id"] + 1)
+    press = {"chat_id": AN.id, "message_id": shown.message_id, "data": "approve:12"}
+    async with aiohttp.ClientSession() as session:
+        url = f"{api.url}/_standin/press"
+        async with session.post(url, json={"user": AN.to_dict(), **press}) as response:
+            by_json = (await response.json())["result"]
+        async with session.post(url, json={"user": AN.id, **press}) as response:
+            by_id = (await response.json())["result"]
+        refusals = []
+        for body in (
+            {"user": AN.id, **press, "message_id": 99},
+            {"user": 999, **press},
+            {"user": AN.id, **press, "data": 12},
+            {"user": {"id": 5}, **press},
+            [1, 2],
+        ):
+            async with session.post(url, json=body) as response:
+                refusals.append((response.status, (await response.json())["description"]))
+
+    [first, second] = await bot.get_updates()
+    assert first.update_id == by_json["update_id"] and second.update_id == by_id["update_id"]
+    query = first.callback_query
+    assert query is not None and query.data == "approve:12"
+    assert query.from_user.id == AN.id and query.from_user.username == AN.username
+    assert query.message is not None and query.message.message_id == shown.message_id
+    assert await query.answer("Đã duyệt") is True
+    assert api.callback_answer(query.id) == {"callback_query_id": query.id, "text": "Đã duyệt"}
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await query.answer()  # a real query: one answer only
+    assert refusals == [
+        (400, f"Bad Request: no message 99 in chat {AN.id}"),
+        (400, "Bad Request: no user 999 has been seen"),
+        (400, "Bad Request: data must be a string"),
+        (400, "Bad Request: a user needs a first_name"),
+        (400, "Bad Request: the body must be a JSON object"),
     ]
 
 
-async def test_fail_next_server_errors_raise_network_error(api: LocalBotApi, bot: Bot) -> None:
-    api.send_message(AN, "/start")
-    api.fail_next("sendMessage", status=500)
-    api.fail_next("getMe", status=502)
-    api.fail_next("sendDocument", status=400, description="Bad Request: wrong file")
-
-    with pytest.raises(NetworkError, match="Internal Server Error") as server_error:
-        await bot.send_message(AN.id, "x")
-    assert not isinstance(server_error.value, BadRequest)
-    with pytest.raises(NetworkError, match="Bad Gateway"):
-        await bot.get_me()
-    with pytest.raises(BadRequest, match="Wrong file"):
-        await bot.send_document(AN.id, b"x", filename="a.txt")
-
-
-async def test_set_delay_slows_answers(api: LocalBotApi, bot: Bot) -> None:
-    api.send_message(AN, "/start")
-    api.set_delay("sendMessage", 0.3)
-
-    started = time.monotonic()
-    await bot.send_message(AN.id, "chậm")
-    assert time.monotonic() - started >= 0.3
-
-    started = time.monotonic()
-    await bot.send_chat_action(AN.id, "typing")
-    assert time.monotonic() - started < 0.3
-
-
-async def test_rate_limits_answer_429_per_chat(api: LocalBotApi, bot: Bot) -> None:
-    api.send_message(AN, "/start")
-    api.send_message(BINH, "/start")
-    api.set_rate_limits(global_per_second=None, per_chat_per_second=1)
-
-    await bot.send_message(AN.id, "một")
-    with pytest.raises(RetryAfter) as caught:
-        await bot.send_message(AN.id, "hai")
-    assert caught.value.retry_after == dtm.timedelta(seconds=1)
-    await bot.send_message(BINH.id, "một")  # another chat has its own budget
-
-    api.set_rate_limits(global_per_second=1, per_chat_per_second=None)
-    await bot.send_message(AN.id, "ba")
-    with pytest.raises(RetryAfter):
-        await bot.send_message(BINH.id, "hai")
+async def test_python_m_bot_api_standin_runs_it_standalone(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot_api_standin",
+        "--port",
+        str(port),
+        "--first-update-id",
+        "500",
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        assert process.stdout is not None
+        first_line = await asyncio.wait_for(process.stdout.readline(), timeout=20)
+        assert first_line.decode().strip() == (
+            f"Telegram Bot API stand-in listening on http://127.0.0.1:{port}"
+        )
+        async with aiohttp.ClientSession() as session:
+            base = f"http://127.0.0.1:{port}"
+            update = {"message": {"message_id": 1, "date": 0, "chat": AN.private_chat()}}
+            async with session.post(f"{base}/_standin/updates", json=update) as response:
+                assert (await response.json())["result"]["update_id"] == 500
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=20) == 0
 
 
 # ------------------------------------------------------------------------------ observing

@@ -1,0 +1,241 @@
+"""The receiving office's desk with the real sender: /tiendo tells delivered, waiting and failed
+reports apart, and a report the office's chat refused is told to the administrators and to the
+chairman who signed it, once, through the outbox.
+
+Rounds are approved through the real ApprovalWorkflow (helpers of tests/storage/
+test_compilation.py); the outbox is sent by the real OutboxSender through python-telegram-bot to
+the local Bot API stand-in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from telegram import Bot
+
+from bot.outbox import OutboxSender, Pacer
+from bot.sending import ReportFiles
+from bot_api_standin import FakeUser, LocalBotApi
+from conversations import texts
+from conversations.office import OfficeDesk
+from conversations.outgoing import Outcome, Text
+from storage.db import Database
+from storage.models import OutboxMessage, OutboxStatus, Person, Role, Unit, UnitKind
+from storage.outbox import OFFICE_DELIVERY, requeue, unsent_count
+from tests.factories import make_person, make_unit
+from tests.storage.test_compilation import (
+    FORM,
+    LAYOUT,
+    WORKFLOW,
+    ZONE,
+    Commune,
+    approve,
+    make_commune,
+    make_office,
+    submit,
+    typed_answers,
+)
+
+OFFICE_CHAT = -1_001_777_000_001
+ADMIN_ID = 9_100_001
+DESK = OfficeDesk(FORM, layout=LAYOUT, zone=ZONE)
+NOW = datetime(2026, 12, 10, 3, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Province:
+    office: Unit
+    staff: Person
+    tan_quang: Commune
+    lac_dao: Commune
+    nhu_quynh: Commune
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[LocalBotApi]:
+    async with LocalBotApi() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(api: LocalBotApi) -> AsyncIterator[Bot]:
+    client = Bot(token=api.token, base_url=f"{api.url}/bot", base_file_url=f"{api.url}/file/bot")
+    await client.initialize()
+    yield client
+    await client.shutdown()
+
+
+async def province(database: Database, api: LocalBotApi, *, admin: bool = True) -> Province:
+    """An office whose group the stand-in knows, three communes, and (optionally) an admin;
+    Tân Quang and Lạc Đạo approved (in that order), Như Quỳnh still answering."""
+    office = await make_office(database)
+    async with database.session() as session:
+        registered = await session.get(Unit, office.id)
+        assert registered is not None
+        registered.telegram_chat_id = OFFICE_CHAT
+        staff = await make_person(session, unit=registered, role=Role.OFFICE, full_name="Lan")
+        if admin:
+            top = await make_unit(session, name="Hưng Yên", kind=UnitKind.PROVINCE, code="33")
+            await make_person(
+                session, unit=top, role=Role.ADMIN, full_name="Quản Trị", telegram_user_id=ADMIN_ID
+            )
+    communes = [
+        await make_commune(database, office, code=code, name=name)
+        for code, name in (("12151", "Tân Quang"), ("12160", "Lạc Đạo"), ("12154", "Như Quỳnh"))
+    ]
+    # The stand-in answers "chat not found" for chats it never saw: everyone wrote to the bot.
+    api.add_supergroup("Sở Nội vụ", chat_id=OFFICE_CHAT)
+    people = [ADMIN_ID] + [p.telegram_user_id for c in communes for p in (c.chairman, c.officer)]
+    for user_id in people:
+        assert user_id is not None
+        api.send_message(FakeUser(id=user_id, first_name="Người"), "hi")
+    for commune in communes[:2]:
+        await approve(database, commune, await submit(database, commune, typed_answers()))
+    return Province(office, staff, *communes)
+
+
+def sender(bot: Bot, database: Database) -> OutboxSender:
+    return OutboxSender(
+        bot,
+        database,
+        ReportFiles(database),
+        after_sent=WORKFLOW.after_sent,
+        on_failed=DESK.delivery_failed,
+        first_retry_s=0.05,
+        pacer=Pacer(1000, 1000),
+    )
+
+
+async def drain(outbox: OutboxSender, database: Database) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        await outbox.send_due()
+        async with database.session() as session:
+            if await unsent_count(session=session) == 0:
+                return
+        assert time.monotonic() < deadline, "the outbox did not empty"
+        await asyncio.sleep(0.02)
+
+
+async def progress(database: Database, place: Province) -> str:
+    async with database.session() as session:
+        outcome = await DESK.progress(
+            session, person=place.staff, group_chat_id=None, argument="", now=NOW
+        )
+    assert isinstance(outcome, Outcome)
+    return "\n".join(item.text for item in outcome.items if isinstance(item, Text))
+
+
+def line_of(text: str, name: str) -> str:
+    return next(line for line in text.splitlines() if f"{name}:" in line)
+
+
+async def office_row(database: Database, commune: Commune) -> OutboxMessage:
+    async with database.session() as session:
+        found = await session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.purpose == OFFICE_DELIVERY)
+            .where(OutboxMessage.key.like("draft:%"))
+            .where(OutboxMessage.payload["caption"].as_string().contains(commune.unit.name))
+        )
+    assert found is not None
+    return found
+
+
+def said_to(api: LocalBotApi, chat_id: int | None, marker: str = "⚠️") -> list[str]:
+    assert chat_id is not None
+    return [m["text"] for m in api.messages_to(chat_id) if m.get("text", "").startswith(marker)]
+
+
+async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are_told_once(
+    api: LocalBotApi, bot: Bot, database: Database
+) -> None:
+    place = await province(database, api)
+    tan_quang, lac_dao = place.tan_quang, place.lac_dao
+
+    # Approved, queued, not sent yet: on its way, not "on time" yet.
+    waiting = await progress(database, place)
+    assert "Đã duyệt nhưng chưa đến cơ quan: 2 đang gửi." in waiting
+    assert line_of(waiting, "xã Tân Quang").startswith("📤 xã Tân Quang: số 01/BC-UBND, duyệt ")
+    assert line_of(waiting, "xã Tân Quang").endswith(texts.DELIVERY_WAITING)
+    assert "đúng hạn)" not in line_of(waiting, "xã Lạc Đạo")
+
+    # The office's chat refuses Tân Quang's report for good; Lạc Đạo's goes through.
+    api.fail_next("sendDocument", status=400, description="Bad Request: chat not found")
+    outbox = sender(bot, database)
+    await drain(outbox, database)
+
+    failed_row = await office_row(database, tan_quang)
+    assert failed_row.status == OutboxStatus.FAILED
+    assert (await office_row(database, lac_dao)).status == OutboxStatus.SENT
+    shown = await progress(database, place)
+    assert "Đã duyệt nhưng chưa đến cơ quan: 1 gửi không thành công." in shown
+    assert line_of(shown, "xã Tân Quang").startswith("⚠️ xã Tân Quang: số 01/BC-UBND, duyệt ")
+    assert line_of(shown, "xã Tân Quang").endswith(texts.DELIVERY_FAILED)
+    assert line_of(shown, "xã Lạc Đạo").startswith("✅ xã Lạc Đạo: số 01/BC-UBND")
+    # Still to report first, then the failed delivery, then the delivered.
+    order = [
+        n for line in shown.splitlines() for n in ("Như Quỳnh", "Tân Quang", "Lạc Đạo") if n in line
+    ]
+    assert order == ["Như Quỳnh", "Tân Quang", "Lạc Đạo"]
+
+    [to_admin] = said_to(api, ADMIN_ID)
+    assert "báo cáo CCHC quý IV năm 2026 của xã Tân Quang (số 01/BC-UBND)" in to_admin
+    assert "Sở Nội vụ tỉnh Hưng Yên" in to_admin and "Chat not found" in to_admin
+    assert to_admin.endswith(f"baocao outbox retry {failed_row.id}")
+    [to_chairman] = said_to(api, tan_quang.chairman.telegram_user_id)
+    assert to_chairman.startswith("⚠️ Báo cáo CCHC quý IV năm 2026 của xã Tân Quang")
+    assert "Quản trị viên hệ thống đã được báo" in to_chairman
+    assert said_to(api, lac_dao.chairman.telegram_user_id) == []
+
+    # Requeued, refused again: nobody is told a second time.
+    async with database.session() as session:
+        assert (await requeue(session=session, row_ids=[failed_row.id])).requeued
+    api.fail_next("sendDocument", status=400, description="Bad Request: chat not found")
+    await drain(outbox, database)
+    assert (await office_row(database, tan_quang)).status == OutboxStatus.FAILED
+    assert len(said_to(api, ADMIN_ID)) == 1
+    assert len(said_to(api, tan_quang.chairman.telegram_user_id)) == 1
+
+    # Requeued once the cause is fixed: delivered, and the round with it.
+    async with database.session() as session:
+        await requeue(session=session, row_ids=[failed_row.id])
+    await drain(outbox, database)
+    fixed = await progress(database, place)
+    assert "chưa đến cơ quan" not in fixed
+    assert line_of(fixed, "xã Tân Quang").startswith("✅ xã Tân Quang: số 01/BC-UBND")
+    reports = [m for m in api.messages_to(OFFICE_CHAT) if "document" in m]
+    assert len(reports) == 2
+
+
+async def test_without_an_administrator_the_approver_is_told_and_the_log_says_so(
+    api: LocalBotApi, bot: Bot, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    place = await province(database, api, admin=False)
+    api.fail_next("sendDocument", status=400, description="Bad Request: chat not found")
+
+    with caplog.at_level(logging.ERROR, logger="conversations.office"):
+        await drain(sender(bot, database), database)
+
+    failed_row = await office_row(database, place.tan_quang)
+    [to_chairman] = said_to(api, place.tan_quang.chairman.telegram_user_id)
+    assert "Bot chưa có quản trị viên nào để báo" in to_chairman
+    assert any(
+        record.levelno == logging.ERROR
+        and f"baocao outbox retry {failed_row.id}" in record.getMessage()
+        for record in caplog.records
+    ), caplog.text
+    async with database.session() as session:
+        notices = list(
+            await session.scalars(
+                select(OutboxMessage.key).where(OutboxMessage.purpose == "failure_notice")
+            )
+        )
+    assert notices == [f"failed:{failed_row.id}:{place.tan_quang.chairman.id}"]
