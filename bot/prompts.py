@@ -132,7 +132,7 @@ class PromptKeeper:
                 )
             )
             found: dict[int, int] = {}
-            for state, chat_id in rows.tuples():
+            for state, chat_id in rows:
                 if not delivered(state) and chat_id is not None:
                     found[state.person_id] = chat_id
         return sorted(found.items())

@@ -466,8 +466,9 @@ class OfficeDesk:
 
     async def delivery_failed(self, session: AsyncSession, row: OutboxMessage) -> int:
         """Telegram refused a message for good: tell the administrators (with the command that
-        sends it again) and, for a report, the approver who signed it; each once, through the
-        outbox, keyed by the message. Returns how many notices were queued.
+        sends it again) and, for a report, the approver who signed it; through the outbox,
+        each administrator once per message and the approver once per report. Returns how
+        many notices were queued.
 
         Called in the transaction that marks the row FAILED or BLOCKED. A person who blocked
         the bot is their chairman's business (CalendarDuties.on_blocked), not the admins'.
@@ -511,9 +512,9 @@ class OfficeDesk:
             text = texts.delivery_failed_to_approver(
                 what=what, where=where, admins_told=bool(admins)
             )
-            queued += await _queue(
-                session, f"failed:{row.id}:{approver.id}", Text(text), approver, FAILURE_NOTICE
-            )
+            # Once per report, though its .docx and its .pdf may both fail.
+            key = f"failed:draft:{row.draft_id}:{approver.id}"
+            queued += await _queue(session, key, Text(text), approver, FAILURE_NOTICE)
         return queued
 
 

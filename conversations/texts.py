@@ -51,10 +51,6 @@ INVALID_INVITATION = (
     "Anh/chị vui lòng liên hệ quản trị viên để được cấp đường liên kết mới."
 )
 ALREADY_REGISTERED = "Anh/chị đã được đăng ký rồi. Gõ /help để xem các việc có thể làm."
-GROUP_ONLY_OFFICE = (
-    "Trong nhóm chỉ dùng được đường liên kết mời của cơ quan tiếp nhận báo cáo. "
-    "Anh/chị vui lòng mở đường liên kết mời trong cuộc trò chuyện riêng với bot."
-)
 EDITED_MESSAGE = (
     "Bot không đọc tin nhắn đã sửa. Anh/chị vui lòng gửi lại nội dung bằng một tin nhắn mới."
 )
@@ -616,6 +612,7 @@ def typed_for_earlier_question(title: str, value: str) -> str:
         "nên không được lưu vào câu nào. Muốn sửa câu đó, gõ /xem rồi chọn ✏️ khi xem lại; "
         "còn bây giờ, vui lòng trả lời câu hỏi dưới đây."
     )
+
 
 NOT_TAKEN = (
     "⚠️ Xin lỗi, hệ thống đang gặp sự cố nên CHƯA nhận được tin nhắn vừa rồi của anh/chị. "

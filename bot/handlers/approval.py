@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, Message, Update
+from telegram import Bot, Chat, Message, Update, User
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -22,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.handlers.common import Turn, answer_query, deliver, deliver_text, turn
 from bot.handlers.questionnaire import Fallback, drop_keyboard
 from bot.sending import ReportFiles, send_item
 from conversations import texts
@@ -30,7 +32,6 @@ from conversations.outgoing import Outcome
 from storage.db import Database
 from storage.models import Person
 from storage.people import find_by_telegram_id
-from storage.questionnaire import claim_update
 
 logger = logging.getLogger(__name__)
 
@@ -72,31 +73,37 @@ class ApprovalHandlers:
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Approve, return, show figures, number, acknowledge or fetch a version."""
-        query, user = update.callback_query, update.effective_user
+        query, user, chat = update.callback_query, update.effective_user, update.effective_chat
         if query is None or user is None:
             return
         match = CALLBACK_PATTERN.match(query.data or "")
         if match is None:
-            await query.answer(texts.OLD_BUTTON, show_alert=True)
+            await answer_query(query, texts.OLD_BUTTON)
             return
         draft_id, action = int(match.group(1)), match.group(2)
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
-            if known is None:
+        in_group = chat is not None and chat.type != Chat.PRIVATE
+        async with turn(self.database, update.update_id, user) as now:
+            if now.known is None or (
+                # A group sees what is pressed there: only its own office acts in it.
+                in_group and chat is not None and not now.known.staffs_office_of_chat(chat.id)
+            ):
                 outcome = Outcome.refused(texts.NOT_YOUR_BUTTON)
-            elif not await claim_update(session=session, update_id=update.update_id):
+            elif not await now.claim():
                 outcome = Outcome.refused(
                     texts.ALREADY_APPROVED if action == "ok" else texts.OLD_BUTTON
                 )
             else:
                 outcome = await self.workflow.press(
-                    session, person=known.person, draft_id=draft_id, action=action
+                    now.session, person=now.known.person, draft_id=draft_id, action=action
                 )
-        await query.answer(outcome.alert, show_alert=outcome.alert is not None)
+        # Best effort: a press answered late (the bot was down) still gets its messages.
+        answered = await answer_query(query, outcome.alert)
         if not isinstance(query.message, Message):
             return
         if outcome.drop_keyboard:
             await drop_keyboard(query.message)
+        if not answered and outcome.alert is not None:
+            await deliver_text(context.bot, query.message.chat_id, outcome.alert)
         await self._send(context.bot, query.message.chat_id, outcome)
 
     async def history(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -104,7 +111,7 @@ class ApprovalHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        outcome = await self._for_person(user.id, self.workflow.history)
+        outcome = await self._for_person(update, user, self.workflow.history)
         if outcome is None:
             await message.reply_text(texts.NOT_REGISTERED)
             return
@@ -121,8 +128,8 @@ class ApprovalHandlers:
             if await self.workflow.waiting_for_text(session, telegram_user_id=user.id):
                 known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
                 assert known is not None  # a pending question belongs to a registered person
-                if not await claim_update(session=session, update_id=update.update_id):
-                    logger.info("Update %s was already handled", update.update_id)
+                now = Turn(session, known, update.update_id)
+                if not await now.claim():
                     return
                 outcome = await self.workflow.take_text(
                     session, person=known.person, text=message.text
@@ -137,7 +144,7 @@ class ApprovalHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        outcome = await self._for_person(user.id, self.workflow.cancel)
+        outcome = await self._for_person(update, user, self.workflow.cancel)
         if outcome is None:
             await self.cancel_otherwise(update, context)
             return
@@ -155,12 +162,15 @@ class ApprovalHandlers:
             return
         await message.reply_text(texts.INPUT_NOT_TEXT)
 
-    async def _for_person(self, telegram_user_id: int, act: PersonAction) -> Outcome | None:
+    async def _for_person(self, update: Update, user: User, act: PersonAction) -> Outcome | None:
         """`act` for the registered person with this account; None for a stranger."""
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=telegram_user_id)
-            return None if known is None else await act(session, person=known.person)
+        async with turn(self.database, update.update_id, user) as now:
+            return None if now.person is None else await act(now.session, person=now.person)
 
     async def _send(self, bot: Bot, chat_id: int, outcome: Outcome) -> None:
         for item in outcome.items:
-            await send_item(bot, chat_id, item, self.files)
+            sent = await deliver(
+                partial(send_item, bot, chat_id, item, self.files), what="an approval reply"
+            )
+            if sent is None:
+                return  # in order or not at all: the rest would read wrong without it

@@ -13,16 +13,17 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import CallbackQuery, Message, User
+from telegram import Bot, CallbackQuery, Message, User
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.polling import retry_after_seconds
 from storage.db import Database
 from storage.invitations import TelegramAccount
 from storage.models import Person
-from storage.people import find_by_telegram_id
+from storage.people import KnownPerson, find_by_telegram_id
 from storage.questionnaire import claim_update
 
 logger = logging.getLogger(__name__)
@@ -43,11 +44,15 @@ def account_of(user: User) -> TelegramAccount:
 
 @dataclass
 class Turn:
-    """One update being acted on: its transaction and the registered person (None: stranger)."""
+    """One update being acted on: its transaction and who sent it (None: a stranger)."""
 
     session: AsyncSession
-    person: Person | None
+    known: KnownPerson | None
     update_id: int
+
+    @property
+    def person(self) -> Person | None:
+        return None if self.known is None else self.known.person
 
     async def claim(self) -> bool:
         """Record the update as handled in this transaction; False if it already was."""
@@ -62,7 +67,7 @@ async def turn(database: Database, update_id: int, user: User) -> AsyncIterator[
     """Open the update's transaction and find who sent it; commits when the block ends."""
     async with database.session() as session:
         known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
-        yield Turn(session, None if known is None else known.person, update_id)
+        yield Turn(session, known, update_id)
 
 
 async def answer_query(query: CallbackQuery, text: str | None = None) -> bool:
@@ -109,3 +114,8 @@ async def deliver(send: Callable[[], Awaitable[Message]], *, what: str) -> Messa
             await asyncio.sleep(delay)
             delay *= 2
     return None
+
+
+async def deliver_text(bot: Bot, chat_id: int, text: str) -> Message | None:
+    """Send a plain text with `deliver`'s retries."""
+    return await deliver(partial(bot.send_message, chat_id, text), what="a notice")

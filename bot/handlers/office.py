@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import partial
 
 from telegram import Chat, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.handlers.common import answer_query, deliver, deliver_text, turn
 from bot.sending import ReportFiles, send_item
 from conversations import texts
 from conversations.office import CALLBACK_PREFIX, REMIND_PATTERN, OfficeDesk
 from conversations.outgoing import Outcome
 from storage.db import Database
-from storage.people import find_by_telegram_id
-from storage.questionnaire import claim_update
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +52,8 @@ class OfficeHandlers:
             return
         argument = " ".join(context.args or [])
         private = message.chat.type == "private"
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+        async with turn(self.database, update.update_id, user) as now:
+            session, known = now.session, now.known
             if known is None:
                 if private:  # in a group the bot stays quiet to strangers
                     await message.reply_text(texts.NOT_REGISTERED)
@@ -92,33 +92,39 @@ class OfficeHandlers:
         group_id = chat.id if chat is not None and chat.type != Chat.PRIVATE else None
         match = REMIND_PATTERN.match(query.data or "")
         if match is None:
-            await query.answer(texts.OLD_BUTTON, show_alert=True)
+            await answer_query(query, texts.OLD_BUTTON)
             return
-        async with self.database.session() as session:
-            known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+        async with turn(self.database, update.update_id, user) as now:
             # In a group the button is for the staff of the office whose group it is.
-            if known is None or (
-                group_id is not None and not known.staffs_office_of_chat(group_id)
+            if now.known is None or (
+                group_id is not None and not now.known.staffs_office_of_chat(group_id)
             ):
                 outcome = Outcome.refused(texts.NOT_YOUR_BUTTON)
-            elif not await claim_update(session=session, update_id=update.update_id):
+            elif not await now.claim():
                 outcome = Outcome.refused(texts.NOTHING_TO_REMIND)
             else:
                 outcome = await self.desk.remind(
-                    session,
-                    person=known.person,
+                    now.session,
+                    person=now.known.person,
                     period_id=int(match.group(1)),
                     now=datetime.now(UTC),
                 )
+        # Best effort: a press answered late (the bot was down) still gets its messages.
         if outcome.accepted and outcome.items:
-            await query.answer()
+            await answer_query(query)
             if isinstance(query.message, Message):
                 await self._send(context, query.message.chat_id, outcome)
             return
-        await query.answer(outcome.alert, show_alert=outcome.alert is not None)
+        answered = await answer_query(query, outcome.alert)
+        if not answered and outcome.alert is not None and isinstance(query.message, Message):
+            await deliver_text(context.bot, query.message.chat_id, outcome.alert)
 
     async def _send(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome
     ) -> None:
         for item in outcome.items:
-            await send_item(context.bot, chat_id, item, self.files)
+            sent = await deliver(
+                partial(send_item, context.bot, chat_id, item, self.files), what="an office reply"
+            )
+            if sent is None:
+                return

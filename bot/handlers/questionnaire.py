@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, Message, Update
+from telegram import Bot, Chat, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers.common import answer_query, deliver, turn
+from bot.handlers.common import answer_query, deliver_text, turn
 from bot.prompts import CALLBACK_PREFIX, WalkReplies
 from conversations import texts
 from conversations.duties import RESUME_CALLBACK
@@ -184,8 +184,13 @@ class QuestionnaireHandlers:
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
+        chat = update.effective_chat
+        if chat is not None and chat.type != Chat.PRIVATE:
+            # Walk buttons live in private chats; one forged on a group's message acts on nothing.
+            await answer_query(query, texts.NOT_YOUR_BUTTON)
+            return
         match = CALLBACK_PATTERN.match(query.data or "")
-        chat_id = query.message.chat.id if query.message is not None else user.id
+        chat_id = user.id  # a walk's replies go to the person's private chat, nowhere else
         redelivered = False
         async with turn(self.database, update.update_id, user) as now:
             if match is None:
@@ -223,7 +228,7 @@ class QuestionnaireHandlers:
             await self.replies.send(context.bot, chat_id, where)
 
     async def _say(self, bot: Bot, chat_id: int, text: str) -> None:
-        await deliver(lambda: bot.send_message(chat_id, text), what="a notice")
+        await deliver_text(bot, chat_id, text)
 
 
 async def drop_keyboard(message: Message) -> None:

@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers.common import account_of
+from bot.handlers.common import account_of, answer_query
 from conversations import texts
 from storage.db import Database
 from storage.invitations import redeem_invitation
@@ -169,7 +169,7 @@ class RegistrationHandlers:
         """Answer a button no feature recognised (old keyboard or forged data) without acting."""
         query = update.callback_query
         if query is not None:
-            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            await answer_query(query, texts.STALE_BUTTON)
 
     async def _greet_known_or_refuse(self, update: Update) -> None:
         message, user = update.effective_message, update.effective_user

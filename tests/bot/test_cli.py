@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import click.testing
 import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
 
+from bot.cli import main
+from storage.db import Database
+from storage.models import OutboxMessage, OutboxStatus
+from storage.outbox import OFFICE_DELIVERY, give_up
 from tests.e2e.conftest import base_environment
 
 
@@ -240,3 +248,114 @@ async def test_draft_of_a_stored_round(tmp_path: Path, imported: str) -> None:
     assert missing.returncode == 1 and "no 2025-Q1 round for unit '12154'" in missing.stderr
     neither = await baocao(tmp_path, imported, "draft", "--out", "out")
     assert neither.returncode == 2 and "--answers FILE, or --unit CODE" in neither.stderr
+
+
+# ----- the outbox, and deliveries in `round status`: run in this process -----------------------
+
+
+async def cli_here(database_url: str, *args: str, **env: str) -> click.testing.Result:
+    """Run `baocao ARGS` in this process (in a thread: the command runs its own event loop),
+    restoring the logging set-up the command replaces."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    environment = {"DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": "", **env}
+    try:
+        return await asyncio.to_thread(
+            CliRunner().invoke, main, list(args), env=environment, catch_exceptions=False
+        )
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+@pytest.fixture
+async def failed_delivery(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, int]:
+    """Tân Quang's report refused by the office's chat for good; Lạc Đạo's still queued."""
+    from tests.storage.test_compilation import (
+        approve,
+        make_commune,
+        make_office,
+        submit,
+        typed_answers,
+    )
+
+    monkeypatch.chdir(tmp_path)  # no developer's .env
+    office = await make_office(database)
+    ids: dict[str, int] = {}
+    for code, name in (("12151", "Tân Quang"), ("12160", "Lạc Đạo")):
+        commune = await make_commune(database, office, code=code, name=name)
+        draft = await approve(database, commune, await submit(database, commune, typed_answers()))
+        async with database.session() as session:
+            row_id = await session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.draft_id == draft.id, OutboxMessage.purpose == OFFICE_DELIVERY
+                )
+            )
+        assert row_id is not None
+        ids[code] = row_id
+    async with database.session() as session:
+        await give_up(
+            session=session,
+            row_id=ids["12151"],
+            status=OutboxStatus.FAILED,
+            error="Chat not found",
+        )
+    return ids
+
+
+async def test_round_status_tells_a_failed_and_a_waiting_delivery_apart(
+    database_url: str, failed_delivery: dict[str, int]
+) -> None:
+    result = await cli_here(database_url, "round", "status", "--period", "2026-Q4")
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    rows = {line.split()[0]: line.split() for line in lines[2:-1]}
+    # code, name (two words), status, submitted, approved, number, delivered[, late]
+    assert rows["12151"][6:8] == ["01/BC-UBND", "failed"]
+    assert rows["12160"][6:8] == ["01/BC-UBND", "waiting"]
+    assert lines[-1].startswith(
+        "2 communes: 0 delivered, 1 waiting to be sent, 1 failed to send (baocao outbox list), "
+    )
+
+
+async def test_outbox_list_shows_failed_messages_and_retry_requeues_them(
+    database: Database, database_url: str, failed_delivery: dict[str, int]
+) -> None:
+    failed_id = failed_delivery["12151"]
+
+    listed = await cli_here(database_url, "outbox", "list")
+    assert listed.exit_code == 0, listed.output
+    header, row, summary = listed.stdout.splitlines()
+    assert header.split() == ["id", "status", "tries", "queued", "purpose", "to", "last", "error"]
+    assert row.split()[:3] == [str(failed_id), "failed", "0"]
+    assert "office_delivery" in row and "office SNV-HY (Sở Nội vụ tỉnh Hưng Yên)" in row
+    assert row.endswith("Chat not found")
+    assert summary == "1 failed message(s)."
+    assert "baocao outbox retry ID" in listed.stderr
+    pending = await cli_here(database_url, "outbox", "list", "--status", "pending")
+    assert f"{failed_delivery['12160']}  pending" in pending.stdout
+    assert str(failed_id) not in pending.stdout.split()
+    blocked = await cli_here(database_url, "outbox", "list", "--status", "blocked")
+    assert blocked.stdout == "No blocked messages.\n"
+
+    retried = await cli_here(database_url, "outbox", "retry", str(failed_id), "999999")
+    assert retried.exit_code == 0, retried.output
+    assert retried.stdout == f"Requeued 1 message(s): {failed_id}.\n"
+    assert "Message 999999: no such message." in retried.stderr
+    async with database.session() as session:
+        row_now = await session.get(OutboxMessage, failed_id)
+        assert row_now is not None
+        assert (row_now.status, row_now.attempts) == (OutboxStatus.PENDING, 0)
+
+    again = await cli_here(database_url, "outbox", "retry", str(failed_id))
+    assert again.exit_code == 1
+    assert f"Message {failed_id}: already waiting to be sent." in again.stderr
+    async with database.session() as session:
+        await give_up(session=session, row_id=failed_id, status=OutboxStatus.FAILED, error="x")
+    every = await cli_here(database_url, "outbox", "retry", "--all-failed")
+    assert every.stdout == f"Requeued 1 message(s): {failed_id}.\n"
+    nothing = await cli_here(database_url, "outbox", "retry")
+    assert nothing.exit_code == 2 and "give the id of a message" in nothing.stderr

@@ -43,7 +43,7 @@ async def test_a_502_and_a_429_at_start_are_waited_out(api: LocalBotApi, databas
     stop = asyncio.Event()
     running = asyncio.create_task(run_bot(settings_for(api, database_url), stop=stop))
     try:
-        await api.wait_for_call("getUpdates", timeout=20)
+        await api.wait_until_polling(timeout=20)
     finally:
         stop.set()
         code = await asyncio.wait_for(running, timeout=20)

@@ -238,4 +238,4 @@ async def test_without_an_administrator_the_approver_is_told_and_the_log_says_so
                 select(OutboxMessage.key).where(OutboxMessage.purpose == "failure_notice")
             )
         )
-    assert notices == [f"failed:{failed_row.id}:{place.tan_quang.chairman.id}"]
+    assert notices == [f"failed:draft:{failed_row.draft_id}:{place.tan_quang.chairman.id}"]

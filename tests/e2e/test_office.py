@@ -715,6 +715,16 @@ async def test_in_the_group_private_commands_stay_private_and_drafts_stay_with_t
     for action in ("data", "get"):
         answer = await phuc.tap_answer(theirs, f"a:{approved}:{action}")
         assert answer["text"] == texts.NOT_ALLOWED_TO_SEE, action
+    # Pressed on a message in the office's group, a commune's own buttons (its chairman's
+    # version, an officer's walk) would post there: only the group's own staff act in it.
+    for person, data in (
+        (chats[CUONG], f"a:{awaiting}:get"),
+        (chats[CUONG], f"a:{approved}:get"),
+        (phuc, f"a:{approved}:get"),
+        (chats[HOA], "q:1:1:v:1"),
+    ):
+        answer = await person.tap_answer(hints[-1], data)
+        assert answer["text"] == texts.NOT_YOUR_BUTTON, data
     await asyncio.sleep(0.5)  # a wrongly sent draft would go out within this
     await outbox_drained(database_url)
     assert {user: chats[user].mark() for user in chats} == seen
