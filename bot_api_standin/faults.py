@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import random
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -69,6 +70,11 @@ class Faults:
         self._chat_per_second: float | None = None
         self._global_sends: deque[float] = deque()
         self._chat_sends: dict[int, deque[float]] = {}
+        self._random_rate = 0.0
+        self._random_methods: frozenset[str] = frozenset()
+        self._late_s = 6.0
+        self._random = random.Random()
+        self.random_faults_injected: Counter[str] = Counter()
 
     # ---------------------------------------------------------------- what a test asks for
 
@@ -117,7 +123,35 @@ class Faults:
         self._global_sends.clear()
         self._chat_sends.clear()
 
+    def set_random_faults(
+        self,
+        rate: float,
+        *,
+        methods: tuple[str, ...] = ("sendMessage", "answerCallbackQuery", "editMessageReplyMarkup"),
+        late_s: float = 6.0,
+        seed: int | None = None,
+    ) -> None:
+        """Fail a share `rate` of the calls to `methods`, each fault drawn evenly from: a 429
+        (retry after 1 s), a 502 from the proxy, and a late answer: the call takes effect but is
+        answered only after `late_s` seconds, past the client's timeout (python-telegram-bot
+        waits 5 s), so the client cannot know it went. 0 turns them off."""
+        self._random_rate = rate
+        self._random_methods = frozenset(m.lower() for m in methods)
+        self._late_s = late_s
+        self._random = random.Random(seed)
+        self.random_faults_injected.clear()
+
     # ---------------------------------------------------------------- what the server consults
+
+    def _random_fault(self, method: str) -> str | None:
+        """'429', '502', 'late' or None for this call, when random faults are on."""
+        if not self._random_rate or method.lower() not in self._random_methods:
+            return None
+        if self._random.random() >= self._random_rate:
+            return None
+        kind = self._random.choice(("429", "502", "late"))
+        self.random_faults_injected[kind] += 1
+        return kind
 
     def _delay_for(self, method: str) -> float:
         """Seconds to hold the answer to `method` before deciding it."""

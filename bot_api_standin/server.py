@@ -486,6 +486,12 @@ class LocalBotApi(TelegramState, Faults):
         if delay:
             await self._wait(lambda: self._closing, delay)
         fault = self._take_fault(method)
+        if fault is None:
+            chance = self._random_fault(method)
+            if chance in ("429", "502"):
+                fault = Fault(int(chance), 1, None)
+        else:
+            chance = None
         if fault is not None:
             return self._answer_fault(method, params, content_type, fault)
         try:
@@ -497,6 +503,8 @@ class LocalBotApi(TelegramState, Faults):
         self._record(
             SentRequest(method, params, copy.deepcopy(result), None, time.monotonic(), content_type)
         )
+        if chance == "late":  # done, but answered after the client gave up waiting
+            await self._wait(lambda: self._closing, self._late_s)
         return web.json_response({"ok": True, "result": result}, dumps=_dumps)
 
     async def _read_call(self, request: web.Request) -> _Call:

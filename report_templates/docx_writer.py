@@ -5,9 +5,17 @@ within the decree's ranges without touching Python. Every piece of text goes in 
 `xml_safe` has removed what XML 1.0 forbids, so no input can break the file.
 
 The short lines under the issuing body, the motto and the summary are drawn as the top border of an
-empty, centred "rule" paragraph whose left and right indents leave the line as long as the layout
-says (a paragraph border spans the paragraph's width between its indents). Unlike a drawn shape,
-python-docx reads this back, so tests can check it, and it moves with the text.
+empty, centred "rule" paragraph whose left and right indents leave the line as long as it should
+be (a paragraph border spans the paragraph's width between its indents). Their lengths come from
+the text above them, measured with Times New Roman's character widths (`text_width_pt`): as long
+as the motto, and a fraction (1/3 to 1/2, `layout.yaml`) of the issuing body's and the summary's
+longest line. The rule paragraph's space before it keeps a gap of a few points below the letters.
+Unlike a drawn shape, python-docx reads this back, so tests can check it, and it moves with the
+text.
+
+The closing (the "Nơi nhận:" list beside the signature) is one table row that may not break
+across pages, each of its paragraphs kept with the next and its lines together, and the closing
+sentence is kept with it: the authority, the space to sign and the name always share a page.
 """
 
 from __future__ import annotations
@@ -16,10 +24,12 @@ import copy
 import dataclasses
 import functools
 import io
+import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,10 +54,11 @@ from docx.text.run import Run
 from conversations.forms import StrictYamlLoader
 from report_templates.document import Block, ReportDocument
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_LAYOUT_PATH = Path(__file__).with_name("layout.yaml")
 
 ANNEX_HEADER = ("TT", "Hình thức tuyên truyền", "Kết quả", "Mức độ")
-ANNEX_COLUMNS_MM = (12.0, 58.0, 70.0, 25.0)  # scaled to the text width at render time
 
 _BLACK = RGBColor(0, 0, 0)
 
@@ -161,9 +172,9 @@ class Layout:
     space_after_pt: float
     line_spacing: float
     header_left_column_mm: float
-    issuing_body_rule_mm: float
-    motto_rule_mm: float
-    summary_rule_mm: float
+    issuing_body_rule_ratio: float
+    summary_rule_ratio: float
+    rule_gap_pt: float
     closing_left_column_mm: float
     signature_blank_lines: int
     elements: Elements
@@ -211,13 +222,15 @@ _SCALARS: dict[str, tuple[str, type, tuple[float, float] | None]] = {
     "body.space_after_pt": ("space_after_pt", float, (6, 24)),
     "body.line_spacing": ("line_spacing", float, (1.0, 1.5)),
     "header.left_column_mm": ("header_left_column_mm", float, (45, 90)),
-    "header.issuing_body_rule_mm": ("issuing_body_rule_mm", float, (10, 45)),
-    "header.motto_rule_mm": ("motto_rule_mm", float, (30, 95)),
-    "header.summary_rule_mm": ("summary_rule_mm", float, (10, 80)),
+    "header.issuing_body_rule_ratio": ("issuing_body_rule_ratio", float, (0.33, 0.5)),
+    "header.summary_rule_ratio": ("summary_rule_ratio", float, (0.33, 0.5)),
+    "header.rule_gap_pt": ("rule_gap_pt", float, (1, 6)),
     "closing.left_column_mm": ("closing_left_column_mm", float, (45, 100)),
     "closing.signature_blank_lines": ("signature_blank_lines", int, (2, 8)),
 }
 _ELEMENT_KEYS = ("size_pt", "bold", "italic", "upper")
+# Keys of earlier layout files, now measured from the text: a province's copy may still hold them.
+_RETIRED_KEYS = ("header.issuing_body_rule_mm", "header.motto_rule_mm", "header.summary_rule_mm")
 
 
 def _flatten(data: Mapping[Any, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -285,6 +298,9 @@ def _parse_layout(path: Path, data: Mapping[Any, Any]) -> Layout:
         for flag in _ELEMENT_KEYS[1:]:
             spec[f"elements.{name}.{flag}"] = (bool, None)
     values = dict(_flatten(data))
+    for key in _RETIRED_KEYS:
+        if values.pop(key, None) is not None:
+            logger.warning("%s: %s is no longer used (rules are measured from the text)", path, key)
     for key in values:
         if key not in spec:
             if any(known.startswith(f"{key}.") for known in spec):
@@ -311,10 +327,6 @@ def _parse_layout(path: Path, data: Mapping[Any, Any]) -> Layout:
         raise LayoutError(path, "header.left_column_mm", "leaves under 80 mm for the motto")
     if layout.text_width_mm - layout.closing_left_column_mm < 60:
         raise LayoutError(path, "closing.left_column_mm", "leaves under 60 mm for the signature")
-    if layout.issuing_body_rule_mm > layout.header_left_column_mm - 5:
-        raise LayoutError(path, "header.issuing_body_rule_mm", "is wider than its column")
-    if layout.motto_rule_mm > header_right - 5:
-        raise LayoutError(path, "header.motto_rule_mm", "is wider than its column")
     return layout
 
 
@@ -341,6 +353,173 @@ def load_layout(path: Path | None = None) -> Layout:
     return _load_layout_cached(resolved, stat.st_mtime_ns, stat.st_size)
 
 
+# --- measuring text -----------------------------------------------------------------------------
+
+# Advance widths of the printable ASCII characters (U+0020-U+007E) in thousandths of an em, for
+# Times New Roman and Liberation Serif (its metric twin, which LibreOffice uses in its place): the
+# same figures as the PostScript Times fonts' metrics. Keyed by (bold, italic).
+_TIMES_ASCII: dict[tuple[bool, bool], tuple[int, ...]] = {
+    (False, False): (
+        *(250, 333, 408, 500, 500, 833, 778, 180, 333, 333, 500, 564, 250, 333, 250, 278),
+        *(500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 278, 278, 564, 564, 564, 444),
+        *(921, 722, 667, 667, 722, 611, 556, 722, 722, 333, 389, 722, 611, 889, 722, 722),
+        *(556, 722, 667, 556, 611, 722, 722, 944, 722, 722, 611, 333, 278, 333, 469, 500),
+        *(333, 444, 500, 444, 500, 444, 333, 500, 500, 278, 278, 500, 278, 778, 500, 500),
+        *(500, 500, 333, 389, 278, 500, 500, 722, 500, 500, 444, 480, 200, 480, 541),
+    ),
+    (True, False): (
+        *(250, 333, 555, 500, 500, 1000, 833, 278, 333, 333, 500, 570, 250, 333, 250, 278),
+        *(500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 333, 333, 570, 570, 570, 500),
+        *(930, 722, 667, 722, 722, 667, 611, 778, 778, 389, 500, 778, 667, 944, 722, 778),
+        *(611, 778, 722, 556, 667, 722, 722, 1000, 722, 722, 667, 333, 278, 333, 581, 500),
+        *(333, 500, 556, 444, 556, 444, 333, 500, 556, 278, 333, 556, 278, 833, 556, 500),
+        *(556, 556, 444, 389, 333, 556, 500, 722, 500, 500, 444, 394, 220, 394, 520),
+    ),
+    (False, True): (
+        *(250, 333, 420, 500, 500, 833, 778, 214, 333, 333, 500, 675, 250, 333, 250, 278),
+        *(500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 333, 333, 675, 675, 675, 500),
+        *(920, 611, 611, 667, 722, 611, 611, 722, 722, 333, 444, 667, 556, 833, 667, 722),
+        *(611, 722, 611, 500, 556, 722, 611, 833, 611, 556, 556, 389, 278, 389, 422, 500),
+        *(333, 500, 500, 444, 500, 444, 278, 500, 500, 278, 278, 444, 278, 722, 500, 500),
+        *(500, 500, 389, 389, 278, 500, 444, 667, 444, 444, 389, 400, 275, 400, 541),
+    ),
+    (True, True): (
+        *(250, 389, 555, 500, 500, 833, 778, 278, 333, 333, 500, 570, 250, 333, 250, 278),
+        *(500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 333, 333, 570, 570, 570, 500),
+        *(832, 667, 667, 667, 722, 667, 667, 722, 778, 389, 500, 667, 611, 889, 722, 722),
+        *(611, 722, 667, 556, 611, 722, 667, 889, 667, 611, 611, 333, 278, 333, 570, 500),
+        *(333, 500, 500, 444, 500, 444, 333, 500, 556, 278, 278, 500, 278, 778, 556, 500),
+        *(500, 500, 389, 389, 278, 556, 444, 667, 500, 444, 389, 348, 220, 348, 570),
+    ),
+}
+assert all(len(widths) == 95 for widths in _TIMES_ASCII.values())
+# A Vietnamese letter is as wide as its base letter (the marks sit above or below it), except
+# that the horn of ơ and ư sticks out to the right; đ and Đ are as wide as d and D.
+_HORN_EXTRA = 55
+_BASE_LETTER = {"đ": "d", "Đ": "D"}
+_OTHER_WIDTHS = {
+    "\u00a0": 250,
+    "–": 500,
+    "—": 1000,
+    "…": 1000,
+    "“": 444,
+    "”": 444,
+    "‘": 333,
+    "’": 333,
+}
+_UNKNOWN_WIDTH = 556  # a character outside the table: a little wider than an average letter
+_WIDE_WIDTH = 1000  # CJK and emoji
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_width(char: str, bold: bool, italic: bool) -> int:
+    """The advance width of one character in thousandths of an em."""
+    table = _TIMES_ASCII[(bold, italic)]
+    if " " <= char <= "~":
+        return table[ord(char) - 32]
+    if char in _OTHER_WIDTHS:
+        return _OTHER_WIDTHS[char]
+    decomposed = unicodedata.normalize("NFD", _BASE_LETTER.get(char, char))
+    base, marks = decomposed[0], decomposed[1:]
+    if unicodedata.combining(char):
+        return 0
+    if " " <= base <= "~":
+        return table[ord(base) - 32] + (_HORN_EXTRA if "\u031b" in marks else 0)
+    if unicodedata.east_asian_width(char) in ("W", "F"):
+        return _WIDE_WIDTH
+    return _UNKNOWN_WIDTH
+
+
+def text_width_pt(text: str, size_pt: float, *, bold: bool = False, italic: bool = False) -> float:
+    """How wide `text` is set on one line in Times New Roman of `size_pt` points.
+
+    An approximation from per-character advance widths (no kerning), within a few percent of what
+    Word and LibreOffice set.
+    """
+    return sum(_char_width(char, bold, italic) for char in text) * size_pt / 1000
+
+
+def _style_text(text: str, style: ElementStyle) -> str:
+    clean = xml_safe(text)
+    return clean.upper() if style.upper else clean
+
+
+def styled_width_pt(text: str, style: ElementStyle) -> float:
+    """The width of `text` as an element of `style` prints it (upper-cased where it says so)."""
+    return text_width_pt(
+        _style_text(text, style), style.size_pt, bold=style.bold, italic=style.italic
+    )
+
+
+def line_widths_pt(text: str, style: ElementStyle, available_pt: float) -> list[float]:
+    """The widths of the lines `text` breaks into between margins `available_pt` apart.
+
+    Words are filled greedily, as word processors do; a word longer than a line is a line of its
+    own (and overflows, as it would on the page). Line breaks in `text` start new lines.
+    """
+    size, bold, italic = style.size_pt, style.bold, style.italic
+    space = _char_width(" ", bold, italic) * size / 1000
+    widths: list[float] = []
+    for line in _style_text(text, style).split("\n"):
+        current = 0.0
+        for word in line.split():
+            word_width = text_width_pt(word, size, bold=bold, italic=italic)
+            if current and current + space + word_width > available_pt:
+                widths.append(current)
+                current = word_width
+            else:
+                current += (space if current else 0) + word_width
+        widths.append(current)
+    return widths
+
+
+def longest_word_pt(text: str, style: ElementStyle) -> float:
+    """The width of the widest word of `text`: the narrowest a column holding it can be."""
+    words = _style_text(text, style).split()
+    size, bold, italic = style.size_pt, style.bold, style.italic
+    return max((text_width_pt(w, size, bold=bold, italic=italic) for w in words), default=0.0)
+
+
+_MM_PER_PT = 25.4 / 72
+
+
+@dataclass(frozen=True)
+class RuleLengths:
+    """How long the short lines under the issuing body, the motto and the summary are, in mm."""
+
+    issuing_body_mm: float
+    motto_mm: float
+    summary_mm: float
+
+
+def _header_columns_mm(layout: Layout) -> tuple[float, float]:
+    """The room for text in the heading's two cells: each column less its cell margins."""
+    left = layout.header_left_column_mm
+    return left - _CELL_MARGINS_MM, layout.text_width_mm - left - _CELL_MARGINS_MM
+
+
+def rule_lengths(document: ReportDocument, layout: Layout) -> RuleLengths:
+    """The rules' lengths per Decree 30: under the issuing body and the summary 1/3 to 1/2 of the
+    longest line above (the layout's ratio), under the motto as long as the motto; none longer
+    than its column."""
+    els = layout.elements
+    left_mm, right_mm = _header_columns_mm(layout)
+
+    def longest_mm(lines: Sequence[str], style: ElementStyle, available_mm: float) -> float:
+        available_pt = available_mm / _MM_PER_PT
+        widths = [w for line in lines for w in line_widths_pt(line, style, available_pt)]
+        return min(max(widths, default=0.0), available_pt) * _MM_PER_PT
+
+    issuing = longest_mm(document.issuing_body, els.issuing_body, left_mm)
+    motto = longest_mm([document.motto], els.motto, right_mm)
+    summary = longest_mm([document.summary], els.summary, layout.text_width_mm)
+    return RuleLengths(
+        issuing_body_mm=round(issuing * layout.issuing_body_rule_ratio, 2),
+        motto_mm=round(motto, 2),
+        summary_mm=round(summary * layout.summary_rule_ratio, 2),
+    )
+
+
 # --- writing ------------------------------------------------------------------------------------
 
 
@@ -360,8 +539,9 @@ class _Para:
     exact_line_pt: float | None = None  # overrides line_spacing
     first_line_indent_cm: float | None = None
     inset_mm: float | None = None  # left and right indent
-    rule: bool = False  # a line along the top edge
+    rule: bool = False  # a line along the top edge, over an empty line of the rule's height
     keep_with_next: bool = False
+    keep_lines: bool = False  # the paragraph's lines on one page
     page_break_before: bool = False
 
 
@@ -394,16 +574,26 @@ def _ppr_prototype(para: _Para) -> BaseOxmlElement:
         fmt.left_indent = fmt.right_indent = Mm(para.inset_mm)
     if para.keep_with_next:
         fmt.keep_with_next = True
+    if para.keep_lines:
+        fmt.keep_together = True
     if para.page_break_before:
         fmt.page_break_before = True
     p_pr = paragraph[0]
     if para.rule:
         borders = OxmlElement("w:pBdr")
         top = OxmlElement("w:top")
-        for attr, value in (("val", "single"), ("sz", "6"), ("space", "1"), ("color", "000000")):
+        for attr, value in (("val", "single"), ("sz", "6"), ("space", "0"), ("color", "000000")):
             top.set(qn(f"w:{attr}"), value)
         borders.append(top)
         p_pr.insert_element_before(borders, *_PBDR_SUCCESSORS)
+        # The empty line's mark is as small as the line: a mark in the body's size on a shorter
+        # exact line makes LibreOffice lift the line, border and all, into the text above.
+        mark = OxmlElement("w:rPr")
+        for name in ("w:sz", "w:szCs"):
+            size = OxmlElement(name)
+            size.set(qn("w:val"), str(2 * _RULE_LINE_PT))
+            mark.append(size)
+        p_pr.append(mark)  # after <w:jc>, the last child set above
     return p_pr
 
 
@@ -436,17 +626,31 @@ def _paragraphs_of(cell: _Cell) -> Iterator[DocxParagraph]:
         yield cell.add_paragraph()
 
 
+_RULE_LINE_PT = 1  # the height of a rule's empty line, and of its mark's font
+
+
 def _add_rule(
-    paragraph: DocxParagraph, length_mm: float, available_mm: float, *, space_after_pt: float = 0
+    paragraph: DocxParagraph,
+    length_mm: float,
+    available_mm: float,
+    layout: Layout,
+    *,
+    space_after_pt: float = 0,
 ) -> None:
     """Turn an empty paragraph into a centred line `length_mm` long (its top border).
 
-    The exact 6 pt line height keeps the line right under the text above it.
+    The space before it is the gap between the letters above (their line's bottom, below the
+    descenders and the dots under ạ, ệ) and the line.
     """
     inset = round(max(0.0, (available_mm - length_mm) / 2), 2)
-    _format(
-        paragraph, _Para(space_after_pt=space_after_pt, exact_line_pt=6, inset_mm=inset, rule=True)
+    para = _Para(
+        space_before_pt=layout.rule_gap_pt,
+        space_after_pt=space_after_pt,
+        exact_line_pt=_RULE_LINE_PT,
+        inset_mm=inset,
+        rule=True,
     )
+    _format(paragraph, para)
 
 
 def _set_table_borders(table: Table, value: str) -> None:
@@ -544,20 +748,21 @@ def _write_heading(doc: DocxDocument, document: ReportDocument, layout: Layout) 
     """Issuing body beside the national title and motto; number beside place and date."""
     els = layout.elements
     left = layout.header_left_column_mm
-    right = layout.text_width_mm - left
-    table = _new_table(doc, 2, (left, right), "nil")
+    table = _new_table(doc, 2, (left, layout.text_width_mm - left), "nil")
     body_cell, nation_cell = table.rows[0].cells
     number_cell, date_cell = table.rows[1].cells
+    rules = rule_lengths(document, layout)
+    left_room, right_room = _header_columns_mm(layout)
 
     next_left = _paragraphs_of(body_cell).__next__
     for line in document.issuing_body:
         _add_text(_format(next_left()), line, els.issuing_body, layout)
-    _add_rule(next_left(), layout.issuing_body_rule_mm, left - _CELL_MARGINS_MM)
+    _add_rule(next_left(), rules.issuing_body_mm, left_room, layout)
 
     next_right = _paragraphs_of(nation_cell).__next__
     _add_text(_format(next_right()), document.national_title, els.national_title, layout)
     _add_text(_format(next_right()), document.motto, els.motto, layout)
-    _add_rule(next_right(), layout.motto_rule_mm, right - _CELL_MARGINS_MM)
+    _add_rule(next_right(), rules.motto_mm, right_room, layout)
 
     number = _format(number_cell.paragraphs[0], _Para(space_before_pt=6))
     _add_text(number, document.number_line, els.number, layout)
@@ -571,7 +776,8 @@ def _write_title(doc: DocxDocument, document: ReportDocument, layout: Layout) ->
     _add_text(title, document.title, els.title, layout)
     _add_text(_format(doc.add_paragraph()), document.summary, els.summary, layout)
     rule = doc.add_paragraph()
-    _add_rule(rule, layout.summary_rule_mm, layout.text_width_mm, space_after_pt=12)
+    summary_mm = rule_lengths(document, layout).summary_mm
+    _add_rule(rule, summary_mm, layout.text_width_mm, layout, space_after_pt=12)
 
 
 _BLOCK_STYLES = {
@@ -592,34 +798,120 @@ def _write_body(doc: DocxDocument, document: ReportDocument, layout: Layout) -> 
         first_line_indent_cm=layout.first_line_indent_cm,
     )
     heading = dataclasses.replace(body, keep_with_next=True)
-    for block in document.body:
-        paragraph = _format(doc.add_paragraph(), body if block.kind in _PLAIN_BLOCKS else heading)
+    # The closing sentence goes with the signature: a page with only a signature on it is not
+    # a page of the report.
+    last = dataclasses.replace(body, keep_with_next=True, keep_lines=True)
+    for index, block in enumerate(document.body, 1):
+        if block.kind not in _PLAIN_BLOCKS:
+            para = heading
+        else:
+            para = last if index == len(document.body) else body
+        paragraph = _format(doc.add_paragraph(), para)
         style = getattr(layout.elements, _BLOCK_STYLES[block.kind])
         _add_text(paragraph, block.text, style, layout)
 
 
+def _cant_split(table: Table) -> None:
+    """Keep each row of `table` on one page (Word's "allow row to break across pages" off)."""
+    for row in table.rows:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
 def _write_closing(doc: DocxDocument, document: ReportDocument, layout: Layout) -> None:
-    """ "Nơi nhận:" and its list beside the authority, a space to sign, and the signer's name."""
+    """ "Nơi nhận:" and its list beside the authority, a space to sign, and the signer's name.
+
+    One row that may not break across pages, every paragraph in it kept with the next and its
+    lines together, so Word and LibreOffice move the whole block to the next page rather than
+    part "TM. ỦY BAN NHÂN DÂN" from "CHỦ TỊCH" or the name.
+    """
     els = layout.elements
     left = layout.closing_left_column_mm
     table = _new_table(doc, 1, (left, layout.text_width_mm - left), "nil")
+    _cant_split(table)
     recipients_cell, sign_cell = table.rows[0].cells
+    kept = _Para(keep_with_next=True, keep_lines=True)
+    kept_left = dataclasses.replace(kept, alignment=WD_ALIGN_PARAGRAPH.LEFT)
 
     next_left = _paragraphs_of(recipients_cell).__next__
-    label = _format(next_left(), _Para(WD_ALIGN_PARAGRAPH.LEFT, space_before_pt=6))
+    label = _format(next_left(), dataclasses.replace(kept_left, space_before_pt=6))
     _add_text(label, "Nơi nhận:", els.recipients_label, layout)
     for line in document.recipients:
-        _add_text(
-            _format(next_left(), _Para(WD_ALIGN_PARAGRAPH.LEFT)), line, els.recipients, layout
-        )
+        _add_text(_format(next_left(), kept_left), line, els.recipients, layout)
 
     next_right = _paragraphs_of(sign_cell).__next__
     for index, line in enumerate(document.authority):
-        paragraph = _format(next_right(), _Para(space_before_pt=6 if index == 0 else 0))
+        first = dataclasses.replace(kept, space_before_pt=6 if index == 0 else 0)
+        paragraph = _format(next_right(), first)
         _add_text(paragraph, line, els.authority, layout)
     for _ in range(layout.signature_blank_lines):
-        _format(next_right())
-    _add_text(_format(next_right()), document.signer_name, els.signer, layout)
+        _format(next_right(), kept)
+    _add_text(_format(next_right(), kept), document.signer_name, els.signer, layout)
+
+
+def _annex_cells(document: ReportDocument) -> list[tuple[str, str, str, str]]:
+    rows = [
+        (str(n), item.form, item.result, item.level) for n, item in enumerate(document.annex, 1)
+    ]
+    return [ANNEX_HEADER, *rows]
+
+
+def fit_columns(
+    columns: Sequence[Sequence[tuple[str, ElementStyle]]], available_mm: float
+) -> tuple[float, ...]:
+    """Widths (mm) of table columns holding these (text, style) cells, filling `available_mm`.
+
+    A column is never narrower than its widest word, plus the cell margins. When every cell fits
+    on one line, each column is as wide as its longest text and the room left is shared in
+    proportion. When not, a column whose longest text fits in an equal share of the width (a
+    number, "Đạt", "Chưa đạt") keeps it on one line, and the others share the rest in proportion
+    to their longest texts, so the long texts wrap.
+    """
+    margin = _CELL_MARGINS_MM
+    minimum = [
+        margin + _MM_PER_PT * max((longest_word_pt(t, s) for t, s in cells), default=0.0)
+        for cells in columns
+    ]
+    natural = [
+        max(low, margin + _MM_PER_PT * max((_longest_line_pt(t, s) for t, s in cells), default=0))
+        for low, cells in zip(minimum, columns, strict=True)
+    ]
+    if sum(minimum) >= available_mm:  # words too long for the page: shrink them all alike
+        return tuple(width * available_mm / sum(minimum) for width in minimum)
+    if sum(natural) <= available_mm:
+        return tuple(width * available_mm / sum(natural) for width in natural)
+    widths = {i: high for i, high in enumerate(natural) if high <= available_mm / len(columns)}
+    flexible = [i for i in range(len(columns)) if i not in widths]
+    while flexible:
+        remaining = available_mm - sum(widths.values())
+        if remaining < sum(minimum[i] for i in flexible):
+            break  # the one-line columns leave too little: fall back to sharing from the minimum
+        total = sum(natural[i] for i in flexible)
+        share = {i: remaining * natural[i] / total for i in flexible}
+        narrow = [i for i in flexible if share[i] < minimum[i]]
+        if not narrow:
+            widths.update(share)
+            return tuple(widths[i] for i in range(len(columns)))
+        for i in narrow:
+            widths[i] = minimum[i]
+            flexible.remove(i)
+    room = available_mm - sum(minimum)
+    wants = [high - low for low, high in zip(minimum, natural, strict=True)]
+    return tuple(low + room * want / sum(wants) for low, want in zip(minimum, wants, strict=True))
+
+
+def _longest_line_pt(text: str, style: ElementStyle) -> float:
+    return max(styled_width_pt(line, style) for line in text.split("\n"))
+
+
+def annex_column_widths(document: ReportDocument, layout: Layout) -> tuple[float, ...]:
+    """The annex table's column widths in mm, fitted to its cells within the text width."""
+    els = layout.elements
+    header, *rows = _annex_cells(document)
+    columns = [
+        [(header[i], els.annex_header), *((row[i], els.annex_cell) for row in rows)]
+        for i in range(len(ANNEX_HEADER))
+    ]
+    return fit_columns(columns, layout.text_width_mm)
 
 
 def _write_annex(doc: DocxDocument, document: ReportDocument, layout: Layout) -> None:
@@ -633,17 +925,16 @@ def _write_annex(doc: DocxDocument, document: ReportDocument, layout: Layout) ->
         paragraph = _format(doc.add_paragraph(), _Para(space_after_pt=12))
         _add_text(paragraph, document.annex_subtitle, els.annex_subtitle, layout)
 
-    scale = layout.text_width_mm / sum(ANNEX_COLUMNS_MM)
-    widths = tuple(width * scale for width in ANNEX_COLUMNS_MM)
+    widths = annex_column_widths(document, layout)
     table = _new_table(doc, 1 + len(document.annex), widths, "single")
+    _cant_split(table)
     header_row = table.rows[0]
     header_row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))  # repeat on each page
     for cell, text in zip(header_row.cells, ANNEX_HEADER, strict=True):
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
         _add_text(_format(cell.paragraphs[0]), text, els.annex_header, layout)
     left, centre = WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.CENTER
-    for number, (row, item) in enumerate(zip(table.rows[1:], document.annex, strict=True), 1):
-        texts = (str(number), item.form, item.result, item.level)
+    for row, texts in zip(table.rows[1:], _annex_cells(document)[1:], strict=True):
         for cell, text, alignment in zip(
             row.cells, texts, (centre, left, left, centre), strict=True
         ):

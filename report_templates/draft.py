@@ -1,16 +1,14 @@
 """Render a draft report to files: .docx always, a chat preview, and .pdf where LibreOffice is.
 
 `baocao draft --answers FILE.json --out DIR` reads answers from a file (format in the README), so
-a province can preview its templates, and tests can render without a database or Telegram.
+a province can preview its templates, and tests can render without a database or Telegram. PDFs
+come from `report_templates.pdf`, which keeps one LibreOffice warm for the whole process.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,12 +26,12 @@ from report_templates.compose import (
     load_templates,
 )
 from report_templates.docx_writer import Layout, load_layout, write_docx
+from report_templates.pdf import default_converter, office_program
 from report_templates.preview import preview_messages
 from storage.periods import PeriodCodeError, window
 
 logger = logging.getLogger(__name__)
 
-PDF_TIMEOUT_S = 120
 SIGNER_ROLES = ("chairman", "vice_chairman")
 _pdf_unavailable_said = False
 
@@ -155,39 +153,20 @@ def render_draft(
     return DraftFiles(docx=docx, preview=preview, pdf=convert_to_pdf(docx) if pdf else None)
 
 
-def _office_program() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
 def pdf_converter_available() -> bool:
-    return _office_program() is not None
+    return office_program() is not None
 
 
 def convert_to_pdf(docx: Path) -> Path | None:
-    """A .pdf beside the .docx through LibreOffice; None (said once in the log) without it."""
+    """A .pdf beside the .docx through LibreOffice; None (said once in the log) without it.
+
+    Safe to call from several threads (the bot calls it through `asyncio.to_thread`): the warm
+    office converts one file at a time, the others wait their turn.
+    """
     global _pdf_unavailable_said
-    office = _office_program()
-    if office is None:
+    if office_program() is None:
         if not _pdf_unavailable_said:
             logger.info("LibreOffice (soffice) is not installed: drafts are .docx only, no .pdf")
             _pdf_unavailable_said = True
         return None
-    # A profile of its own: LibreOffice refuses to start while another process holds a profile.
-    with tempfile.TemporaryDirectory(prefix="baocao-libreoffice-") as profile:
-        command = [
-            office,
-            f"-env:UserInstallation={Path(profile).as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(docx.parent),
-            str(docx),
-        ]
-        try:
-            subprocess.run(command, check=True, capture_output=True, timeout=PDF_TIMEOUT_S)
-        except (subprocess.SubprocessError, OSError) as exc:
-            logger.warning("LibreOffice could not convert %s to PDF: %s", docx.name, exc)
-            return None
-    pdf = docx.with_suffix(".pdf")
-    return pdf if pdf.exists() else None
+    return default_converter().convert(docx)

@@ -83,11 +83,13 @@ class ApprovalHandlers:
         draft_id, action = int(match.group(1)), match.group(2)
         in_group = chat is not None and chat.type != Chat.PRIVATE
         async with turn(self.database, update.update_id, user) as now:
-            if now.known is None or (
-                # A group sees what is pressed there: only its own office acts in it.
-                in_group and chat is not None and not now.known.staffs_office_of_chat(chat.id)
-            ):
+            if now.known is None:
                 outcome = Outcome.refused(texts.NOT_YOUR_BUTTON)
+            elif in_group and chat is not None and not now.known.staffs_office_of_chat(chat.id):
+                # A group sees what is pressed there: only its own office acts in it.
+                outcome = Outcome.refused(
+                    texts.NOT_OFFICE if action == "ack" else texts.NOT_YOUR_BUTTON
+                )
             elif not await now.claim():
                 outcome = Outcome.refused(
                     texts.ALREADY_APPROVED if action == "ok" else texts.OLD_BUTTON

@@ -82,3 +82,32 @@ async def test_blocked_user_is_forbidden(api: LocalBotApi, bot: Bot) -> None:
     with pytest.raises(Forbidden, match="bot was blocked by the user"):
         await bot.send_message(AN.id, "còn đó không?")
     assert api.messages_to(AN.id) == []
+
+
+async def test_random_faults_fail_a_share_of_calls_and_late_ones_still_take_effect(
+    api: LocalBotApi,
+) -> None:
+    api.send_message(AN, "/start")
+    api.set_random_faults(0.5, methods=("sendMessage",), late_s=0.4, seed=7)
+    outcomes: list[str] = []
+    async with Bot(api.token, base_url=f"{api.url}/bot") as impatient:
+        for n in range(40):
+            try:
+                await impatient.send_message(AN.id, f"m{n}", read_timeout=0.2)
+                outcomes.append("ok")
+            except RetryAfter:
+                outcomes.append("429")
+            except NetworkError as exc:  # a 502 page, or the client's own timeout
+                outcomes.append("timeout" if "timed out" in str(exc).lower() else "502")
+    injected = api.random_faults_injected
+    assert sum(injected.values()) == 40 - outcomes.count("ok")
+    assert 8 <= sum(injected.values()) <= 32  # about half of 40
+    assert outcomes.count("429") == injected["429"] and outcomes.count("502") == injected["502"]
+    assert outcomes.count("timeout") == injected["late"] > 0
+    # A late answer's message was delivered although its client gave up: as on Telegram.
+    delivered = {m["text"] for m in api.messages_to(AN.id)}
+    assert len(delivered) == outcomes.count("ok") + injected["late"]
+    api.set_random_faults(0)
+    async with Bot(api.token, base_url=f"{api.url}/bot") as calm:
+        for _ in range(10):
+            await calm.send_message(AN.id, "calm")  # off: nothing fails any more

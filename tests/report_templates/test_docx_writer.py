@@ -23,8 +23,14 @@ from report_templates.document import AnnexRow, Block, Paragraph, ReportDocument
 from report_templates.docx_writer import (
     DEFAULT_LAYOUT_PATH,
     LayoutError,
+    annex_column_widths,
+    fit_columns,
+    line_widths_pt,
     load_layout,
     property_text,
+    rule_lengths,
+    styled_width_pt,
+    text_width_pt,
     write_docx,
     xml_safe,
 )
@@ -158,16 +164,94 @@ def test_the_heading_table_holds_body_motto_number_and_date(
     assert near(Length(body.width + nation.width), Mm(165))
 
 
-def test_short_lines_run_under_the_issuing_body_motto_and_summary(doc: DocxDocument) -> None:
+def rules_of(doc: DocxDocument) -> tuple[Length, Length, Length]:
+    """The lengths of the lines under the issuing body, the motto and the summary."""
     body, nation = doc.tables[0].rows[0].cells
     assert body.width is not None and nation.width is not None
-    under_body = rule_length(body.paragraphs[2], Length(body.width - CELL_MARGINS))
-    under_motto = rule_length(nation.paragraphs[2], Length(nation.width - CELL_MARGINS))
-    assert near(under_body, Mm(18))
-    assert near(under_motto, Mm(56))
-    assert under_body < body.width / 2  # a short line, centred under the text
-    under_summary = rule_length(doc.paragraphs[2], Mm(165))
-    assert near(under_summary, Mm(50))
+    return (
+        rule_length(body.paragraphs[-1], Length(body.width - CELL_MARGINS)),
+        rule_length(nation.paragraphs[-1], Length(nation.width - CELL_MARGINS)),
+        rule_length(doc.paragraphs[2], Mm(165)),
+    )
+
+
+def width(text: str, size: float) -> Length:
+    """How wide `text` prints in bold Times New Roman of `size` points."""
+    return Pt(text_width_pt(text, size, bold=True))
+
+
+def test_short_lines_run_under_the_issuing_body_motto_and_summary(doc: DocxDocument) -> None:
+    under_body, under_motto, under_summary = rules_of(doc)
+    # Decree 30: under the motto as long as the motto; under the issuing body and the summary
+    # 1/3 to 1/2 of the line (the layout's 0.4), all centred under their text.
+    motto = width("Độc lập - Tự do - Hạnh phúc", 13)
+    assert near(motto, Mm(56.2)) and near(under_motto, motto)
+    longest_body_line = width("ỦY BAN NHÂN DÂN", 13)
+    assert near(longest_body_line, Mm(43.2))
+    assert near(under_body, Length(0.4 * longest_body_line))
+    summary = width("Kết quả công tác tuyên truyền cải cách hành chính 6 tháng đầu năm 2024", 14)
+    assert Mm(150) < summary < Mm(165)  # one line
+    assert near(under_summary, Length(0.4 * summary))
+
+
+def test_the_rules_keep_a_gap_below_the_letters(doc: DocxDocument) -> None:
+    body, nation = doc.tables[0].rows[0].cells
+    for rule in (body.paragraphs[-1], nation.paragraphs[-1], doc.paragraphs[2]):
+        fmt = rule.paragraph_format
+        assert fmt.space_before == Pt(3)  # layout.yaml's rule_gap_pt, below the line above
+        assert fmt.left_indent == fmt.right_indent  # centred
+        assert fmt.line_spacing == Pt(1)  # an empty line as thin as the rule's mark
+        mark = rule._p.find(f"{qn('w:pPr')}/{qn('w:rPr')}/{qn('w:sz')}")
+        assert mark is not None and mark.get(qn("w:val")) == "2"
+        top = rule._p.find(f"{qn('w:pPr')}/{qn('w:pBdr')}/{qn('w:top')}")
+        assert top.get(qn("w:space")) == "0"
+
+
+def test_the_rules_follow_the_text_and_the_layout(tmp_path: Path, report: ReportDocument) -> None:
+    long_name = dataclasses.replace(
+        report, issuing_body=("Ủy ban nhân dân", "phường Hoàn Kiếm"), summary="Kết quả quý I"
+    )
+    under_body, _, under_summary = rules_of(render(tmp_path, long_name))
+    assert near(under_body, Length(0.4 * width("PHƯỜNG HOÀN KIẾM", 13)))
+    assert near(under_summary, Length(0.4 * width("Kết quả quý I", 14)))
+
+    custom = tmp_path / "layout.yaml"
+    custom.write_text(
+        "header:\n  issuing_body_rule_ratio: 0.5\n  summary_rule_ratio: 0.34\n"
+        "elements:\n  motto: {size_pt: 14}\n",
+        encoding="utf-8",
+    )
+    doc = Document(str(write_docx(report, tmp_path / "custom.docx", layout=load_layout(custom))))
+    under_body, under_motto, under_summary = rules_of(doc)
+    assert near(under_body, Length(0.5 * width("ỦY BAN NHÂN DÂN", 13)))
+    assert near(under_motto, width("Độc lập - Tự do - Hạnh phúc", 14))
+    summary = width(report.summary, 14)
+    assert near(under_summary, Length(0.34 * summary))
+
+
+def test_a_summary_of_two_lines_is_measured_by_its_longest_line() -> None:
+    layout = load_layout()
+    summary = "Kết quả công tác tuyên truyền cải cách hành chính " * 2
+    lines = line_widths_pt(summary, layout.elements.summary, Mm(165).pt)
+    assert len(lines) == 2 and all(0 < line <= Mm(165).pt for line in lines)
+    report = dataclasses.replace(tan_quang_report(), summary=summary)
+    rules = rule_lengths(report, layout)
+    assert rules.summary_mm == pytest.approx(0.4 * max(lines) * 25.4 / 72, abs=0.01)
+    # The motto rule never outgrows its column, nor the issuing body's rule its own.
+    huge = dataclasses.replace(report, issuing_body=("Ủy ban nhân dân", "W" * 80))
+    assert rule_lengths(huge, layout).issuing_body_mm <= 0.4 * (62 - 2 * 1.905) + 0.01
+
+
+def test_text_width_uses_times_metrics_for_vietnamese_letters() -> None:
+    # Times-Roman: T 611, i 278, m 778, e 444, s 389 thousandths of an em.
+    assert text_width_pt("Times", 10) == pytest.approx(25.0)
+    assert text_width_pt("Times", 10, bold=True) == pytest.approx(26.11)  # 667 278 833 444 389
+    assert text_width_pt("ệ", 14) == text_width_pt("e", 14)  # marks above and below: no width
+    assert text_width_pt("Đ", 13, bold=True) == text_width_pt("D", 13, bold=True)
+    assert text_width_pt("ơ", 13) > text_width_pt("o", 13)  # the horn sticks out
+    assert text_width_pt("e\u0302\u0323", 14) == text_width_pt("e", 14)  # decomposed marks
+    assert text_width_pt("", 14) == 0
+    assert text_width_pt("漢字", 10) == pytest.approx(20.0)
 
 
 def test_title_and_summary_are_bold_14_centred(doc: DocxDocument, report: ReportDocument) -> None:
@@ -416,7 +500,9 @@ def test_a_province_layout_changes_only_what_it_sets(
         ("closing:\n  signature_blank_lines: 4.5\n", "closing.signature_blank_lines"),
         ("body:\n  line_spacing: 2\n", "body.line_spacing"),
         ("header:\n  left_column_mm: 90\n", "header.left_column_mm"),
-        ("header:\n  motto_rule_mm: 95\n  left_column_mm: 80\n", "header.motto_rule_mm"),
+        ("header:\n  issuing_body_rule_ratio: 0.6\n", "header.issuing_body_rule_ratio"),
+        ("header:\n  summary_rule_ratio: 0.25\n", "header.summary_rule_ratio"),
+        ("header:\n  rule_gap_pt: 0\n", "header.rule_gap_pt"),
         ("page: [1, 2\n", "line 2"),
         ("- a list\n- not a mapping\n", "(top level)"),
     ],
@@ -434,3 +520,106 @@ def test_a_bad_layout_names_the_file_and_the_key(tmp_path: Path, content: str, k
 def test_a_missing_layout_file_is_a_layout_error(tmp_path: Path) -> None:
     with pytest.raises(LayoutError, match=r"nowhere\.yaml"):
         load_layout(tmp_path / "nowhere.yaml")
+
+
+def test_retired_rule_lengths_in_a_province_layout_are_ignored_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    old = tmp_path / "old_layout.yaml"
+    old.write_text("header:\n  motto_rule_mm: 56\n  issuing_body_rule_mm: 18\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="report_templates.docx_writer"):
+        layout = load_layout(old)
+    assert layout.issuing_body_rule_ratio == 0.4
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 2 and all("no longer used" in m and "old_layout.yaml" in m for m in said)
+
+
+# --- the closing stays on one page -----------------------------------------------------------
+
+
+def has(paragraph: DocxParagraph, tag: str) -> bool:
+    return paragraph._p.find(f"{qn('w:pPr')}/{qn(tag)}") is not None
+
+
+def test_the_signature_block_is_kept_together(doc: DocxDocument, report: ReportDocument) -> None:
+    closing = doc.tables[1]
+    (row,) = closing.rows
+    assert row._tr.find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None
+    for cell in row.cells:
+        for paragraph in cell.paragraphs:
+            assert paragraph.paragraph_format.keep_with_next is True, paragraph.text
+            assert paragraph.paragraph_format.keep_together is True, paragraph.text
+    # The closing sentence goes with it; other body paragraphs flow freely.
+    last = doc.paragraphs[2 + len(report.body)]
+    assert last.text == report.body[-1].text
+    assert last.paragraph_format.keep_with_next is True
+    plain = [p for p in doc.paragraphs[3 : 2 + len(report.body)] if p.text.startswith("- ")]
+    assert plain and not any(has(p, "w:keepNext") for p in plain)
+
+
+# --- the annex's columns ---------------------------------------------------------------------
+
+
+def one_line(text: str, style_width: Length, column: float) -> bool:
+    return style_width <= Mm(column) - CELL_MARGINS + Mm(0.01)
+
+
+def test_annex_columns_fit_their_content(doc: DocxDocument, report: ReportDocument) -> None:
+    layout = load_layout()
+    widths = annex_column_widths(report, layout)
+    assert sum(widths) == pytest.approx(165)
+    cell, header = layout.elements.annex_cell, layout.elements.annex_header
+    number, form, result, level = widths
+    # "TT", the numbers and "Đạt" / "Chưa đạt" stay on one line; the longest texts get the room.
+    for text in ("TT", "Mức độ"):
+        column = number if text == "TT" else level
+        assert one_line(text, Pt(styled_width_pt(text, header)), column)
+    for row in report.annex:
+        assert one_line(row.level, Pt(styled_width_pt(row.level, cell)), level)
+    assert one_line("4", Pt(styled_width_pt("4", cell)), number)
+    assert result > form > level > number
+    assert number < 15  # no wider than its content needs (plus its share of the spare room)
+    # The .docx carries the widths.
+    table = doc.tables[2]
+    for column, expected in zip(table.columns, widths, strict=True):
+        assert near(column.width, Mm(expected), Mm(0.1))
+
+
+def test_annex_columns_follow_the_longest_text(tmp_path: Path, report: ReportDocument) -> None:
+    layout = load_layout()
+    long_form = dataclasses.replace(
+        report,
+        annex=(
+            AnnexRow(
+                "Tuyên truyền lồng ghép tại các hội nghị, cuộc họp, buổi sinh hoạt của thôn, "
+                "tổ dân phố, các đoàn thể và tại Trung tâm Phục vụ hành chính công xã",
+                "02 cuộc",
+                "Đạt",
+            ),
+        ),
+    )
+    number, form, result, level = annex_column_widths(long_form, layout)
+    assert form > result + level + number  # the long text takes the room it needs
+    cell = layout.elements.annex_cell
+    assert one_line("02 cuộc", Pt(styled_width_pt("02 cuộc", cell)), result)
+    doc = render(tmp_path, long_form)
+    assert near(doc.tables[2].columns[1].width, Mm(form), Mm(0.1))
+
+
+def test_fit_columns_fills_the_width_and_never_cuts_a_word() -> None:
+    style = load_layout().elements.annex_cell
+    short = [[("1", style)], [("Đạt", style)], [("Truyền thanh", style)]]
+    widths = fit_columns(short, 165)
+    assert sum(widths) == pytest.approx(165)
+    # Every cell fits on one line: the room is shared in proportion to the texts.
+    naturals = [styled_width_pt(t, style) for ((t, _),) in short]
+    assert widths[2] / widths[1] == pytest.approx(
+        (Pt(naturals[2]).mm + CELL_MARGINS.mm) / (Pt(naturals[1]).mm + CELL_MARGINS.mm), rel=1e-4
+    )
+    word = "Khônggạchnốiđượcnàyrấtdàiđểthửxemcộtcógiữđượckhông"
+    crowded = [[(word, style)], [("một hai ba bốn năm sáu bảy tám chín mười " * 8, style)]]
+    widths = fit_columns(crowded, 165)
+    assert sum(widths) == pytest.approx(165)
+    assert Mm(widths[0]) >= Pt(styled_width_pt(word, style)) + CELL_MARGINS - Mm(0.01)
+    too_long = [[(word * 3, style)], [(word * 2, style)]]
+    assert sum(fit_columns(too_long, 165)) == pytest.approx(165)
