@@ -355,6 +355,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.gather(*playing)
             elapsed = time.monotonic() - started
             injected = dict(api.random_faults_injected)
+            if args.transcript:
+                Path(args.transcript).write_text("\n".join(api.transcript()), encoding="utf-8")
             api.set_random_faults(0)
             await asyncio.sleep(1)
             await bot.stop()
@@ -395,6 +397,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-seconds", type=float, default=900)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--transcript", default=None, help="write the chats' log to this file")
     args = parser.parse_args()
     result = asyncio.run(run(args))
     for key, value in result.items():

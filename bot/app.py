@@ -94,7 +94,7 @@ def build_application(
         database,
         workflow,
         files,
-        text_otherwise=questionnaire.text,
+        answers=questionnaire,
         cancel_otherwise=questionnaire.pause,
         not_text_otherwise=questionnaire.not_text,
     )

@@ -101,15 +101,19 @@ class Pacer:
         return max(0.0, self._chat_next.get(chat_id, 0.0) - time.monotonic())
 
     async def acquire(self, chat_id: int) -> None:
-        """Wait for the next slot: one gap after the previous slot, and never in the past (so
-        a stall never bunches sends, and a late wake-up does not slow the ones after it)."""
+        """Wait for the next slot: one gap after the previous send, and never in the past.
+
+        The gap counts from when the previous send actually left: after a stall or a late
+        wake-up the next send waits a whole gap again instead of catching up, since sends that
+        catch up arrive bunched and a bunch over 30 in a second is a 429 for the whole bot.
+        """
         async with self._lock:  # slots are handed out in the order asked
             slot = max(self._last + self.gap, time.monotonic())
-            self._last = slot
             wait = slot - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             now = time.monotonic()
+            self._last = max(slot, now)
             self._chat_next[chat_id] = now + self.chat_gap
             if len(self._chat_next) > 10_000:  # forget chats whose wait is long over
                 self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}

@@ -163,11 +163,17 @@ class PromptKeeper:
             return None if state is None or delivered(state) else reply
 
     async def run(self, bot: Bot, stop: asyncio.Event) -> None:
-        """Sweep at start and then every `every_s` seconds until `stop` is set."""
+        """Sweep every `every_s` seconds until `stop` is set.
+
+        Not at once on start: answers that waited at Telegram while the bot was down come
+        first, and a prompt they answer must not be sent again meanwhile.
+        """
         while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.every_s)
+            if stop.is_set():
+                break
             try:
                 await self.sweep(bot)
             except Exception:  # a bad moment of the database must not end the keeper
                 logger.exception("The prompt keeper's sweep failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.every_s)

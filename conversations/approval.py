@@ -366,6 +366,11 @@ class ApprovalWorkflow:
         return Outcome.say(texts.INPUT_CANCELLED)
 
     @staticmethod
+    async def waiting_for(session: AsyncSession, *, person: Person) -> bool:
+        """Whether the person's next message is a comment or number asked for."""
+        return await session.get(PendingInput, person.id) is not None
+
+    @staticmethod
     async def waiting_for_text(session: AsyncSession, *, telegram_user_id: int) -> bool:
         """Whether this account's next message is a comment or number asked for (one query, as
         it runs before every typed answer)."""

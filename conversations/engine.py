@@ -338,10 +338,13 @@ class Questionnaire:
     async def _not_for_this_prompt(
         self, session: AsyncSession, walk: Walk, text: str, seen: dict[str, Any] | None
     ) -> Reply:
-        """A text typed before the current prompt reached the person: store nothing, say what
-        happened to the question they were looking at, and show where they are."""
+        """A text typed before the current prompt reached the person: store nothing and say
+        what happened to the question they were looking at. The current question follows,
+        unless it already reached them (it came after their message: repeating it would
+        invite a second answer to it, and then another notice)."""
         code = None if seen is None else seen.get("question")
         question = self.form.questions.get(code) if isinstance(code, str) else None
+        on_screen = any(entry.get("step") == walk.state.step for entry in walk.state.shown or [])
         if question is not None and question.code in walk.answers:
             stored = walk.value(question.code)
             shown = display(question, stored, short=True)
@@ -352,9 +355,11 @@ class Questionnaire:
             if same:
                 note = texts.already_saved(question.title, shown)
             else:
-                note = texts.typed_for_earlier_question(question.title, shown)
+                note = texts.typed_for_earlier_question(question.title, shown, below=not on_screen)
         else:
-            note = texts.TYPED_BEFORE_PROMPT
+            note = texts.TYPED_BEFORE_PROMPT if not on_screen else texts.TYPED_BEFORE_LATEST
+        if on_screen:
+            return _say(note, accepted=False)
         reply = await self.current_prompt(session, person=walk.person)
         if reply is None or not reply.messages:
             return _say(note, accepted=False)

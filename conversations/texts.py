@@ -606,11 +606,18 @@ def already_saved(title: str, value: str) -> str:
     return f"✅ «{title}» đã được lưu trước đó: {value}. Không cần gửi lại."
 
 
-def typed_for_earlier_question(title: str, value: str) -> str:
+TYPED_BEFORE_LATEST = (
+    "ℹ️ Tin nhắn vừa rồi được gửi trước khi câu hỏi mới nhất đến máy anh/chị, nên chưa được "
+    "lưu. Vui lòng trả lời câu hỏi mới nhất ở trên."
+)
+
+
+def typed_for_earlier_question(title: str, value: str, *, below: bool = True) -> str:
+    where = "dưới đây" if below else "mới nhất ở trên"
     return (
         f"ℹ️ Tin nhắn vừa rồi được gửi khi anh/chị đang xem câu «{title}» (đã lưu: {value}), "
         "nên không được lưu vào câu nào. Muốn sửa câu đó, gõ /xem rồi chọn ✏️ khi xem lại; "
-        "còn bây giờ, vui lòng trả lời câu hỏi dưới đây."
+        f"còn bây giờ, vui lòng trả lời câu hỏi {where}."
     )
 
 

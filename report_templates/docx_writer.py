@@ -39,7 +39,7 @@ import yaml
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -394,8 +394,9 @@ _TIMES_ASCII: dict[tuple[bool, bool], tuple[int, ...]] = {
 }
 assert all(len(widths) == 95 for widths in _TIMES_ASCII.values())
 # A Vietnamese letter is as wide as its base letter (the marks sit above or below it), except
-# that the horn of ơ and ư sticks out to the right; đ and Đ are as wide as d and D.
-_HORN_EXTRA = 55
+# that the horn of ơ, ư and Ư sticks out to the right (Ơ's does not); đ and Đ are as wide as d
+# and D (Liberation Serif 2's figures, regular and bold alike to within 15 thousandths).
+_HORN_EXTRA = {"o": 40, "u": 45, "O": 0, "U": 65}
 _BASE_LETTER = {"đ": "d", "Đ": "D"}
 _OTHER_WIDTHS = {
     "\u00a0": 250,
@@ -424,7 +425,7 @@ def _char_width(char: str, bold: bool, italic: bool) -> int:
     if unicodedata.combining(char):
         return 0
     if " " <= base <= "~":
-        return table[ord(base) - 32] + (_HORN_EXTRA if "\u031b" in marks else 0)
+        return table[ord(base) - 32] + (_HORN_EXTRA.get(base, 0) if "\u031b" in marks else 0)
     if unicodedata.east_asian_width(char) in ("W", "F"):
         return _WIDE_WIDTH
     return _UNKNOWN_WIDTH
@@ -444,6 +445,7 @@ def _style_text(text: str, style: ElementStyle) -> str:
     return clean.upper() if style.upper else clean
 
 
+@functools.lru_cache(maxsize=4096)
 def styled_width_pt(text: str, style: ElementStyle) -> float:
     """The width of `text` as an element of `style` prints it (upper-cased where it says so)."""
     return text_width_pt(
@@ -473,6 +475,7 @@ def line_widths_pt(text: str, style: ElementStyle, available_pt: float) -> list[
     return widths
 
 
+@functools.lru_cache(maxsize=4096)
 def longest_word_pt(text: str, style: ElementStyle) -> float:
     """The width of the widest word of `text`: the narrowest a column holding it can be."""
     words = _style_text(text, style).split()
@@ -481,6 +484,9 @@ def longest_word_pt(text: str, style: ElementStyle) -> float:
 
 
 _MM_PER_PT = 25.4 / 72
+# Room added to a text's measured width where it must stay on one line: the measure is an
+# approximation, and a fallback font for a missing letter sets it wider.
+_FIT_SLACK = 1.12
 
 
 @dataclass(frozen=True)
@@ -614,8 +620,17 @@ def _styled_run(paragraph: DocxParagraph, style: ElementStyle, layout: Layout) -
 def _add_text(
     paragraph: DocxParagraph, text: str, style: ElementStyle, layout: Layout
 ) -> DocxParagraph:
-    clean = xml_safe(text)
-    _styled_run(paragraph, style, layout).text = clean.upper() if style.upper else clean
+    clean = _style_text(text, style)
+    run = _styled_run(paragraph, style, layout)
+    if "\t" in clean or "\n" in clean:
+        run.text = clean  # python-docx turns these into <w:tab/> and <w:br/>
+    else:
+        # One <w:t> directly: python-docx's text setter walks the text a character at a time.
+        element = OxmlElement("w:t")
+        element.text = clean
+        if clean != clean.strip():
+            element.set(qn("xml:space"), "preserve")
+        run._r.append(element)
     return paragraph
 
 
@@ -674,9 +689,14 @@ def _new_table(doc: DocxDocument, rows: int, widths_mm: tuple[float, ...], borde
     _set_table_borders(table, borders)
     for column, width in zip(table.columns, widths_mm, strict=True):
         column.width = Mm(width)
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths_mm, strict=True):
-            cell.width = Mm(width)
+    # Each cell's own width, as Word writes it; straight on the <w:tc> elements, since python-docx
+    # works out the whole grid each time a row's cells are asked for.
+    twips = [str(round(Mm(width).twips)) for width in widths_mm]
+    for tr in table._tbl.tr_lst:
+        for tc, value in zip(tr.tc_lst, twips, strict=True):
+            tc_w = tc.get_or_add_tcPr().get_or_add_tcW()
+            tc_w.set(qn("w:w"), value)
+            tc_w.set(qn("w:type"), "dxa")
     return table
 
 
@@ -862,9 +882,10 @@ def fit_columns(
 
     A column is never narrower than its widest word, plus the cell margins. When every cell fits
     on one line, each column is as wide as its longest text and the room left is shared in
-    proportion. When not, a column whose longest text fits in an equal share of the width (a
-    number, "Đạt", "Chưa đạt") keeps it on one line, and the others share the rest in proportion
-    to their longest texts, so the long texts wrap.
+    proportion. When not, the columns are filled from the shortest text up: each whose longest
+    text fits in an equal share of the room still free keeps it on one line (a number, "Đạt",
+    "Chưa thực hiện"), and the rest share what remains in proportion to their longest texts,
+    which wrap.
     """
     margin = _CELL_MARGINS_MM
     minimum = [
@@ -872,28 +893,38 @@ def fit_columns(
         for cells in columns
     ]
     natural = [
-        max(low, margin + _MM_PER_PT * max((_longest_line_pt(t, s) for t, s in cells), default=0))
+        max(
+            low,
+            margin
+            + _FIT_SLACK * _MM_PER_PT * max((_longest_line_pt(t, s) for t, s in cells), default=0),
+        )
         for low, cells in zip(minimum, columns, strict=True)
     ]
     if sum(minimum) >= available_mm:  # words too long for the page: shrink them all alike
         return tuple(width * available_mm / sum(minimum) for width in minimum)
     if sum(natural) <= available_mm:
         return tuple(width * available_mm / sum(natural) for width in natural)
-    widths = {i: high for i, high in enumerate(natural) if high <= available_mm / len(columns)}
-    flexible = [i for i in range(len(columns)) if i not in widths]
-    while flexible:
+    widths: dict[int, float] = {}
+    wrapping = sorted(range(len(columns)), key=lambda i: natural[i])
+    while wrapping:
+        shortest = wrapping[0]
+        if natural[shortest] > (available_mm - sum(widths.values())) / len(wrapping):
+            break
+        widths[shortest] = natural[shortest]
+        wrapping.remove(shortest)
+    while wrapping:
         remaining = available_mm - sum(widths.values())
-        if remaining < sum(minimum[i] for i in flexible):
-            break  # the one-line columns leave too little: fall back to sharing from the minimum
-        total = sum(natural[i] for i in flexible)
-        share = {i: remaining * natural[i] / total for i in flexible}
-        narrow = [i for i in flexible if share[i] < minimum[i]]
+        if remaining < sum(minimum[i] for i in wrapping):
+            break  # the one-line columns leave too little: share from the minimum instead
+        total = sum(natural[i] for i in wrapping)
+        share = {i: remaining * natural[i] / total for i in wrapping}
+        narrow = [i for i in wrapping if share[i] < minimum[i]]
         if not narrow:
             widths.update(share)
             return tuple(widths[i] for i in range(len(columns)))
         for i in narrow:
             widths[i] = minimum[i]
-            flexible.remove(i)
+            wrapping.remove(i)
     room = available_mm - sum(minimum)
     wants = [high - low for low, high in zip(minimum, natural, strict=True)]
     return tuple(low + room * want / sum(wants) for low, want in zip(minimum, wants, strict=True))
@@ -928,18 +959,26 @@ def _write_annex(doc: DocxDocument, document: ReportDocument, layout: Layout) ->
     widths = annex_column_widths(document, layout)
     table = _new_table(doc, 1 + len(document.annex), widths, "single")
     _cant_split(table)
-    header_row = table.rows[0]
-    header_row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))  # repeat on each page
-    for cell, text in zip(header_row.cells, ANNEX_HEADER, strict=True):
-        cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-        _add_text(_format(cell.paragraphs[0]), text, els.annex_header, layout)
+    header_tr, *row_trs = table._tbl.tr_lst
+    header_tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))  # repeat on each page
+    padded = _Para(space_before_pt=2, space_after_pt=2)  # the text clear of the cell's lines
     left, centre = WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.CENTER
-    for row, texts in zip(table.rows[1:], _annex_cells(document)[1:], strict=True):
-        for cell, text, alignment in zip(
-            row.cells, texts, (centre, left, left, centre), strict=True
-        ):
-            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-            _add_text(_format(cell.paragraphs[0], _Para(alignment)), text, els.annex_cell, layout)
+    header_style = ((padded, els.annex_header),) * len(ANNEX_HEADER)
+    cell_style = tuple(
+        (dataclasses.replace(padded, alignment=alignment), els.annex_cell)
+        for alignment in (centre, left, left, centre)
+    )
+    header, *rows = _annex_cells(document)
+    for tr, texts, styles in [(header_tr, header, header_style)] + [
+        (tr, texts, cell_style) for tr, texts in zip(row_trs, rows, strict=True)
+    ]:
+        # Straight from the row's <w:tc> elements: `row.cells` works out the table's whole grid.
+        for tc, text, (para, style) in zip(tr.tc_lst, texts, styles, strict=True):
+            v_align = OxmlElement("w:vAlign")
+            v_align.set(qn("w:val"), "center")
+            tc.get_or_add_tcPr().append(v_align)  # after <w:tcW>, as the schema orders them
+            cell = _Cell(tc, table)
+            _add_text(_format(cell.paragraphs[0], para), text, style, layout)
 
 
 def property_text(text: str) -> str:

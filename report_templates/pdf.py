@@ -14,12 +14,12 @@ the `python` LibreOffice ships beside `soffice`). The worker reads one JSON requ
 the standard library, so the worker can run it under any Python 3.
 
 Where no interpreter can import uno, or the warm office fails to start, hangs or dies, a file is
-converted the cold way instead; a warm office that failed is started again on a later call (at
-most every `WARM_RETRY_S`). Conversions through the warm office take turns (a lock), so any
-number of threads, such as coroutines' `asyncio.to_thread` calls, may convert at once; cold
-conversions run side by side, each with a profile of its own. `close()` quits the office; the
-default converter is closed at exit, and a worker whose parent died quits its office when its
-input closes.
+converted the cold way instead. An office that hung or died is replaced on the next call; one
+that did not start is tried again at most every `WARM_RETRY_S`. Conversions through the warm
+office take turns (a lock), so any number of threads, such as coroutines' `asyncio.to_thread`
+calls, may convert at once; cold conversions run side by side, each with a profile of its own.
+`close()` quits the office; the default converter is closed at exit, and a worker whose parent
+died quits its office when its input closes.
 """
 
 from __future__ import annotations
@@ -134,7 +134,10 @@ class WarmOffice:
     """
 
     def __init__(self, office: str, python: str) -> None:
-        self._profile = tempfile.TemporaryDirectory(prefix="baocao-office-")
+        # The worker may remove it first (see _worker_main).
+        self._profile = tempfile.TemporaryDirectory(
+            prefix="baocao-office-", ignore_cleanup_errors=True
+        )
         pipe = f"baocao-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         accept = f"pipe,name={pipe};urp;StarOffice.ComponentContext"
         try:
@@ -162,7 +165,14 @@ class WarmOffice:
             raise WarmOfficeError(f"cannot start {office}: {exc}") from exc
         try:
             self._worker = subprocess.Popen(
-                [python, str(Path(__file__).resolve()), "--uno-worker", pipe],
+                [
+                    python,
+                    str(Path(__file__).resolve()),
+                    "--uno-worker",
+                    pipe,
+                    self._profile.name,
+                    str(self._office.pid),
+                ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -183,6 +193,11 @@ class WarmOffice:
 
     def alive(self) -> bool:
         return self._office.poll() is None and self._worker.poll() is None
+
+    @property
+    def pids(self) -> tuple[int, int]:
+        """The process ids of the office and of the worker."""
+        return self._office.pid, self._worker.pid
 
     def convert(self, docx: Path, pdf: Path, *, timeout: float = PDF_TIMEOUT_S) -> None:
         """Write `pdf` from `docx`; raises WarmOfficeError when the office did not."""
@@ -251,11 +266,13 @@ class WarmOffice:
 class PdfConverter:
     """Converts .docx files to .pdf: through a warm office when possible, else cold.
 
-    Safe to call from several threads at once. `warm=False` always converts cold.
+    Safe to call from several threads at once. `warm=False` always converts cold; `python` is the
+    interpreter for the UNO worker (by default the first found that can import uno).
     """
 
-    def __init__(self, *, warm: bool = True) -> None:
+    def __init__(self, *, warm: bool = True, python: str | None = None) -> None:
         self.warm = warm
+        self.python = python
         self._lock = threading.Lock()
         self._office: WarmOffice | None = None
         self._retry_at = 0.0
@@ -290,11 +307,12 @@ class PdfConverter:
             os.replace(partial, pdf)
         except (WarmOfficeError, OSError) as exc:
             partial.unlink(missing_ok=True)
+            # This file goes cold (a file that crashed the office may well crash it again); the
+            # next one gets a fresh office.
             logger.warning(
                 "The warm LibreOffice failed on %s (%s); converting cold", docx.name, exc
             )
             self._stop_office(kill=True)
-            self._retry_at = time.monotonic() + WARM_RETRY_S
             return None
         return pdf
 
@@ -305,7 +323,7 @@ class PdfConverter:
             logger.warning("The warm LibreOffice stopped; starting it again")
             self._stop_office(kill=True)
         if self._office is None and time.monotonic() >= self._retry_at:
-            python = uno_python(office)
+            python = self.python or uno_python(office)
             if python is None:
                 logger.info(
                     "No Python here can import uno (Debian: apt install python3-uno): "
@@ -321,6 +339,12 @@ class PdfConverter:
                 return None
             self.starts += 1
         return self._office
+
+    @property
+    def warm_pids(self) -> tuple[int, ...]:
+        """The process ids of the warm office and its worker while they run."""
+        office = self._office
+        return office.pids if office is not None and office.alive() else ()
 
     def _stop_office(self, *, kill: bool = False) -> None:
         office, self._office = self._office, None
@@ -360,7 +384,13 @@ def shutdown() -> None:
 # --- the UNO worker: runs under an interpreter that can import uno --------------------------------
 
 
-def _worker_main(pipe: str) -> int:  # pragma: no cover - runs in its own process
+def _worker_main(pipe: str, profile: str, office_pid: int) -> int:  # pragma: no cover
+    """Convert files for the parent until its requests end; then quit the office.
+
+    Runs in a process of its own. Should the parent have died (this process now has another
+    parent), nobody else will remove the office's profile: the worker does, once the office quit.
+    """
+    parent = os.getppid()
     # LibreOffice's binding (python3-uno); `uno` makes the com.sun.star modules importable.
     import uno
     from com.sun.star.beans import PropertyValue
@@ -425,8 +455,17 @@ def _worker_main(pipe: str) -> int:  # pragma: no cover - runs in its own proces
     # Input closed: the parent is done (or gone). Quit the office with it.
     with contextlib.suppress(Exception):
         desktop.terminate()
+    if os.getppid() != parent:
+        deadline = time.monotonic() + _QUIT_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                os.kill(office_pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        shutil.rmtree(profile, ignore_errors=True)
     return 0
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--uno-worker"]:
-    sys.exit(_worker_main(sys.argv[2]))
+    sys.exit(_worker_main(sys.argv[2], sys.argv[3], int(sys.argv[4])))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,19 +55,41 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Set while a task holds this process's SQLite turn, so a session opened inside another one
+# (in the same task) does not wait for itself.
+_holding_sqlite_turn: ContextVar[bool] = ContextVar("holding_sqlite_turn", default=False)
+
+
 class Database:
-    """One engine and its session factory for the life of the process."""
+    """One engine and its session factory for the life of the process.
+
+    SQLite has one writer at a time, and a second writer waits in SQLite's busy handler, which
+    polls with sleeps of up to 100 ms. Chats are handled side by side, so on SQLite the sessions
+    of this process take turns on an asyncio lock instead (first come, first served, no
+    polling); other processes (the CLI) still meet the busy timeout. PostgreSQL sessions run
+    side by side.
+    """
 
     def __init__(self, database_url: str, **engine_kwargs: Any) -> None:
         self.url = database_url
         self.engine = create_engine(database_url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sqlite_turn = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed on success, rolled back on any error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        if self._sqlite_turn is None or _holding_sqlite_turn.get():
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self._sqlite_turn:
+            token = _holding_sqlite_turn.set(True)
+            try:
+                async with self.sessions() as session, session.begin():
+                    yield session
+            finally:
+                _holding_sqlite_turn.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -28,12 +28,22 @@ from bot.handlers.questionnaire import Fallback, drop_keyboard
 from bot.sending import ReportFiles, send_item
 from conversations import texts
 from conversations.approval import CALLBACK_PATTERN, CALLBACK_PREFIX, ApprovalWorkflow
+from conversations.engine import Reply
 from conversations.outgoing import Outcome
 from storage.db import Database
 from storage.models import Person
-from storage.people import find_by_telegram_id
 
 logger = logging.getLogger(__name__)
+
+
+class TypedAnswers(Protocol):
+    """The questionnaire's two halves of a typed answer: in the turn, and after it."""
+
+    async def read_text(self, now: Turn, message: Message) -> Reply | None: ...
+
+    async def reply_to_text(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply | None
+    ) -> None: ...
 
 
 class PersonAction(Protocol):
@@ -49,14 +59,14 @@ class ApprovalHandlers:
         workflow: ApprovalWorkflow,
         files: ReportFiles,
         *,
-        text_otherwise: Fallback,
+        answers: TypedAnswers,
         cancel_otherwise: Fallback,
         not_text_otherwise: Fallback,
     ) -> None:
         self.database = database
         self.workflow = workflow
         self.files = files
-        self.text_otherwise = text_otherwise
+        self.answers = answers  # the questionnaire, for a typed message that is an answer
         self.cancel_otherwise = cancel_otherwise
         self.not_text_otherwise = not_text_otherwise
 
@@ -120,24 +130,28 @@ class ApprovalHandlers:
         await self._send(context.bot, message.chat_id, outcome)
 
     async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A return comment or a document number, if one was asked for; else an answer."""
+        """A return comment or a document number, if one was asked for; else an answer.
+
+        One turn for both: the questionnaire reads the answer in the same transaction when no
+        comment or number is waiting, since this runs before every answer an officer types.
+        """
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.text is None:
             return
-        async with self.database.session() as session:
-            outcome = None
-            # Checked first and alone: it runs before every answer an officer types.
-            if await self.workflow.waiting_for_text(session, telegram_user_id=user.id):
-                known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
-                assert known is not None  # a pending question belongs to a registered person
-                now = Turn(session, known, update.update_id)
+        outcome: Outcome | None = None
+        reply: Reply | None = None
+        async with turn(self.database, update.update_id, user) as now:
+            person = now.person
+            if person is not None and await self.workflow.waiting_for(now.session, person=person):
                 if not await now.claim():
                     return
                 outcome = await self.workflow.take_text(
-                    session, person=known.person, text=message.text
+                    now.session, person=person, text=message.text
                 )
+            else:
+                reply = await self.answers.read_text(now, message)
         if outcome is None:
-            await self.text_otherwise(update, context)
+            await self.answers.reply_to_text(update, context, reply)
             return
         await self._send(context.bot, message.chat_id, outcome)
 

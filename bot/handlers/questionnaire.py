@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers.common import answer_query, deliver_text, turn
+from bot.handlers.common import Turn, answer_query, deliver_text, turn
 from bot.prompts import CALLBACK_PREFIX, WalkReplies
 from conversations import texts
 from conversations.duties import RESUME_CALLBACK
@@ -128,20 +128,31 @@ class QuestionnaireHandlers:
         if message is None or user is None or message.text is None:
             return
         async with turn(self.database, update.update_id, user) as now:
-            if now.person is None:
-                reply = None
-            elif not await now.claim():
-                # Telegram delivered this message again (e.g. after a crash): it was already
-                # acted on, so only repeat where the person is.
-                reply = await self.questionnaire.current_prompt(now.session, person=now.person)
-            else:
-                reply = await self.questionnaire.answer_text(
-                    now.session,
-                    person=now.person,
-                    text=message.text,
-                    message_order=message.message_id,
-                )
-        if reply is None:
+            reply = await self.read_text(now, message)
+        await self.reply_to_text(update, context, reply)
+
+    async def read_text(self, now: Turn, message: Message) -> Reply | None:
+        """The turn's part of a typed answer: store it (or not) and say what to reply; None
+        when the person is not answering questions. Runs inside the caller's turn."""
+        if now.person is None or message.text is None:
+            return None
+        if not await now.claim():
+            # Telegram delivered this message again (e.g. after a crash): it was already
+            # acted on, so only repeat where the person is.
+            return await self.questionnaire.current_prompt(now.session, person=now.person)
+        return await self.questionnaire.answer_text(
+            now.session,
+            person=now.person,
+            text=message.text,
+            message_order=message.message_id,
+        )
+
+    async def reply_to_text(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply | None
+    ) -> None:
+        """After the turn committed: send the reply, or what a message outside a walk gets."""
+        message = update.effective_message
+        if reply is None or message is None:
             await self.not_in_walk(update, context)
             return
         await self.replies.send(context.bot, message.chat_id, reply)

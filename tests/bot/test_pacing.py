@@ -103,3 +103,27 @@ async def test_nothing_is_sent_in_quiet_hours(
     await asyncio.sleep(0.6)
     assert await sender.send_due() == 1
     assert [call.params["chat_id"] for call in api.calls("sendMessage")] == [USERS[1].id]
+
+
+async def test_a_late_wake_up_does_not_bunch_the_next_send() -> None:
+    """With the event loop busy, sleeps end late; the send after a late one still waits a gap
+    (catching up would put two sends back to back, and 31 in a second is a 429)."""
+    pacer = Pacer(per_second=50, per_chat_per_second=1000)
+    busy = True
+
+    async def hog() -> None:  # another task holding the loop 15 ms at a time
+        while busy:
+            time.sleep(0.015)  # noqa: ASYNC251 - blocking on purpose
+            await asyncio.sleep(0.005)
+
+    hogging = asyncio.create_task(hog())
+    times = []
+    try:
+        for n in range(20):
+            await pacer.acquire(n)
+            times.append(time.monotonic())
+    finally:
+        busy = False
+        await hogging
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= pacer.gap * 0.99, gaps
