@@ -209,14 +209,19 @@ class Officer:
 
 
 def _actionable(message: dict[str, Any]) -> bool:
+    """Whether a person would act on this message: a question they can answer (a choice only
+    while its buttons are still there), the review, the round's start, or the thanks."""
     text = str(message.get("text", ""))
     keys = buttons(message)
+    code = asked(message)
+    if code is not None:
+        meant = MEANT[code]
+        return not isinstance(meant, Tap) or meant.label in keys
     return (
         "Cảm ơn" in text
         or texts.SUBMIT_BUTTON in keys
         or texts.START_BUTTON in keys
         or texts.CONTINUE_BUTTON in keys
-        or asked(message) is not None
     )
 
 
@@ -356,7 +361,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             elapsed = time.monotonic() - started
             injected = dict(api.random_faults_injected)
             if args.transcript:
-                Path(args.transcript).write_text("\n".join(api.transcript()), encoding="utf-8")
+                log = "\n".join(api.transcript())
+                await asyncio.to_thread(Path(args.transcript).write_text, log, encoding="utf-8")
             api.set_random_faults(0)
             await asyncio.sleep(1)
             await bot.stop()

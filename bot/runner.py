@@ -24,6 +24,7 @@ from bot.sending import ReportFiles
 from conversations.calendar import CalendarError, load_calendar
 from conversations.engine import Questionnaire
 from conversations.forms import FormError, load_form
+from report_templates import pdf
 from report_templates.compose import TemplateError
 from report_templates.docx_writer import LayoutError
 from report_templates.draft import load_report_files
@@ -121,6 +122,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         return EXIT_OK
     finally:
         await database.dispose()
+        await asyncio.to_thread(pdf.shutdown)  # the warm LibreOffice, if one was started
         lock.release()
 
 

@@ -1511,7 +1511,7 @@ async def delivered(officer: Officer, reply: Reply, message_id: int) -> None:
         )
 
 
-async def typed(officer: Officer, text: str, *, message_id: int) -> Reply:
+async def type_at(officer: Officer, text: str, *, message_id: int) -> Reply:
     async with officer.db.session() as session:
         reply = await officer.engine.answer_text(
             session, person=officer.person, text=text, message_order=message_id
@@ -1525,21 +1525,23 @@ async def test_a_retry_after_a_lost_reply_is_not_filed_under_the_next_question(
 ) -> None:
     hoa = province.hoa
     await delivered(hoa, await hoa.go_to("web_posts"), 10)
-    lost = await typed(hoa, "12", message_id=11)
+    lost = await type_at(hoa, "12", message_id=11)
     assert lost.accepted and label("web_posts_digital") in text_of(lost)  # never arrives
 
     # She sees no answer and sends "12" again, as the bot's texts invite.
     before = await database_snapshot(province.db)
-    again = await typed(hoa, "12", message_id=13)
+    again = await type_at(hoa, "12", message_id=13)
     assert again.accepted is False
-    assert texts.already_saved(FORM.questions["web_posts"].title, shown("web_posts", 12)) in text_of(again)
+    assert texts.already_saved(
+        FORM.questions["web_posts"].title, shown("web_posts", 12)
+    ) in text_of(again)
     assert label("web_posts_digital") in text_of(again)  # where she is, shown now
     assert await database_snapshot(province.db) == before
     assert "web_posts_digital" not in await hoa.answers()
 
     # Once that prompt reached her, her next answer is its answer.
     await delivered(hoa, again, 14)
-    await typed(hoa, "4", message_id=15)
+    await type_at(hoa, "4", message_id=15)
     answers = await hoa.answers()
     assert (answers["web_posts"], answers["web_posts_digital"]) == (12, 4)
 
@@ -1549,9 +1551,9 @@ async def test_a_different_figure_typed_at_an_earlier_question_changes_nothing(
 ) -> None:
     hoa = province.hoa
     await delivered(hoa, await hoa.go_to("banners"), 20)
-    await typed(hoa, "5", message_id=21)  # its reply, the slogans question, is lost
+    await type_at(hoa, "5", message_id=21)  # its reply, the slogans question, is lost
     before = await database_snapshot(province.db)
-    reply = await typed(hoa, "7", message_id=22)
+    reply = await type_at(hoa, "7", message_id=22)
     assert reply.accepted is False
     title = FORM.questions["banners"].title
     assert texts.typed_for_earlier_question(title, shown("banners", 5)) in text_of(reply)
@@ -1566,19 +1568,17 @@ async def test_a_message_typed_before_the_prompt_arrived_belongs_to_the_one_befo
     # The reply was slow, not lost: she typed again before it came, and it came after.
     hoa = province.hoa
     await delivered(hoa, await hoa.go_to("panels"), 30)
-    slow = await typed(hoa, "3", message_id=31)
+    slow = await type_at(hoa, "3", message_id=31)
     await delivered(hoa, slow, 33)  # the leaflets question arrived as message 33
-    reply = await typed(hoa, "3", message_id=32)  # ...after her second "3", message 32
+    reply = await type_at(hoa, "3", message_id=32)  # ...after her second "3", message 32
     assert reply.accepted is False
     assert "leaflets" not in await hoa.answers()
     # Only the note: the leaflets question is already on her screen, below her message, and
     # repeating it would invite a second answer to it.
-    assert text_of(reply) == texts.already_saved(
-        FORM.questions["panels"].title, shown("panels", 3)
-    )
+    assert text_of(reply) == texts.already_saved(FORM.questions["panels"].title, shown("panels", 3))
     assert not reply.is_prompt
     # Her answer typed after the leaflets question arrived is taken as its answer.
-    await typed(hoa, "1.500", message_id=35)
+    await type_at(hoa, "1.500", message_id=35)
     assert (await hoa.answers())["leaflets"] == 1500
 
 
@@ -1588,7 +1588,7 @@ async def test_a_walk_whose_prompt_never_arrived_takes_no_typed_answer(
     hoa = province.hoa
     await hoa.go_to("dialogues")  # never delivered, and no earlier prompt remembered
     before = await database_snapshot(province.db)
-    reply = await typed(hoa, "2", message_id=40)
+    reply = await type_at(hoa, "2", message_id=40)
     assert reply.accepted is False
     assert reply.messages[0].text.startswith(texts.TYPED_BEFORE_PROMPT)
     assert label("dialogues") in text_of(reply)
@@ -1600,9 +1600,9 @@ async def test_a_refusal_or_a_confirmation_keeps_the_question_the_person_saw(
 ) -> None:
     hoa = province.hoa
     await delivered(hoa, await hoa.go_to("web_posts"), 50)
-    refused = await typed(hoa, "mười hai", message_id=51)  # refusal: the same step, lost
+    refused = await type_at(hoa, "mười hai", message_id=51)  # refusal: the same step, lost
     assert refused.accepted is False
-    await typed(hoa, "12", message_id=53)  # still the question she saw: taken
+    await type_at(hoa, "12", message_id=53)  # still the question she saw: taken
     assert (await hoa.answers())["web_posts"] == 12
 
 
@@ -1615,14 +1615,14 @@ async def test_an_edit_tapped_in_a_review_that_was_lost_takes_no_typed_figure(
     edit = await binh.press("edit:3")  # its prompt (radio items) never arrives
     assert label("radio_items") in text_of(edit)
     before = await database_snapshot(province.db)
-    reply = await typed(binh, "99", message_id=61)
+    reply = await type_at(binh, "99", message_id=61)
     assert reply.accepted is False
     assert (await binh.answers())["radio_items"] == 24
     assert await database_snapshot(province.db) == before
     # A review that was lost does not read a retyped last answer as "change question 3".
     await delivered(binh, edit, 62)
-    back = await typed(binh, "24", message_id=63)
+    back = await type_at(binh, "24", message_id=63)
     assert back.accepted and (await binh.state()).status is WalkStatus.REVIEWING
-    reply = await typed(binh, "3", message_id=64)  # typed before the review arrived
+    reply = await type_at(binh, "3", message_id=64)  # typed before the review arrived
     assert reply.accepted is False
     assert (await binh.state()).status is WalkStatus.REVIEWING
