@@ -6,7 +6,9 @@ database created on the server DATABASE_URL names and dropped afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.db import Database, upgrade_database
@@ -60,9 +62,50 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
         await admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated once for the whole run; each `database` starts as a copy of it."""
+    if not POSTGRES:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('template') / 'template.sqlite3'}"
+        asyncio.run(upgrade_database(url))
+        yield url
+        return
+    server = make_url(os.environ["DATABASE_URL"])
+    name = f"baocao_template_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    asyncio.run(upgrade_database(url))
+    yield url
+    asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(server: URL, *statements: str) -> None:
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await admin.dispose()
+
+
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    await upgrade_database(database_url)
+async def database(database_url: str, migrated_template: str) -> AsyncIterator[Database]:
+    """A migrated database: a copy of the run's template (migrating each test's own database
+    would cost most of a short test)."""
+    if POSTGRES:
+        name = make_url(database_url).database
+        template = make_url(migrated_template).database
+        await _admin(
+            make_url(os.environ["DATABASE_URL"]),
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+            f'CREATE DATABASE "{name}" TEMPLATE "{template}"',
+        )
+    else:
+        source = make_url(migrated_template).database
+        target = make_url(database_url).database
+        assert source is not None and target is not None
+        shutil.copyfile(source, target)
     db = Database(database_url)
     yield db
     await db.dispose()
