@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.synthetic import write_province  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.runner import run_bot  # noqa: E402
 from bot_api_standin import FakeUser, LocalBotApi  # noqa: E402
@@ -48,23 +49,6 @@ PROMPT_MARK = "quý IV năm 2026"
 CALENDAR = "period_kinds: []\nquiet_hours: null\n"  # nothing automatic; send at any hour
 
 
-def write_province(folder: Path, officers: int) -> tuple[Path, Path]:
-    units = [
-        "code,name,kind,parent_code,office_code",
-        "P,Tỉnh mẫu,tỉnh,,",
-        "SNV,Sở Nội vụ,cơ quan,P,",
-    ]
-    units += [f"X{n:04d},Xã số {n},xã,P,SNV" for n in range(COMMUNES)]
-    people = ["unit_code,role,full_name,telegram_user_id"]
-    people += [
-        f"X{n % COMMUNES:04d},officer,Cán bộ {n},{FIRST_USER_ID + n}" for n in range(officers)
-    ]
-    units_file, people_file = folder / "units.csv", folder / "people.csv"
-    units_file.write_text("\n".join(units) + "\n", encoding="utf-8")
-    people_file.write_text("\n".join(people) + "\n", encoding="utf-8")
-    return units_file, people_file
-
-
 async def run(officers: int, database_url: str | None) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bench_fanout_") as tmp:
         folder = Path(tmp)
@@ -72,7 +56,9 @@ async def run(officers: int, database_url: str | None) -> dict[str, object]:
         (folder / "calendar.yaml").write_text(CALENDAR, encoding="utf-8")
         await upgrade_database(database_url)
         database = Database(database_url)
-        units_file, people_file = write_province(folder, officers)
+        units_file, people_file = write_province(
+            folder, communes=COMMUNES, officers=officers, first_user_id=FIRST_USER_ID
+        )
         async with database.session() as session:
             await import_units(session=session, path=units_file)
             await import_people(session=session, path=people_file)

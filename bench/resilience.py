@@ -41,6 +41,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import select  # noqa: E402
 
+from bench.synthetic import write_province  # noqa: E402
 from bot_api_standin import FakeUser, LocalBotApi  # noqa: E402
 from conversations import texts  # noqa: E402
 from conversations.forms import load_form  # noqa: E402
@@ -136,10 +137,8 @@ class Officer:
     acted_on: int = 0  # the newest bot message acted on
     last_action: tuple[str, str, dict[str, Any] | None] | None = None
     retries: int = 0
-    notices: int = 0  # "already saved" / "typed before the question arrived" and the like
     done: bool = False
     answered: list[str] = field(default_factory=list)
-    notice_texts: list[str] = field(default_factory=list)
 
     async def play(self, deadline: float) -> None:
         while not self.done and time.monotonic() < deadline:
@@ -149,9 +148,6 @@ class Officer:
                 continue
             self.acted_on = message["message_id"]
             text = str(message.get("text", ""))
-            if text.startswith("ℹ️") or text.startswith("✅ «"):
-                self.notices += 1
-                self.notice_texts.append(text.split("\n")[0][:60])
             if "Cảm ơn" in text:
                 self.done = True
                 return
@@ -263,21 +259,6 @@ class BotProcess:
             await asyncio.to_thread(self.process.wait, 30)
 
 
-def write_province(folder: Path, communes: int) -> tuple[Path, Path]:
-    units = [
-        "code,name,kind,parent_code,office_code",
-        "P,Tỉnh mẫu,tỉnh,,",
-        "SNV,Sở Nội vụ,cơ quan,P,",
-    ]
-    units += [f"X{n:04d},Xã số {n},xã,P,SNV" for n in range(communes)]
-    people = ["unit_code,role,full_name,telegram_user_id"]
-    people += [f"X{n:04d},officer,Cán bộ {n},{FIRST_USER_ID + n}" for n in range(communes)]
-    units_file, people_file = folder / "units.csv", folder / "people.csv"
-    units_file.write_text("\n".join(units) + "\n", encoding="utf-8")
-    people_file.write_text("\n".join(people) + "\n", encoding="utf-8")
-    return units_file, people_file
-
-
 async def stored(database_url: str) -> dict[str, tuple[RoundStatus, dict[str, Any]]]:
     database = Database(database_url)
     try:
@@ -303,7 +284,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         database_url = args.database_url or f"sqlite+aiosqlite:///{folder / 'baocao.sqlite3'}"
         (folder / "calendar.yaml").write_text(CALENDAR, encoding="utf-8")
         await upgrade_database(database_url)
-        units_file, people_file = write_province(folder, args.communes)
+        units_file, people_file = write_province(
+            folder, communes=args.communes, officers=args.communes, first_user_id=FIRST_USER_ID
+        )
         database = Database(database_url)
         async with database.session() as session:
             await import_units(session=session, path=units_file)
@@ -360,6 +343,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.gather(*playing)
             elapsed = time.monotonic() - started
             injected = dict(api.random_faults_injected)
+            # What the bot said of answers typed before their question reached the officer.
+            notes = Counter(
+                "already saved" if text.startswith("✅ «") else "not taken, typed earlier"
+                for user in users
+                for text in (str(m.get("text", "")) for m in api.messages_to(user.id))
+                if text.startswith(("✅ «", "ℹ️"))
+            )
             if args.transcript:
                 log = "\n".join(api.transcript())
                 await asyncio.to_thread(Path(args.transcript).write_text, log, encoding="utf-8")
@@ -390,8 +380,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "misfiled": misfiled,
             "missing": missing,
             "officer_retries": sum(o.retries for o in officers),
-            "notices_seen": sum(o.notices for o in officers),
-            "notice_kinds": dict(Counter(t[:40] for o in officers for t in o.notice_texts)),
+            "notes_on_early_answers": dict(notes),
         }
 
 

@@ -62,6 +62,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.synthetic import write_province  # noqa: E402
 from bot_api_standin import FakeUser, LocalBotApi  # noqa: E402
 from conversations.forms import load_form  # noqa: E402
 
@@ -443,21 +444,6 @@ async def echo_phase(officers: int, rounds: int, folder: Path) -> dict[str, Any]
         }
 
 
-def write_province(folder: Path, officers: int) -> tuple[Path, Path]:
-    units = [
-        "code,name,kind,parent_code,office_code",
-        "P,Tỉnh mẫu,tỉnh,,",
-        "SNV,Sở Nội vụ,cơ quan,P,",
-    ]
-    units += [f"X{n:04d},Xã số {n},xã,P,SNV" for n in range(officers)]
-    people = ["unit_code,role,full_name,telegram_user_id"]
-    people += [f"X{n:04d},officer,Cán bộ {n},{FIRST_USER_ID + n}" for n in range(officers)]
-    units_file, people_file = folder / "units.csv", folder / "people.csv"
-    units_file.write_text("\n".join(units) + "\n", encoding="utf-8")
-    people_file.write_text("\n".join(people) + "\n", encoding="utf-8")
-    return units_file, people_file
-
-
 async def count_answers(database_url: str) -> int:
     from sqlalchemy import func, select
 
@@ -486,7 +472,9 @@ async def bot_phase(
         api.set_rate_limits(global_per_second=None, per_chat_per_second=None)
         people = [api.person(n) for n in range(officers)]
         env = environment(api, database_url)
-        units_file, people_file = write_province(folder, officers)
+        units_file, people_file = write_province(
+            folder, communes=officers, officers=officers, first_user_id=FIRST_USER_ID
+        )
         await cli(folder, env, "units", "import", str(units_file))
         await cli(folder, env, "people", "import", str(people_file))
         opened = await cli(folder, env, "round", "open", "--period", PERIOD)
