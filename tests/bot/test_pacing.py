@@ -126,4 +126,4 @@ async def test_a_late_wake_up_does_not_bunch_the_next_send() -> None:
         busy = False
         await hogging
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) >= pacer.gap * 0.99, gaps
+    assert min(gaps) >= pacer.gap * 0.9, gaps  # bunched sends would be ~0 apart
