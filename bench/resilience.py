@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import select  # noqa: E402
 
-from bench.synthetic import write_province  # noqa: E402
+from bench.synthetic import cli, write_province  # noqa: E402
 from bot_api_standin import FakeUser, LocalBotApi  # noqa: E402
 from conversations import texts  # noqa: E402
 from conversations.forms import load_form  # noqa: E402
@@ -315,17 +315,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             }
             bot = BotProcess(environment, folder)
             await bot.start()
-            opened = await asyncio.to_thread(
-                subprocess.run,
-                [sys.executable, "-m", "bot", "round", "open", "--period", "2026-Q4"],
-                env=environment,
-                cwd=folder,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            if opened.returncode != 0:
-                raise RuntimeError(opened.stderr)
+            await cli(folder, environment, "round", "open", "--period", "2026-Q4")
             api.set_random_faults(args.fault_rate, seed=args.seed)
             officers = [Officer(api, user) for user in users]
             started = time.monotonic()

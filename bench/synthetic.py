@@ -1,8 +1,12 @@
-"""A synthetic province for the benchmarks: communes under one receiving office, and officers
-whose Telegram accounts are known (so nobody needs an invitation)."""
+"""What the benchmarks share: a synthetic province (communes under one receiving office, and
+officers whose Telegram accounts are known, so nobody needs an invitation) and the `baocao`
+commands run as an administrator runs them."""
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 
@@ -24,3 +28,19 @@ def write_province(
     units_file.write_text("\n".join(units) + "\n", encoding="utf-8")
     people_file.write_text("\n".join(people) + "\n", encoding="utf-8")
     return units_file, people_file
+
+
+async def cli(folder: Path, env: dict[str, str], *args: str) -> str:
+    # In a thread: the stand-in shares this event loop and must keep answering meanwhile.
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"baocao {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout

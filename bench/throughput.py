@@ -62,7 +62,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.synthetic import write_province  # noqa: E402
+from bench.synthetic import cli, write_province  # noqa: E402
 from bot_api_standin import FakeUser, LocalBotApi  # noqa: E402
 from conversations.forms import load_form  # noqa: E402
 
@@ -357,22 +357,6 @@ def environment(api: LocalBotApi, database_url: str | None = None) -> dict[str, 
     if database_url is not None:
         values["DATABASE_URL"] = database_url
     return values
-
-
-async def cli(folder: Path, env: dict[str, str], *args: str) -> str:
-    # In a thread: the stand-in shares this event loop and must keep answering meanwhile.
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot", *args],
-        env=env,
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"baocao {' '.join(args)} failed:\n{done.stderr}")
-    return done.stdout
 
 
 def start(

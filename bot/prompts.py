@@ -21,15 +21,14 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.handlers.common import deliver
 from bot.polling import ChatLanes
-from conversations.engine import OutMessage, Questionnaire, Reply
+from conversations.engine import ACTIVE, OutMessage, Questionnaire, Reply
 from storage.db import Database
-from storage.models import Person, QuestionnaireState, WalkStatus
-from storage.questionnaire import record_shown
+from storage.models import Person, QuestionnaireState
+from storage.questionnaire import prompt_delivered, record_shown
 
 logger = logging.getLogger(__name__)
 
 CALLBACK_PREFIX = "q:"
-ACTIVE = (WalkStatus.ASKING, WalkStatus.CONFIRMING, WalkStatus.REVIEWING)
 # A walk changed this recently may still have its reply in flight: the turn sends it itself.
 SETTLED = timedelta(seconds=10)
 # Telegram keeps nothing older for a bot either; a prompt this stale is not worth sending.
@@ -92,11 +91,6 @@ class WalkReplies:
         return True
 
 
-def delivered(state: QuestionnaireState) -> bool:
-    """Whether the prompt of the walk's current step reached the person."""
-    return any(entry.get("step") == state.step for entry in state.shown or [])
-
-
 class PromptKeeper:
     """Re-sends the current prompt of walks whose last reply was lost."""
 
@@ -133,7 +127,7 @@ class PromptKeeper:
             )
             found: dict[int, int] = {}
             for state, chat_id in rows:
-                if not delivered(state) and chat_id is not None:
+                if not prompt_delivered(state) and chat_id is not None:
                     found[state.person_id] = chat_id
         return sorted(found.items())
 
@@ -160,7 +154,7 @@ class PromptKeeper:
             if reply is None or not reply.is_prompt:
                 return None
             state = await session.get(QuestionnaireState, reply.state_id)
-            return None if state is None or delivered(state) else reply
+            return None if state is None or prompt_delivered(state) else reply
 
     async def run(self, bot: Bot, stop: asyncio.Event) -> None:
         """Sweep every `every_s` seconds until `stop` is set.

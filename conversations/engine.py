@@ -40,6 +40,7 @@ from storage.questionnaire import (
     get_state,
     latest_state,
     lock_round,
+    prompt_delivered,
     round_for,
     save_answer,
     section_assignments,
@@ -344,7 +345,7 @@ class Questionnaire:
         invite a second answer to it, and then another notice)."""
         code = None if seen is None else seen.get("question")
         question = self.form.questions.get(code) if isinstance(code, str) else None
-        on_screen = any(entry.get("step") == walk.state.step for entry in walk.state.shown or [])
+        on_screen = prompt_delivered(walk.state)
         if question is not None and question.code in walk.answers:
             stored = walk.value(question.code)
             shown = display(question, stored, short=True)

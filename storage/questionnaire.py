@@ -64,6 +64,11 @@ def shown_before(state: QuestionnaireState, message_order: int) -> dict[str, Any
     return max(earlier, key=lambda e: int(e["message"]), default=None)
 
 
+def prompt_delivered(state: QuestionnaireState) -> bool:
+    """Whether the prompt of the walk's current step reached the person."""
+    return any(entry.get("step") == state.step for entry in state.shown or [])
+
+
 async def record_shown(
     *,
     session: AsyncSession,

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, Chat, Message, Update
+from telegram import Chat, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -118,7 +118,7 @@ class QuestionnaireHandlers:
         async with turn(self.database, update.update_id, user) as now:
             reply = None if now.person is None else await command(now.session, person=now.person)
         if reply is None:
-            await self._say(context.bot, message.chat_id, texts.NOT_REGISTERED)
+            await deliver_text(context.bot, message.chat_id, texts.NOT_REGISTERED)
             return
         await self.replies.send(context.bot, message.chat_id, reply)
 
@@ -182,7 +182,7 @@ class QuestionnaireHandlers:
         if reply is None or not reply.messages:
             await otherwise(update, context)
             return
-        await self._say(context.bot, message.chat_id, notice)
+        await deliver_text(context.bot, message.chat_id, notice)
         await self.replies.send(context.bot, message.chat_id, reply)
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -230,16 +230,13 @@ class QuestionnaireHandlers:
             return
         if where is None or not where.messages:
             if not answered and reply.alert is not None:
-                await self._say(context.bot, chat_id, reply.alert)
+                await deliver_text(context.bot, chat_id, reply.alert)
             return
         if redelivered or not answered:
             # The pop-up may not have shown: say it in the chat, then the current question.
             if reply.alert is not None:
-                await self._say(context.bot, chat_id, reply.alert)
+                await deliver_text(context.bot, chat_id, reply.alert)
             await self.replies.send(context.bot, chat_id, where)
-
-    async def _say(self, bot: Bot, chat_id: int, text: str) -> None:
-        await deliver_text(bot, chat_id, text)
 
 
 async def drop_keyboard(message: Message) -> None:

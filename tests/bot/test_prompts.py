@@ -10,12 +10,13 @@ from sqlalchemy import update
 from telegram import Bot
 
 from bot.polling import ChatLanes
-from bot.prompts import PromptKeeper, WalkReplies, delivered
+from bot.prompts import PromptKeeper, WalkReplies
 from bot_api_standin import FakeUser, LocalBotApi
 from conversations.engine import Questionnaire
 from conversations.forms import load_form
 from storage.db import Database
 from storage.models import Person, QuestionnaireState, Role
+from storage.questionnaire import prompt_delivered as delivered
 from tests.factories import make_person, make_unit, open_round
 
 FORM = load_form()
