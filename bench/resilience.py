@@ -67,10 +67,13 @@ class Tap:
 # What each officer means for each question: typed text, or a button's label. Figures are all
 # different, so an answer filed under another question shows in the comparison.
 MEANT: dict[str, str | Tap] = {
-    "plan_ref": "03/KH-UBND ngày 08/01/2026",
-    "higher_plan_ref": "181/KH-UBND ngày 29/12/2025",
-    "higher_plan_issuer": "UBND tỉnh Hưng Yên",
+    "plan_refs": "03/KH-UBND ngày 08/01/2026",
+    "higher_docs": "181/KH-UBND ngày 29/12/2025 của UBND tỉnh Hưng Yên",
+    "directed_to": "1, 2",
     "other_directives": "3",
+    "content_topics": "1, 2, 14",
+    "content_docs": "76/NQ-CP ngày 15/7/2021 của Chính phủ",
+    "content_other": "Kết quả chấm điểm chỉ số cải cách hành chính năm trước",
     "radio_station": Tap("Đang hoạt động"),
     "radio_programs": "4",
     "radio_items": "24",

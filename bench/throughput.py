@@ -85,12 +85,15 @@ POSITION = re.compile(r"Phần \d+/\d+ · Câu \d+/\d+")
 
 # A valid typed answer to every question of the form, consistent with the form's rules (digital
 # posts <= posts, airings > 0 with minutes, a contest so its participants are asked), so every
-# question is asked: 36 per officer.
+# question is asked: 39 per officer.
 ANSWERS = {
-    "plan_ref": "03/KH-UBND ngày 08/01/2026",
-    "higher_plan_ref": "181/KH-UBND ngày 29/12/2025",
-    "higher_plan_issuer": "UBND tỉnh Hưng Yên",
+    "plan_refs": "03/KH-UBND ngày 08/01/2026",
+    "higher_docs": "181/KH-UBND ngày 29/12/2025 của UBND tỉnh Hưng Yên",
+    "directed_to": "1, 2",
     "other_directives": "2",
+    "content_topics": "1, 2, 14",
+    "content_docs": "76/NQ-CP ngày 15/7/2021 của Chính phủ",
+    "content_other": "Kết quả chấm điểm chỉ số cải cách hành chính năm trước",
     "radio_station": "Đang hoạt động",
     "radio_programs": "6 chuyên mục",
     "radio_items": "25",

@@ -156,7 +156,7 @@ class ApprovalWorkflow:
                 actor_person_id=person_id,
                 details={"version": latest.version},
             )
-        document = compose(report, templates=self.templates)
+        document = compose(report, templates=self.templates, form=self.form)
         preview = preview_messages(document)
         draft = Draft(
             round_id=round_id,
@@ -518,7 +518,7 @@ class ApprovalWorkflow:
         draft.number = f"{number:02d}/{DOCUMENT_SYMBOL}"
         draft.issued_on = issued_on
         final = report_from_json(draft.report, number=str(number), issued_on=issued_on)
-        document = compose(final, templates=self.templates)
+        document = compose(final, templates=self.templates, form=self.form)
         draft.docx = docx_bytes(document, layout=self.layout)
         draft.pdf = None
         draft.preview_text = "\n\n".join(preview_messages(document))

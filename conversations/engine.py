@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
-from conversations.forms import Form, Question, QuestionType, Section
+from conversations.forms import DONE_UNCOUNTED, Form, Question, QuestionType, Section
 from conversations.parsing import ParseError, fold
 from conversations.values import display, parse_answer
 from storage import audit
@@ -525,6 +525,8 @@ class Questionnaire:
             return None, True
         if action == "zero" and kind.is_number:
             return 0, True
+        if action == "done" and question.uncounted:
+            return DONE_UNCOUNTED, True
         if action == "keepcur" and question.code in walk.answers:
             return walk.value(question.code), True
         if action == "keep" and question.carry_over and question.code in walk.earlier:
@@ -844,8 +846,13 @@ class Questionnaire:
             buttons.append((Button("Có", "v:1"), Button("Không", "v:0")))
         elif kind is QuestionType.CHOICE:
             buttons.extend((Button(c.label, f"v:{i}"),) for i, c in enumerate(question.choices))
+        elif kind is QuestionType.MULTI_CHOICE:
+            lines.append("")
+            lines.extend(f"{i}. {c.label}" for i, c in enumerate(question.choices, 1))
         elif kind.is_number:
             buttons.append((Button(texts.ZERO_BUTTON, "zero"),))
+            if question.uncounted:
+                buttons.append((Button(texts.DONE_UNCOUNTED_BUTTON, "done"),))
         if kind is QuestionType.LONG_TEXT:
             options = self._text_options(walk, question)
             if options:
@@ -872,7 +879,9 @@ class Questionnaire:
             shown = display(question, walk.value(question.code), short=True)
             lines.append(texts.current_value(shown))
             buttons.append((Button(texts.KEEP_CURRENT_BUTTON, "keepcur"),))
-        lines.append(texts.how_to_answer(kind, required=question.required))
+        lines.append(
+            texts.how_to_answer(kind, required=question.required, uncounted=question.uncounted)
+        )
         if not question.required:
             buttons.append((Button(texts.SKIP_BUTTON, "skip"),))
         if walk.before(question.code) is not None:

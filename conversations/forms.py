@@ -33,13 +33,37 @@ class QuestionType(enum.StrEnum):
     LONG_TEXT = "long_text"
     DATE = "date"
     DOCUMENT_REF = "document_ref"
+    MULTI_CHOICE = "multi_choice"  # several of a list, typed as numbers: "1, 3, 5"
+    DOCUMENT_REFS = "document_refs"  # several documents, one per line, with issuer and subject
 
     @property
     def is_number(self) -> bool:
         return self in (QuestionType.COUNT, QuestionType.MINUTES, QuestionType.PERCENT)
 
+    @property
+    def has_choices(self) -> bool:
+        return self in (QuestionType.CHOICE, QuestionType.MULTI_CHOICE)
+
+
+# The stored value of a count that the officer said was done but not counted ("lồng ghép trong
+# các cuộc họp" with no figure): a form of publicity is done with figures, done without, or not.
+DONE_UNCOUNTED = "done"
+
+
+def counted(value: Any) -> int | float | None:
+    """The figure of a numeric answer; None when skipped or done without a figure."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+def is_done(value: Any) -> bool:
+    """Whether a count answer says the thing was done: a figure above zero or DONE_UNCOUNTED."""
+    return value == DONE_UNCOUNTED or (counted(value) or 0) > 0
+
 
 SUMMABLE = frozenset({QuestionType.COUNT, QuestionType.MINUTES})
+LISTS = frozenset({QuestionType.MULTI_CHOICE, QuestionType.DOCUMENT_REFS})
 
 # Sanity ceilings when a question names none: nobody airs 100,000 minutes in a quarter.
 DEFAULT_CEILINGS = {QuestionType.COUNT: 100_000, QuestionType.MINUTES: 200_000}
@@ -107,6 +131,12 @@ class Rule(_Strict):
 class Choice(_Strict):
     value: str = Field(pattern=CODE_PATTERN)
     label: str = Field(min_length=1, max_length=60)
+    # How a report says it mid-sentence, when that differs from the button's label.
+    phrase: str = Field(default="", max_length=200)
+
+    @property
+    def in_sentence(self) -> str:
+        return self.phrase or self.label[:1].lower() + self.label[1:]
 
 
 class Question(_Strict):
@@ -124,18 +154,25 @@ class Question(_Strict):
     suggestions: tuple[str, ...] = ()  # common phrasings offered for narrative questions
     carry_over: bool = False  # offer the answer from the unit's previous period to keep
     history_check: bool = True  # numbers far from last quarter's need a confirmation
+    # Counts only: the officer may answer "done, not counted" (stored as DONE_UNCOUNTED).
+    uncounted: bool = False
     # How quarters make a six-month or annual figure: counts and minutes add up ("sum"); a
     # percentage, a rate such as airings per day, a yes/no or a choice is the latest ("last").
     # "best" (choices only): the first-listed choice any quarter gave, e.g. a radio station that
     # worked in one quarter of the half year counts as working, so its figures are reported.
-    combine: Literal["sum", "last", "best"] | None = None
+    # "union" (multi_choice, document_refs): everything any quarter named, each once.
+    combine: Literal["sum", "last", "best", "union"] | None = None
 
     @model_validator(mode="after")
     def _fits_type(self) -> Self:
-        if self.type is QuestionType.CHOICE and len(self.choices) < 2:
+        if self.type.has_choices and len(self.choices) < 2:
             raise ValueError("a choice question needs at least two choices")
-        if self.type is not QuestionType.CHOICE and self.choices:
+        if not self.type.has_choices and self.choices:
             raise ValueError("only choice questions have choices")
+        if self.uncounted and self.type is not QuestionType.COUNT:
+            raise ValueError("uncounted applies to count questions")
+        if self.combine == "union" and self.type not in LISTS:
+            raise ValueError("combine: union applies to multi_choice and document_refs")
         if self.rules and not self.type.is_number:
             raise ValueError("rules compare numbers; this question is not a number")
         if self.max is not None and not self.type.is_number:
@@ -149,9 +186,11 @@ class Question(_Strict):
         return self
 
     @property
-    def combined_by(self) -> Literal["sum", "last", "best"]:
+    def combined_by(self) -> Literal["sum", "last", "best", "union"]:
         if self.combine is not None:
             return self.combine
+        if self.type in LISTS:
+            return "union"
         return "sum" if self.type in SUMMABLE else "last"
 
     @property
@@ -221,7 +260,9 @@ class Form(_Strict):
             if not given:
                 continue
             if question.combined_by == "sum":
-                combined[question.code] = sum(given)
+                combined[question.code] = _sum_counts(given)
+            elif question.combined_by == "union":
+                combined[question.code] = _union(given)
             elif question.combined_by == "best":
                 order = [choice.value for choice in question.choices]
                 combined[question.code] = min(
@@ -243,6 +284,33 @@ class Form(_Strict):
             for rule in question.rules:
                 if question.code == code or rule.other == code:
                     yield question, rule
+
+
+def _sum_counts(given: Sequence[Any]) -> Any:
+    """Quarters' counts added up; done-without-figure quarters add nothing but keep "done" when
+    no quarter gave a figure."""
+    figures = [counted(value) for value in given]
+    total = sum(figure for figure in figures if figure is not None)
+    if total == 0 and DONE_UNCOUNTED in given:
+        return DONE_UNCOUNTED
+    return total
+
+
+def _union(given: Sequence[Any]) -> list[Any]:
+    """Every item any quarter named, once, in first-named order (a list per quarter; an older
+    single value counts as a list of one)."""
+    items: dict[Any, Any] = {}
+    for value in given:
+        for item in value if isinstance(value, list) else [value]:
+            items.setdefault(_identity(item), item)
+    return list(items.values())
+
+
+def _identity(item: Any) -> Any:
+    """A document is the same document whoever typed its issuer; anything else is itself."""
+    if isinstance(item, Mapping) and "number" in item and "symbol" in item:
+        return ("document", item.get("number"), item.get("symbol"), item.get("year"))
+    return item
 
 
 class FormError(Exception):

@@ -82,6 +82,10 @@ _DOC_HINT = (
     "Anh/chị vui lòng nhập số, ký hiệu và ngày ban hành của văn bản, "
     "ví dụ 03/KH-UBND ngày 08/01/2024."
 )
+_DOCS_HINT = (
+    "Mỗi văn bản một dòng: số, ký hiệu, ngày, rồi cơ quan ban hành và trích yếu nếu có, ví dụ:\n"
+    "181/KH-UBND ngày 29/12/2023 của UBND huyện Văn Lâm về tuyên truyền cải cách hành chính"
+)
 _DOC_DATE = (
     "Anh/chị vui lòng nhập cả ngày ban hành của văn bản theo dạng dd/mm/yyyy, "
     "ví dụ 03/KH-UBND ngày 08/01/2024."
@@ -334,14 +338,60 @@ def parse_choice(text: str, choices: Sequence[tuple[str, str]]) -> str:
     raise ParseError(hint)
 
 
+def parse_multi_choice(text: str, choices: Sequence[tuple[str, str]]) -> list[str]:
+    """Several choices typed by number or name, separated by commas, spaces or new lines:
+    "1, 3, 5", "1 3 5", "1;3". The values come back in the form's order, each once."""
+    hint = _multi_choice_hint(choices)
+    _, folded = _prepare(text, hint)
+    picked: set[str] = set()
+    for part in _LIST_SEPARATORS.split(_core(folded)):
+        part = part.strip(" .")
+        if not part:
+            continue
+        numbers = part.split()
+        if all(_INTEGER.fullmatch(n) and len(n) <= 4 for n in numbers):
+            for number in numbers:
+                if not 1 <= int(number) <= len(choices):
+                    raise ParseError(f"Không có mục số {int(number)}. {hint}")
+                picked.add(choices[int(number) - 1][0])
+            continue
+        try:
+            picked.add(parse_choice(part, choices))
+        except ParseError:
+            raise ParseError(f"Chưa hiểu «{part[:40]}». {hint}") from None
+    if not picked:
+        raise ParseError(hint)
+    return [value for value, _ in choices if value in picked]
+
+
+_LIST_SEPARATORS = re.compile(r"[,;\n+]|\bva\b")
+
+
+def _multi_choice_hint(choices: Sequence[tuple[str, str]]) -> str:
+    listed = "\n".join(f"{index}. {label}" for index, (_, label) in enumerate(choices, start=1))
+    return (
+        f"Anh/chị vui lòng gõ số thứ tự các mục, cách nhau bằng dấu phẩy, ví dụ 1, 3, 5:\n{listed}"
+    )
+
+
 @dataclass(frozen=True)
 class DocumentRef:
-    """A legal document as cited in reports: number, symbol, optional year and issue date."""
+    """A legal document as cited in reports: number, symbol, optional year and issue date, and
+    where the officer gave them, who issued it ("UBND huyện Văn Lâm") and what it is about."""
 
     number: str  # as issued, zero-padded to 2 digits: "03", "181"
     symbol: str  # "KH-UBND"; for 22/2020/QĐ-UBND the symbol is "QĐ-UBND" and year is 2020
     year: int | None
     issued_on: date
+    issuer: str = ""  # "UBND huyện Văn Lâm"; "" when not given
+    about: str = ""  # "tuyên truyền cải cách hành chính năm 2024"; "" when not given
+
+    @property
+    def kind(self) -> str:
+        """The document's kind by its symbol: "KH-UBND" -> "Kế hoạch", "QĐ-UBND" -> "Quyết định";
+        "" for a symbol the table does not know ("văn bản" is then the safe word)."""
+        head = fold(self.symbol.split("-")[0]).upper()
+        return DOCUMENT_KINDS.get(head, "")
 
     def code(self) -> str:
         """Number and symbol: "03/KH-UBND" or "22/2020/QĐ-UBND"."""
@@ -354,12 +404,17 @@ class DocumentRef:
         return f"{self.code()} ngày {self.issued_on:%d/%m/%Y}"
 
     def to_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "number": self.number,
             "symbol": self.symbol,
             "year": self.year,
             "issued_on": self.issued_on.isoformat(),
         }
+        if self.issuer:
+            data["issuer"] = self.issuer
+        if self.about:
+            data["about"] = self.about
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> DocumentRef:
@@ -375,7 +430,15 @@ class DocumentRef:
             year = raw_year
         else:
             raise ValueError(f"document reference year must be an integer: {raw_year!r}")
-        return cls(number=number, symbol=symbol, year=year, issued_on=date.fromisoformat(issued_on))
+        issuer, about = data.get("issuer", ""), data.get("about", "")
+        return cls(
+            number=number,
+            symbol=symbol,
+            year=year,
+            issued_on=date.fromisoformat(issued_on),
+            issuer=issuer if isinstance(issuer, str) else "",
+            about=about if isinstance(about, str) else "",
+        )
 
 
 def parse_document_ref(text: str) -> DocumentRef:
@@ -402,6 +465,77 @@ def parse_document_ref(text: str) -> DocumentRef:
         year=year,
         issued_on=_make_date(day, month, year_text),
     )
+
+
+# The kinds of document communes cite, by the first part of the symbol (folded, upper case).
+DOCUMENT_KINDS = {
+    "KH": "Kế hoạch",
+    "QD": "Quyết định",
+    "NQ": "Nghị quyết",
+    "CT": "Chỉ thị",
+    "DA": "Đề án",
+    "HD": "Hướng dẫn",
+    "TB": "Thông báo",
+    "CV": "Công văn",
+    "ND": "Nghị định",
+    "TT": "Thông tư",
+    "BC": "Báo cáo",
+    "KL": "Kết luận",
+    "CTR": "Chương trình",
+}
+MAX_DOCUMENTS = 12
+_DOC_ISSUER = re.compile(r"^\s*,?\s*(?:cua|do)\s+", re.IGNORECASE)
+_DOC_ABOUT = re.compile(r"(?:^|\s|,)\s*(?:ve viec|ve|v/v)\s+")
+
+
+def parse_document_refs(text: str) -> list[DocumentRef]:
+    """Several documents, one per line (or separated by ";"), each "03/KH-UBND ngày 08/01/2024",
+    optionally followed by "của <issuer>" and "về <subject>", kept as typed."""
+    if len(text) > _MAX_INPUT:
+        raise ParseError(_TOO_LONG + _DOCS_HINT)
+    lines = [line.strip(" -•+*\t") for line in re.split(r"[\n;]", clean_text(text))]
+    lines = [line for line in lines if line]
+    if not lines:
+        raise ParseError(_DOCS_HINT)
+    if len(lines) > MAX_DOCUMENTS:
+        raise ParseError(f"Tối đa {MAX_DOCUMENTS} văn bản. {_DOCS_HINT}")
+    found: list[DocumentRef] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            ref = parse_document_ref(line)
+        except ParseError as exc:
+            where = f"Dòng {number} («{line[:60]}»): " if len(lines) > 1 else ""
+            raise ParseError(f"{where}{exc.message}\n{_DOCS_HINT}") from None
+        issuer, about = _issuer_and_subject(line)
+        found.append(DocumentRef(ref.number, ref.symbol, ref.year, ref.issued_on, issuer, about))
+    codes = [ref.code() for ref in found]
+    repeated = sorted({code for code in codes if codes.count(code) > 1})
+    if repeated:
+        raise ParseError(f"Văn bản {repeated[0]} được nhập hai lần. {_DOCS_HINT}")
+    return found
+
+
+def _issuer_and_subject(line: str) -> tuple[str, str]:
+    """The words after the date: "của UBND huyện Văn Lâm về tuyên truyền CCHC" -> both parts,
+    as typed (accents kept), without a final full stop."""
+    flat = unicodedata.normalize("NFC", " ".join(line.split()))
+    folded = fold(flat)
+    if len(folded) != len(flat):  # a letter folded into two: positions would not line up
+        return "", ""
+    dates = list(_DATE_ANYWHERE.finditer(folded))
+    if not dates:
+        return "", ""
+    start = dates[-1].end()
+    tail, folded_tail = flat[start:], folded[start:]
+    issuer = about = ""
+    about_at = _DOC_ABOUT.search(folded_tail)
+    if about_at is not None:
+        about = tail[about_at.end() :].strip(" ,.;")
+        tail, folded_tail = tail[: about_at.start()], folded_tail[: about_at.start()]
+    issuer_at = _DOC_ISSUER.match(folded_tail)
+    if issuer_at is not None:
+        issuer = tail[issuer_at.end() :].strip(" ,.;")
+    return issuer, about
 
 
 def _prepare(text: str, hint: str) -> tuple[str, str]:

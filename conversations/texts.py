@@ -186,6 +186,7 @@ EDITED_IN_WALK = (
 NOT_ANSWERED = "(chưa trả lời)"
 SUBMITTED_MARK = "✅ đã gửi"
 ZERO_BUTTON = "0 / Không có"
+DONE_UNCOUNTED_BUTTON = "Có làm, không thống kê số lượng"
 SKIP_BUTTON = "Bỏ qua"
 BACK_BUTTON = "◀ Quay lại"
 SUBMIT_BUTTON = "✅ Gửi báo cáo"
@@ -206,11 +207,18 @@ _HOW_TO_ANSWER: dict[QuestionType, str] = {
     QuestionType.LONG_TEXT: "Gõ nội dung, hoặc bấm chọn một mẫu.",
     QuestionType.DATE: "Nhập ngày theo dạng ngày/tháng/năm, ví dụ 08/01/2026.",
     QuestionType.DOCUMENT_REF: "Nhập số, ký hiệu và ngày, ví dụ 03/KH-UBND ngày 08/01/2026.",
+    QuestionType.MULTI_CHOICE: "Gõ số thứ tự các mục, cách nhau bằng dấu phẩy, ví dụ 1, 3, 5.",
+    QuestionType.DOCUMENT_REFS: (
+        "Mỗi văn bản một dòng: số, ký hiệu, ngày, cơ quan ban hành, trích yếu, ví dụ "
+        "181/KH-UBND ngày 29/12/2025 của UBND tỉnh về tuyên truyền cải cách hành chính."
+    ),
 }
 
 
-def how_to_answer(kind: QuestionType, *, required: bool) -> str:
+def how_to_answer(kind: QuestionType, *, required: bool, uncounted: bool = False) -> str:
     text = _HOW_TO_ANSWER[kind]
+    if uncounted:
+        text += f' Có làm nhưng không đếm được thì bấm "{DONE_UNCOUNTED_BUTTON}" (hoặc gõ "có").'
     return f"✍️ {text}" if required else f"✍️ {text} Câu này không bắt buộc."
 
 

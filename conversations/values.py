@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from conversations import parsing
-from conversations.forms import Question, QuestionType
-from conversations.parsing import DocumentRef, ParseError
+from conversations.forms import DONE_UNCOUNTED, Question, QuestionType
+from conversations.parsing import DocumentRef, ParseError, fold
 
 SHORT_DISPLAY = 120
 
@@ -16,6 +16,8 @@ def parse_answer(question: Question, text: str) -> Any:
     """The JSON-ready value of a typed answer; ParseError (Vietnamese message) when unreadable."""
     kind = question.type
     if kind is QuestionType.COUNT:
+        if question.uncounted:
+            return _count_or_done(text)
         return parsing.parse_count(text)
     if kind is QuestionType.MINUTES:
         return parsing.parse_minutes(text)
@@ -33,7 +35,31 @@ def parse_answer(question: Question, text: str) -> Any:
         return parsing.parse_date(text).isoformat()
     if kind is QuestionType.DOCUMENT_REF:
         return parsing.parse_document_ref(text).to_json()
+    if kind is QuestionType.MULTI_CHOICE:
+        return parsing.parse_multi_choice(text, [(c.value, c.label) for c in question.choices])
+    if kind is QuestionType.DOCUMENT_REFS:
+        return [ref.to_json() for ref in parsing.parse_document_refs(text)]
     raise ParseError("Câu hỏi này chưa được hỗ trợ.")  # unreachable: the form schema forbids it
+
+
+# Typed ways of saying "done, but not counted" to a count question that allows it.
+_DONE_PREFIXES = ("co lam", "co thuc hien", "co to chuc", "co trien khai", "co tuyen truyen")
+_DONE_WORDS = frozenset({"co", "co a", "da lam", "da thuc hien", "co, khong thong ke"})
+DONE_TEXT = "Có thực hiện, không thống kê số lượng"
+
+
+def _count_or_done(text: str) -> int | str:
+    try:
+        return parsing.parse_count(text)
+    except ParseError as exc:
+        folded = fold(text).rstrip(" .!")
+        # "có", "có lồng ghép trong các cuộc họp": done; a figure after "có" was read above.
+        if folded in _DONE_WORDS or folded.startswith((*_DONE_PREFIXES, "co ")):
+            return DONE_UNCOUNTED
+        raise ParseError(f"{exc.message} {_DONE_HINT}") from None
+
+
+_DONE_HINT = 'Nếu có thực hiện nhưng không thống kê được số lượng, gõ "có".'
 
 
 def group_thousands(number: int) -> str:
@@ -46,6 +72,8 @@ def display(question: Question, value: Any, *, short: bool = False) -> str:
     if value is None:
         return "(bỏ qua)"
     kind = question.type
+    if value == DONE_UNCOUNTED and kind is QuestionType.COUNT:
+        return DONE_TEXT
     if kind in (QuestionType.COUNT, QuestionType.MINUTES):
         text = group_thousands(int(value))
         if kind is QuestionType.MINUTES and value >= 60:
@@ -64,7 +92,20 @@ def display(question: Question, value: Any, *, short: bool = False) -> str:
         return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
     if kind is QuestionType.DOCUMENT_REF:
         return DocumentRef.from_json(value).text()
-    text = str(value)
+    if kind is QuestionType.MULTI_CHOICE:
+        labels = {choice.value: choice.label for choice in question.choices}
+        items = value if isinstance(value, list) else [value]
+        text = "; ".join(labels.get(str(item), str(item)) for item in items)
+    elif kind is QuestionType.DOCUMENT_REFS:
+        items = value if isinstance(value, list) else [value]
+        text = "; ".join(_document_text(item) for item in items)
+    else:
+        text = str(value)
     if short and len(text) > SHORT_DISPLAY:
         return text[: SHORT_DISPLAY - 1].rstrip() + "…"
     return text
+
+
+def _document_text(item: Any) -> str:
+    ref = DocumentRef.from_json(item)
+    return " ".join(part for part in (ref.text(), ref.issuer and f"của {ref.issuer}") if part)

@@ -24,11 +24,11 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from conversations.forms import Form, Question, QuestionType
+from conversations.forms import DONE_UNCOUNTED, Form, Question, QuestionType, counted
 from conversations.parsing import fold
 from conversations.texts import KIND_LABELS, period_words
 from conversations.values import display, group_thousands
-from report_templates.compose import DRAFT_BLANK, TIMEZONE, phut, so
+from report_templates.compose import DRAFT_BLANK, TIMEZONE, hai_so, phut, so
 from report_templates.document import Block, Paragraph, ReportDocument
 from storage.compilation import CommuneReport, Compilation
 from storage.models import RoundStatus, Unit
@@ -96,6 +96,7 @@ class Total:
     is_mean: bool = False
     yes: int = 0  # yes/no: how many said yes
     choices: tuple[tuple[str, int], ...] = ()  # choice: label and how many picked it
+    uncounted: int = 0  # counts: communes that did it without giving a figure
 
 
 def totals(form: Form, communes: Sequence[CommuneReport]) -> list[Total]:
@@ -106,16 +107,19 @@ def totals(form: Form, communes: Sequence[CommuneReport]) -> list[Total]:
             c.answers[question.code] for c in reported if c.answers.get(question.code) is not None
         ]
         if question.type in (QuestionType.COUNT, QuestionType.MINUTES, QuestionType.PERCENT):
-            numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+            numbers = [n for n in (counted(v) for v in values) if n is not None]
+            uncounted = sum(1 for v in values if v == DONE_UNCOUNTED)
             if question.combined_by == "sum":
-                found.append(Total(question, sum(numbers), len(numbers)))
+                found.append(Total(question, sum(numbers), len(numbers), uncounted=uncounted))
             else:
                 mean = _one_decimal(sum(numbers) / len(numbers)) if numbers else None
                 found.append(Total(question, mean, len(numbers), is_mean=True))
         elif question.type is QuestionType.YES_NO:
             found.append(Total(question, None, len(values), yes=sum(1 for v in values if v)))
-        elif question.type is QuestionType.CHOICE:
-            counts = Counter(str(v) for v in values)
+        elif question.type.has_choices:
+            counts = Counter(
+                str(item) for v in values for item in (v if isinstance(v, list) else [v])
+            )
             labels = [(c.label, counts[c.value]) for c in question.choices if counts[c.value]]
             found.append(Total(question, None, len(values), choices=tuple(labels)))
     return found
@@ -133,7 +137,7 @@ def _one_decimal(value: float) -> float:
 def _cell_value(question: Question, value: Any) -> Any:
     if value is None:
         return None
-    if question.type in (QuestionType.COUNT, QuestionType.MINUTES, QuestionType.PERCENT):
+    if question.type.is_number and counted(value) is not None:
         return value
     if question.type is QuestionType.DATE:
         return date.fromisoformat(str(value))
@@ -264,8 +268,10 @@ def _figures_sheet(
 def _total_cell(total: Total) -> Any:
     if total.question.type is QuestionType.YES_NO:
         return f"{total.yes}/{total.reporting} có"
-    if total.question.type is QuestionType.CHOICE:
+    if total.question.type.has_choices:
         return "; ".join(f"{name}: {count}" for name, count in total.choices) or None
+    if total.uncounted and not total.value:
+        return f"{total.uncounted} đơn vị có thực hiện, không thống kê"
     return total.value
 
 
@@ -382,10 +388,15 @@ def total_text(total: Total) -> str | None:
         return None
     if question.type is QuestionType.YES_NO:
         return f"{group_thousands(total.yes)}/{group_thousands(total.reporting)} đơn vị có"
-    if question.type is QuestionType.CHOICE:
+    if question.type.has_choices:
         return "; ".join(f"{name}: {group_thousands(n)} đơn vị" for name, n in total.choices)
+    if question.type is QuestionType.DOCUMENT_REFS:
+        return None  # documents are cited in each commune's report, not added up
     if total.value is None:
         return None
+    if total.uncounted:
+        done = f"{hai_so(total.uncounted)} đơn vị thực hiện nhưng không thống kê số lượng"
+        return done if not total.value else f"{so(total.value, question.unit)} ({done})"
     if total.is_mean:
         mean = f"{total.value:g}".replace(".", ",")
         unit = "%" if question.type is QuestionType.PERCENT else f" {question.unit}".rstrip()

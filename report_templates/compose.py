@@ -8,6 +8,7 @@ Python collectors (`body()`, `heading1()`, `bullet()`, `paragraphs()`...) that a
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,15 @@ import yaml
 from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from conversations.forms import StrictYamlLoader, yaml_line_of
+from conversations.forms import (
+    DONE_UNCOUNTED,
+    Form,
+    StrictYamlLoader,
+    counted,
+    is_done,
+    load_form,
+    yaml_line_of,
+)
 from conversations.parsing import DocumentRef
 from conversations.texts import ROMAN_QUARTERS, period_words
 from conversations.values import group_thousands
@@ -33,46 +42,19 @@ ANNEX_FILE = "annex.yaml"
 PACKAGE_FOLDER = Path(__file__).resolve().parent
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
-# Every question code of conversations/form_cchc.yaml: the template sees each of them (None when
-# not answered), so `a.radio_items` is always defined and a misspelt `a.radio_itmes` fails loudly.
-ANSWER_CODES: tuple[str, ...] = (
-    "plan_ref",
-    "higher_plan_ref",
-    "higher_plan_issuer",
-    "other_directives",
-    "radio_station",
-    "radio_programs",
-    "radio_items",
-    "radio_airings",
-    "radio_minutes",
-    "radio_per_day",
-    "radio_relay",
-    "web_posts",
-    "web_posts_digital",
-    "social_posts",
-    "web_tthc_updated",
-    "banners",
-    "slogans",
-    "panels",
-    "leaflets",
-    "tthc_posted_percent",
-    "meetings_integrated",
-    "meetings_cchc",
-    "dialogues",
-    "meeting_attendance",
-    "mobile_sessions",
-    "citizens_guided",
-    "contests",
-    "contest_participants",
-    "staged_events",
-    "trainings",
-    "other_forms_text",
-    "strengths",
-    "limitations",
-    "causes",
-    "directions",
-    "proposals",
-)
+# Codes of earlier form versions whose answers are still stored in rounds and frozen versions:
+# 2026.1 asked for one own plan, one higher plan and its issuer apart.
+LEGACY_CODES = ("plan_ref", "higher_plan_ref", "higher_plan_issuer")
+# Every question code of the packaged form and of earlier versions: the template sees each of
+# them (None when not answered), so `a.radio_items` is always defined and a misspelt
+# `a.radio_itmes` fails loudly.
+ANSWER_CODES: tuple[str, ...] = (*load_form().questions, *LEGACY_CODES)
+
+# 1 July 2025: districts were abolished and each commune's one-stop desk became its Trung tâm
+# Phục vụ hành chính công (DOMAIN.md); a report names the desk as it was in its period.
+REFORM_DAY = date(2025, 7, 1)
+# The commune's sub-units, as the reports of each kind of unit name them.
+SUB_UNITS = {"xã": "thôn", "phường": "tổ dân phố", "thị trấn": "tổ dân phố", "đặc khu": "thôn"}
 
 DRAFT_BLANK = " " * 6  # the clerk writes the number and the day by hand in a draft
 LEVEL_DONE = "Đạt"
@@ -106,6 +88,9 @@ class ReportInput:
     issued_on: date | None = None  # None in a draft
     place: str = ""  # the name in the date line; the unit's name when empty
     draft_date: date = field(default_factory=_today)  # month and year printed in a draft
+    # Whether the annex "BIỂU TỔNG HỢP" is attached; None: as the annex file's `include` says
+    # (a province's practice: seed 002's Hải Dương attaches one, most reports do not).
+    with_annex: bool | None = None
 
     def __post_init__(self) -> None:
         if self.period_kind not in ("quarter", "half_year", "year"):
@@ -132,7 +117,6 @@ class AnnexCount:
 @dataclass(frozen=True)
 class AnnexCondition:
     answer: str
-    at_least: float | None = None
     equals: Any = None
 
 
@@ -140,7 +124,6 @@ class AnnexCondition:
 class AnnexSpec:
     form: str
     counts: tuple[AnnexCount, ...]
-    done_when: tuple[AnnexCondition, ...] = ()  # all must hold; empty: any count above zero
     only_when: AnnexCondition | None = None  # the row is left out unless this holds
 
 
@@ -151,6 +134,7 @@ class TemplateSet:
     template: jinja2.Template
     template_path: Path
     annex: tuple[AnnexSpec, ...]
+    include_annex: bool = False  # the annex file's `include`: attach the annex by default
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,7 +220,8 @@ def capitalize_first(value: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
-FILTERS: dict[str, Callable[..., str]] = {
+FILTERS: dict[str, Callable[..., Any]] = {
+    "done": is_done,
     "so": so,
     "hai_so": hai_so,
     "phut": phut,
@@ -296,11 +281,12 @@ class _Collector:
         return self._add(Block.HEADING_3, caller)
 
     def paragraphs(self, text: Any, bullet: bool = False) -> str:
-        """One paragraph per non-empty line of a narrative answer, each line kept as typed."""
+        """One paragraph per non-empty line of a narrative answer, in sentence case with a final
+        full stop (officers type "tiếp tục tuyên truyền"); the words are kept as typed."""
         if not text:
             return ""
         for line in str(text).splitlines():
-            line = line.strip()
+            line = _sentence(line.strip())
             if not line:
                 continue
             if bullet:
@@ -320,13 +306,36 @@ class _Collector:
         }
 
 
+def _sentence(line: str) -> str:
+    """'- tiếp tục tuyên truyền' -> '- Tiếp tục tuyên truyền.': the first letter after any dash
+    upper case, a full stop at the end unless the line ends with punctuation already."""
+    if not line:
+        return line
+    mark = ""
+    for dash in _BULLET_MARKS:
+        if line.startswith(dash) and line[len(dash) : len(dash) + 1] in (" ", "\t"):
+            mark, line = dash + " ", line[len(dash) :].strip()
+            break
+    numbered = _NUMBERED_ITEM.match(line)
+    if numbered:  # "b) tăng tin, bài" -> "b) Tăng tin, bài.": the number stays as typed
+        head, rest = line[: numbered.end()], line[numbered.end() :]
+        return mark + head + capitalize_first(cham(rest))
+    return mark + capitalize_first(cham(line))
+
+
 def _as_bullet(text: str) -> str:
-    """'- text' as the seeds write list items; a dash the officer typed is not doubled."""
+    """'- text' as the seeds write list items; a dash the officer typed is not doubled, and an
+    item the officer numbered ("3. Cùng các bộ phận...", "a) ...") keeps its number alone."""
     for mark in _BULLET_MARKS:
         if text.startswith(mark) and text[len(mark) : len(mark) + 1] in (" ", "\t"):
             text = text[len(mark) :].strip()
             break
+    if _NUMBERED_ITEM.match(text):
+        return text
     return f"- {text}"
+
+
+_NUMBERED_ITEM = re.compile(r"(?:[0-9]{1,2}|[a-zđ])[.)] ")
 
 
 # Names a template may use besides its own {% set %} variables: checked at load time.
@@ -343,6 +352,17 @@ CONTEXT_NAMES = frozenset(
         "previous_label",
         "next_period",
         "noi",
+        "muc",
+        "cite",
+        "la_ma",
+        "own_plans",
+        "higher_docs",
+        "content_docs",
+        "topics",
+        "directed_to",
+        "desk",
+        "sub_units",
+        "radio_name",
         *_Collector().names(),
     }
 )
@@ -371,8 +391,10 @@ def load_templates(folder: Path | None = None) -> TemplateSet:
         raise TemplateError(f"{template_path}:{exc.lineno}: {exc.message}") from exc
     except (OSError, UnicodeDecodeError, jinja2.TemplateNotFound) as exc:
         raise TemplateError(f"{template_path}:1: cannot read the template ({exc})") from exc
-    annex = _load_annex(folder / ANNEX_FILE)
-    templates = TemplateSet(template=template, template_path=template_path, annex=annex)
+    include_annex, annex = _load_annex(folder / ANNEX_FILE)
+    templates = TemplateSet(
+        template=template, template_path=template_path, annex=annex, include_annex=include_annex
+    )
     for sample in _samples():  # a misspelt attribute or filter in a branch surfaces at start
         compose(sample, templates=templates)
     return templates
@@ -381,6 +403,11 @@ def load_templates(folder: Path | None = None) -> TemplateSet:
 @cache
 def default_templates() -> TemplateSet:
     return load_templates()
+
+
+@cache
+def packaged_form() -> Form:
+    return load_form()
 
 
 def _check_names(env: jinja2.Environment, source: str, path: Path) -> None:
@@ -405,7 +432,7 @@ class _AnnexProblem(Exception):
         self.message = message
 
 
-def _load_annex(path: Path) -> tuple[AnnexSpec, ...]:
+def _load_annex(path: Path) -> tuple[bool, tuple[AnnexSpec, ...]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -426,17 +453,25 @@ def _load_annex(path: Path) -> tuple[AnnexSpec, ...]:
         raise TemplateError(f"{path}:{line}: {where}: {problem.message}") from None
 
 
-def _parse_annex(data: Any) -> tuple[AnnexSpec, ...]:
-    if not isinstance(data, dict) or set(data) != {"rows"}:
-        raise _AnnexProblem((), "the annex file is a mapping with one key, rows")
+def _parse_annex(data: Any) -> tuple[bool, tuple[AnnexSpec, ...]]:
+    if not isinstance(data, dict) or not set(data) <= {"include", "rows"} or "rows" not in data:
+        raise _AnnexProblem((), "the annex file is a mapping with the keys include and rows")
+    include = data.get("include", False)
+    if not isinstance(include, bool):
+        raise _AnnexProblem(("include",), "include must be true or false")
     rows = data["rows"]
     if not isinstance(rows, list) or not rows:
         raise _AnnexProblem(("rows",), "rows must be a non-empty list")
-    return tuple(_parse_row(row, ("rows", index)) for index, row in enumerate(rows))
+    return include, tuple(_parse_row(row, ("rows", index)) for index, row in enumerate(rows))
 
 
 def _parse_row(row: Any, at: tuple[str | int, ...]) -> AnnexSpec:
-    _expect_keys(row, at, required={"form", "counts"}, optional={"dat_khi", "chi_khi"})
+    if isinstance(row, dict) and "dat_khi" in row:
+        raise _AnnexProblem(
+            (*at, "dat_khi"),
+            "dat_khi is no longer read: a row is Đạt when the commune did what it names",
+        )
+    _expect_keys(row, at, required={"form", "counts"}, optional={"chi_khi"})
     form = row["form"]
     if not isinstance(form, str) or not form.strip():
         raise _AnnexProblem((*at, "form"), "form must be a non-empty text")
@@ -446,19 +481,8 @@ def _parse_row(row: Any, at: tuple[str | int, ...]) -> AnnexSpec:
     parsed_counts = tuple(
         _parse_count(count, (*at, "counts", index)) for index, count in enumerate(counts)
     )
-    done_when: tuple[AnnexCondition, ...] = ()
-    if "dat_khi" in row:
-        rules = row["dat_khi"]
-        if isinstance(rules, dict):
-            done_when = (_parse_condition(rules, (*at, "dat_khi")),)
-        elif isinstance(rules, list) and rules:
-            done_when = tuple(
-                _parse_condition(rule, (*at, "dat_khi", index)) for index, rule in enumerate(rules)
-            )
-        else:
-            raise _AnnexProblem((*at, "dat_khi"), "dat_khi must be a rule or a list of rules")
     only_when = _parse_condition(row["chi_khi"], (*at, "chi_khi")) if "chi_khi" in row else None
-    return AnnexSpec(form.strip(), parsed_counts, done_when, only_when)
+    return AnnexSpec(form.strip(), parsed_counts, only_when)
 
 
 def _parse_count(count: Any, at: tuple[str | int, ...]) -> AnnexCount:
@@ -474,15 +498,8 @@ def _parse_count(count: Any, at: tuple[str | int, ...]) -> AnnexCount:
 
 
 def _parse_condition(rule: Any, at: tuple[str | int, ...]) -> AnnexCondition:
-    _expect_keys(rule, at, required={"answer"}, optional={"at_least", "equals"})
+    _expect_keys(rule, at, required={"answer", "equals"}, optional=set())
     answer = _answer_code(rule["answer"], (*at, "answer"))
-    if ("at_least" in rule) == ("equals" in rule):
-        raise _AnnexProblem(at, "a rule needs exactly one of at_least or equals")
-    if "at_least" in rule:
-        at_least = rule["at_least"]
-        if isinstance(at_least, bool) or not isinstance(at_least, int | float):
-            raise _AnnexProblem((*at, "at_least"), "at_least must be a number")
-        return AnnexCondition(answer, at_least=float(at_least))
     return AnnexCondition(answer, equals=rule["equals"])
 
 
@@ -520,11 +537,14 @@ _RENDER_ERRORS = (
 )
 
 
-def compose(report: ReportInput, *, templates: TemplateSet | None = None) -> ReportDocument:
-    """Fill a ReportDocument from the answers; TemplateError when the template fails."""
+def compose(
+    report: ReportInput, *, templates: TemplateSet | None = None, form: Form | None = None
+) -> ReportDocument:
+    """Fill a ReportDocument from the answers; TemplateError when the template fails. `form`
+    gives the topics' wording (the packaged form when not given)."""
     templates = templates or default_templates()
     collector = _Collector()
-    context = {**_context(report), **collector.names()}
+    context = {**_context(report, form or packaged_form()), **collector.names()}
     try:
         stray = templates.template.render(context)
     except _RENDER_ERRORS as exc:
@@ -538,6 +558,7 @@ def compose(report: ReportInput, *, templates: TemplateSet | None = None) -> Rep
             f"would be lost: {snippet!r}"
         )
     kind = report.unit_kind_label
+    with_annex = templates.include_annex if report.with_annex is None else report.with_annex
     return ReportDocument(
         issuing_body=("ỦY BAN NHÂN DÂN", f"{kind} {report.unit_name}".upper()),
         number_line=f"Số:{_number(report.number)}/BC-UBND",
@@ -556,7 +577,7 @@ def compose(report: ReportInput, *, templates: TemplateSet | None = None) -> Rep
             f"(Kèm theo Báo cáo số{_number(report.number)}/BC-UBND ngày{_short_date(report)} "
             f"của UBND {kind} {report.unit_name})"
         ),
-        annex=tuple(_annex_rows(templates.annex, report.answers)),
+        annex=tuple(_annex_rows(templates.annex, report.answers)) if with_annex else (),
     )
 
 
@@ -593,8 +614,141 @@ def _namespace(values: Mapping[str, Any] | None) -> types.SimpleNamespace:
     return types.SimpleNamespace(**data)
 
 
-def _context(report: ReportInput) -> dict[str, Any]:
+def muc(value: Any, unit: str, bare: str | None = None) -> str:
+    """A form of publicity as a report says it: '06 băng rôn' with a figure, `bare` (or the unit
+    alone) when done without a figure, '' when not done or not answered."""
+    figure = counted(value)
+    if figure is not None and figure > 0:
+        return so(figure, unit)
+    if value == DONE_UNCOUNTED:
+        return bare if bare is not None else unit
+    return ""
+
+
+def la_ma(number: int) -> str:
+    """1 -> 'I', 4 -> 'IV': headings are numbered as they come, since sections can be absent."""
+    numerals = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+    text, rest = "", int(number)
+    for value, numeral in numerals:
+        while rest >= value:
+            text, rest = text + numeral, rest - value
+    return text
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A cited document with the words around it: 'Kế hoạch số 03/KH-UBND ngày 08/01/2024'."""
+
+    ref: DocumentRef
+    default_issuer: str = ""
+    default_about: str = ""
+
+    def __str__(self) -> str:
+        ref = self.ref
+        kind = ref.kind or "Văn bản"
+        parts = [f"{kind} số {ref.text()}"]
+        issuer = ref.issuer or self.default_issuer
+        if issuer:
+            parts.append(f"của {issuer}")
+        about = ref.about or self.default_about
+        if about:
+            parts.append(f"về {about.removeprefix('về ').removeprefix('Về ')}")
+        return " ".join(parts)
+
+
+def cite(citations: Sequence[Citation], sep: str = "; ", last: str | None = None) -> str:
+    """Several citations joined ('...; Kế hoạch số ... và Quyết định số ...')."""
+    return noi(*(str(c) for c in citations), sep=sep, last=last)
+
+
+def _documents(value: Any) -> list[DocumentRef]:
+    """Stored references (one, as in form 2026.1, or a list) as DocumentRefs; unreadable ones
+    are left out rather than printed wrong."""
+    items = value if isinstance(value, list) else [value] if value else []
+    found = []
+    for item in items:
+        try:
+            found.append(item if isinstance(item, DocumentRef) else DocumentRef.from_json(item))
+        except (ValueError, TypeError, AttributeError):
+            continue
+    return found
+
+
+def _plan_year(report: ReportInput, ref: DocumentRef) -> str:
+    """' năm 2024' when the plan is evidently this year's (issued in it, or in the last quarter
+    of the year before, as annual plans are); '' otherwise: an older plan's year is its own."""
+    year = report.period_year
+    issued = ref.issued_on
+    if issued.year == year or (issued.year == year - 1 and issued.month >= 10):
+        return f" năm {year}"
+    return ""
+
+
+def _citations(report: ReportInput) -> tuple[list[Citation], list[Citation]]:
+    """The commune's own plans and the higher documents it carries out, from either form
+    version (2026.1: plan_ref, higher_plan_ref and higher_plan_issuer)."""
+    answers = report.answers
+    own_issuer = f"UBND {report.unit_kind_label} {report.unit_name}"
+    own = [
+        Citation(ref, own_issuer, "tuyên truyền cải cách hành chính" + _plan_year(report, ref))
+        for ref in _documents(answers.get("plan_refs") or answers.get("plan_ref"))
+    ]
+    higher_answer = answers.get("higher_docs")
+    if higher_answer:
+        higher = [Citation(ref) for ref in _documents(higher_answer)]
+    else:
+        legacy_issuer = str(answers.get("higher_plan_issuer") or "")
+        about = "tuyên truyền cải cách hành chính"
+        higher = [
+            Citation(ref, legacy_issuer, about + _plan_year(report, ref))
+            for ref in _documents(answers.get("higher_plan_ref"))
+        ]
+    return own, higher
+
+
+def _after_reform(report: ReportInput) -> bool:
+    """Whether the period closes after 1 July 2025 (its last month's closing day, the 14th)."""
+    last_month = {"quarter": 3 * report.period_number, "half_year": 6, "year": 12}
+    closing = date(report.period_year, last_month[str(report.period_kind)], 14)
+    return closing >= REFORM_DAY
+
+
+def _desk(report: ReportInput) -> str:
+    kind = report.unit_kind_label
+    if _after_reform(report):
+        return f"Trung tâm Phục vụ hành chính công {kind}"
+    return f"Bộ phận tiếp nhận và trả kết quả của UBND {kind}"
+
+
+def _chosen(report: ReportInput, form: Form, code: str) -> list[str]:
+    """The phrases of the choices picked in a multi-choice answer, in the form's order; a
+    phrase may name the unit's sub-units as {sub_units} ("các {sub_units}" -> "các thôn")."""
+    question = form.questions.get(code)
+    picked = report.answers.get(code)
+    if question is None or not isinstance(picked, list):
+        return []
+    words = {"sub_units": _sub_units(report), "unit_kind": report.unit_kind_label}
+    return [c.in_sentence.format_map(words) for c in question.choices if c.value in picked]
+
+
+def _sub_units(report: ReportInput) -> str:
+    return SUB_UNITS.get(report.unit_kind_label, "thôn, tổ dân phố")
+
+
+def _context(report: ReportInput, form: Form) -> dict[str, Any]:
+    own, higher = _citations(report)
     return {
+        "own_plans": own,
+        "higher_docs": higher,
+        "content_docs": [Citation(ref) for ref in _documents(report.answers.get("content_docs"))],
+        "topics": _chosen(report, form, "content_topics"),
+        "directed_to": _chosen(report, form, "directed_to"),
+        "desk": _desk(report),
+        "sub_units": _sub_units(report),
+        "radio_name": f"Đài truyền thanh {report.unit_kind_label}",
+        "muc": muc,
+        "cite": cite,
+        "la_ma": la_ma,
         "a": _namespace(report.answers),
         "prev": _namespace(report.previous),
         "has_previous": report.previous is not None,
@@ -658,41 +812,45 @@ def _authority(role: str) -> tuple[str, ...]:
 # Annex
 
 
+LEVEL_NOT_DONE_RESULT = "Chưa thực hiện"
+LEVEL_DONE_UNCOUNTED = "Có thực hiện"
+
+
 def _annex_rows(specs: Sequence[AnnexSpec], answers: Mapping[str, Any]) -> Iterator[AnnexRow]:
+    """A row per form of publicity the commune was asked about, graded from its answers only:
+    done (with a figure or without) is "Đạt", answered as not done is "Chưa đạt", and a form
+    nobody answered is left out rather than judged."""
     for spec in specs:
-        if spec.only_when is not None and not _holds(spec.only_when, answers):
+        if spec.only_when is not None and answers.get(spec.only_when.answer) != (
+            spec.only_when.equals
+        ):
             continue
-        parts = [_count_text(count, answers.get(count.answer)) for count in spec.counts]
-        result = "; ".join(part for part in parts if part) or "Chưa thực hiện"
-        if spec.done_when:
-            done = all(_holds(rule, answers) for rule in spec.done_when)
+        values = [answers.get(count.answer) for count in spec.counts]
+        if all(value is None for value in values):
+            continue
+        pairs = zip(spec.counts, values, strict=True)
+        parts = [_count_text(count, value) for count, value in pairs]
+        figures = "; ".join(part for part in parts if part)
+        done = any(is_done(value) for value in values)
+        if figures:
+            result = figures
+        elif done:
+            result = LEVEL_DONE_UNCOUNTED
         else:
-            done = any(_positive(answers.get(count.answer)) for count in spec.counts)
+            result = LEVEL_NOT_DONE_RESULT
         yield AnnexRow(form=spec.form, result=result, level=LEVEL_DONE if done else LEVEL_NOT_DONE)
 
 
-def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-
-
-def _holds(rule: AnnexCondition, answers: Mapping[str, Any]) -> bool:
-    value = answers.get(rule.answer)
-    if rule.at_least is not None:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return False
-        return float(value) >= rule.at_least
-    return bool(value == rule.equals)
-
-
 def _count_text(count: AnnexCount, value: Any) -> str:
-    if not _positive(value):
+    figure = counted(value)
+    if not figure or figure <= 0:
         return ""
     if count.format == "percent":
-        text = phan_tram(value)
+        text = phan_tram(figure)
         return f"{text} {count.unit}".rstrip()
     if count.format == "minutes":
-        return phut(value)
-    return so(value, count.unit)
+        return phut(figure)
+    return so(figure, count.unit)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -710,6 +868,21 @@ def _samples() -> Iterator[ReportInput]:
             "issued_on": "2025-12-29",
         },
         higher_plan_issuer="UBND tỉnh",
+        plan_refs=[{"number": "03", "symbol": "KH-UBND", "year": None, "issued_on": "2026-01-08"}],
+        higher_docs=[
+            {
+                "number": "181",
+                "symbol": "KH-UBND",
+                "year": None,
+                "issued_on": "2025-12-29",
+                "issuer": "UBND tỉnh",
+                "about": "tuyên truyền",
+            }
+        ],
+        content_docs=[{"number": "76", "symbol": "NQ-CP", "year": None, "issued_on": "2021-07-15"}],
+        content_topics=["par_index", "sipas"],
+        content_other="Nội dung khác",
+        directed_to=["departments", "sub_units"],
         radio_station="active",
         radio_relay=True,
         web_tthc_updated=True,
@@ -744,6 +917,8 @@ def _samples() -> Iterator[ReportInput]:
             previous=None,
             signer_role="vice_chairman",
         )
+    uncounted = {q.code: DONE_UNCOUNTED for q in packaged_form().questions.values() if q.uncounted}
+    yield replace(base, answers={**full, **uncounted}, with_annex=True)
     zeros = {code: 0 for code, value in full.items() if isinstance(value, int)}
     yield replace(
         base,

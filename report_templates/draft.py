@@ -102,7 +102,14 @@ def read_answers_file(path: Path, form: Form) -> ReportInput:
         receiving_office=str(need("receiving_office")),
         number=str(data["number"]) if data.get("number") else None,
         issued_on=_date(path, data.get("issued_on")),
+        with_annex=_annex(path, data.get("annex")),
     )
+
+
+def _annex(path: Path, value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise DraftInputError(f"{path}: annex: write true or false")
 
 
 def _answers(path: Path, key: str, raw: Any, form: Form) -> dict[str, Any]:

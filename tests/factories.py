@@ -123,6 +123,25 @@ sections:
         short: Kế hoạch
         label: Số, ký hiệu và ngày của kế hoạch?
         carry_over: true
+      - code: q_multi
+        type: multi_choice
+        short: Nội dung
+        label: Đã tuyên truyền những nội dung nào?
+        choices:
+          - {value: par, label: Chỉ số PAR}
+          - {value: sipas, label: Chỉ số SIPAS, phrase: Chỉ số hài lòng (SIPAS)}
+          - {value: digital, label: Chuyển đổi số}
+      - code: q_docs
+        type: document_refs
+        short: Văn bản cấp trên
+        label: Văn bản cấp trên, mỗi văn bản một dòng?
+        required: false
+      - code: q_done
+        type: count
+        uncounted: true
+        short: Số cuộc họp lồng ghép
+        label: Bao nhiêu cuộc họp có lồng ghép?
+        unit: cuộc họp
 """
 
 
@@ -222,10 +241,11 @@ def docx_text(data: bytes) -> str:
 
 # A full, valid set of a round's answers, as the officers would type them.
 TYPED_ROUND = {
-    "plan_ref": "03/KH-UBND ngày 08/01/2026",
-    "higher_plan_ref": "181/KH-UBND ngày 29/12/2025",
-    "higher_plan_issuer": "UBND tỉnh Hưng Yên",
+    "plan_refs": "03/KH-UBND ngày 08/01/2026",
+    "higher_docs": "181/KH-UBND ngày 29/12/2025 của UBND tỉnh Hưng Yên",
+    "directed_to": "1, 4",
     "other_directives": "0",
+    "content_topics": "1, 2, 14",
     "radio_station": "Đang hoạt động",
     "radio_programs": "6",
     "radio_items": "25",
@@ -254,4 +274,12 @@ TYPED_ROUND = {
     "directions": "Tiếp tục tuyên truyền qua đài truyền thanh và hội nghị thôn.",
 }
 # Optional questions the officers skipped.
-SKIPPED_IN_ROUND = ("social_posts", "meeting_attendance", "other_forms_text", "causes", "proposals")
+SKIPPED_IN_ROUND = (
+    "content_docs",
+    "content_other",
+    "social_posts",
+    "meeting_attendance",
+    "other_forms_text",
+    "causes",
+    "proposals",
+)

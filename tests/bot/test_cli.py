@@ -123,7 +123,7 @@ async def test_db_upgrade(tmp_path: Path, database_url: str) -> None:
 async def test_form_check_summarises_the_default_form(tmp_path: Path, database_url: str) -> None:
     result = await baocao(tmp_path, database_url, "form", "check")
     assert result.returncode == 0, result.stderr
-    assert re.search(r"cchc_publicity version \S+: 7 sections, \d+ questions\.", result.stdout)
+    assert re.search(r"cchc_publicity version \S+: 8 sections, \d+ questions\.", result.stdout)
     assert "broadcasts: Tuyên truyền qua hệ thống truyền thanh" in result.stdout
 
 
@@ -176,7 +176,7 @@ def province_templates(folder: Path) -> Path:
     text = template.read_text(encoding="utf-8")
     template.write_text(
         text.replace(
-            "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH", "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH CỦA TỈNH MẪU"
+            ". CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH{", ". CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH CỦA TỈNH MẪU{"
         ),
         encoding="utf-8",
     )
@@ -202,10 +202,12 @@ async def test_a_provinces_templates_are_used_and_a_broken_one_is_named(
     preview = tmp_path / "out" / "answers_tan_quang_2024_h1.preview.txt"
     assert "ĐIỀU HÀNH CỦA TỈNH MẪU" in await asyncio.to_thread(preview.read_text, "utf-8")
 
-    break_line(template, 31)
+    lines = template.read_text(encoding="utf-8").splitlines()
+    heading = next(n for n, line in enumerate(lines, 1) if "CỦA TỈNH MẪU" in line)
+    break_line(template, heading)
     broken = await baocao(tmp_path, database_url, *draft, **mine)
     assert broken.returncode == 1
-    assert f"{template}:31: " in broken.stderr and "Traceback" not in broken.stderr
+    assert f"{template}:{heading}: " in broken.stderr and "Traceback" not in broken.stderr
     started = await baocao(
         tmp_path,
         database_url,
@@ -215,7 +217,7 @@ async def test_a_provinces_templates_are_used_and_a_broken_one_is_named(
         **mine,
     )
     assert started.returncode == 2
-    assert f"{template}:31: " in started.stdout + started.stderr
+    assert f"{template}:{heading}: " in started.stdout + started.stderr
 
 
 async def test_draft_of_a_stored_round(tmp_path: Path, imported: str) -> None:

@@ -70,8 +70,8 @@ async def test_a_redelivered_answer_is_recorded_once(
     await handle(app, typed)  # the same update again
 
     assert await answers_and_state(database) == after_first
-    assert set(after_first[0]) == {"plan_ref"}, "the repeat was not taken as the next answer"
-    assert after_first[1] == "higher_plan_ref"
+    assert set(after_first[0]) == {"plan_refs"}, "the repeat was not taken as the next answer"
+    assert after_first[1] == "higher_docs"
     repeated = api.messages_to(HOA.id)[sent_after_first:]
     assert len(repeated) == 1 and "Câu 2/4" in repeated[0]["text"]
 
@@ -96,8 +96,8 @@ async def test_a_double_tap_records_one_answer(
     await handle(app, second)
 
     answers, position = await answers_and_state(database)
-    assert answers == {"plan_ref": answers["plan_ref"], "higher_plan_ref": None}
-    assert position == "other_directives", "skipping twice would have passed a relevant question"
+    assert answers == {"plan_refs": answers["plan_refs"], "higher_docs": None}
+    assert position == "directed_to", "skipping twice would have passed a question"
     assert api.callback_answer(second["callback_query"]["id"]) == {
         "callback_query_id": second["callback_query"]["id"],
         "text": texts.OLD_BUTTON,

@@ -50,7 +50,7 @@ CALENDAR = Calendar(period_kinds=("quarter",), holidays=frozenset({HOLIDAY}))
 Q4_PERIOD = "quý IV năm 2026"
 TITLE = {section.code: section.title for section in FORM.sections}
 QUESTIONS = {section.code: len(section.questions) for section in FORM.sections}
-HOA_SECTIONS = ("directives", "posts", "visual", "meetings", "other_forms")
+HOA_SECTIONS = ("directives", "content", "posts", "visual", "meetings", "other_forms")
 
 _telegram_ids = count(8_200_001)
 
@@ -366,7 +366,7 @@ async def test_reminders_go_only_to_people_with_something_left(database: Databas
     hoa = text_of(reminders[p.hoa.id])
     left = [code for code in HOA_SECTIONS if code != "directives"]
     questions = sum(QUESTIONS[code] for code in left)
-    assert questions == 20
+    assert questions == 23
     assert f"đã trả lời 2/{questions} câu" in hoa
     assert "Còn 3 ngày nữa" in hoa
     assert all(TITLE[code] in hoa for code in left)
@@ -457,9 +457,9 @@ async def test_escalation_tells_approvers_which_sections_are_missing(database: D
     text = text_of(escalations[p.tq_chairman.id])
     assert text == text_of(escalations[p.tq_vice.id])
     assert Q4_PERIOD in text and "xã Tân Quang" in text
-    assert "Còn 6 phần chưa gửi" in text
+    assert "Còn 7 phần chưa gửi" in text
     assert f"• {TITLE['broadcasts']}: Trần Văn Bình" in text
-    for code in ("posts", "visual", "meetings", "other_forms"):
+    for code in ("content", "posts", "visual", "meetings", "other_forms"):
         assert f"• {TITLE[code]}: Nguyễn Thị Hoa" in text
     assert f"• {TITLE['assessment']}: chưa có cán bộ đăng ký" in text
     assert TITLE["directives"] not in text

@@ -49,7 +49,7 @@ from tests.factories import (
 
 FORM = load_form()
 ENGINE = Questionnaire(FORM)
-HOA_SECTIONS = ["directives", "posts", "visual", "meetings", "other_forms", "assessment"]
+HOA_SECTIONS = ["directives", "content", "posts", "visual", "meetings", "other_forms", "assessment"]
 
 
 @dataclass(frozen=True)
@@ -60,16 +60,27 @@ class Press:
 
 
 PLAN_TEXT = "03/KH-UBND ngày 08/01/2026"
-HIGHER_PLAN_TEXT = "Kế hoạch số 181/KH-UBND ngày 29/12/2025"
-PLAN = {"number": "03", "symbol": "KH-UBND", "year": None, "issued_on": "2026-01-08"}
-HIGHER_PLAN = {"number": "181", "symbol": "KH-UBND", "year": None, "issued_on": "2025-12-29"}
+HIGHER_PLAN_TEXT = "Kế hoạch số 181/KH-UBND ngày 29/12/2025 của UBND tỉnh Hưng Yên"
+PLAN = [{"number": "03", "symbol": "KH-UBND", "year": None, "issued_on": "2026-01-08"}]
+HIGHER_PLAN = [
+    {
+        "number": "181",
+        "symbol": "KH-UBND",
+        "year": None,
+        "issued_on": "2025-12-29",
+        "issuer": "UBND tỉnh Hưng Yên",
+    }
+]
 
 # What Hoa types or presses for each of her questions, and what must be stored.
 HOA_SCRIPT: dict[str, str | Press] = {
-    "plan_ref": PLAN_TEXT,
-    "higher_plan_ref": HIGHER_PLAN_TEXT,
-    "higher_plan_issuer": "UBND tỉnh Hưng Yên",
+    "plan_refs": PLAN_TEXT,
+    "higher_docs": HIGHER_PLAN_TEXT,
+    "directed_to": "1, 4",
     "other_directives": "2",
+    "content_topics": "1, 2",
+    "content_docs": Press("skip"),
+    "content_other": Press("skip"),
     "web_posts": "12",
     "web_posts_digital": "4",
     "social_posts": "20 bài",
@@ -97,10 +108,13 @@ HOA_SCRIPT: dict[str, str | Press] = {
     "proposals": Press("skip"),
 }
 HOA_VALUES: dict[str, Any] = {
-    "plan_ref": PLAN,
-    "higher_plan_ref": HIGHER_PLAN,
-    "higher_plan_issuer": "UBND tỉnh Hưng Yên",
+    "plan_refs": PLAN,
+    "higher_docs": HIGHER_PLAN,
+    "directed_to": ["departments", "sub_units"],
     "other_directives": 2,
+    "content_topics": ["par_index", "sipas"],
+    "content_docs": None,
+    "content_other": None,
     "web_posts": 12,
     "web_posts_digital": 4,
     "social_posts": 20,
@@ -417,16 +431,15 @@ async def test_sections_are_split_between_the_two_officers(province: Province) -
     intro, question = reply.messages
     assert "quý IV năm 2026" in intro.text and "xã Tân Quang" in intro.text
     assert "15/09/2026" in intro.text and "14/12/2026" in intro.text
-    assert "Anh/chị phụ trách 6 phần, tối đa 29 câu hỏi" in intro.text
+    assert "Anh/chị phụ trách 7 phần, tối đa 32 câu hỏi" in intro.text
     for code in HOA_SECTIONS:
         assert f"• {FORM.section(code).title}" in intro.text
     assert FORM.section("broadcasts").title not in intro.text
-    # Four questions, the higher plan's issuer included until it is known whether it applies.
-    assert question.text.startswith("Phần 1/6 · Câu 1/4")
+    assert question.text.startswith("Phần 1/7 · Câu 1/4")
     assert FORM.section("directives").title in question.text
-    assert label("plan_ref") in question.text
+    assert label("plan_refs") in question.text
     state = await hoa.state()
-    assert (state.status, state.question_code) == (WalkStatus.ASKING, "plan_ref")
+    assert (state.status, state.question_code) == (WalkStatus.ASKING, "plan_refs")
     assert (reply.state_id, reply.step) == (state.id, state.step)
 
     reply = await binh.begin()
@@ -436,23 +449,24 @@ async def test_sections_are_split_between_the_two_officers(province: Province) -
     assert FORM.section("directives").title not in intro.text
     assert question.text.startswith("Phần 1/1 · Câu 1/7")
     assert label("radio_station") in question.text
-    assert actions(reply) == ["v:0", "v:1", "v:2"]
+    assert actions(reply) == ["v:0", "v:1", "v:2", "v:3"]
     assert [b.label for row in question.buttons for b in row] == [
         "Đang hoạt động",
         "Hỏng, đang sửa chữa",
-        "Xã không có đài",
+        "Hỏng, chưa sửa được",
+        "Không có đài",
     ]
 
-    # Once the higher plan is given, its issuer is asked: question 3 of 4.
     reply = await hoa.say(PLAN_TEXT)
-    assert "Phần 1/6 · Câu 2/4" in reply.messages[0].text
+    assert "Phần 1/7 · Câu 2/4" in reply.messages[0].text
     reply = await hoa.say(HIGHER_PLAN_TEXT)
-    assert "Phần 1/6 · Câu 3/4" in reply.messages[0].text
-    assert label("higher_plan_issuer") in reply.messages[0].text
-    await hoa.say("UBND tỉnh Hưng Yên")
+    assert "Phần 1/7 · Câu 3/4" in reply.messages[0].text
+    assert label("directed_to") in reply.messages[0].text
+    assert "\n4. Các thôn, tổ dân phố" in reply.messages[0].text  # choices listed by number
+    await hoa.say("1, 4")
     reply = await hoa.say("2")
-    assert "Phần 2/6 · Câu 1/4" in reply.messages[0].text
-    assert label("web_posts") in reply.messages[0].text
+    assert "Phần 2/7 · Câu 1/3" in reply.messages[0].text
+    assert label("content_topics") in reply.messages[0].text
 
     # Even when her state names one of Bình's questions, Hoa's text never answers it.
     async with province.db.session() as session:
@@ -461,13 +475,13 @@ async def test_sections_are_split_between_the_two_officers(province: Province) -
         state.question_code = "radio_station"
     reply = await hoa.say("1")
     assert "radio_station" not in await hoa.answers()
-    assert label("web_posts") in text_of(reply)
-    assert (await hoa.state()).question_code == "web_posts"
+    assert label("content_topics") in text_of(reply)
+    assert (await hoa.state()).question_code == "content_topics"
 
     # A second /baocao shows no introduction again, only the current question.
     reply = await hoa.begin()
     assert len(reply.messages) == 1
-    assert label("web_posts") in reply.messages[0].text
+    assert label("content_topics") in reply.messages[0].text
 
 
 async def test_people_who_answer_nothing(province: Province) -> None:
@@ -508,13 +522,13 @@ async def test_no_open_round(database: Database) -> None:
 async def test_no_station_skips_the_radio_questions(province: Province) -> None:
     binh = province.binh
     await binh.begin()
-    reply = await binh.say("Xã không có đài")
+    reply = await binh.say("Không có đài")
     state = await binh.state()
     assert state.status is WalkStatus.REVIEWING
     assert await binh.answers() == {"radio_station": "none"}
     shown = text_of(reply)
-    assert "✔ Đã lưu: Đài truyền thanh xã: Xã không có đài" in shown
-    assert "1. Đài truyền thanh xã: Xã không có đài" in shown
+    assert "✔ Đã lưu: Đài truyền thanh xã: Không có đài" in shown
+    assert "1. Đài truyền thanh xã: Không có đài" in shown
     for code in BINH_SCRIPT:
         if code != "radio_station":
             assert FORM.questions[code].title not in shown
@@ -601,12 +615,49 @@ ACCEPTED: dict[str, list[tuple[str, Any]]] = {
         ("  Một đoạn.  ", "Một đoạn."),
     ],
     "q_doc": [
-        ("03/KH-UBND ngày 08/01/2026", PLAN),
-        ("Kế hoạch số 3/KH-UBND ngày 8/1/2026", PLAN),
+        ("03/KH-UBND ngày 08/01/2026", PLAN[0]),
+        ("Kế hoạch số 3/KH-UBND ngày 8/1/2026", PLAN[0]),
         (
             "22/2020/QĐ-UBND ngày 12/08/2020",
             {"number": "22", "symbol": "QĐ-UBND", "year": 2020, "issued_on": "2020-08-12"},
         ),
+    ],
+    "q_multi": [
+        ("1, 3", ["par", "digital"]),
+        ("3 1", ["par", "digital"]),
+        ("2\n2", ["sipas"]),
+        ("sipas và chuyển đổi số", ["sipas", "digital"]),
+    ],
+    "q_docs": [
+        ("03/KH-UBND ngày 08/01/2026", PLAN),
+        (
+            "- 03/KH-UBND ngày 08/01/2026\n- 181/KH-UBND ngày 29/12/2025 của UBND tỉnh Hưng Yên",
+            PLAN + HIGHER_PLAN,
+        ),
+        (
+            "76/NQ-CP ngày 15/7/2021 của Chính phủ về Chương trình tổng thể; "
+            "03/KH-UBND ngày 8/1/2026",
+            [
+                {
+                    "number": "76",
+                    "symbol": "NQ-CP",
+                    "year": None,
+                    "issued_on": "2021-07-15",
+                    "issuer": "Chính phủ",
+                    "about": "Chương trình tổng thể",
+                },
+                *PLAN,
+            ],
+        ),
+    ],
+    "q_done": [
+        ("5", 5),
+        ("0", 0),
+        ("không", 0),
+        ("có", "done"),
+        ("Có ạ", "done"),
+        ("có lồng ghép trong các cuộc họp", "done"),
+        ("Có 3 cuộc.", 3),
     ],
 }
 
@@ -676,10 +727,10 @@ async def test_refused_numbers_leave_everything_unchanged(province: Province) ->
     await assert_refused(hoa, "có lẽ", code="web_tthc_updated", says="“có” hoặc “không”")
     await assert_refused(hoa, "🙂", code="web_tthc_updated", says="“có” hoặc “không”")
 
-    await hoa.go_to("plan_ref")
-    await assert_refused(hoa, "03/KH-UBND", code="plan_ref", says="ngày ban hành")
-    await assert_refused(hoa, "kế hoạch năm nay", code="plan_ref", says="số, ký hiệu")
-    await assert_refused(hoa, "03/KH-UBND ngày 31/02/2026", code="plan_ref", says="trên lịch")
+    await hoa.go_to("plan_refs")
+    await assert_refused(hoa, "03/KH-UBND", code="plan_refs", says="ngày ban hành")
+    await assert_refused(hoa, "kế hoạch năm nay", code="plan_refs", says="số, ký hiệu")
+    await assert_refused(hoa, "03/KH-UBND ngày 31/02/2026", code="plan_refs", says="trên lịch")
 
     await hoa.go_to("strengths")
     await assert_refused(hoa, "😀😀", code="strengths", says="không gửi tin nhắn trống")
@@ -695,7 +746,7 @@ async def test_refused_numbers_leave_everything_unchanged(province: Province) ->
 async def test_refused_minutes_and_choices(province: Province) -> None:
     binh = province.binh
     await binh.begin()
-    await assert_refused(binh, "4", code="radio_station", says="chọn một mục")
+    await assert_refused(binh, "5", code="radio_station", says="chọn một mục")
     await assert_refused(binh, "có đài", code="radio_station", says="chọn một mục")
     await binh.say("1")
     await binh.go_to("radio_minutes")
@@ -894,32 +945,34 @@ async def test_answer_buttons(province: Province) -> None:
     hoa, binh = province.hoa, province.binh
     reply = await hoa.begin()
     assert "back" not in actions(reply)  # nothing before the first question
-    assert "skip" not in actions(reply)  # the plan is required
+    assert "skip" in actions(reply)  # a commune may have no plan of its own
     await assert_button_refused(hoa, "back", alert=texts.FIRST_QUESTION)
-    await assert_button_refused(hoa, "skip", alert=texts.OLD_BUTTON)  # forged on a required one
     await hoa.say(PLAN_TEXT)
 
     reply = hoa.last
     assert reply is not None
-    assert {"skip", "back"} <= set(actions(reply))  # optional higher plan
+    assert {"skip", "back"} <= set(actions(reply))  # optional higher documents
     reply = await hoa.press("skip")
     assert reply.accepted
-    assert "✔ Đã lưu: Kế hoạch cấp trên: (bỏ qua)" in reply.messages[0].text
-    assert (await hoa.state()).question_code == "other_directives"  # issuer not asked
-    assert await hoa.answers() == {"plan_ref": PLAN, "higher_plan_ref": None}
+    assert f"✔ Đã lưu: {FORM.questions['higher_docs'].short}: (bỏ qua)" in reply.messages[0].text
+    assert (await hoa.state()).question_code == "directed_to"
+    assert await hoa.answers() == {"plan_refs": PLAN, "higher_docs": None}
+    await hoa.press("skip")  # nobody was given publicity tasks
 
     reply = await hoa.press("zero")
     assert reply.accepted
     assert (await hoa.answers())["other_directives"] == 0
 
-    # Back twice: to the other directives, then to the higher plan, with its answer shown.
+    # Back three times: to the other directives, those given tasks, then the higher documents,
+    # with the answer shown.
+    await hoa.press("back")
     await hoa.press("back")
     reply = await hoa.press("back")
-    assert (await hoa.state()).question_code == "higher_plan_ref"
+    assert (await hoa.state()).question_code == "higher_docs"
     assert "Đã nhập: (bỏ qua)." in text_of(reply)
     assert "keepcur" in actions(reply)
     reply = await hoa.press("keepcur")
-    assert (await hoa.state()).question_code == "other_directives"
+    assert (await hoa.state()).question_code == "directed_to"
 
     await hoa.go_to("web_tthc_updated")
     assert hoa.last is not None and actions(hoa.last)[:2] == ["v:1", "v:0"]
@@ -931,7 +984,7 @@ async def test_answer_buttons(province: Province) -> None:
     assert (await hoa.answers())["web_tthc_updated"] is False
 
     await binh.begin()
-    await assert_button_refused(binh, "v:3", alert=texts.OLD_BUTTON)
+    await assert_button_refused(binh, "v:4", alert=texts.OLD_BUTTON)
     await binh.press("v:1")
     assert await binh.answers() == {**await hoa.answers(), "radio_station": "broken"}
     await binh.go_to("radio_station")
@@ -964,7 +1017,7 @@ async def test_stale_and_foreign_buttons_are_refused(province: Province) -> None
     reply = await hoa.press("skip", on=current)
     assert reply.accepted
     await assert_button_refused(hoa, "skip", alert=texts.OLD_BUTTON, on=current)
-    assert await hoa.answers() == {"plan_ref": PLAN, "higher_plan_ref": None}
+    assert await hoa.answers() == {"plan_refs": PLAN, "higher_docs": None}
 
 
 FORGED_ON_A_COUNT = [
@@ -1008,14 +1061,14 @@ async def test_forged_actions_are_refused(province: Province) -> None:
         await assert_button_refused(hoa, action, alert=texts.OLD_BUTTON, before=before)
     await hoa.go_to("web_tthc_updated")
     before = await database_snapshot(province.db)
-    for action in ["v:2", "v:10", "zero", "opt:0"]:
+    for action in ["v:2", "v:10", "zero", "opt:0", "skip", "done"]:  # skip: forged, required
         await assert_button_refused(hoa, action, alert=texts.OLD_BUTTON, before=before)
     await binh.begin()
     before = await database_snapshot(province.db)
-    for action in ["v:3", "v:99", "v:1000", "zero", "skip", "back"]:
+    for action in ["v:4", "v:99", "v:1000", "zero", "skip", "back"]:
         alert = texts.FIRST_QUESTION if action == "back" else texts.OLD_BUTTON
         await assert_button_refused(binh, action, alert=alert, before=before)
-    await binh.press("v:2")  # no station: straight to the review
+    await binh.press("v:3")  # no station: straight to the review
     before = await database_snapshot(province.db)
     for action in ["edit:0", "edit:2", "edit:1000", "edit:x", "edit:", "edit:፩", "zero", "ok"]:
         await assert_button_refused(binh, action, alert=texts.OLD_BUTTON, before=before)
@@ -1074,7 +1127,7 @@ async def test_carry_over_is_offered_within_the_year_only(province: Province) ->
     hoa = province.hoa
     earlier_text = "Nội dung ưu điểm của quý III."
     await store_earlier(
-        province.db, "2026-Q3", {"plan_ref": PLAN, "strengths": earlier_text}, by=hoa.person
+        province.db, "2026-Q3", {"plan_refs": PLAN, "strengths": earlier_text}, by=hoa.person
     )
 
     reply = await hoa.begin()
@@ -1083,8 +1136,8 @@ async def test_carry_over_is_offered_within_the_year_only(province: Province) ->
     assert "keep" in actions(reply)
     reply = await hoa.press("keep")
     assert reply.accepted
-    assert await hoa.answers() == {"plan_ref": PLAN}
-    assert (await hoa.state()).question_code == "higher_plan_ref"
+    assert await hoa.answers() == {"plan_refs": PLAN}
+    assert (await hoa.state()).question_code == "higher_docs"
     # The higher plan carries over too, but was never given: nothing to keep.
     assert "keep" not in actions(reply)
     await assert_button_refused(hoa, "keep", alert=texts.OLD_BUTTON)
@@ -1103,7 +1156,7 @@ async def test_carry_over_is_offered_within_the_year_only(province: Province) ->
     reply = await next_year.begin()
     assert "quý I năm 2027" in reply.messages[0].text
     shown = text_of(reply)
-    assert label("plan_ref") in shown
+    assert label("plan_refs") in shown
     assert "Đã nhập ở kỳ" not in shown
     assert "keep" not in actions(reply)
     await assert_button_refused(next_year, "keep", alert=texts.OLD_BUTTON)
@@ -1122,31 +1175,36 @@ async def test_review_lists_every_answer_with_edit_buttons(province: Province) -
 
     saved, *sections, footer = reply.messages
     assert saved.text == "✔ Đã lưu: Kiến nghị, đề xuất: (bỏ qua)"
-    assert len(sections) == 6
+    assert len(sections) == 7
     for number, (message, code) in enumerate(zip(sections, HOA_SECTIONS, strict=True), 1):
-        assert message.text.startswith(f"Phần {number}/6: {FORM.section(code).title}")
+        assert message.text.startswith(f"Phần {number}/7: {FORM.section(code).title}")
     review = "\n".join(message.text for message in sections)
     for line in [
-        "1. Kế hoạch tuyên truyền CCHC của xã: 03/KH-UBND ngày 08/01/2026",
-        "2. Kế hoạch cấp trên: 181/KH-UBND ngày 29/12/2025",
-        "5. Tin, bài CCHC trên trang thông tin điện tử: 12 tin, bài",
-        "8. TTHC được cập nhật trên trang thông tin điện tử: Có",
-        "12. Tờ rơi: 1.500 tờ",
-        "13. Tỷ lệ TTHC niêm yết công khai: 100%",
-        "19. Lượt hướng dẫn người dân: 1.200 lượt",
-        "22. Buổi sân khấu hóa: 0 buổi",
-        "29. Kiến nghị, đề xuất: (bỏ qua)",
+        "1. Kế hoạch của xã: 03/KH-UBND ngày 08/01/2026",
+        "2. Văn bản cấp trên, cơ quan khác mà xã thực hiện: 181/KH-UBND ngày 29/12/2025 của "
+        "UBND tỉnh Hưng Yên",
+        "3. Được giao nhiệm vụ tuyên truyền: Các ban, ngành, bộ phận chuyên môn; Các thôn, tổ "
+        "dân phố",
+        "5. Nội dung đã tuyên truyền: Chỉ số cải cách hành chính (PAR Index); Chỉ số hài lòng "
+        "của người dân (SIPAS)",
+        "8. Tin, bài CCHC trên trang thông tin điện tử: 12 tin, bài",
+        "11. TTHC được cập nhật trên trang thông tin điện tử: Có",
+        "15. Tờ rơi: 1.500 tờ",
+        "16. Tỷ lệ TTHC niêm yết công khai: 100%",
+        "22. Lượt hướng dẫn người dân: 1.200 lượt",
+        "25. Buổi sân khấu hóa: 0 buổi",
+        "32. Kiến nghị, đề xuất: (bỏ qua)",
     ]:
         assert line in review, line
     for code in HOA_VALUES:
         assert FORM.questions[code].title in review, code
     edits = [a for a in actions(reply) if a.startswith("edit:")]
-    assert edits == [f"edit:{n}" for n in range(1, 30)]
+    assert edits == [f"edit:{n}" for n in range(1, 33)]
     assert [b.action for row in footer.buttons for b in row] == ["submit", "back"]
     assert footer.text == texts.review_footer(resubmit=False)
 
     # Change one answer: asked again with the current value, then back to the review.
-    reply = await hoa.press("edit:5")
+    reply = await hoa.press("edit:8")
     assert "Đã nhập: 12 tin, bài." in text_of(reply)
     assert "keepcur" in actions(reply)
     rule = FORM.questions["web_posts_digital"].rules[0].message
@@ -1157,15 +1215,15 @@ async def test_review_lists_every_answer_with_edit_buttons(province: Province) -
         reply.messages[0].text
         == "✔ Đã lưu: Tin, bài CCHC trên trang thông tin điện tử: 15 tin, bài"
     )
-    assert "5. Tin, bài CCHC trên trang thông tin điện tử: 15 tin, bài" in text_of(reply)
+    assert "8. Tin, bài CCHC trên trang thông tin điện tử: 15 tin, bài" in text_of(reply)
 
     # A typed number edits too; no contests makes the participants question go away.
-    reply = await hoa.say("20")
+    reply = await hoa.say("23")
     assert label("contests") in text_of(reply)
     reply = await hoa.say("0")
     assert (await hoa.state()).status is WalkStatus.REVIEWING
     assert [a for a in actions(reply) if a.startswith("edit:")] == [
-        f"edit:{n}" for n in range(1, 29)
+        f"edit:{n}" for n in range(1, 32)
     ]
     assert FORM.questions["contest_participants"].title not in text_of(reply)
 
@@ -1188,13 +1246,13 @@ async def test_a_typed_number_that_is_no_question_is_explained(province: Provinc
     # "0" and "99" once got only a button alert (no message at all), "፩" a ValueError.
     binh = province.binh
     await binh.begin()
-    await binh.press("v:2")  # no station: the review has one question
+    await binh.press("v:3")  # no station: the review has one question
     for typed in ["0", "2", "99", "፩", "١", "1 2"]:
         before = await database_snapshot(province.db)
         reply = await binh.say(typed)
         assert reply.accepted is False, typed
         assert reply.messages[0].text == texts.REVIEW_HOW, typed
-        assert "1. Đài truyền thanh xã: Xã không có đài" in text_of(reply)
+        assert "1. Đài truyền thanh xã: Không có đài" in text_of(reply)
         assert (await binh.state()).status is WalkStatus.REVIEWING
         assert (await database_snapshot(province.db))[0] == before[0]
 
@@ -1231,7 +1289,7 @@ async def test_submission_by_both_officers_completes_the_round(province: Provinc
         assert round_ is not None and round_.status is RoundStatus.SUBMITTED
         count = await session.scalar(select(func.count()).select_from(SectionSubmission))
         log = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
-    assert count == 7
+    assert count == 8
     assert await hoa.answers() == HOA_VALUES | BINH_VALUES
     actions_logged = [entry.action for entry in log if entry.entity_type == "round"]
     assert actions_logged[-3:] == ["sections.submitted", "sections.submitted", "round.submitted"]
@@ -1283,7 +1341,7 @@ async def test_submissions_at_the_same_time_complete_the_round(province: Provinc
             .select_from(AuditEntry)
             .where(AuditEntry.action == "round.submitted")
         )
-    assert count == 7
+    assert count == 8
     assert round_ is not None and round_.status is RoundStatus.SUBMITTED
     assert completed == 1
 
@@ -1297,7 +1355,7 @@ async def test_changing_an_answer_after_submission_is_audited(province: Province
     assert (await hoa.state()).status is WalkStatus.REVIEWING
     assert texts.SUBMITTED_MARK in reply.messages[0].text
     assert reply.messages[-1].text == texts.review_footer(resubmit=True)
-    await hoa.press("edit:5")
+    await hoa.press("edit:8")
     await hoa.say("20")
     await hoa.press("edit:1")
     await hoa.say("05/KH-UBND ngày 10/01/2026")
@@ -1313,9 +1371,9 @@ async def test_changing_an_answer_after_submission_is_audited(province: Province
         {"round_id": province.round_id, "question": "web_posts", "old": 12, "new": 20},
         {
             "round_id": province.round_id,
-            "question": "plan_ref",
+            "question": "plan_refs",
             "old": PLAN,
-            "new": {"number": "05", "symbol": "KH-UBND", "year": None, "issued_on": "2026-01-10"},
+            "new": [{"number": "05", "symbol": "KH-UBND", "year": None, "issued_on": "2026-01-10"}],
         },
     ]
     assert {entry.actor_person_id for entry in changes} == {hoa.person.id}
@@ -1331,7 +1389,7 @@ async def test_changing_an_answer_after_submission_is_audited(province: Province
         submissions = await session.scalar(select(func.count()).select_from(SectionSubmission))
     assert [entry.action for entry in log].count("answer.changed") == 2
     assert log[-1].action == "sections.resubmitted"
-    assert submissions == 6
+    assert submissions == 7
 
 
 async def test_a_held_figure_whose_question_went_away(province: Province) -> None:
@@ -1353,7 +1411,7 @@ async def test_a_held_figure_whose_question_went_away(province: Province) -> Non
     assert (await binh.state()).status is WalkStatus.CONFIRMING
 
     await hoa.go_to("radio_station")
-    await hoa.press("v:2")  # no station: the airtime question no longer applies
+    await hoa.press("v:3")  # no station: the airtime question no longer applies
     assert (await hoa.answers())["radio_station"] == "none"
 
     reply = await binh.prompt()
@@ -1361,7 +1419,7 @@ async def test_a_held_figure_whose_question_went_away(province: Province) -> Non
     reply = await binh.begin()
     assert "radio_minutes" not in await binh.answers()
     assert (await binh.state()).status is WalkStatus.REVIEWING
-    assert "1. Đài truyền thanh xã: Xã không có đài" in text_of(reply)
+    assert "1. Đài truyền thanh xã: Không có đài" in text_of(reply)
 
 
 # ----- pausing, restarting, closing ---------------------------------------------------------
@@ -1375,7 +1433,7 @@ async def test_pause_and_resume(province: Province) -> None:
     reply = await hoa.pause()
     assert text_of(reply) == texts.PAUSED
     state = await hoa.state()
-    assert (state.status, state.question_code) == (WalkStatus.PAUSED, "higher_plan_ref")
+    assert (state.status, state.question_code) == (WalkStatus.PAUSED, "higher_docs")
 
     before = await database_snapshot(db)
     reply = await hoa.say("181/KH-UBND ngày 29/12/2025")
@@ -1389,10 +1447,10 @@ async def test_pause_and_resume(province: Province) -> None:
 
     reply = await hoa.begin()
     assert len(reply.messages) == 1  # no introduction the second time
-    assert label("higher_plan_ref") in text_of(reply)
+    assert label("higher_docs") in text_of(reply)
     state = await hoa.state()
-    assert (state.status, state.question_code) == (WalkStatus.ASKING, "higher_plan_ref")
-    assert await hoa.answers() == {"plan_ref": PLAN}
+    assert (state.status, state.question_code) == (WalkStatus.ASKING, "higher_docs")
+    assert await hoa.answers() == {"plan_refs": PLAN}
     reply = await hoa.press("skip")
     assert reply.accepted
 
@@ -1405,7 +1463,7 @@ async def test_pause_and_resume(province: Province) -> None:
     reply = await hoa.begin()
     assert label("strengths") in text_of(reply)
     assert (await hoa.state()).status is WalkStatus.ASKING
-    assert await hoa.answers() == {"plan_ref": PLAN, "higher_plan_ref": None}
+    assert await hoa.answers() == {"plan_refs": PLAN, "higher_docs": None}
 
 
 async def test_a_restarted_bot_continues_at_the_stored_question(province: Province) -> None:
@@ -1476,11 +1534,11 @@ async def test_entered_shows_the_answers(province: Province) -> None:
     assert await database_snapshot(db) == before  # looking changes nothing
     header, *sections = reply.messages
     assert header.text == "Số liệu anh/chị đã nhập cho báo cáo quý IV năm 2026:"
-    assert len(sections) == 6
+    assert len(sections) == 7
     shown = text_of(reply)
-    assert "1. Kế hoạch tuyên truyền CCHC của xã: 03/KH-UBND ngày 08/01/2026" in shown
-    assert "7. Bài đăng trên fanpage, Zalo: 20 bài" in shown
-    assert f"9. Băng rôn: {texts.NOT_ANSWERED}" in shown
+    assert "1. Kế hoạch của xã: 03/KH-UBND ngày 08/01/2026" in shown
+    assert "10. Bài đăng trên fanpage, Zalo: 20 bài" in shown
+    assert f"12. Băng rôn: {texts.NOT_ANSWERED}" in shown
     assert all(not message.buttons for message in reply.messages)
 
     # Bình sees only his section.

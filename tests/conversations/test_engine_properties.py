@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from conversations.engine import Questionnaire, Reply
-from conversations.forms import QuestionType
+from conversations.forms import DONE_UNCOUNTED, QuestionType
 from conversations.parsing import DocumentRef
 from conversations.values import display
 from storage.db import Database
@@ -154,6 +154,18 @@ INPUTS: dict[QuestionType, st.SearchStrategy[str]] = {
     QuestionType.LONG_TEXT: GENERIC,
     QuestionType.DATE: st.one_of(GENERIC, DATES, DATES.map(lambda d: f"ngày {d}")),
     QuestionType.DOCUMENT_REF: st.one_of(GENERIC, DOCUMENTS),
+    QuestionType.MULTI_CHOICE: st.one_of(
+        GENERIC,
+        CHOICES,
+        st.lists(st.integers(min_value=-1, max_value=5).map(str), max_size=5).map(", ".join),
+        st.lists(st.sampled_from(["PAR", "sipas", "Chuyển đổi số", "số", "và"])).map(" ".join),
+    ),
+    QuestionType.DOCUMENT_REFS: st.one_of(
+        GENERIC,
+        DOCUMENTS,
+        st.lists(DOCUMENTS, max_size=14).map("\n".join),
+        DOCUMENTS.map(lambda d: f"{d} của UBND tỉnh về tuyên truyền"),
+    ),
 }
 
 
@@ -225,7 +237,9 @@ def check_value(code: str, value: Any) -> None:
     """A stored value has the type its question promises, and reads back in a review."""
     question = FORM.questions[code]
     kind = question.type
-    if kind in (QuestionType.COUNT, QuestionType.MINUTES):
+    if kind is QuestionType.COUNT and value == DONE_UNCOUNTED:
+        assert question.uncounted  # "done, not counted" only where the form allows it
+    elif kind in (QuestionType.COUNT, QuestionType.MINUTES):
         assert type(value) is int
         assert question.ceiling is not None and 0 <= value <= question.ceiling
     elif kind is QuestionType.PERCENT:
@@ -243,6 +257,15 @@ def check_value(code: str, value: Any) -> None:
         assert value == value.strip()
     elif kind is QuestionType.DATE:
         assert 1990 <= date.fromisoformat(value).year <= 2100
+    elif kind is QuestionType.MULTI_CHOICE:
+        order = [choice.value for choice in question.choices]
+        assert value and all(item in order for item in value)
+        assert value == sorted(set(value), key=order.index)  # each once, in the form's order
+    elif kind is QuestionType.DOCUMENT_REFS:
+        refs = [DocumentRef.from_json(item) for item in value]
+        assert 0 < len(refs) <= 12
+        assert len({ref.code() for ref in refs}) == len(refs)
+        assert all(int(ref.number) > 0 and ref.symbol for ref in refs)
     else:
         assert kind is QuestionType.DOCUMENT_REF
         ref = DocumentRef.from_json(value)
@@ -294,7 +317,10 @@ async def test_typed_text_never_breaks_the_walk(
 
 
 def test_the_form_has_one_question_of_every_type() -> None:
-    assert sorted(q.type for q in FORM.questions.values()) == sorted(QuestionType)
+    """And one count that takes "done, not counted" besides the plain one."""
+    plain = [q.type for q in FORM.questions.values() if not q.uncounted]
+    assert sorted(plain) == sorted(QuestionType)
+    assert [q.type for q in FORM.questions.values() if q.uncounted] == [QuestionType.COUNT]
 
 
 async def test_feed_sees_every_outcome(setup: Setup) -> None:

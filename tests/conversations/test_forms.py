@@ -22,6 +22,7 @@ from tests.factories import ALL_TYPES_FORM_YAML, all_types_form
 
 SECTION_CODES = [
     "directives",
+    "content",
     "broadcasts",
     "posts",
     "visual",
@@ -65,19 +66,43 @@ def test_default_form_from_a_file_is_the_same(form: Form, tmp_path: Path) -> Non
 def test_default_form_direction_documents(form: Form) -> None:
     directives = form.section("directives")
     assert "chỉ đạo" in directives.title
-    plan = form.questions["plan_ref"]
-    assert plan.type is QuestionType.DOCUMENT_REF
-    assert plan.required and plan.carry_over
-    higher = form.questions["higher_plan_ref"]
-    assert higher.type is QuestionType.DOCUMENT_REF
-    assert not higher.required
-    issuer = form.questions["higher_plan_issuer"]
-    assert issuer.relevant is not None and issuer.relevant.answer == "higher_plan_ref"
-    assert not issuer.relevant.holds(None)  # skipped higher plan: no issuer asked
-    assert issuer.relevant.holds({"number": "181", "symbol": "KH-UBND"})
+    for code in ("plan_refs", "higher_docs"):  # several documents each, none required
+        question = form.questions[code]
+        assert question.type is QuestionType.DOCUMENT_REFS
+        assert not question.required and question.carry_over
+        assert question.combined_by == "union"
+    directed = form.questions["directed_to"]
+    assert directed.type is QuestionType.MULTI_CHOICE and not directed.required
     other = form.questions["other_directives"]
     assert other.type is QuestionType.COUNT
     assert form.section_of["other_directives"] is directives
+
+
+def test_default_form_asks_what_was_publicized(form: Form) -> None:
+    content = form.section("content")
+    topics = form.questions["content_topics"]
+    assert topics.type is QuestionType.MULTI_CHOICE and form.section_of[topics.code] is content
+    values = {choice.value for choice in topics.choices}
+    assert {"par_index", "sipas", "papi", "pci", "digital", "discipline"} <= values
+    assert form.questions["content_docs"].type is QuestionType.DOCUMENT_REFS
+    assert not form.questions["content_other"].required
+
+
+def test_every_form_of_publicity_can_be_done_without_a_figure(form: Form) -> None:
+    uncounted = {code for code, q in form.questions.items() if q.uncounted}
+    assert {
+        "radio_items",
+        "web_posts",
+        "banners",
+        "slogans",
+        "meetings_integrated",
+        "mobile_sessions",
+        "citizens_guided",
+        "contests",
+    } <= uncounted
+    # Measures of a form (airings, minutes, attendance) are figures or nothing.
+    assert not uncounted & {"radio_airings", "radio_minutes", "meeting_attendance"}
+    assert all(form.questions[code].type is QuestionType.COUNT for code in uncounted)
 
 
 def test_default_form_broadcasts_skip_without_a_station(form: Form) -> None:
@@ -181,7 +206,7 @@ def test_every_question_type_is_accepted() -> None:
 @pytest.mark.parametrize("kind", list(QuestionType))
 def test_each_question_type_alone(kind: QuestionType) -> None:
     extra = ""
-    if kind is QuestionType.CHOICE:
+    if kind.has_choices:
         extra = "\n        choices: [{value: a, label: A}, {value: b, label: B}]"
     text = f"""\
 form: one

@@ -91,17 +91,17 @@ SUMMED = (
     "trainings",
 )
 LATEST = (
-    "plan_ref",
-    "higher_plan_ref",
-    "higher_plan_issuer",
     "radio_per_day",  # a rate: `combine: last`
     "radio_relay",
     "web_tthc_updated",
     "tthc_posted_percent",
     "other_forms_text",
+    "content_other",
 )
 # A station that worked in any quarter counts as working: `combine: best`, choices best first.
-BEST = {"radio_station": ("active", "broken", "none")}
+BEST = {"radio_station": ("active", "broken", "broken_unrepaired", "none")}
+# Lists: every topic or document any quarter named, once, first-named order.
+UNION = ("plan_refs", "higher_docs", "directed_to", "content_topics", "content_docs")
 NARRATIVE = ("strengths", "limitations", "causes", "directions", "proposals")
 
 
@@ -114,9 +114,12 @@ def values(typed: dict[str, str | None]) -> dict[str, Any]:
 
 
 PLAN = {
-    "plan_ref": "03/KH-UBND ngày 08/01/2026",
-    "higher_plan_ref": "181/KH-UBND ngày 29/12/2025",
-    "higher_plan_issuer": "UBND tỉnh Hưng Yên",
+    "plan_refs": "03/KH-UBND ngày 08/01/2026",
+    "higher_docs": "181/KH-UBND ngày 29/12/2025 của UBND tỉnh Hưng Yên",
+    "directed_to": "1, 4",
+    "content_topics": "1, 2",
+    "content_docs": None,
+    "content_other": None,
 }
 # Q1 of 2026: a quiet quarter, no fanpage posts counted, a contest with its participants.
 Q1_TYPED: dict[str, str | None] = {
@@ -220,12 +223,18 @@ def combined(*quarters: dict[str, Any]) -> dict[str, Any]:
         given = [q[code] for q in quarters if q.get(code) is not None]
         if given:
             expected[code] = next(choice for choice in order if choice in given)
+    for code in UNION:
+        items = [item for q in quarters for item in q.get(code) or []]
+        if items:
+            expected[code] = [item for i, item in enumerate(items) if item not in items[:i]]
     return expected
 
 
 def test_the_lists_above_cover_the_form() -> None:
     """A guard on this file: every figure of the form is in SUMMED, LATEST or NARRATIVE."""
-    assert set(SUMMED) | set(LATEST) | set(BEST) | set(NARRATIVE) == set(FORM.questions)
+    assert set(SUMMED) | set(LATEST) | set(BEST) | set(UNION) | set(NARRATIVE) == set(
+        FORM.questions
+    )
     assert {q.code for q in FORM.questions.values() if q.type is QuestionType.LONG_TEXT} == set(
         NARRATIVE
     )

@@ -900,10 +900,13 @@ async def test_each_total_of_the_compiled_spreadsheet_sits_under_its_own_column(
 
 # The total each figure column must show when no commune has reported.
 _FIGURES: dict[str, Any] = {
-    "plan_ref": None,
-    "higher_plan_ref": None,
-    "higher_plan_issuer": None,
+    "plan_refs": None,
+    "higher_docs": None,
+    "directed_to": None,
     "other_directives": 0,
+    "content_topics": None,
+    "content_docs": None,
+    "content_other": None,
     "radio_programs": 0,
     "radio_minutes": 0,
     "radio_relay": "0/0 có",

@@ -40,7 +40,7 @@ async def test_a_retry_after_a_lost_reply_is_answered_and_filed_once(
 ) -> None:
     bot = await running(province)
     hoa, _ = await registered(province, standin)
-    await hoa.says("/baocao", "Phần 1/6 · Câu 1/4")
+    await hoa.says("/baocao", "Phần 1/7 · Câu 1/4")
     await hoa.says("03/KH-UBND ngày 08/01/2026", "Câu 2/4")
 
     # Her answer is stored, but every try to send the next question meets a 502.
@@ -53,10 +53,10 @@ async def test_a_retry_after_a_lost_reply_is_answered_and_filed_once(
     # She sends it again, as anyone would: told it is saved, and asked the next question.
     reply = await hoa.says("181/KH-UBND ngày 29/12/2025", "Câu 3/4")
     assert "đã được lưu trước đó" in reply["text"]
-    await hoa.says("UBND tỉnh Hưng Yên", "Câu 4/4")
+    await hoa.says("1, 4", "Câu 4/4")
     answers = await stored_answers(database_url, "12151")
-    assert answers["higher_plan_issuer"] == "UBND tỉnh Hưng Yên"
-    assert answers["higher_plan_ref"]["number"] == "181"
+    assert answers["directed_to"] == ["departments", "sub_units"]
+    assert [ref["number"] for ref in answers["higher_docs"]] == ["181"]
     assert "other_directives" not in answers
 
 
@@ -144,7 +144,7 @@ async def test_an_answer_that_met_a_busy_database_is_taken_when_it_frees(
     await hoa.expect("Câu 2/4", after=seen)
     texts_sent = [m.get("text", "") for m in standin.messages_to(HOA.id)[seen:]]
     assert texts.NOT_TAKEN not in texts_sent
-    assert (await stored_answers(database_url, "12151"))["plan_ref"]["number"] == "03"
+    assert (await stored_answers(database_url, "12151"))["plan_refs"][0]["number"] == "03"
 
 
 async def _prompt_recorded(database_url: str) -> None:

@@ -133,19 +133,23 @@ async def test_two_officers_answer_their_sections_through_a_crash(
     assert (await giang.tap_answer(message, data)).get("text") == texts.NOT_YOUR_BUTTON
 
     # Hoa answers the other six sections.
-    await hoa.says("/baocao", "Phần 1/6 · Câu 1/4")
+    await hoa.says("/baocao", "Phần 1/7 · Câu 1/4")
     await hoa.says("03/KH-UBND ngày 08/01/2026", "Câu 2/4")
-    await hoa.says("181/KH-UBND ngày 29/12/2025", "Câu 3/4")
+    await hoa.says("181/KH-UBND ngày 29/12/2025 của UBND tỉnh Hưng Yên", "Câu 3/4")
     await hoa.says("/huy", "Đã tạm dừng")
-    await hoa.says("UBND tỉnh Hưng Yên", "đang tạm dừng")  # paused: not read as an answer
+    await hoa.says("1, 4", "đang tạm dừng")  # paused: not read as an answer
     await hoa.says("/baocao", "Câu 3/4")
-    await hoa.says("UBND tỉnh Hưng Yên", "Câu 4/4")
-    await hoa.says("ko", "Phần 2/6 · Câu 1/4")
+    await hoa.says("1, 9", "Không có mục số 9")
+    await hoa.says("1, 4", "Câu 4/4")
+    await hoa.says("ko", "Phần 2/7 · Câu 1/3")
+    await hoa.says("1, 2, 14", "Câu 2/3")
+    await hoa.taps(texts.SKIP_BUTTON, "Câu 3/3")
+    await hoa.taps(texts.SKIP_BUTTON, "Phần 3/7 · Câu 1/4")
     await hoa.says("25", "Câu 2/4")
     await hoa.says("30", "không thể nhiều hơn")
     await hoa.says("5", "Câu 3/4")
     await hoa.taps(texts.SKIP_BUTTON, "Câu 4/4")
-    await hoa.taps("Có", "Phần 3/6 · Câu 1/5")
+    await hoa.taps("Có", "Phần 4/7 · Câu 1/5")
     await hoa.says("02", "Câu 2/5")
     await hoa.says("6", "Câu 3/5")
     await hoa.says("1.500", "quá lớn")
@@ -163,18 +167,18 @@ async def test_two_officers_answer_their_sections_through_a_crash(
     await hoa.expect("Câu 5/5", after=seen)
     await bot.wait_for_log("already handled")
 
-    await hoa.says("100%", "Phần 4/6 · Câu 1/4")
+    await hoa.says("100%", "Phần 5/7 · Câu 1/4")
     await hoa.says("4", "Câu 2/4")
     await hoa.says("1", "Câu 3/4")
     await hoa.says("không", "Câu 4/4")
-    await hoa.taps(texts.SKIP_BUTTON, "Phần 5/6 · Câu 1/7")
+    await hoa.taps(texts.SKIP_BUTTON, "Phần 6/7 · Câu 1/7")
     await hoa.says("2", "Câu 2/7")
     await hoa.says("1.200", "Câu 3/7")
     await hoa.says("1", "Câu 4/7")
     await hoa.says("350", "Câu 5/7")
     await hoa.says("0", "Câu 6/7")
     await hoa.taps(texts.ZERO_BUTTON, "Câu 7/7")
-    await hoa.says(TEMPLATE_LOOKING, "Phần 6/6 · Câu 1/5")
+    await hoa.says(TEMPLATE_LOOKING, "Phần 7/7 · Câu 1/5")
     await hoa.taps("Dùng mẫu 1", "Nội dung đã chọn")
     await hoa.taps(texts.USE_TEXT_BUTTON, "Câu 2/5")
     await hoa.says("Kinh phí cho tuyên truyền còn hạn chế.", "Câu 3/5")
@@ -182,7 +186,7 @@ async def test_two_officers_answer_their_sections_through_a_crash(
     await hoa.taps("Dùng mẫu 2", "Nội dung đã chọn")
     await hoa.says(DIRECTIONS_EDITED, "Câu 5/5")
     await hoa.taps(texts.SKIP_BUTTON, "Gửi báo cáo")
-    await hoa.taps("✏️ 5", "Phần 2/6 · Câu 1/4")  # 25 posts was a typo for 20
+    await hoa.taps("✏️ 8", "Phần 3/7 · Câu 1/4")  # 25 posts was a typo for 20
     await hoa.says("20", "Gửi báo cáo")
     await hoa.says("/xem", "Tin, bài CCHC trên trang thông tin điện tử: 20 tin, bài")
     done = await hoa.taps(texts.SUBMIT_BUTTON, "Cảm ơn")
@@ -190,13 +194,12 @@ async def test_two_officers_answer_their_sections_through_a_crash(
 
     answers = await stored_answers(database_url, "12151")
     documents = {
-        code: DocumentRef.from_json(answers.pop(code)).text()
-        for code in ("plan_ref", "higher_plan_ref")
+        code: [DocumentRef.from_json(item) for item in answers.pop(code)]
+        for code in ("plan_refs", "higher_docs")
     }
-    assert documents == {
-        "plan_ref": "03/KH-UBND ngày 08/01/2026",
-        "higher_plan_ref": "181/KH-UBND ngày 29/12/2025",
-    }
+    assert [ref.text() for ref in documents["plan_refs"]] == ["03/KH-UBND ngày 08/01/2026"]
+    (higher,) = documents["higher_docs"]
+    assert (higher.text(), higher.issuer) == ("181/KH-UBND ngày 29/12/2025", "UBND tỉnh Hưng Yên")
     assert answers == {
         "radio_station": "active",
         "radio_programs": 8,
@@ -205,8 +208,11 @@ async def test_two_officers_answer_their_sections_through_a_crash(
         "radio_minutes": 90,
         "radio_per_day": 2,
         "radio_relay": True,
-        "higher_plan_issuer": "UBND tỉnh Hưng Yên",
+        "directed_to": ["departments", "sub_units"],
         "other_directives": 0,
+        "content_topics": ["par_index", "sipas", "discipline"],
+        "content_docs": None,
+        "content_other": None,
         "web_posts": 20,
         "web_posts_digital": 5,
         "social_posts": None,

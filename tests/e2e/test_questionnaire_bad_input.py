@@ -55,7 +55,7 @@ async def test_bad_input_is_explained_and_changes_nothing(
     await lan.says("/baocao", texts.NOT_AN_ANSWERER)
 
     await province.cli("round", "open", "--period", "2026-Q4")
-    await hoa.says("/baocao", "Phần 1/6 · Câu 1/4")
+    await hoa.says("/baocao", "Phần 1/7 · Câu 1/4")
     before = await snapshot(database_url)
 
     await hoa.sends(standin.send_photo, texts.UNSUPPORTED_IN_WALK)
@@ -89,7 +89,7 @@ async def test_bad_input_is_explained_and_changes_nothing(
     answers_now = (await snapshot(database_url))[0]
     assert (await hoa.tap_answer(old_question, skip)).get("text") == texts.OLD_BUTTON
     assert (await snapshot(database_url))[0] == answers_now
-    assert answers_now["higher_plan_ref"]["value"] is not None
+    assert answers_now["higher_docs"]["value"] is not None
 
     # Once the round is approved (or closed), answers are refused.
     await _set_round_status(database_url, RoundStatus.APPROVED)

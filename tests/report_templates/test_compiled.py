@@ -151,8 +151,11 @@ def expected_figure(question: Question, answer_sets: list[dict[str, Any]]) -> Ex
         yes = sum(1 for v in given if v is True)
         bullet = f"{yes}/{len(given)} đơn vị có" if given else None
         return Expected(f"{yes}/{len(given)} có", None, bullet)
-    if kind is QuestionType.CHOICE:
-        counts = Counter(given)
+    if kind in (QuestionType.CHOICE, QuestionType.MULTI_CHOICE):
+        # A multiple choice counts each commune once under every choice it picked.
+        counts = Counter(
+            v for value in given for v in (value if isinstance(value, list) else [value])
+        )
         picked = [(c.label, counts[c.value]) for c in question.choices if counts[c.value]]
         return Expected(
             "; ".join(f"{label}: {n}" for label, n in picked) or None,
@@ -194,7 +197,7 @@ def random_answers(rng: random.Random, *, name: str) -> tuple[dict[str, Any], di
     number = rng.randint(1, 40)
     plan = f"{number:02d}/KH-UBND ngày 08/01/2026"
     values = typed_answers(
-        plan_ref=plan,
+        plan_refs=plan,
         strengths=f"Ưu điểm ở {name}: tuyên truyền đều đặn, đúng kế hoạch.",
         limitations=f"Hạn chế ở {name}: kinh phí còn ít.",
         directions=f"Phương hướng của {name}: tăng cường tuyên truyền qua loa.",
@@ -215,16 +218,15 @@ def random_answers(rng: random.Random, *, name: str) -> tuple[dict[str, Any], di
         for code in (*RADIO, "radio_relay"):
             values[code] = None  # not asked
     else:
-        values["radio_airings"] = max(values["radio_airings"], 1)
+        values["radio_airings"] = max(values["radio_airings"] or 0, 1)
     if values["contests"] == 0:
         values["contest_participants"] = None
     values["web_posts_digital"] = min(values["web_posts_digital"], values["web_posts"])
     if rng.random() < 0.5:
         values["causes"] = f"Nguyên nhân ở {name}: cán bộ kiêm nhiệm."
     texts = {
-        "plan_ref": plan,
-        "higher_plan_ref": TYPED_ROUND["higher_plan_ref"],
-        "higher_plan_issuer": TYPED_ROUND["higher_plan_issuer"],
+        "plan_refs": plan,
+        "higher_docs": TYPED_ROUND["higher_docs"],
     }
     return values, texts
 
@@ -336,8 +338,10 @@ def expected_cell(question: Question, value: Any, shown: dict[str, str]) -> Any:
         return "Có" if value else "Không"
     if question.type is QuestionType.CHOICE:
         return {c.value: c.label for c in question.choices}[value]
-    if question.type is QuestionType.DOCUMENT_REF:
+    if question.type in (QuestionType.DOCUMENT_REF, QuestionType.DOCUMENT_REFS):
         return shown[question.code]
+    if question.type is QuestionType.MULTI_CHOICE:
+        return "; ".join(c.label for c in question.choices if c.value in value)
     return value  # short text, as typed
 
 
@@ -906,7 +910,8 @@ def test_totals_count_only_approved_versions_and_given_values() -> None:
     assert set(found) == {
         q.code
         for q in FIGURE_QUESTIONS
-        if q.type not in (QuestionType.SHORT_TEXT, QuestionType.DOCUMENT_REF)
+        if q.type
+        not in (QuestionType.SHORT_TEXT, QuestionType.DOCUMENT_REF, QuestionType.DOCUMENT_REFS)
     }
     assert (found["radio_programs"].value, found["radio_programs"].reporting) == (11, 3)
     assert (found["radio_minutes"].value, found["radio_minutes"].reporting) == (135, 2)
@@ -917,7 +922,7 @@ def test_totals_count_only_approved_versions_and_given_values() -> None:
     assert (per_day.value, per_day.reporting, per_day.is_mean) == (2, 1, True)
     relay = found["radio_relay"]
     assert (relay.yes, relay.reporting) == (1, 2)
-    assert found["radio_station"].choices == (("Đang hoạt động", 2), ("Xã không có đài", 1))
+    assert found["radio_station"].choices == (("Đang hoạt động", 2), ("Không có đài", 1))
     assert (found["banners"].value, found["banners"].reporting) == (0, 0)
 
 

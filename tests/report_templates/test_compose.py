@@ -14,6 +14,7 @@ import pytest
 from conversations.forms import load_form
 from report_templates.compose import (
     ANSWER_CODES,
+    LEGACY_CODES,
     PACKAGE_FOLDER,
     ReportInput,
     TemplateError,
@@ -134,35 +135,38 @@ def test_golden_seed_figures_and_sections() -> None:
         "25 tin, bài",
         "100%",
         "1 ngày 2 lần",
-        "Kế hoạch số 03/KH-UBND ngày 08/01/2024",
+        # Answers of form 2026.1 (one plan, one higher plan and its issuer apart) still render.
         "Căn cứ Kế hoạch số 181/KH-UBND ngày 29/12/2024 của UBND huyện Văn Lâm",
-        "UBND xã báo cáo kết quả thực hiện công tác tuyên truyền cải cách hành chính "
+        "Kế hoạch số 03/KH-UBND ngày 08/01/2024 của UBND xã Tân Quang về tuyên truyền cải "
+        "cách hành chính năm 2024",
+        "Ủy ban nhân dân xã báo cáo kết quả công tác tuyên truyền cải cách hành chính "
         "6 tháng đầu năm 2024 như sau:",
         "tiếp sóng",
+        # The unit is named once in the closing.
         "Trên đây là kết quả thực hiện công tác tuyên truyền cải cách hành chính 6 tháng đầu "
-        "năm 2024 của Ủy ban nhân dân xã Tân Quang. Ủy ban nhân dân xã Tân Quang trân trọng "
-        "báo cáo./.",
+        "năm 2024 và phương hướng, nhiệm vụ 6 tháng cuối năm 2024. Ủy ban nhân dân xã Tân "
+        "Quang trân trọng báo cáo./.",
     ):
         assert expected in text
+    # Officers' lines get sentence case and a final full stop, words kept as typed.
     for line in LIMITATIONS + DIRECTIONS:
-        assert line in text
+        assert line.rstrip(".") in text
     assert headings(document) == [
         "I. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH",
-        "II. KẾT QUẢ ĐẠT ĐƯỢC VÀ TỒN TẠI, HẠN CHẾ",
-        "III. PHƯƠNG HƯỚNG, NHIỆM VỤ 6 THÁNG CUỐI NĂM 2024",
+        "II. KẾT QUẢ ĐẠT ĐƯỢC",
+        "III. ĐÁNH GIÁ CHUNG",
+        "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ 6 THÁNG CUỐI NĂM 2024",
     ]
     assert [p.text for p in document.body if p.kind is Block.HEADING_2] == [
-        "1. Văn bản chỉ đạo, điều hành",
-        "2. Các hình thức tuyên truyền",
-        "1. Kết quả đạt được",
-        "2. Những tồn tại, hạn chế",
+        "1. Các hình thức tuyên truyền",
+        "1. Tồn tại, hạn chế",
     ]
     assert document.body[-1].kind is Block.BODY
     assert document.body[-1].text.endswith("trân trọng báo cáo./.")
     # The narrative lines are list items, one each, with the officer's dash not doubled.
     bullets = [p.text for p in document.body if p.kind is Block.BULLET]
     for line in LIMITATIONS + DIRECTIONS:
-        assert f"- {line}" in bullets
+        assert f"- {line.rstrip('.')}." in bullets
 
 
 def test_golden_seed_header_and_signature() -> None:
@@ -187,8 +191,8 @@ def test_golden_seed_header_and_signature() -> None:
     )
 
 
-def test_answer_codes_match_the_packaged_form() -> None:
-    assert set(ANSWER_CODES) == set(load_form().questions)
+def test_answer_codes_are_the_packaged_form_and_the_earlier_versions() -> None:
+    assert set(ANSWER_CODES) == set(load_form().questions) | set(LEGACY_CODES)
 
 
 # --- numbers and zeros -------------------------------------------------------------------------
@@ -223,14 +227,17 @@ def test_zero_answers_never_print_zero_figures() -> None:
         "tthc_posted_percent": 0,
         "contest_participants": 0,
         "web_tthc_updated": False,
+        "radio_relay": False,
     }
     document = compose(with_answers(**zero_everything))
     text = joined(document)
 
     assert not re.search(r"(?<![\d/.,])0{1,2} ", text), text
-    assert "chưa xây dựng được chuyên mục" in text  # the active station said so in words
-    assert "chưa triển khai được hình thức tuyên truyền" in text
+    # The active station answered zero: said in words.
+    assert "Đài truyền thanh xã chưa phát chuyên mục, tin, bài riêng về cải cách hành chính" in text
+    assert "chưa triển khai hình thức tuyên truyền cải cách hành chính nào" in text
     assert "0%" not in text
+    assert "Các hình thức tuyên truyền" not in text  # no form was used: no list of forms
 
 
 def test_counts_below_ten_have_a_leading_zero_and_thousands_a_dot() -> None:
@@ -261,17 +268,18 @@ def test_meetings_and_other_forms_are_woven_into_sentences() -> None:
     text = joined(document)
 
     assert (
-        "lồng ghép nội dung cải cách hành chính tại 12 hội nghị, cuộc họp (giao ban, học tập "
-        "nghị quyết, họp thôn...); tổ chức 01 hội nghị chuyên đề về cải cách hành chính và "
-        "02 buổi đối thoại với người dân, doanh nghiệp; thu hút khoảng 350 lượt người tham dự."
+        "lồng ghép nội dung cải cách hành chính tại 12 hội nghị, cuộc họp; tổ chức 01 hội nghị "
+        "chuyên đề về cải cách hành chính; tổ chức 02 buổi đối thoại với người dân, doanh "
+        "nghiệp, với khoảng 350 lượt người tham dự."
     ) in text
+    assert "giao ban, học tập nghị quyết" not in text  # never an invented list of meetings
     assert "tổ chức 03 buổi tuyên truyền lưu động" in text
     assert "01 cuộc thi tìm hiểu về cải cách hành chính với 250 lượt người dự thi" in text
     assert (
         "đăng tải 25 tin, bài về cải cách hành chính, trong đó có 10 tin, bài về chuyển đổi số"
         in (text)
     )
-    assert "đăng 15 bài trên fanpage, nhóm Zalo của xã" in text
+    assert "đăng 15 bài về cải cách hành chính trên fanpage, nhóm Zalo của xã" in text
 
 
 # --- radio -------------------------------------------------------------------------------------
@@ -280,7 +288,8 @@ def test_meetings_and_other_forms_are_woven_into_sentences() -> None:
 def test_radio_without_a_station_is_one_sentence() -> None:
     text = joined(compose(with_answers(radio_station="none")))
 
-    assert "Xã chưa có đài truyền thanh" in text
+    assert "Xã chưa có đài truyền thanh." in text
+    assert "các hình thức khác" not in text  # no claim that other forms made up for it
     assert "chuyên mục cải cách hành chính, phát sóng" not in text
     assert "06 chuyên mục" not in text  # stale figures of a station that does not exist
 
@@ -288,8 +297,10 @@ def test_radio_without_a_station_is_one_sentence() -> None:
 def test_radio_broken_is_one_sentence() -> None:
     text = joined(compose(with_answers(radio_station="broken")))
 
-    assert "Đài truyền thanh xã đang hỏng" in text
+    assert "Đài truyền thanh xã bị hỏng, đang được sửa chữa," in text
     assert "60 phút" not in text
+    text = joined(compose(with_answers(radio_station="broken_unrepaired")))
+    assert "Đài truyền thanh xã bị hỏng, chưa được sửa chữa," in text
 
 
 # --- comparisons -------------------------------------------------------------------------------
@@ -306,9 +317,9 @@ def test_comparison_with_the_previous_quarter() -> None:
     text = joined(compose(report))
 
     assert "06 chuyên mục cải cách hành chính (tăng 02 chuyên mục so với quý trước)" in text
-    assert "phát 12 tin, bài (giảm 03 tin, bài so với quý trước)" in text
+    assert "phát 12 tin, bài về cải cách hành chính (giảm 03 tin, bài so với quý trước)" in text
     assert "25 tin, bài về cải cách hành chính (bằng quý trước)" in text
-    assert "III. PHƯƠNG HƯỚNG, NHIỆM VỤ QUÝ I NĂM 2027" in text
+    assert "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ QUÝ I NĂM 2027" in text
 
 
 def test_comparison_for_half_year_says_previous_period() -> None:
@@ -353,7 +364,7 @@ def test_quarter_summary_and_ward() -> None:
     assert document.issuing_body == ("ỦY BAN NHÂN DÂN", "PHƯỜNG ĐÔNG NGẠC")
     assert document.summary.endswith("quý IV năm 2024")
     assert "- Chủ tịch, các Phó Chủ tịch UBND phường;" in document.recipients
-    assert "UBND phường báo cáo" in joined(document)
+    assert "Ủy ban nhân dân phường báo cáo" in joined(document)
 
 
 def test_vice_chairman_signs_for_the_chairman() -> None:
@@ -380,8 +391,8 @@ def test_basis_without_a_higher_plan() -> None:
     text = joined(compose(with_answers(higher_plan_ref=None, higher_plan_issuer=None)))
 
     assert text.startswith(
-        "Căn cứ Kế hoạch số 03/KH-UBND ngày 08/01/2024 về tuyên truyền cải cách hành chính "
-        "xã Tân Quang năm 2024, UBND xã báo cáo"
+        "Căn cứ Kế hoạch số 03/KH-UBND ngày 08/01/2024 của UBND xã Tân Quang về tuyên truyền "
+        "cải cách hành chính năm 2024; Ủy ban nhân dân xã báo cáo"
     )
     assert "181/KH-UBND" not in text
 
@@ -389,7 +400,7 @@ def test_basis_without_a_higher_plan() -> None:
 def test_proposals_add_a_fourth_section() -> None:
     document = compose(with_answers(proposals="Đề nghị cấp trên bố trí kinh phí."))
 
-    assert headings(document)[-1] == "IV. KIẾN NGHỊ, ĐỀ XUẤT"
+    assert headings(document)[-1] == "V. KIẾN NGHỊ, ĐỀ XUẤT"
     assert "- Đề nghị cấp trên bố trí kinh phí." in joined(document)
 
 
@@ -422,22 +433,24 @@ def test_hostile_answers_stay_plain_paragraph_text() -> None:
     text = joined(document)
 
     assert "49" not in text
-    for line in HOSTILE:
-        assert any(p.text == f"- {line}" and p.kind is Block.BULLET for p in document.body)
-    assert "Căn cứ Kế hoạch số 181/KH-UBND ngày 29/12/2024 của {{ 7*7 }} <w:p> và" in text
+    for line in HOSTILE:  # each kept as typed, in sentence case with a final full stop
+        sentence = line[:1].upper() + line[1:]
+        sentence = sentence if sentence[-1] in ".!?:;…" else f"{sentence}."
+        assert any(p.text == f"- {sentence}" and p.kind is Block.BULLET for p in document.body)
+    assert "Căn cứ Kế hoạch số 181/KH-UBND ngày 29/12/2024 của {{ 7*7 }} <w:p> về" in text
     assert "{{ a.plan_ref }}" in text
     assert "{{ caller() }}" in text
-    assert "- {% call heading1() %}X{% endcall %}" in text
+    assert "- {% call heading1() %}X{% endcall %}." in text
     assert "{% raw %}{{ 7*7 }}." in text
     # The only extra heading is the proposals section the answers asked for.
-    assert headings(document) == [*headings(clean), "IV. KIẾN NGHỊ, ĐỀ XUẤT"]
+    assert headings(document) == [*headings(clean), "V. KIẾN NGHỊ, ĐỀ XUẤT"]
 
 
 def test_multi_line_short_text_is_folded_into_its_sentence() -> None:
     document = compose(with_answers(higher_plan_issuer="UBND huyện\nVăn Lâm\n# II. X"))
 
-    assert "của UBND huyện Văn Lâm # II. X và" in document.body[0].text
-    assert len(headings(document)) == 3
+    assert "của UBND huyện Văn Lâm # II. X về" in document.body[0].text
+    assert len(headings(document)) == 4
 
 
 # --- template errors ---------------------------------------------------------------------------
@@ -476,9 +489,9 @@ def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 
 def test_unknown_filter_names_file_and_line(tmp_path: Path) -> None:
     folder = copy_templates(tmp_path)
-    line = break_line(folder, "bao_cao_cchc.j2", "| van_ban", "| van_bann")
+    line = break_line(folder, "bao_cao_cchc.j2", "| phan_tram", "| phan_tramm")
 
-    with pytest.raises(TemplateError, match=rf"bao_cao_cchc\.j2:{line}: .*van_bann"):
+    with pytest.raises(TemplateError, match=rf"bao_cao_cchc\.j2:{line}: .*phan_tramm"):
         load_templates(folder)
 
 
@@ -511,54 +524,68 @@ def test_text_outside_a_block_is_refused(tmp_path: Path) -> None:
 
 def test_edited_template_changes_the_wording(tmp_path: Path) -> None:
     folder = copy_templates(tmp_path)
-    break_line(folder, "bao_cao_cchc.j2", "1. Kết quả đạt được", "1. Kết quả nổi bật")
+    break_line(folder, "bao_cao_cchc.j2", "KẾT QUẢ ĐẠT ĐƯỢC", "KẾT QUẢ NỔI BẬT")
 
     document = compose(golden_input(), templates=load_templates(folder))
 
-    assert "1. Kết quả nổi bật" in [p.text for p in document.body]
+    assert "II. KẾT QUẢ NỔI BẬT" in [p.text for p in document.body]
 
 
 # --- annex -------------------------------------------------------------------------------------
 
 
-def test_annex_levels_follow_the_rules() -> None:
-    document = compose(with_answers(tthc_posted_percent=95, banners=2))
+def test_annex_grades_only_from_the_answers() -> None:
+    report = with_answers(
+        tthc_posted_percent=95, banners=2, slogans="done", meetings_integrated="done"
+    )
+    document = compose(dataclasses.replace(report, with_annex=True))
     rows = {row.form: row for row in document.annex}
 
-    radio = rows[
-        "Duy trì và nâng cao chất lượng chuyên mục cải cách hành chính trên Đài truyền thanh xã"
-    ]
+    radio = rows["Tuyên truyền cải cách hành chính trên hệ thống truyền thanh"]
     assert (radio.result, radio.level) == ("06 chuyên mục; 60 phút", "Đạt")
-    tthc = rows["Niêm yết công khai thủ tục hành chính tại Trung tâm Phục vụ hành chính công"]
-    assert (tthc.result, tthc.level) == ("95% TTHC được niêm yết", "Chưa đạt")
-    assert (rows["Tuyên truyền trực quan"].result, rows["Tuyên truyền trực quan"].level) == (
-        "02 băng rôn",
-        "Đạt",
-    )
+    tthc = rows["Niêm yết công khai thủ tục hành chính"]
+    assert (tthc.result, tthc.level) == ("95% TTHC được niêm yết", "Đạt")  # done: never Chưa đạt
+    visual = rows["Tuyên truyền trực quan"]
+    assert (visual.result, visual.level) == ("02 băng rôn", "Đạt")
     meetings = rows["Lồng ghép tuyên truyền cải cách hành chính tại hội nghị, cuộc họp"]
-    assert (meetings.result, meetings.level) == ("Chưa thực hiện", "Chưa đạt")
+    assert (meetings.result, meetings.level) == ("Có thực hiện", "Đạt")  # done, not counted
+    others = rows[
+        "Các hình thức tuyên truyền khác (lưu động, cuộc thi, tập huấn, hướng dẫn trực tiếp)"
+    ]
+    assert (others.result, others.level) == ("Chưa thực hiện", "Chưa đạt")  # answered zero
+
+
+def test_annex_leaves_out_rows_nobody_answered() -> None:
+    answers = {"radio_station": "active", "web_posts": 3}
+    document = compose(golden_input(answers=answers, with_annex=True))
+
+    assert [row.form for row in document.annex] == [
+        "Đăng tin, bài về cải cách hành chính, chuyển đổi số trên Trang thông tin điện tử, "
+        "mạng xã hội"
+    ]
 
 
 def test_annex_radio_row_only_with_an_active_station() -> None:
-    document = compose(with_answers(radio_station="none"))
+    document = compose(dataclasses.replace(with_answers(radio_station="none"), with_annex=True))
 
-    assert not any("Đài truyền thanh" in row.form for row in document.annex)
+    assert not any("truyền thanh" in row.form for row in document.annex)
     assert len(document.annex) == 5
 
 
-def test_annex_rule_from_an_edited_file(tmp_path: Path) -> None:
+def test_annex_is_attached_only_where_asked(tmp_path: Path) -> None:
+    assert compose(golden_input()).annex == ()  # the packaged annex file: include: false
+    assert compose(golden_input(with_annex=True)).annex
     folder = copy_templates(tmp_path)
-    break_line(folder, "annex.yaml", "at_least: 100", "at_least: 90")
-
-    document = compose(with_answers(tthc_posted_percent=95), templates=load_templates(folder))
-
-    assert [row.level for row in document.annex if row.form.startswith("Niêm yết")] == ["Đạt"]
+    break_line(folder, "annex.yaml", "include: false", "include: true")
+    templates = load_templates(folder)
+    assert compose(golden_input(), templates=templates).annex
+    assert compose(golden_input(with_annex=False), templates=templates).annex == ()
 
 
 @pytest.mark.parametrize(
     ("old", "new", "where"),
     [
-        ("at_least: 100", "at_least: lots", "rows.2.dat_khi.at_least: at_least must be a number"),
+        ("include: false", "include: maybe", "include: include must be true or false"),
         ("answer: web_posts,", "answer: web_post,", "rows.1.counts.0.answer: 'web_post' is not"),
         ("    counts:\n", "    count:\n", "rows.0.count: unknown key 'count'"),
         ("format: minutes", "format: hours", "rows.0.counts.2.format: format must be"),
@@ -574,3 +601,172 @@ def test_annex_mistakes_name_file_line_and_key(
         load_templates(folder)
 
     assert f"annex.yaml:{line}: {where}" in str(caught.value)
+
+
+# --- form 2026.2: done without figures, content, documents, names by period ---------------------
+
+V2_ANSWERS: dict[str, Any] = {
+    "plan_refs": [
+        {"number": "17", "symbol": "KH-UBND", "year": None, "issued_on": "2023-02-21"},
+        {
+            "number": "72",
+            "symbol": "KH-UBND",
+            "year": None,
+            "issued_on": "2022-12-30",
+            "about": "cải cách hành chính nhà nước năm 2023",
+        },
+    ],
+    "higher_docs": [
+        {
+            "number": "119",
+            "symbol": "QĐ-UBND",
+            "year": None,
+            "issued_on": "2025-07-18",
+            "issuer": "UBND tỉnh Quảng Ngãi",
+            "about": "ban hành Kế hoạch cải cách hành chính năm 2025",
+        }
+    ],
+    "directed_to": ["departments", "mass_organisations", "sub_units"],
+    "content_topics": ["sipas", "pci", "discipline"],
+    "content_docs": [
+        {
+            "number": "76",
+            "symbol": "NQ-CP",
+            "year": None,
+            "issued_on": "2021-07-15",
+            "issuer": "Chính phủ",
+        }
+    ],
+    "radio_station": "active",
+    "radio_programs": 0,
+    "radio_items": "done",
+    "radio_airings": 0,
+    "radio_minutes": 0,
+    "web_posts": 60,
+    "web_posts_digital": 20,
+    "slogans": "done",
+    "banners": 0,
+    "panels": 0,
+    "leaflets": 0,
+    "meetings_integrated": "done",
+    "citizens_guided": 1500,
+    "tthc_posted_percent": 100,
+}
+
+
+def v2_input(**changes: Any) -> ReportInput:
+    report = golden_input(
+        unit_name="Ngọc Kỳ", period_kind="year", period_number=1, period_year=2023
+    )
+    return dataclasses.replace(report, **{"answers": V2_ANSWERS, **changes})
+
+
+def test_done_without_a_figure_is_said_without_one() -> None:
+    text = joined(compose(v2_input()))
+
+    assert "Đài truyền thanh xã đã phát tin, bài về cải cách hành chính" in text
+    assert "chưa phát chuyên mục" not in text  # the station worked, with no figure given
+    assert "treo, dựng khẩu hiệu về cải cách hành chính" in text
+    assert "lồng ghép nội dung cải cách hành chính tại các hội nghị, cuộc họp" in text
+    assert "đăng tải 60 tin, bài về cải cách hành chính, trong đó có 20 tin, bài về chuyển đổi" in (
+        text
+    )
+    assert "băng rôn" not in text and "pano" not in text  # answered as not done
+    assert "done" not in text
+
+
+def test_documents_are_cited_with_their_kind_issuer_and_subject() -> None:
+    text = joined(compose(v2_input()))
+
+    assert text.startswith(
+        "Căn cứ Quyết định số 119/QĐ-UBND ngày 18/07/2025 của UBND tỉnh Quảng Ngãi về ban hành "
+        "Kế hoạch cải cách hành chính năm 2025; căn cứ Kế hoạch số 17/KH-UBND ngày 21/02/2023 "
+        "của UBND xã Ngọc Kỳ về tuyên truyền cải cách hành chính năm 2023 và Kế hoạch số "
+        "72/KH-UBND ngày 30/12/2022 của UBND xã Ngọc Kỳ về cải cách hành chính nhà nước năm 2023;"
+    )
+    assert "Tuyên truyền, phổ biến Nghị quyết số 76/NQ-CP ngày 15/07/2021 của Chính phủ." in text
+    assert "Thực hiện các văn bản trên, Ủy ban nhân dân xã đã giao nhiệm vụ" in text
+    # The plan reference is not repeated in the paragraph after the basis.
+    assert text.count("17/KH-UBND") == 1
+
+
+def test_content_topics_are_listed_in_the_forms_words() -> None:
+    text = joined(compose(v2_input()))
+
+    assert "2. Nội dung tuyên truyền" in text
+    assert (
+        "Tuyên truyền về Chỉ số hài lòng của người dân, tổ chức đối với sự phục vụ của cơ quan "
+        "hành chính nhà nước (SIPAS); Chỉ số năng lực cạnh tranh cấp tỉnh (PCI); kỷ luật, kỷ "
+        "cương hành chính." in text
+    )
+
+
+def test_no_direction_sentence_without_an_answer_behind_it() -> None:
+    answers = {**V2_ANSWERS, "directed_to": None, "other_directives": 0}
+    text = joined(compose(v2_input(answers=answers)))
+
+    assert "giao nhiệm vụ" not in text and "đã chỉ đạo" not in text
+    assert "Văn bản chỉ đạo, điều hành" not in text
+
+
+@pytest.mark.parametrize(
+    ("period", "desk"),
+    [
+        (("quarter", 2025, 2), "Bộ phận tiếp nhận và trả kết quả của UBND xã"),
+        (("half_year", 2025, 1), "Bộ phận tiếp nhận và trả kết quả của UBND xã"),
+        (("quarter", 2025, 3), "Trung tâm Phục vụ hành chính công xã"),
+        (("year", 2025, 1), "Trung tâm Phục vụ hành chính công xã"),
+    ],
+)
+def test_the_one_stop_desk_is_named_as_it_was_in_the_period(
+    period: tuple[str, int, int], desk: str
+) -> None:
+    kind, year, number = period
+    text = joined(compose(v2_input(period_kind=kind, period_year=year, period_number=number)))
+
+    assert f"niêm yết công khai tại {desk}." in text
+    assert f"hướng dẫn trực tiếp 1.500 lượt người dân về thủ tục hành chính tại {desk}" in text
+    other = "Trung tâm" if desk.startswith("Bộ phận") else "Bộ phận tiếp nhận"
+    assert other not in text
+
+
+def test_sub_units_follow_the_kind_of_unit() -> None:
+    ward = joined(compose(v2_input(unit_kind_label="phường")))
+    commune = joined(compose(v2_input()))
+
+    assert (
+        "cho các ban, ngành, bộ phận chuyên môn, Mặt trận Tổ quốc, các đoàn thể và các tổ dân phố."
+        in ward
+    )
+    assert not re.search(r"\bthôn\b", ward)
+    assert "Mặt trận Tổ quốc, các đoàn thể và các thôn." in commune
+
+
+def test_an_older_plan_keeps_its_own_year() -> None:
+    old_plan = [{"number": "09", "symbol": "KH-UBND", "year": None, "issued_on": "2024-01-08"}]
+    text = joined(
+        compose(v2_input(period_year=2026, answers={**V2_ANSWERS, "plan_refs": old_plan}))
+    )
+
+    assert (
+        "Kế hoạch số 09/KH-UBND ngày 08/01/2024 của UBND xã Ngọc Kỳ về tuyên truyền cải cách "
+        "hành chính;" in text
+    )
+    assert "năm 2026;" not in text
+
+
+def test_officers_text_gets_sentence_case_and_a_full_stop() -> None:
+    answers = {**V2_ANSWERS, "limitations": "kinh phí còn hạn chế\n- cán bộ kiêm nhiệm;"}
+    bullets = [p.text for p in compose(v2_input(answers=answers)).body]
+
+    assert "- Kinh phí còn hạn chế." in bullets
+    assert "- Cán bộ kiêm nhiệm;" in bullets
+
+
+def test_numbered_lines_keep_their_number_without_a_dash() -> None:
+    answers = {**V2_ANSWERS, "directions": "1. Duy trì chuyên mục.\nb) tăng tin, bài\n- Tập huấn"}
+    bullets = [p.text for p in compose(v2_input(answers=answers)).body]
+
+    assert "1. Duy trì chuyên mục." in bullets
+    assert "b) Tăng tin, bài." in bullets
+    assert "- Tập huấn." in bullets

@@ -24,11 +24,15 @@ def test_short_report_is_one_message_with_everything_a_chairman_reads() -> None:
     assert len(messages) == 1
     message = messages[0]
     assert message.startswith("BÁO CÁO\n\nKết quả công tác tuyên truyền cải cách hành chính")
-    assert "\n\nI. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH\n\n1. Văn bản chỉ đạo, điều hành\n\n" in message
+    assert "\n\nI. CÔNG TÁC CHỈ ĐẠO, ĐIỀU HÀNH\n\n1. Các hình thức tuyên truyền\n\n" in message
     for paragraph in document.body:
         assert paragraph.text in message
     assert "trân trọng báo cáo./.\n\nTM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH\nCao Văn Long" in message
-    assert "BIỂU TỔNG HỢP\n\n1. Duy trì" in message
+    assert "BIỂU TỔNG HỢP" not in message  # no annex unless the province or the file asks
+    annexed = preview_text(compose(dataclasses.replace(golden_input(), with_annex=True)))
+    assert "BIỂU TỔNG HỢP\n\n1. Tuyên truyền cải cách hành chính trên hệ thống truyền thanh" in (
+        annexed
+    )
     assert message == preview_text(document)
 
 
@@ -36,7 +40,8 @@ def long_document() -> ReportDocument:
     line = "Nguồn kinh phí phục vụ công tác tuyên truyền cải cách hành chính chưa đáp ứng. " * 3
     long = "\n".join(f"{index:02d}. {line}" for index in range(40))  # about 10,000 characters
     short = "\n".join(f"{index:02d}. {line}" for index in range(8))  # about 2,000 characters
-    return compose(with_answers(limitations=long, strengths=long, directions=short))
+    report = with_answers(limitations=long, strengths=long, directions=short)
+    return compose(dataclasses.replace(report, with_annex=True))
 
 
 def test_long_report_splits_at_section_boundaries() -> None:
@@ -49,13 +54,13 @@ def test_long_report_splits_at_section_boundaries() -> None:
     assert "".join(messages) == preview_text(document)
     starts = [p.text for p in document.body if p.kind is Block.HEADING_1]
     starts += [document.authority[0], document.annex_title]
-    # Section II (about 20,000 characters) is split between its paragraphs; the sections around
-    # it start messages, and the small ones after it share one.
+    # Section III, the evaluation (about 20,000 characters), is split between its paragraphs;
+    # the sections around it start messages, and the small ones after it share one.
     firsts = [message.split("\n\n", 1)[0] for message in messages]
-    assert [first for first in firsts if first in starts] == starts[1:3]
+    assert [first for first in firsts if first in starts] == starts[2:4]
     assert messages[0].startswith("BÁO CÁO")
-    section_two = "".join(messages[1 : firsts.index(starts[2])])
-    assert section_two.startswith(starts[1])
+    section_three = "".join(messages[1 : firsts.index(starts[3])])
+    assert section_three.startswith(starts[2])
     assert all(utf16_length(message) > TELEGRAM_LIMIT - 400 for message in messages[1:-3])
 
 

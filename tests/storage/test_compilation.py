@@ -563,7 +563,7 @@ async def test_six_month_figures_add_up_the_quarters_approved_snapshot_first(
             radio_relay="không",
             web_posts="7",
             tthc_posted_percent="95,5%",
-            plan_ref="05/KH-UBND ngày 02/04/2026",
+            plan_refs="05/KH-UBND ngày 02/04/2026",
             strengths="Quý II làm tốt.",
         ),
         "leaflets": None,  # skipped
@@ -587,7 +587,8 @@ async def test_six_month_figures_add_up_the_quarters_approved_snapshot_first(
     assert figures["radio_relay"] is False  # False is a value: the later quarter's
     assert figures["web_tthc_updated"] is True  # Q2 gave none: the latest given
     assert figures["radio_station"] == "active"  # worked in Q1: counts as working (best)
-    assert figures["plan_ref"] == q2_values["plan_ref"]
+    # Plans are a list: Q1's and Q2's, each once (`combine: union`).
+    assert figures["plan_refs"] == q1_values["plan_refs"] + q2_values["plan_refs"]
     assert figures["strengths"] == "Sáu tháng đầu năm làm tốt."
     assert "limitations" not in figures, "quarters' narrative is never carried"
     for code, question in FORM.questions.items():  # every summed figure: exactly Q1 + Q2
@@ -675,7 +676,8 @@ def test_combined_by_follows_the_type_unless_the_form_says() -> None:
     by = {code: question.combined_by for code, question in FORM.questions.items()}
     assert by["radio_programs"] == by["radio_minutes"] == by["leaflets"] == "sum"
     assert by["radio_per_day"] == "last"  # a count, but a rate: `combine: last`
-    assert by["tthc_posted_percent"] == by["radio_relay"] == by["plan_ref"] == "last"
+    assert by["tthc_posted_percent"] == by["radio_relay"] == by["content_other"] == "last"
+    assert by["plan_refs"] == by["content_topics"] == "union"
     assert by["radio_station"] == "best"  # a station that worked in any quarter was working
     summed = {c for c, q in FORM.questions.items() if q.combined_by == "sum"}
     assert all(FORM.questions[c].type in (QuestionType.COUNT, QuestionType.MINUTES) for c in summed)
