@@ -109,14 +109,14 @@ def read_answers_file(
 
     unit = problems.object(data, "unit", UNIT_KEYS)
     unit_name = problems.text(unit, "name", "unit.")
-    kind = _unit_kind(problems, unit.get("kind", DEFAULT_KIND))
-    place = unit.get("place", "")
+    kind = _unit_kind(problems, (unit or {}).get("kind", DEFAULT_KIND))
+    place = (unit or {}).get("place", "")
     if not isinstance(place, str):
         problems.add("unit.place", "write the place name as text")
         place = ""
     signer = problems.object(data, "signer", SIGNER_KEYS)
     signer_name = problems.text(signer, "name", "signer.")
-    role = signer.get("role", "chairman")
+    role = (signer or {}).get("role", "chairman")
     if role not in SIGNER_ROLES:
         problems.add("signer.role", f"use {' or '.join(SIGNER_ROLES)}")
         role = "chairman"
@@ -177,22 +177,27 @@ class _Problems:
             if key not in known:
                 self.add(f"{where}{key}", f"not a key of the answers file (use {', '.join(known)})")
 
-    def object(self, data: Mapping[str, Any], key: str, known: tuple[str, ...]) -> dict[str, Any]:
+    def object(
+        self, data: Mapping[str, Any], key: str, known: tuple[str, ...]
+    ) -> dict[str, Any] | None:
+        """The object under `key`; None (and told) when it is missing or not an object."""
         value = data.get(key)
         if value is None:
             self.add(key, "required")
-            return {}
+            return None
         if not isinstance(value, dict):
             self.add(key, f'an object such as {{"name": ...}} (keys: {", ".join(known)})')
-            return {}
+            return None
         self.unknown_keys(f"{key}.", value, known)
         return value
 
-    def text(self, data: Mapping[str, Any], key: str, where: str = "") -> str:
+    def text(self, data: Mapping[str, Any] | None, key: str, where: str = "") -> str:
+        """A required text; "" when missing (told, unless its object was already told)."""
+        if data is None:
+            return ""
         value = data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
-            if data or not where:  # an object already said missing is not told twice
-                self.add(f"{where}{key}", "required")
+            self.add(f"{where}{key}", "required")
             return ""
         if not isinstance(value, str):
             self.add(f"{where}{key}", "write it as text, in quotes")
@@ -310,8 +315,9 @@ def _stored(question: Question, value: Any) -> Any:
     if isinstance(value, bool):
         return parse_answer(question, "có" if value else "không")
     if isinstance(value, int | float):
-        typed = str(value) if isinstance(value, int) else f"{value:g}".replace(".", ",")
-        return parse_answer(question, typed)
+        if isinstance(value, float) and not value.is_integer():
+            return parse_answer(question, repr(value).replace(".", ","))  # a decimal comma
+        return parse_answer(question, str(int(value)))
     if isinstance(value, str):
         return parse_answer(question, value)
     return value

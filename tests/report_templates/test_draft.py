@@ -123,6 +123,36 @@ def test_every_problem_is_told_at_once_each_with_its_key(tmp_path: Path) -> None
     assert len(found) == len(expected), "each problem once"
 
 
+@pytest.mark.parametrize(
+    ("file", "expected"),
+    [
+        (
+            {},
+            [
+                "unit: required",
+                "signer: required",
+                "receiving_office: required",
+                "period: required",
+            ],
+        ),
+        (
+            {"unit": {}, "signer": "Cao Văn Long", "receiving_office": "Sở Nội vụ", "period": "Q3"},
+            [
+                "unit.name: required",
+                'signer: an object such as {"name": ...} (keys: name, role)',
+                "period: 'Q3' is not a period code such as 2026-Q4, 2026-H1 or 2026-Y",
+            ],
+        ),
+    ],
+)
+def test_missing_keys_are_each_named(
+    tmp_path: Path, file: dict[str, Any], expected: list[str]
+) -> None:
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(file), encoding="utf-8")
+    assert problems_of(path) == expected
+
+
 def parse_problem(code: str, typed: str) -> str:
     return parse_problem_of(FORM, code, typed)
 
