@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.handlers.approval import ApprovalHandlers
 from bot.handlers.office import OfficeHandlers
 from bot.handlers.questionnaire import QuestionnaireHandlers
+from bot.handlers.recipients import RecipientsHandlers
 from bot.handlers.registration import RegistrationHandlers
 from bot.polling import failed_updates
 from bot.sending import ReportFiles
@@ -105,6 +106,7 @@ def build_application(
         [
             *registration.handlers(),
             *OfficeHandlers(database, desk, files).handlers(),
+            *RecipientsHandlers(database).handlers(),
             *approval.handlers(),
             *questionnaire.handlers(),
             *registration.fallbacks(),

@@ -231,14 +231,16 @@ def draft(
     try:
         templates, layout = load_report_files(settings.baocao_templates_dir)
         if answers_file is not None:
-            report = read_answers_file(answers_file, form)
+            # The calendar's deadline dates a past period's draft (its holidays counted).
+            calendar = load_calendar(settings.baocao_calendar)
+            report = read_answers_file(answers_file, form, calendar=calendar)
             stem = answers_file.stem
         else:
             assert unit_code is not None and period_code is not None
             report = _run(_stored_report(settings, unit_code, period_code))
             stem = f"{unit_code}_{period_code}"
         files = render_draft(report, out_dir, stem=stem, templates=templates, layout=layout)
-    except (DraftInputError, TemplateError, LayoutError) as exc:
+    except (DraftInputError, TemplateError, LayoutError, CalendarError) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
     click.echo(f"Draft: {files.docx}")

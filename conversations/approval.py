@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import texts
+from conversations import recipients, texts
 from conversations.forms import Form
 from conversations.outgoing import Action, Item, Outcome, ReportFile, Text, to_payload
 from conversations.parsing import clean_text
@@ -136,7 +136,9 @@ class ApprovalWorkflow:
         """
         round_ = await lock_round(session=session, round_id=round_id)
         approvers = await registered_people(session, round_.unit_id, IS_APPROVER)
-        report = await report_input_for_round(session=session, round_id=round_id, form=self.form)
+        report = await report_input_for_round(
+            session=session, round_id=round_id, form=self.form, today=self._today()
+        )
         if approvers:  # the draft shows who is expected to sign; the approver's name replaces it
             signer, role = approvers[0]
             report = dataclasses.replace(
@@ -344,11 +346,14 @@ class ApprovalWorkflow:
     async def take_text(
         self, session: AsyncSession, *, person: Person, text: str
     ) -> Outcome | None:
-        """Read a message as a return comment or a document number, if one was asked for."""
+        """Read a message as a return comment, a document number or the unit's recipients
+        (/noinhan), if one was asked for."""
         pending = await session.get(PendingInput, person.id)
         if pending is None:
             return None
-        draft = await session.get(Draft, pending.draft_id)
+        if pending.kind is PendingInputKind.RECIPIENTS:
+            return await recipients.take_text(session, person=person, pending=pending, text=text)
+        draft = await session.get(Draft, pending.draft_id) if pending.draft_id is not None else None
         case = await self._case(session, draft) if draft is not None else None
         if case is None:
             await session.delete(pending)
@@ -927,13 +932,16 @@ async def _ask_next_message(
 ) -> None:
     """The person's next message is read as `kind` for this version (replacing any earlier ask)."""
     await session.merge(
-        PendingInput(person_id=person.id, kind=kind, draft_id=draft.id, created_at=utc_now())
+        PendingInput(
+            person_id=person.id, kind=kind, draft_id=draft.id, unit_id=None, created_at=utc_now()
+        )
     )
 
 
 def _same_figures(before: dict[str, Any], after: dict[str, Any]) -> bool:
-    keys = ("answers", "previous", "signer_name", "signer_role", "receiving_office")
-    return all(before.get(key) == after.get(key) for key in keys)
+    keys = ("answers", "previous", "signer_name", "signer_role", "receiving_office", "recipients")
+    # A version frozen before a key existed (recipients) has it absent, which reads as empty.
+    return all((before.get(key) or None) == (after.get(key) or None) for key in keys)
 
 
 def _clip(text: str) -> str:

@@ -8,7 +8,7 @@ exactly where it was. Telegram handlers and tests drive it the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -110,15 +110,14 @@ class Walk:
         answer = self.answers.get(code)
         return None if answer is None else answer.value.get("value")
 
+    def values(self) -> Mapping[str, Any]:
+        """The answers as code -> stored value, what the form's checks read."""
+        return _StoredValues(self.answers)
+
     def is_relevant(self, question: Question, values: dict[str, Any] | None = None) -> bool:
-        condition = question.relevant
-        if condition is None:
-            return True
-        source = self.form.questions[condition.answer]
-        if not self.is_relevant(source, values):
-            return False
-        value = (values or {}).get(source.code, self.value(source.code))
-        return condition.holds(value)
+        """Whether the question is asked, with `values` (not stored) over the answers."""
+        answers = self.values()
+        return self.form.is_relevant(question, {**answers, **values} if values else answers)
 
     def may_be_asked(self, question: Question) -> bool:
         """Relevant, or relevant depending on an answer not given yet: what the count shows."""
@@ -560,20 +559,7 @@ class Questionnaire:
         return await self._store(session, walk, question, value)
 
     def _problem(self, walk: Walk, question: Question, value: Any) -> str | None:
-        if value is None:
-            return None if not question.required else texts.REQUIRED
-        ceiling = question.ceiling
-        if ceiling is not None and isinstance(value, int | float) and value > ceiling:
-            return texts.too_large(value=value, ceiling=ceiling, unit=question.unit)
-        candidate = {question.code: value}
-        for owner, rule in self.form.rules_involving(question.code):
-            if not walk.is_relevant(owner, candidate):
-                continue
-            mine = candidate.get(owner.code, walk.value(owner.code))
-            other = candidate.get(rule.other, walk.value(rule.other))
-            if rule.broken_by(mine, other):
-                return rule.message
-        return None
+        return self.form.problem_with(question.code, value, walk.values())
 
     def _far_from_history(self, walk: Walk, question: Question, value: Any) -> bool:
         if not question.history_check or question.type not in (
@@ -937,6 +923,22 @@ class Questionnaire:
             options.append((texts.earlier_label(earlier[0]), earlier[1]))
         options.extend(("", phrase) for phrase in question.suggestions)
         return options
+
+
+class _StoredValues(Mapping[str, Any]):
+    """A walk's answers read as code -> stored value, without copying them."""
+
+    def __init__(self, answers: Mapping[str, Answer]) -> None:
+        self._answers = answers
+
+    def __getitem__(self, code: str) -> Any:
+        return self._answers[code].value.get("value")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._answers)
+
+    def __len__(self) -> int:
+        return len(self._answers)
 
 
 def _index(action: str) -> int | None:

@@ -285,6 +285,42 @@ class Form(_Strict):
                 if question.code == code or rule.other == code:
                     yield question, rule
 
+    def is_relevant(self, question: Question, answers: Mapping[str, Any]) -> bool:
+        """Whether `question` is asked, given `answers` (code -> stored value; absent or None
+        is not answered): its condition holds, and the question it reads is asked too."""
+        condition = question.relevant
+        if condition is None:
+            return True
+        source = self.questions[condition.answer]
+        if not self.is_relevant(source, answers):
+            return False
+        return condition.holds(answers.get(source.code))
+
+    def problem_with(self, code: str, value: Any, answers: Mapping[str, Any]) -> str | None:
+        """Why `value` cannot be the answer to `code` beside the other `answers` (code ->
+        stored value), in Vietnamese for the person answering; None when it can.
+
+        The checks the chat makes on a readable answer: a required question is not skipped
+        (None), a number stays under its ceiling, and every cross-field rule comparing it with
+        another answer (from either side) holds where the rule's question is asked. Whether
+        `code` itself is asked is the caller's to know.
+        """
+        from conversations import texts  # texts imports this module for QuestionType
+
+        question = self.questions[code]
+        if value is None:
+            return None if not question.required else texts.REQUIRED
+        ceiling = question.ceiling
+        if ceiling is not None and isinstance(value, int | float) and value > ceiling:
+            return texts.too_large(value=value, ceiling=ceiling, unit=question.unit)
+        candidate = {**answers, code: value}
+        for owner, rule in self.rules_involving(code):
+            if not self.is_relevant(owner, candidate):
+                continue
+            if rule.broken_by(candidate.get(owner.code), candidate.get(rule.other)):
+                return rule.message
+        return None
+
 
 def _sum_counts(given: Sequence[Any]) -> Any:
     """Quarters' counts added up; done-without-figure quarters add nothing but keep "done" when

@@ -83,7 +83,8 @@ _DOC_HINT = (
     "ví dụ 03/KH-UBND ngày 08/01/2024."
 )
 _DOCS_HINT = (
-    "Mỗi văn bản một dòng: số, ký hiệu, ngày, rồi cơ quan ban hành và trích yếu nếu có, ví dụ:\n"
+    "Anh/chị vui lòng nhập mỗi văn bản một dòng: số, ký hiệu, ngày, rồi cơ quan ban hành và "
+    "trích yếu nếu có, ví dụ:\n"
     "181/KH-UBND ngày 29/12/2023 của UBND huyện Văn Lâm về tuyên truyền cải cách hành chính"
 )
 _DOC_DATE = (

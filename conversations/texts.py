@@ -69,8 +69,14 @@ ROLE_DUTIES: dict[Role, str] = {
         "(truyền thanh, trang thông tin điện tử, trực quan, hội nghị...). "
         "Gõ /baocao để nhập, /xem để xem lại, /huy để tạm dừng."
     ),
-    Role.CHAIRMAN: "Bot sẽ gửi dự thảo báo cáo để anh/chị duyệt hoặc yêu cầu sửa.",
-    Role.VICE_CHAIRMAN: "Bot sẽ gửi dự thảo báo cáo để anh/chị duyệt khi được phân công ký.",
+    Role.CHAIRMAN: (
+        "Bot sẽ gửi dự thảo báo cáo để anh/chị duyệt hoặc yêu cầu sửa. "
+        "Gõ /noinhan để xem hoặc sửa nơi nhận của báo cáo."
+    ),
+    Role.VICE_CHAIRMAN: (
+        "Bot sẽ gửi dự thảo báo cáo để anh/chị duyệt khi được phân công ký. "
+        "Gõ /noinhan để xem hoặc sửa nơi nhận của báo cáo."
+    ),
     Role.CLERK: "Bot sẽ gửi báo cáo đã duyệt để anh/chị cấp số văn bản.",
     Role.OFFICE: "Bot sẽ gửi báo cáo đã duyệt của các xã, phường và bảng tổng hợp.",
     Role.ADMIN: "Anh/chị quản lý đơn vị, người dùng và lịch báo cáo bằng lệnh baocao trên máy chủ.",
@@ -81,6 +87,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("xem", "Xem số liệu đã nhập"),
     ("huy", "Tạm dừng nhập (không mất số liệu)"),
     ("lichsu", "Xem các phiên bản báo cáo và tải lại"),
+    ("noinhan", "Chủ tịch, Phó Chủ tịch: nơi nhận của báo cáo"),
     ("tiendo", "Cơ quan tiếp nhận: tiến độ báo cáo của các xã"),
     ("tonghop", "Cơ quan tiếp nhận: tệp tổng hợp số liệu"),
     ("start", "Bắt đầu / đăng ký bằng đường liên kết mời"),
@@ -330,6 +337,52 @@ ASK_NUMBER = "Nhập số văn bản (chỉ phần số, ví dụ 05). Gõ /huy 
 NUMBER_NOT_VALID = "Số văn bản là một số từ 1 đến 9999, ví dụ 05. Vui lòng nhập lại."
 NO_HISTORY = "Chưa có phiên bản báo cáo nào."
 NO_APPROVER_YET = "Chưa có Chủ tịch hoặc Phó Chủ tịch nào của đơn vị đăng ký dùng bot để duyệt."
+
+# ----- /noinhan: who the commune's reports are sent to ("Nơi nhận") -------------------------
+
+NOT_LEADER_FOR_RECIPIENTS = (
+    "Chỉ Chủ tịch hoặc Phó Chủ tịch Ủy ban nhân dân xã được đặt nơi nhận của báo cáo (/noinhan). "
+    "Nếu nơi nhận cần sửa, anh/chị vui lòng báo lãnh đạo UBND xã."
+)
+RECIPIENTS_RESET_WORD = "mặc định"
+_RECIPIENTS_HOW = (
+    "Để thay, anh/chị gửi danh sách mới, mỗi nơi nhận một dòng, ví dụ:\n"
+    "Sở Nội vụ tỉnh Hưng Yên\n"
+    "Thường trực Đảng ủy, HĐND xã\n"
+    "Lưu: VT, VP\n"
+    "(không cần gõ dấu gạch đầu dòng; thiếu dòng «Lưu» thì bot thêm «Lưu: VT.»).\n"
+    f"Gửi «{RECIPIENTS_RESET_WORD}» để dùng lại danh sách mặc định, /huy để giữ nguyên."
+)
+_RECIPIENTS_AGAIN = "Anh/chị vui lòng gửi lại danh sách (hoặc /huy để giữ nguyên)."
+
+
+def recipients_now(*, unit: str, lines: tuple[str, ...], default: bool) -> str:
+    which = "danh sách mặc định" if default else "do đơn vị đặt"
+    listed = "\n".join(lines)
+    return f"Nơi nhận của báo cáo UBND {unit} ({which}):\n{listed}\n\n{_RECIPIENTS_HOW}"
+
+
+def recipients_saved(*, unit: str, lines: tuple[str, ...], default: bool) -> str:
+    which = " (danh sách mặc định)" if default else ""
+    listed = "\n".join(lines)
+    return (
+        f"Đã lưu nơi nhận của báo cáo UBND {unit}{which}:\n{listed}\n\n"
+        "Các dự thảo tạo từ nay sẽ ghi danh sách này. Dự thảo đang chờ duyệt vẫn giữ danh sách "
+        "cũ cho đến khi cán bộ gửi lại báo cáo."
+    )
+
+
+RECIPIENTS_EMPTY = f"Danh sách nơi nhận đang trống. {_RECIPIENTS_AGAIN}"
+
+
+def recipients_too_many(count: int, most: int) -> str:
+    return f"Danh sách có {count} nơi nhận, tối đa {most}. {_RECIPIENTS_AGAIN}"
+
+
+def recipients_too_long(lines: list[int], most: int) -> str:
+    which = ", ".join(str(line) for line in lines)
+    return f"Dòng {which} dài quá {most} ký tự. {_RECIPIENTS_AGAIN}"
+
 
 DRAFT_STATUS_LABELS = {
     "awaiting": "chờ duyệt",

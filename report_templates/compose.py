@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import types
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -32,7 +33,7 @@ from conversations.forms import (
     load_form,
     yaml_line_of,
 )
-from conversations.parsing import DocumentRef
+from conversations.parsing import DocumentRef, fold
 from conversations.texts import ROMAN_QUARTERS, period_words
 from conversations.values import group_thousands
 from report_templates.document import AnnexRow, Block, Paragraph, ReportDocument
@@ -60,6 +61,7 @@ DRAFT_BLANK = " " * 6  # the clerk writes the number and the day by hand in a dr
 LEVEL_DONE = "Đạt"
 LEVEL_NOT_DONE = "Chưa đạt"
 _BULLET_MARKS = ("-", "–", "—", "•", "+", "*")  # dashes officers type
+_ARCHIVE = re.compile(r"luu\b")  # "Lưu: VT", "Lưu VT", folded
 
 
 class TemplateError(ValueError):
@@ -91,6 +93,9 @@ class ReportInput:
     # Whether the annex "BIỂU TỔNG HỢP" is attached; None: as the annex file's `include` says
     # (a province's practice: seed 002's Hải Dương attaches one, most reports do not).
     with_annex: bool | None = None
+    # The lines under "Nơi nhận:" as the unit set them ("Sở Nội vụ tỉnh Hưng Yên", "Lưu: VT");
+    # empty: the receiving office, the committee's leaders and "Lưu: VT.".
+    recipients: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.period_kind not in ("quarter", "half_year", "year"):
@@ -566,10 +571,8 @@ def compose(
         title="BÁO CÁO",
         summary=f"Kết quả công tác tuyên truyền cải cách hành chính {period_label(report)}",
         body=tuple(collector.collected),
-        recipients=(
-            f"- {report.receiving_office};",
-            f"- Chủ tịch, các Phó Chủ tịch UBND {kind};",
-            "- Lưu: VT.",
+        recipients=recipient_lines(
+            report.recipients, receiving_office=report.receiving_office, unit_kind=kind
         ),
         authority=_authority(report.signer_role),
         signer_name=report.signer_name,
@@ -799,6 +802,49 @@ def _short_date(report: ReportInput) -> str:
     return f"{DRAFT_BLANK}/{report.draft_date:%m/%Y}"
 
 
+def draft_date_for(deadline: date, today: date | None = None) -> date:
+    """The date a draft carries (its month and year are printed): today while the period's
+    deadline is today or ahead, else the deadline, so a past period's draft is never dated
+    after it was due."""
+    return min(today or _today(), deadline)
+
+
+def default_recipients(*, receiving_office: str, unit_kind: str) -> tuple[str, ...]:
+    """What "Nơi nhận" lists when the unit has set nothing, as typed (without the dashes)."""
+    office = (receiving_office,) if receiving_office.strip() else ()
+    return (*office, f"Chủ tịch, các Phó Chủ tịch UBND {unit_kind}", "Lưu: VT")
+
+
+def recipient_lines(
+    recipients: Sequence[str], *, receiving_office: str, unit_kind: str
+) -> tuple[str, ...]:
+    """The lines under "Nơi nhận:": "- <text>;" each, the "Lưu" line last ending with "."
+    ("- Lưu: VT."), added when none is given. A dash or a final ";" or "." the person typed is
+    not doubled; an empty list gives the default."""
+    texts = [text for text in (_recipient_text(line) for line in recipients) if text]
+    if not texts:
+        texts = list(default_recipients(receiving_office=receiving_office, unit_kind=unit_kind))
+    filed = [text for text in texts if is_archive_line(text)] or ["Lưu: VT"]
+    others = [text for text in texts if not is_archive_line(text)]
+    ordered = [*others, *filed]
+    return tuple(
+        f"- {text}{'.' if index == len(ordered) - 1 else ';'}" for index, text in enumerate(ordered)
+    )
+
+
+def is_archive_line(text: str) -> bool:
+    """Whether a recipient line is the archive's ("Lưu: VT", "Lưu VT, VP"), which ends the list."""
+    return _ARCHIVE.match(fold(_recipient_text(text))) is not None
+
+
+def _recipient_text(line: str) -> str:
+    """A recipient as typed, without leading dashes or a final ";" or "."."""
+    text = _collapse(unicodedata.normalize("NFC", line))
+    while text and text[0] in _BULLET_MARKS:
+        text = text[1:].lstrip()
+    return text.rstrip(";.,").rstrip()
+
+
 def _authority(role: str) -> tuple[str, ...]:
     if role == "vice_chairman":
         # A vice-chairman signs for the chairman on behalf of the collective (Decree 30/2020).
@@ -938,6 +984,8 @@ __all__ = [
     "TemplateSet",
     "compose",
     "default_templates",
+    "draft_date_for",
     "load_templates",
     "period_label",
+    "recipient_lines",
 ]

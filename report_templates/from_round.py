@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.forms import Form, load_form
 from conversations.texts import KIND_LABELS
-from report_templates.compose import ReportInput
+from report_templates.compose import ReportInput, draft_date_for
 from storage.figures import window_figures
 from storage.models import (
     Membership,
@@ -22,7 +22,7 @@ from storage.models import (
     Role,
     Unit,
 )
-from storage.periods import previous_code
+from storage.periods import previous_code, window
 from storage.questionnaire import answers_in_period, answers_of
 
 
@@ -32,9 +32,11 @@ async def report_input_for_round(
     round_id: int,
     signer_role: Role = Role.CHAIRMAN,
     form: Form | None = None,
+    today: date | None = None,
 ) -> ReportInput:
     """Everything the report needs from one round; the signer is the unit's chairman (or
-    vice-chairman) as imported, left blank when there is none yet."""
+    vice-chairman) as imported, left blank when there is none yet. A draft is dated today, or
+    the period's deadline once that has passed."""
     row = (
         await session.execute(
             select(ReportingRound, Unit, ReportingPeriod)
@@ -78,6 +80,8 @@ async def report_input_for_round(
         signer_name=signer.full_name if signer is not None else "",
         signer_role=signer_role.value,
         receiving_office=office.name if office is not None else "",
+        draft_date=draft_date_for(period.deadline_on or window(period.code).deadline_on, today),
+        recipients=tuple(unit.recipients or ()),
     )
 
 
@@ -98,14 +102,18 @@ def report_to_json(report: ReportInput) -> dict[str, Any]:
     data = dataclasses.asdict(report)
     for key in ("issued_on", "draft_date"):
         data[key] = data[key].isoformat() if data[key] is not None else None
+    data["recipients"] = list(report.recipients)  # as the JSON column gives it back
     return data
 
 
 def report_from_json(data: dict[str, Any], **changes: Any) -> ReportInput:
-    """A frozen version back as composer input, with `changes` (number, signer...) applied."""
+    """A frozen version back as composer input, with `changes` (number, signer...) applied.
+    A key that versions frozen earlier lack (recipients) takes its default."""
     values = dict(data)
     for key in ("issued_on", "draft_date"):
         if values.get(key) is not None:
             values[key] = date.fromisoformat(values[key])
+    if "recipients" in values:
+        values["recipients"] = tuple(values["recipients"] or ())  # JSON keeps a list
     values.update(changes)
     return ReportInput(**values)

@@ -8,6 +8,7 @@ Re-importing the same file is a no-op; a changed row updates the record it names
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
 import zipfile
@@ -29,11 +30,21 @@ from storage.models import (
     Unit,
     UnitKind,
 )
+from storage.units import MAX_RECIPIENT_LENGTH, MAX_RECIPIENTS, overlong, split_recipients
 
 MAX_ERRORS_SHOWN = 20
 MAX_NAME_LENGTH = 200
 
-UNIT_COLUMNS = ("code", "name", "kind", "parent_code", "office_code")
+UNIT_COLUMNS = (
+    "code",
+    "name",
+    "kind",
+    "parent_code",
+    "office_code",
+    "recipients",  # optional: a commune's "Nơi nhận" lines, separated by ";" or line breaks
+)
+# The recipients column may also be headed as the report calls it.
+RECIPIENTS_COLUMNS = ("recipients", "noi_nhan")
 PEOPLE_COLUMNS = (
     "unit_code",
     "role",
@@ -138,7 +149,8 @@ def _csv_rows(path: Path) -> Iterator[list[str]]:
         raise ImportFileError(f"{path}: not UTF-8 text (save the CSV as UTF-8)") from exc
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    yield from csv.reader(text.splitlines(), delimiter=delimiter)
+    # A reader over the whole text, not its lines: a quoted cell may hold line breaks.
+    yield from csv.reader(io.StringIO(text), delimiter=delimiter)
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
@@ -192,6 +204,23 @@ class _UnitRow:
     kind: UnitKind
     parent_code: str
     office_code: str
+    # None: the file has no recipients column, leave the list as is; () puts back the default.
+    recipients: tuple[str, ...] | None = None
+
+
+def _recipients_cell(row: dict[str, str], problems: list[str]) -> tuple[str, ...] | None:
+    columns = [column for column in RECIPIENTS_COLUMNS if column in row]
+    if not columns:
+        return None
+    if len(columns) > 1:
+        problems.append(f"give the recipients in one column, not {' and '.join(columns)}")
+        return None
+    recipients = split_recipients(row[columns[0]])
+    if len(recipients) > MAX_RECIPIENTS:
+        problems.append(f"{len(recipients)} recipients; at most {MAX_RECIPIENTS}")
+    for line in overlong(recipients):
+        problems.append(f"recipient {line} is longer than {MAX_RECIPIENT_LENGTH} characters")
+    return tuple(recipients)
 
 
 async def import_units(*, session: AsyncSession, path: Path) -> ImportSummary:
@@ -215,12 +244,19 @@ async def import_units(*, session: AsyncSession, path: Path) -> ImportSummary:
             problems.append(f"unknown kind {row.get('kind', '')!r} (use one of: {allowed})")
         if code and code in parsed:
             problems.append(f"duplicate code {code!r} (also on row {parsed[code].number})")
+        recipients = _recipients_cell(row, problems)
         if problems:
             errors.append(f"row {number}: " + "; ".join(problems))
             continue
         assert kind is not None
         parsed[code] = _UnitRow(
-            number, code, name, kind, row.get("parent_code", ""), row.get("office_code", "")
+            number,
+            code,
+            name,
+            kind,
+            row.get("parent_code", ""),
+            row.get("office_code", ""),
+            recipients,
         )
 
     existing = {unit.code: unit for unit in (await session.scalars(select(Unit))).all()}
@@ -261,6 +297,14 @@ async def import_units(*, session: AsyncSession, path: Path) -> ImportSummary:
             continue
         if (unit.name, unit.kind) != (item.name, item.kind):
             unit.name, unit.kind = item.name, item.kind
+            changed.add(item.code)
+    for item in parsed.values():
+        unit = units[item.code]
+        if item.recipients is None:
+            continue  # no recipients column: the list stays as it is
+        wanted = list(item.recipients) or None
+        if unit.recipients != wanted:
+            unit.recipients = wanted
             changed.add(item.code)
     await session.flush()
     for item in parsed.values():

@@ -143,6 +143,9 @@ class Unit(TimestampMixin, Base):
     office_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     # For offices: the chat (private or group) that receives files; set when staff register.
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    # For communes: the "Nơi nhận" lines of their reports, as set (units.csv or /noinhan);
+    # None prints the default (the receiving office, the committee's leaders, "Lưu: VT.").
+    recipients: Mapped[list[str] | None] = mapped_column(JSON)
 
     parent: Mapped[Unit | None] = relationship(
         remote_side="Unit.id", foreign_keys=[parent_id], lazy="raise"
@@ -322,6 +325,7 @@ class DocumentNumber(Base):
 class PendingInputKind(enum.StrEnum):
     RETURN_COMMENT = "return_comment"  # the approver's next message says what to correct
     DOCUMENT_NUMBER = "document_number"  # the clerk's next message is the number
+    RECIPIENTS = "recipients"  # the chairman's next message is the unit's "Nơi nhận" list
 
 
 class PendingInput(Base):
@@ -333,7 +337,9 @@ class PendingInput(Base):
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     kind: Mapped[PendingInputKind] = mapped_column(_enum(PendingInputKind, "pending_input_kind"))
-    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
+    # The version a comment or number is for; None for the recipients, which are the unit's.
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 

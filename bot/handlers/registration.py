@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 OFFICE_ONLY = frozenset({Role.OFFICE})
 # The commands of a person's private chat with the bot (/start and /help have their own handlers).
-PRIVATE_COMMANDS = ("baocao", "xem", "huy", "lichsu")
+PRIVATE_COMMANDS = ("baocao", "xem", "huy", "lichsu", "noinhan")
 
 
 class RegistrationHandlers:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conversations import texts
 from conversations.forms import (
     DEFAULT_CEILINGS,
     Condition,
@@ -251,6 +252,97 @@ def test_condition_and_rule_semantics() -> None:
     with pytest.raises(ValueError, match="exactly one"):
         Rule(not_more_than="a", needs_positive="b", message="m")
     assert not Rule(not_more_than="a", message="m").broken_by("6", 5)
+
+
+# ----- the checks an answer goes through (the chat's and `baocao draft`'s) ------------------
+
+CHECKED = """\
+form: checked
+version: "1"
+title: Thử
+sections:
+  - code: radio
+    title: Truyền thanh
+    questions:
+      - code: station
+        type: yes_no
+        label: Có đài?
+      - code: airings
+        type: count
+        label: Lượt phát?
+        max: 50
+        relevant: {answer: station, equals: true}
+      - code: minutes
+        type: minutes
+        label: Thời lượng?
+        relevant: {answer: airings, greater_than: 0}
+      - code: relays
+        type: count
+        label: Lượt tiếp sóng?
+        relevant: {answer: station, equals: true}
+        rules:
+          - {needs_positive: airings, message: Có tiếp sóng thì phải có lượt phát.}
+      - code: note
+        type: short_text
+        label: Ghi chú?
+        required: false
+  - code: posts
+    title: Tin bài
+    questions:
+      - code: posts_all
+        type: count
+        label: Tổng số tin?
+      - code: posts_digital
+        type: count
+        label: Tin về chuyển đổi số?
+        rules:
+          - {not_more_than: posts_all, message: Tin chuyển đổi số không thể nhiều hơn tổng số.}
+"""
+
+
+@pytest.fixture(scope="module")
+def checked() -> Form:
+    return parse_form(CHECKED, name="checked.yaml")
+
+
+def test_relevance_follows_the_chain_of_conditions(checked: Form) -> None:
+    minutes, airings = checked.questions["minutes"], checked.questions["airings"]
+    assert checked.is_relevant(minutes, {"station": True, "airings": 3})
+    assert not checked.is_relevant(minutes, {"station": True, "airings": 0})
+    # airings was given, but without a station it is not asked, so neither is minutes.
+    assert not checked.is_relevant(minutes, {"station": False, "airings": 3})
+    assert not checked.is_relevant(airings, {})  # the condition's answer is not given yet
+    assert checked.is_relevant(checked.questions["note"], {})
+
+
+def test_a_value_within_every_check_has_no_problem(checked: Form) -> None:
+    answers = {"station": True, "airings": 3, "minutes": 60, "posts_all": 5}
+    assert checked.problem_with("minutes", 60, answers) is None
+    assert checked.problem_with("posts_digital", 5, answers) is None
+    assert checked.problem_with("note", None, answers) is None  # optional: may be skipped
+
+
+def test_a_skipped_required_answer_is_a_problem(checked: Form) -> None:
+    assert checked.problem_with("posts_all", None, {}) == texts.REQUIRED
+
+
+def test_a_number_over_its_ceiling_is_a_problem(checked: Form) -> None:
+    problem = checked.problem_with("airings", 51, {"station": True})
+    assert problem == texts.too_large(value=51, ceiling=50, unit="")
+    assert checked.problem_with("airings", 50, {"station": True}) is None
+
+
+def test_a_broken_rule_is_a_problem_from_either_side(checked: Form) -> None:
+    too_many = "Tin chuyển đổi số không thể nhiều hơn tổng số."
+    assert checked.problem_with("posts_digital", 6, {"posts_all": 5}) == too_many
+    assert checked.problem_with("posts_all", 4, {"posts_digital": 5}) == too_many
+    assert checked.problem_with("posts_all", 5, {"posts_digital": 5}) is None
+    no_airings = "Có tiếp sóng thì phải có lượt phát."
+    assert checked.problem_with("relays", 2, {"station": True, "airings": 0}) == no_airings
+    assert checked.problem_with("airings", 0, {"station": True, "relays": 2}) == no_airings
+    # Without a station the rule's question is not asked, so its rule holds nothing back.
+    assert checked.problem_with("airings", 0, {"station": False, "relays": 2}) is None
+    assert checked.problem_with("posts_all", 5, {}) is None, "nothing to compare yet"
 
 
 # ----- bad forms: FormError names the file and the line -------------------------------------

@@ -19,6 +19,7 @@ from report_templates.compose import (
     ReportInput,
     TemplateError,
     compose,
+    draft_date_for,
     hai_so,
     load_templates,
     phan_tram,
@@ -365,6 +366,78 @@ def test_quarter_summary_and_ward() -> None:
     assert document.summary.endswith("quý IV năm 2024")
     assert "- Chủ tịch, các Phó Chủ tịch UBND phường;" in document.recipients
     assert "Ủy ban nhân dân phường báo cáo" in joined(document)
+
+
+# --- recipients ("Nơi nhận") ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "printed"),
+    [
+        (
+            # as a commune's report lists them, dashes and semicolons typed
+            [
+                "- Phòng Văn hóa - Thông tin huyện (BC);",
+                "- TTĐU, HĐND xã;",
+                "- Lãnh đạo UBND xã;",
+                "- Trang TTĐT xã;",
+                "- Lưu: VP.",
+            ],
+            (
+                "- Phòng Văn hóa - Thông tin huyện (BC);",
+                "- TTĐU, HĐND xã;",
+                "- Lãnh đạo UBND xã;",
+                "- Trang TTĐT xã;",
+                "- Lưu: VP.",
+            ),
+        ),
+        (
+            # bare lines; the archive line without a colon, typed in the middle
+            ["Phòng Nội vụ huyện", "Lưu VT", "Chủ tịch, PCT UBND xã"],
+            ("- Phòng Nội vụ huyện;", "- Chủ tịch, PCT UBND xã;", "- Lưu VT."),
+        ),
+        (
+            # no archive line: the clerk's "Lưu: VT." is added; an en dash is a dash too
+            ["– Sở Nội vụ tỉnh Hưng Yên.", "  Đảng ủy xã ; "],
+            ("- Sở Nội vụ tỉnh Hưng Yên;", "- Đảng ủy xã;", "- Lưu: VT."),
+        ),
+    ],
+)
+def test_a_units_recipients_print_one_dash_and_one_stop_each(
+    typed: list[str], printed: tuple[str, ...]
+) -> None:
+    assert compose(golden_input(recipients=tuple(typed))).recipients == printed
+
+
+def test_without_a_list_the_recipients_are_the_default_three() -> None:
+    assert compose(golden_input(recipients=())).recipients == (
+        "- Phòng Nội vụ huyện;",
+        "- Chủ tịch, các Phó Chủ tịch UBND xã;",
+        "- Lưu: VT.",
+    )
+    # No receiving office known yet: its line is left out rather than printed empty.
+    assert compose(golden_input(receiving_office="")).recipients == (
+        "- Chủ tịch, các Phó Chủ tịch UBND xã;",
+        "- Lưu: VT.",
+    )
+
+
+# --- the month of a draft ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("today", "dated"),
+    [
+        (date(2025, 9, 1), date(2025, 9, 1)),  # the window is open: today
+        (date(2025, 6, 20), date(2025, 6, 20)),  # the period is ahead: today
+        (date(2025, 9, 16), date(2025, 9, 16)),  # the deadline itself
+        (date(2025, 9, 17), date(2025, 9, 16)),  # past: the deadline, never later
+        (date(2026, 3, 2), date(2025, 9, 16)),
+    ],
+)
+def test_a_draft_is_dated_today_until_its_deadline_has_passed(today: date, dated: date) -> None:
+    deadline = date(2025, 9, 16)  # 2025-Q3 closes on 14 September, due two working days later
+    assert draft_date_for(deadline, today) == dated
 
 
 def test_vice_chairman_signs_for_the_chairman() -> None:

@@ -185,8 +185,9 @@ def test_the_seed_has_no_annex_and_neither_has_its_draft(drafted: Document) -> N
 async def test_a_bad_answers_file_is_named_by_key(tmp_path: Path) -> None:
     bad = tmp_path / "answers.json"
     bad.write_text(
-        '{"unit": {"name": "Tân Quang"}, "period": "2026-Q4", "signer": {"name": "A"},'
-        ' "receiving_office": "Sở Nội vụ", "answers": {"radio_programs": "sáu"}}',
+        '{"unit": {"name": "Tân Quang", "kind": "huyện"}, "period": "2026-Q4",'
+        ' "signer": {"name": "A"}, "receiving_office": "Sở Nội vụ",'
+        ' "answers": {"radio_programs": "sáu", "web_posts": 2, "web_posts_digital": 3}}',
         encoding="utf-8",
     )
     result = await asyncio.to_thread(
@@ -201,3 +202,11 @@ async def test_a_bad_answers_file_is_named_by_key(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"{bad}: answers.radio_programs: " in result.stderr
     assert "chữ số" in result.stderr and "Traceback" not in result.stderr
+    # Every problem at once, one a line: the unit's kind and the form's rule too.
+    lines = result.stderr.removeprefix("Error: ").splitlines()
+    assert [line.split(": ")[1] for line in lines] == [
+        "unit.kind",
+        "answers.radio_programs",
+        "answers.web_posts_digital",
+    ]
+    assert all(line.startswith(f"{bad}: ") for line in lines)

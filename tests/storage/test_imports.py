@@ -137,6 +137,71 @@ async def test_bad_unit_rows_name_file_and_row_and_import_nothing(
     assert await count(database, AuditEntry) == 0
 
 
+async def recipients_of(database: Database) -> dict[str, list[str] | None]:
+    async with database.session() as session:
+        rows = (await session.execute(select(Unit.code, Unit.recipients))).all()
+    return {code: recipients for code, recipients in rows}
+
+
+async def test_recipients_column_sets_each_communes_list_and_an_empty_cell_the_default(
+    database: Database, tmp_path: Path
+) -> None:
+    header = "code,name,kind,parent_code,office_code,recipients\n"
+    path = write(
+        tmp_path / "units.csv",
+        header
+        + 'T1,Tân Quang,xã,,,"- Phòng Văn hóa - Thông tin huyện (BC);  - TTĐU, HĐND xã;'
+        + '  - Lưu: VP."\n'
+        + 'T2,Như Quỳnh,xã,,,"Phòng Nội vụ huyện\nChủ tịch, PCT UBND xã\n\nLưu VT."\n'
+        + "T3,Lạc Đạo,xã,,,\n",
+    )
+    async with database.session() as session:
+        await import_units(session=session, path=path)
+    assert await recipients_of(database) == {
+        "T1": ["- Phòng Văn hóa - Thông tin huyện (BC)", "- TTĐU, HĐND xã", "- Lưu: VP."],
+        "T2": ["Phòng Nội vụ huyện", "Chủ tịch, PCT UBND xã", "Lưu VT."],
+        "T3": None,
+    }
+
+    # The same file again changes nothing; a changed cell updates that unit only, and a file
+    # without the column (headed the Vietnamese way here for one unit) leaves the others alone.
+    async with database.session() as session:
+        again = await import_units(session=session, path=path)
+    assert (again.updated, again.unchanged) == (0, 3)
+    write(path, "code,name,kind,parent_code,office_code,noi_nhan\nT1,Tân Quang,xã,,,\n")
+    async with database.session() as session:
+        cleared = await import_units(session=session, path=path)
+    assert (cleared.updated, cleared.unchanged) == (1, 0)
+    write(path, UNITS_HEADER + "T2,Như Quỳnh,xã,,\n")
+    async with database.session() as session:
+        await import_units(session=session, path=path)
+    recipients = await recipients_of(database)
+    assert recipients["T1"] is None
+    assert recipients["T2"] == ["Phòng Nội vụ huyện", "Chủ tịch, PCT UBND xã", "Lưu VT."]
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        (";".join(f"Nơi {n}" for n in range(13)), "row 3: 13 recipients; at most 12"),
+        ("Sở Nội vụ;" + "A" * 201, "row 3: recipient 2 is longer than 200 characters"),
+    ],
+)
+async def test_bad_recipients_name_file_and_row_and_import_nothing(
+    database: Database, tmp_path: Path, cell: str, expected: str
+) -> None:
+    path = write(
+        tmp_path / "units.csv",
+        "code,name,kind,parent_code,office_code,recipients\n"
+        + f'G1,Hưng Yên,tỉnh,,,\nT1,Tân Quang,xã,,,"{cell}"\n',
+    )
+    with pytest.raises(ImportFileError) as error:
+        async with database.session() as session:
+            await import_units(session=session, path=path)
+    assert f"{path}, {expected}" in str(error.value)
+    assert await count(database, Unit) == 0
+
+
 @pytest.mark.parametrize(
     ("rows", "expected"),
     [
