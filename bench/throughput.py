@@ -85,7 +85,7 @@ POSITION = re.compile(r"Phần \d+/\d+ · Câu \d+/\d+")
 
 # A valid typed answer to every question of the form, consistent with the form's rules (digital
 # posts <= posts, airings > 0 with minutes, a contest so its participants are asked), so every
-# question is asked: 39 per officer.
+# question is asked: 41 per officer.
 ANSWERS = {
     "plan_refs": "03/KH-UBND ngày 08/01/2026",
     "higher_docs": "181/KH-UBND ngày 29/12/2025 của UBND tỉnh Hưng Yên",
@@ -112,9 +112,11 @@ ANSWERS = {
     "tthc_posted_percent": "100%",
     "meetings_integrated": "4",
     "meetings_cchc": "1",
+    "meetings_cchc_unit": "buổi",
     "dialogues": "1",
     "meeting_attendance": "350",
     "mobile_sessions": "2",
+    "mobile_sessions_unit": "đợt",
     "citizens_guided": "1200",
     "contests": "1",
     "contest_participants": "350",

@@ -358,6 +358,7 @@ CONTEXT_NAMES = frozenset(
         "next_period",
         "noi",
         "muc",
+        "tu",
         "cite",
         "la_ma",
         "own_plans",
@@ -734,6 +735,21 @@ def _chosen(report: ReportInput, form: Form, code: str) -> list[str]:
     return [c.in_sentence.format_map(words) for c in question.choices if c.value in picked]
 
 
+def _word_of(report: ReportInput, form: Form) -> Callable[[str, str], str]:
+    """tu("mobile_sessions_unit", "buổi"): the word the officer picked for a figure's unit
+    (a choice question's label), or the default when none was picked."""
+
+    def tu(code: str, default: str) -> str:
+        question = form.questions.get(code)
+        picked = report.answers.get(code)
+        for choice in question.choices if question is not None else ():
+            if choice.value == picked:
+                return choice.label
+        return default
+
+    return tu
+
+
 def _sub_units(report: ReportInput) -> str:
     return SUB_UNITS.get(report.unit_kind_label, "thôn, tổ dân phố")
 
@@ -750,6 +766,7 @@ def _context(report: ReportInput, form: Form) -> dict[str, Any]:
         "sub_units": _sub_units(report),
         "radio_name": f"Đài truyền thanh {report.unit_kind_label}",
         "muc": muc,
+        "tu": _word_of(report, form),
         "cite": cite,
         "la_ma": la_ma,
         "a": _namespace(report.answers),

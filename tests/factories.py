@@ -265,6 +265,7 @@ TYPED_ROUND = {
     "meetings_cchc": "1",
     "dialogues": "0",
     "mobile_sessions": "2",
+    "mobile_sessions_unit": "đợt",
     "citizens_guided": "1.200",
     "contests": "0",
     "staged_events": "0",
@@ -275,6 +276,7 @@ TYPED_ROUND = {
 }
 # Optional questions the officers skipped.
 SKIPPED_IN_ROUND = (
+    "meetings_cchc_unit",
     "content_docs",
     "content_other",
     "social_posts",

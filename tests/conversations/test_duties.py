@@ -366,7 +366,7 @@ async def test_reminders_go_only_to_people_with_something_left(database: Databas
     hoa = text_of(reminders[p.hoa.id])
     left = [code for code in HOA_SECTIONS if code != "directives"]
     questions = sum(QUESTIONS[code] for code in left)
-    assert questions == 23
+    assert questions == 25
     assert f"đã trả lời 2/{questions} câu" in hoa
     assert "Còn 3 ngày nữa" in hoa
     assert all(TITLE[code] in hoa for code in left)

@@ -92,9 +92,11 @@ HOA_SCRIPT: dict[str, str | Press] = {
     "tthc_posted_percent": "100%",
     "meetings_integrated": "6",
     "meetings_cchc": "1",
+    "meetings_cchc_unit": Press("skip"),
     "dialogues": "2",
     "meeting_attendance": "350",
     "mobile_sessions": "3",
+    "mobile_sessions_unit": "đợt",
     "citizens_guided": "1.200",
     "contests": "1",
     "contest_participants": "250",
@@ -126,9 +128,11 @@ HOA_VALUES: dict[str, Any] = {
     "tthc_posted_percent": 100,
     "meetings_integrated": 6,
     "meetings_cchc": 1,
+    "meetings_cchc_unit": None,
     "dialogues": 2,
     "meeting_attendance": 350,
     "mobile_sessions": 3,
+    "mobile_sessions_unit": "campaign",
     "citizens_guided": 1200,
     "contests": 1,
     "contest_participants": 250,
@@ -431,7 +435,7 @@ async def test_sections_are_split_between_the_two_officers(province: Province) -
     intro, question = reply.messages
     assert "quý IV năm 2026" in intro.text and "xã Tân Quang" in intro.text
     assert "15/09/2026" in intro.text and "14/12/2026" in intro.text
-    assert "Anh/chị phụ trách 7 phần, tối đa 32 câu hỏi" in intro.text
+    assert "Anh/chị phụ trách 7 phần, tối đa 34 câu hỏi" in intro.text
     for code in HOA_SECTIONS:
         assert f"• {FORM.section(code).title}" in intro.text
     assert FORM.section("broadcasts").title not in intro.text
@@ -1191,15 +1195,16 @@ async def test_review_lists_every_answer_with_edit_buttons(province: Province) -
         "11. TTHC được cập nhật trên trang thông tin điện tử: Có",
         "15. Tờ rơi: 1.500 tờ",
         "16. Tỷ lệ TTHC niêm yết công khai: 100%",
-        "22. Lượt hướng dẫn người dân: 1.200 lượt",
-        "25. Buổi sân khấu hóa: 0 buổi",
-        "32. Kiến nghị, đề xuất: (bỏ qua)",
+        "23. Đơn vị tính tuyên truyền lưu động: đợt",
+        "24. Lượt hướng dẫn người dân: 1.200 lượt",
+        "27. Buổi sân khấu hóa: 0 buổi",
+        "34. Kiến nghị, đề xuất: (bỏ qua)",
     ]:
         assert line in review, line
     for code in HOA_VALUES:
         assert FORM.questions[code].title in review, code
     edits = [a for a in actions(reply) if a.startswith("edit:")]
-    assert edits == [f"edit:{n}" for n in range(1, 33)]
+    assert edits == [f"edit:{n}" for n in range(1, 35)]
     assert [b.action for row in footer.buttons for b in row] == ["submit", "back"]
     assert footer.text == texts.review_footer(resubmit=False)
 
@@ -1218,12 +1223,12 @@ async def test_review_lists_every_answer_with_edit_buttons(province: Province) -
     assert "8. Tin, bài CCHC trên trang thông tin điện tử: 15 tin, bài" in text_of(reply)
 
     # A typed number edits too; no contests makes the participants question go away.
-    reply = await hoa.say("23")
+    reply = await hoa.say("25")
     assert label("contests") in text_of(reply)
     reply = await hoa.say("0")
     assert (await hoa.state()).status is WalkStatus.REVIEWING
     assert [a for a in actions(reply) if a.startswith("edit:")] == [
-        f"edit:{n}" for n in range(1, 32)
+        f"edit:{n}" for n in range(1, 34)
     ]
     assert FORM.questions["contest_participants"].title not in text_of(reply)
 

@@ -97,6 +97,8 @@ LATEST = (
     "tthc_posted_percent",
     "other_forms_text",
     "content_other",
+    "meetings_cchc_unit",  # a choice: the latest quarter's word
+    "mobile_sessions_unit",
 )
 # A station that worked in any quarter counts as working: `combine: best`, choices best first.
 BEST = {"radio_station": ("active", "broken", "broken_unrepaired", "none")}
@@ -120,6 +122,8 @@ PLAN = {
     "content_topics": "1, 2",
     "content_docs": None,
     "content_other": None,
+    "meetings_cchc_unit": None,  # skipped: the form's own words
+    "mobile_sessions_unit": None,
 }
 # Q1 of 2026: a quiet quarter, no fanpage posts counted, a contest with its participants.
 Q1_TYPED: dict[str, str | None] = {

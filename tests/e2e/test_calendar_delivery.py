@@ -161,7 +161,7 @@ async def test_opening_a_round_prompts_each_registered_officer_once_and_the_butt
     refused = await stranger.tap_answer(prompt[HOA], RESUME_CALLBACK)
     assert refused["text"] == texts.NOT_YOUR_BUTTON
     first = await hoa.taps(texts.START_BUTTON, "Câu 1/")
-    assert "Kế hoạch tuyên truyền" in first["text"]
+    assert "Kế hoạch (hoặc quyết định ban hành kế hoạch) của xã" in first["text"]
     first = await binh.taps(texts.START_BUTTON, "Câu 1/")
     assert "Đài truyền thanh" in first["text"]
 
@@ -298,7 +298,7 @@ async def test_two_instances_send_each_prompt_once_and_the_other_takes_over(
     intro = await hoa.says("/baocao", PERIOD)
     assert "Báo cáo tuyên truyền cải cách hành chính" in intro["text"]
     first = await hoa.expect("Câu 1/", after=seen_hoa)
-    assert "Kế hoạch tuyên truyền" in first["text"]
+    assert "Kế hoạch (hoặc quyết định ban hành kế hoạch) của xã" in first["text"]
     assert "Error while handling" not in follower.log()
     assert follower.process.poll() is None
 
@@ -423,11 +423,11 @@ async def test_round_status_lists_each_commune_with_its_progress(
     ]
     rows = {line.split()[0]: line.split() for line in lines[2:-1]}
     assert list(rows) == list(COMMUNES)
-    assert rows["12151"] == ["12151", "Tân", "Quang", "open", "1/7", "-", "-", "-", *late]
-    assert rows["12154"] == ["12154", "Như", "Quỳnh", "open", "0/7", "-", "-", "-", *late]
-    assert rows["12160"] == ["12160", "Lạc", "Đạo", "open", "0/7", "-", "-", "-", *late]
-    assert rows["12197"] == ["12197", "Mỹ", "Hào", "open", "0/7", "-", "-", "-", *late]
+    assert rows["12151"] == ["12151", "Tân", "Quang", "open", "1/8", "-", "-", "-", *late]
+    assert rows["12154"] == ["12154", "Như", "Quỳnh", "open", "0/8", "-", "-", "-", *late]
+    assert rows["12160"] == ["12160", "Lạc", "Đạo", "open", "0/8", "-", "-", "-", *late]
+    assert rows["12197"] == ["12197", "Mỹ", "Hào", "open", "0/8", "-", "-", "-", *late]
     # The columns line up: each value starts where its heading does.
     column = lines[1].index("submitted")
-    assert all(line[column : column + 3] in ("0/7", "1/7") for line in lines[2:-1])
+    assert all(line[column : column + 3] in ("0/8", "1/8") for line in lines[2:-1])
     assert lines[-1] == f"4 communes: 0 delivered, {4 if late else 0} late."

@@ -167,17 +167,19 @@ async def test_two_officers_answer_their_sections_through_a_crash(
     await hoa.expect("Câu 5/5", after=seen)
     await bot.wait_for_log("already handled")
 
-    await hoa.says("100%", "Phần 5/7 · Câu 1/4")
-    await hoa.says("4", "Câu 2/4")
-    await hoa.says("1", "Câu 3/4")
-    await hoa.says("không", "Câu 4/4")
-    await hoa.taps(texts.SKIP_BUTTON, "Phần 6/7 · Câu 1/7")
-    await hoa.says("2", "Câu 2/7")
-    await hoa.says("1.200", "Câu 3/7")
-    await hoa.says("1", "Câu 4/7")
-    await hoa.says("350", "Câu 5/7")
-    await hoa.says("0", "Câu 6/7")
-    await hoa.taps(texts.ZERO_BUTTON, "Câu 7/7")
+    await hoa.says("100%", "Phần 5/7 · Câu 1/5")
+    await hoa.says("4", "Câu 2/5")
+    await hoa.says("1", "Câu 3/5")
+    await hoa.taps("buổi", "Câu 4/5")  # the word the report prints with the figure
+    await hoa.says("không", "Câu 5/5")
+    await hoa.taps(texts.SKIP_BUTTON, "Phần 6/7 · Câu 1/8")
+    await hoa.says("2", "Câu 2/8")
+    await hoa.says("đợt", "Câu 3/8")
+    await hoa.says("1.200", "Câu 4/8")
+    await hoa.says("1", "Câu 5/8")
+    await hoa.says("350", "Câu 6/8")
+    await hoa.says("0", "Câu 7/8")
+    await hoa.taps(texts.ZERO_BUTTON, "Câu 8/8")
     await hoa.says(TEMPLATE_LOOKING, "Phần 7/7 · Câu 1/5")
     await hoa.taps("Dùng mẫu 1", "Nội dung đã chọn")
     await hoa.taps(texts.USE_TEXT_BUTTON, "Câu 2/5")
@@ -224,9 +226,11 @@ async def test_two_officers_answer_their_sections_through_a_crash(
         "tthc_posted_percent": 100,
         "meetings_integrated": 4,
         "meetings_cchc": 1,
+        "meetings_cchc_unit": "session",
         "dialogues": 0,
         "meeting_attendance": None,
         "mobile_sessions": 2,
+        "mobile_sessions_unit": "campaign",
         "citizens_guided": 1200,
         "contests": 1,
         "contest_participants": 350,

@@ -843,3 +843,16 @@ def test_numbered_lines_keep_their_number_without_a_dash() -> None:
     assert "1. Duy trì chuyên mục." in bullets
     assert "b) Tăng tin, bài." in bullets
     assert "- Tập huấn." in bullets
+
+
+def test_a_figure_prints_with_the_unit_the_officer_chose() -> None:
+    chosen = {"meetings_cchc": 2, "meetings_cchc_unit": "session", "mobile_sessions": 3}
+    text = joined(
+        compose(v2_input(answers={**V2_ANSWERS, **chosen, "mobile_sessions_unit": "campaign"}))
+    )
+
+    assert "tổ chức 02 buổi chuyên đề về cải cách hành chính" in text
+    assert "tổ chức 03 đợt tuyên truyền lưu động" in text
+    text = joined(compose(v2_input(answers={**V2_ANSWERS, **chosen, "meetings_cchc_unit": None})))
+    assert "tổ chức 02 hội nghị chuyên đề về cải cách hành chính" in text  # the form's default
+    assert "tổ chức 03 buổi tuyên truyền lưu động" in text
