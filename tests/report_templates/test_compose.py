@@ -856,3 +856,11 @@ def test_a_figure_prints_with_the_unit_the_officer_chose() -> None:
     text = joined(compose(v2_input(answers={**V2_ANSWERS, **chosen, "meetings_cchc_unit": None})))
     assert "tổ chức 02 hội nghị chuyên đề về cải cách hành chính" in text  # the form's default
     assert "tổ chức 03 buổi tuyên truyền lưu động" in text
+
+
+def test_the_direction_sentence_names_the_kind_of_document_it_follows() -> None:
+    decision = [{"number": "119", "symbol": "QĐ-UBND", "year": None, "issued_on": "2025-07-18"}]
+    plan = [{"number": "09", "symbol": "KH-UBND", "year": None, "issued_on": "2025-01-08"}]
+    for plans, words in ((decision, "Thực hiện văn bản trên"), (plan, "Thực hiện kế hoạch trên")):
+        answers = {**V2_ANSWERS, "plan_refs": plans, "higher_docs": None}
+        assert words in joined(compose(v2_input(answers=answers)))
