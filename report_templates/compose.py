@@ -46,10 +46,17 @@ TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # Codes of earlier form versions whose answers are still stored in rounds and frozen versions:
 # 2026.1 asked for one own plan, one higher plan and its issuer apart.
 LEGACY_CODES = ("plan_ref", "higher_plan_ref", "higher_plan_issuer")
+
+
 # Every question code of the packaged form and of earlier versions: the template sees each of
 # them (None when not answered), so `a.radio_items` is always defined and a misspelt
 # `a.radio_itmes` fails loudly.
-ANSWER_CODES: tuple[str, ...] = (*load_form().questions, *LEGACY_CODES)
+@cache
+def packaged_form() -> Form:
+    return load_form()
+
+
+ANSWER_CODES: tuple[str, ...] = (*packaged_form().questions, *LEGACY_CODES)
 
 # 1 July 2025: districts were abolished and each commune's one-stop desk became its Trung tâm
 # Phục vụ hành chính công (DOMAIN.md); a report names the desk as it was in its period.
@@ -409,11 +416,6 @@ def load_templates(folder: Path | None = None) -> TemplateSet:
 @cache
 def default_templates() -> TemplateSet:
     return load_templates()
-
-
-@cache
-def packaged_form() -> Form:
-    return load_form()
 
 
 def _check_names(env: jinja2.Environment, source: str, path: Path) -> None:
