@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -85,7 +86,11 @@ def build_application(
     registration = RegistrationHandlers(database)
     questionnaire = QuestionnaireHandlers(
         database,
-        Questionnaire(form, on_round_submitted=workflow.on_round_submitted),
+        Questionnaire(
+            form,
+            on_round_submitted=workflow.on_round_submitted,
+            today=lambda: datetime.now(settings.timezone).date(),
+        ),
         not_in_walk=registration.anything_else,
         edited_not_in_walk=registration.edited,
     )

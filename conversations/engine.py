@@ -8,8 +8,9 @@ exactly where it was. Telegram handlers and tests drive it the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -175,10 +176,18 @@ class RoundSubmitted(Protocol):
 class Questionnaire:
     """Drives walks through one form."""
 
-    def __init__(self, form: Form, *, on_round_submitted: RoundSubmitted | None = None) -> None:
+    def __init__(
+        self,
+        form: Form,
+        *,
+        on_round_submitted: RoundSubmitted | None = None,
+        today: Callable[[], date] | None = None,
+    ) -> None:
         self.form = form
         # The approval workflow: told, in the same transaction, that a round is complete.
         self.on_round_submitted = on_round_submitted
+        # The day in the units' time zone, for dates typed in the future.
+        self.today = today or date.today
 
     # ----- entry points -------------------------------------------------------------------
 
@@ -255,7 +264,7 @@ class Questionnaire:
             problem = self._problem(walk, question, typed)
             if problem is not None:
                 return self._refuse(walk, problem, confirming=True)
-            if pending.get("kind") == "outlier" and typed == pending.get("value"):
+            if pending.get("kind") in _CONFIRMED_BY_RETYPING and typed == pending.get("value"):
                 return await self._store(session, walk, question, typed)  # typed twice: meant it
             return await self._offer(session, walk, question, typed)
         try:
@@ -550,13 +559,27 @@ class Questionnaire:
         problem = self._problem(walk, question, value)
         if problem is not None:
             return self._refuse(walk, problem)
+        doubt = None
         if self._far_from_history(walk, question, value):
-            walk.state.pending = {"kind": "outlier", "value": value}
+            doubt = "outlier"
+        elif self._late_date(walk, value) is not None:
+            doubt = "late_date"
+        if doubt is not None:
+            walk.state.pending = {"kind": doubt, "value": value}
             walk.state.status = WalkStatus.CONFIRMING
             self._bump(walk.state)
             await session.flush()
             return self._confirm_prompt(walk, bump=False)
         return await self._store(session, walk, question, value)
+
+    def _late_date(self, walk: Walk, value: Any) -> tuple[date, date] | None:
+        """The first date in a typed date or document list that is after the report's closing
+        day or in the future, with the day it should not pass; None when all are in time."""
+        limit = min(walk.context.period.closes_on, self.today())
+        for day in _dates_in(value):
+            if day > limit:
+                return day, limit
+        return None
 
     def _problem(self, walk: Walk, question: Question, value: Any) -> str | None:
         return self.form.problem_with(question.code, value, walk.values())
@@ -894,6 +917,19 @@ class Questionnaire:
                 (Button(texts.USE_TEXT_BUTTON, "ok"),),
                 (Button(texts.BACK_BUTTON, "retype"),),
             )
+        elif pending.get("kind") == "late_date":
+            late = self._late_date(walk, value)
+            day, limit = late if late is not None else (None, None)
+            text = texts.confirm_late_date(
+                title=question.title,
+                day=day,
+                limit=limit,
+                closes_on=walk.context.period.closes_on,
+            )
+            buttons = (
+                (Button(texts.CONFIRM_DATE_BUTTON, "ok"),),
+                (Button(texts.RETYPE_BUTTON, "retype"),),
+            )
         else:
             text = texts.confirm_outlier(
                 title=question.title,
@@ -939,6 +975,23 @@ class _StoredValues(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._answers)
+
+
+# Confirmations that typing the same value again also gives ("yes, I meant it").
+_CONFIRMED_BY_RETYPING = frozenset({"outlier", "late_date"})
+
+
+def _dates_in(value: Any) -> Iterator[date]:
+    """The dates a stored answer states: a date ("2026-01-08") or the issue dates of documents
+    ({"issued_on": ...}, alone or in a list)."""
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        raw = item.get("issued_on") if isinstance(item, dict) else item
+        if isinstance(raw, str):
+            try:
+                yield date.fromisoformat(raw)
+            except ValueError:
+                continue
 
 
 def _index(action: str) -> int | None:

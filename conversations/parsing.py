@@ -59,6 +59,21 @@ _WHOLE = (
 )
 _ONE_NUMBER = "Anh/chị vui lòng chỉ nhập một số cho mục này, ví dụ 6."
 _MULTIPLIER = "Anh/chị vui lòng nhập toàn bộ số bằng chữ số, ví dụ 5000 thay cho 5 nghìn."
+_APPROXIMATE = (
+    "Báo cáo cần một con số cụ thể. Anh/chị vui lòng chỉ nhập số (không kèm «khoảng», «trên», "
+    "«hơn»...), ví dụ 900."
+)
+_NOT_A_DURATION = (
+    "Mục này cần một số đếm, không phải thời lượng. Anh/chị vui lòng nhập một số, ví dụ 2."
+)
+_PLAIN_DIGITS = (
+    "Anh/chị vui lòng nhập số bằng các chữ số thông thường 0–9, ví dụ 12 (không dùng số mũ, "
+    "số trong vòng tròn hay chữ số của ngôn ngữ khác)."
+)
+_COMMA_GROUP = (
+    "Chưa rõ «{typed}» là {digits} hay một số thập phân. Nếu là {digits}, anh/chị vui lòng nhập "
+    "{digits} hoặc {dotted}."
+)
 _PERCENT_RANGE = (
     "Tỷ lệ phần trăm không được lớn hơn 100. Anh/chị vui lòng nhập số từ 0 đến 100, "
     "ví dụ 100 hoặc 99,5."
@@ -96,11 +111,13 @@ _DOC_YEAR = (
     "ví dụ 22/2020/QĐ-UBND ngày 12/08/2020."
 )
 
-# Invisible formatting that phones and copy-paste smuggle in; it would stop words from matching
-# and can reorder how a report displays. ZWJ/ZWNJ stay because emoji sequences need them.
-_INVISIBLE = frozenset(
-    "\u00ad\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
-)
+# Invisible formatting that phones and copy-paste smuggle in (every format character: soft
+# hyphen, zero-width space, bidi marks and overrides, the Arabic letter mark...); it would stop
+# words from matching and can reorder how a report displays. ZWJ/ZWNJ stay because emoji
+# sequences need them. The Hangul fillers are letters to Unicode but print as nothing, and are
+# the usual way to send a "blank" message that passes a letter check.
+_KEPT_FORMAT = frozenset("\u200c\u200d")
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 _TRAILING_PUNCTUATION = ".!?,;:~"
 _PARTICLES = frozenset({"a", "ah", "ak", "nhe", "nha", "nhen", "nhi"})
@@ -153,20 +170,76 @@ _YES_WORDS = frozenset(
 )
 _NO_WORDS = _ZERO_WORDS | {"no", "n", "khong dung", "khong phai", "sai"}
 # "Dạ"/"vâng" only soften the answer that follows them ("dạ không" is a no).
-_LEADING_SOFTENERS = ("da ", "vang ")
+_LEADING_SOFTENERS = frozenset({"da", "vang", "thua"})
+# "Có lẽ" (perhaps), "không rõ" (not sure)...: neither yes nor no.
+_HEDGES = frozenset(
+    {
+        "co le",
+        "co the",
+        "co khi",
+        "co ve",
+        "co dieu",
+        "khong biet",
+        "khong ro",
+        "khong nho",
+        "khong chac",
+        "chua biet",
+        "chua ro",
+        "chua chac",
+        "chua nho",
+        "ko biet",
+        "ko ro",
+    }
+)
+_ANSWER_STARTS = frozenset({"co", "khong", "ko", "k", "chua", "vang", "da", "roi", "dung", "ok"})
 
-# Multiplier words make "5 nghìn" read as 5; accented forms only where the bare spelling is also
-# an ordinary word ("ngắn", "trạm", "tý").
-_MULTIPLIERS_ACCENTED = frozenset({"trăm", "nghìn", "ngàn", "triệu", "tỷ", "tỉ", "vạn"})
+# Words that change a typed figure's value must never be dropped: "2 chục" is 20, not 2. They are
+# refused with a message rather than multiplied out, since "5 ngan" may as well be a typo.
+# Anywhere in the answer, by their accented spelling (number words and multipliers):
+_MULTIPLIERS_ACCENTED = frozenset(
+    {"chục", "trăm", "nghìn", "ngàn", "triệu", "tỷ", "tỉ", "vạn", "mươi", "mười", "mốt", "lăm"}
+)
 _MULTIPLIERS_FOLDED = frozenset({"nghin", "trieu"})
-_ABBREVIATED_MULTIPLIER = re.compile(r"[0-9](?:k|tr)\b")
+# Right after the number, also unaccented or abbreviated ("5 ngan", "5k", "1 tr"); only there,
+# since "trạm", "tý" or "k" (không) are ordinary words elsewhere. "Vạn" only accented: "văn".
+_MULTIPLIERS_AFTER = frozenset({"chuc", "tram", "ngan", "ty", "ti", "k", "tr", "muoi"})
 _PERCENT_WORDS = re.compile(r"phần\s*trăm")
+# Qualifiers that make a figure an estimate or a bound ("khoảng 900", "trên 1500", "20 trở lên"):
+# a report states figures, so the officer is asked for the figure itself.
+_APPROXIMATE_BEFORE_ACCENTED = frozenset({"tầm", "gần", "chừng", "hơn", "trên", "dưới", "độ"})
+_APPROXIMATE_BEFORE = (
+    "khoang",
+    "xap xi",
+    "uoc tinh",
+    "uoc",
+    "it nhat",
+    "toi thieu",
+    "toi da",
+    "khong duoi",
+    "khong qua",
+    "hon",
+    "tren",
+    "duoi",
+    "~",
+    "≈",
+    ">",
+    "<",
+    "≥",
+    "≤",
+)
+_APPROXIMATE_AFTER = ("tro len", "tro xuong", "hon", "+", "tro di")
+# A duration's words right after a count's number: "2 tiếng rưỡi" is not a number of times.
+_TIME_WORDS_AFTER = frozenset({"gio", "tieng", "phut", "ruoi", "h", "p", "ph", "giay"})
+_WORD_AFTER_NUMBER = re.compile(r"[0-9](?:[.,][0-9]+)* ?([^\W\d_]+|\+)")
+# "1,500" is fifteen hundred to a spreadsheet and one and a half to a Vietnamese reader.
+_COMMA_THREE = re.compile(r"(?<![0-9.,])([0-9]{1,3}),([0-9]{3})(?![0-9.,])")
 
 _DIGIT = re.compile(r"[0-9]")
 _DIGIT_RUNS = re.compile(r"[0-9]+")
 _NUMBER_RUN = re.compile(r"[0-9]+(?:[., ][0-9]+)*")
 _INTEGER = re.compile(r"[0-9]+")
 _SPACE_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?: [0-9]{3})+")
+_SPACED_THOUSANDS_IN_TEXT = re.compile(r"(?<![0-9])[1-9][0-9]{0,2}(?: [0-9]{3})+(?![0-9])")
 _DOT_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:\.[0-9]{3})+")
 _COMMA_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3}){2,}")
 _DECIMAL = re.compile(r"([0-9]+)[.,]([0-9]+)")
@@ -187,9 +260,6 @@ _DATE_ANYWHERE = re.compile(
     r"(?<![0-9])([0-9]{1,2}) ?[/.-] ?([0-9]{1,2}) ?[/.-] ?([0-9]{4})(?![0-9])"
     r"|(?<![0-9])([0-9]{1,2}) thang ([0-9]{1,2}),? nam ([0-9]{4})(?![0-9])"
 )
-_DOCUMENT_CODE = re.compile(
-    r"(?<![0-9])([0-9]{1,6}) ?/ ?(?:([0-9]{4}) ?/ ?)?([^\W\d_][^\W_]*(?:-[^\W_]+)*)"
-)
 
 
 def clean_text(text: str) -> str:
@@ -197,14 +267,17 @@ def clean_text(text: str) -> str:
     lines = []
     # splitlines() knows every line break phones send (\r\n, \u2028, ...), so all become \n.
     for line in text.splitlines():
-        kept = "".join(
-            " " if ch == "\t" else ch
-            for ch in line
-            if ch == "\t" or (unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _INVISIBLE)
-        )
+        kept = "".join(" " if ch == "\t" else ch for ch in line if ch == "\t" or _visible(ch))
         lines.append(kept.rstrip())
     joined = _MANY_NEWLINES.sub("\n\n", "\n".join(lines).strip())
     return unicodedata.normalize("NFC", joined)
+
+
+def _visible(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    if category == "Cf":
+        return ch in _KEPT_FORMAT
+    return category not in ("Cc", "Cs") and ch not in _BLANK_LETTERS
 
 
 def fold(text: str) -> str:
@@ -220,7 +293,7 @@ def parse_count(text: str) -> int:
     cleaned, folded = _prepare(text, _COUNT_HINT)
     if _core(folded) in _ZERO_WORDS:
         return 0
-    _check_figures(cleaned, folded, _COUNT_DIGITS)
+    _check_figures(cleaned, folded, _COUNT_DIGITS, counting=True)
     return int(_single_number(folded, _COUNT_HINT, whole_only=True))
 
 
@@ -231,6 +304,8 @@ def parse_minutes(text: str) -> int:
     if core in _ZERO_WORDS:
         return 0
     _check_figures(cleaned, folded, _MINUTES_HINT)
+    # "1 000 phút" groups thousands with a space, as a count may: one rule for both.
+    core = _SPACED_THOUSANDS_IN_TEXT.sub(lambda m: m[0].replace(" ", ""), core)
     match = _DURATION.fullmatch(core)
     if match is None:
         raise ParseError(_MINUTES_HINT)
@@ -272,16 +347,28 @@ def parse_percent(text: str) -> int | float:
 
 
 def parse_yes_no(text: str) -> bool:
-    """True for "có", "ok", "rồi" and the like; False for "không", "ko", "chưa" and the like."""
+    """True for "có", "ok", "rồi", "đã cập nhật" and the like; False for "không", "ko", "chưa",
+    "chưa cập nhật" and the like; "có lẽ", "không rõ" and other hedges are refused."""
     _, folded = _prepare(text, _YES_NO_HINT)
-    core = _core(folded)
-    for softener in _LEADING_SOFTENERS:
-        if core.startswith(softener):
-            core = core[len(softener) :]
+    words = _core(folded.replace(",", " ")).split()
+    core = " ".join(words)
     if core in _YES_WORDS:
         return True
     if core in _NO_WORDS:
         return False
+    while len(words) > 1 and words[0] in _LEADING_SOFTENERS and words[1] in _ANSWER_STARTS:
+        words = words[1:]  # "dạ, chưa": the softener only makes the answer polite
+    core = " ".join(words)
+    if core in _YES_WORDS:
+        return True
+    if core in _NO_WORDS:
+        return False
+    # An answer that repeats the question's verb: "có cập nhật", "đã cập nhật", "chưa cập nhật".
+    if len(words) > 1 and " ".join(words[:2]) not in _HEDGES:
+        if words[0] in ("co", "da"):
+            return True
+        if words[0] in ("chua", "khong", "ko"):
+            return False
     raise ParseError(_YES_NO_HINT)
 
 
@@ -365,6 +452,7 @@ def parse_multi_choice(text: str, choices: Sequence[tuple[str, str]]) -> list[st
     return [value for value, _ in choices if value in picked]
 
 
+_BULLET = re.compile(r"^(?:[•*+]\s*|-\s+)")
 _LIST_SEPARATORS = re.compile(r"[,;\n+]|\bva\b")
 
 
@@ -443,29 +531,86 @@ class DocumentRef:
 
 
 def parse_document_ref(text: str) -> DocumentRef:
-    """The first "03/KH-UBND ngày 08/01/2024" in the text; words around it are ignored."""
+    """The first "03/KH-UBND ngày 08/01/2024" in the text; words around it are ignored.
+
+    Dashes of every kind ("KH–UBND", "KH - UBND") and a space before an upper-case part
+    ("KH UBND") join the symbol's parts, so no part is cut off; a symbol that runs on into
+    something unreadable ("KH.UBND") or a number with a sign ("-3/KH") is refused, never cut.
+    """
     cleaned, _ = _prepare(text, _DOC_HINT)
-    flat = " ".join(cleaned.split())
-    match = _DOCUMENT_CODE.search(flat)
-    if match is None or int(match[1]) == 0 or len(match[3]) > _MAX_SYMBOL:
+    flat = _DASHES.sub("-", " ".join(cleaned.split()))
+    # The first number followed by a symbol: "ngày 08/01/2024, số 03/KH-UBND" starts with a date.
+    for match in _DOCUMENT_NUMBER.finditer(flat):
+        symbol, end = _read_symbol(flat, match.end())
+        if symbol:
+            break
+    else:
         raise ParseError(_DOC_HINT)
+    if match["sign"] or int(match["number"]) == 0:
+        typed = f"{match['sign'] or ''}{match['number']}"
+        raise ParseError(f"Số văn bản «{typed}» chưa đúng. {_DOC_HINT}")
+    if len(symbol) > _MAX_SYMBOL:
+        raise ParseError(_DOC_HINT)
+    if not _SYMBOL_END.match(flat, end):
+        typed = flat[match.start() : end + 12].split(" ")[0]
+        raise ParseError(f"Chưa đọc được ký hiệu văn bản «{typed}». {_DOC_HINT}")
     year = None
-    if match[2] is not None:
-        year = int(match[2])
+    if match["year"] is not None:
+        year = int(match["year"])
         if not _MIN_YEAR <= year <= _MAX_YEAR:
             raise ParseError(_DOC_YEAR)
     # The date usually follows the code, but "ngày ..., số ..." also occurs; search both sides.
-    rest = fold(f"{flat[: match.start()]} {flat[match.end() :]}")
+    rest = fold(f"{flat[: match.start()]} {flat[end:]}")
     found = _DATE_ANYWHERE.search(rest)
     if found is None:
         raise ParseError(_DOC_DATE)
     day, month, year_text = found.group(1, 2, 3) if found[1] is not None else found.group(4, 5, 6)
     return DocumentRef(
-        number=f"{int(match[1]):02d}",
-        symbol=match[3].upper(),
+        number=f"{int(match['number']):02d}",
+        symbol=symbol.upper(),
         year=year,
         issued_on=_make_date(day, month, year_text),
     )
+
+
+def _read_symbol(flat: str, at: int) -> tuple[str, int]:
+    """The symbol starting at `at` ("KH-UBND"), its parts joined by "-", and where it ends.
+    A part follows a dash, or a space when it is written in capitals ("KH UBND")."""
+    first = _SYMBOL_PART.match(flat, at)
+    if first is None:
+        return "", at
+    parts, end = [first[0]], first.end()
+    while True:
+        dashed = _DASHED_PART.match(flat, end)
+        spaced = _SPACED_PART.match(flat, end)
+        if dashed is not None:
+            parts.append(dashed[1])
+            end = dashed.end()
+        elif (
+            spaced is not None
+            and spaced[1].isupper()
+            and len(spaced[1]) >= 2
+            and fold(spaced[1]) not in _WORDS_AFTER_SYMBOL
+        ):
+            parts.append(spaced[1])
+            end = spaced.end()
+        else:
+            return "-".join(parts), end
+
+
+# Every dash and minus a phone or a word processor may put between a symbol's parts.
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d\u2796]")
+_DOCUMENT_NUMBER = re.compile(
+    r"(?<![0-9\w])(?P<sign>-\s?)?(?P<number>[0-9]{1,6}) ?/ ?(?:(?P<year>[0-9]{4}) ?/ ?)?"
+)
+_SYMBOL_PART = re.compile(r"[^\W\d_][^\W_]*")
+_DASHED_PART = re.compile(r" ?- ?([^\W_]+)")
+_SPACED_PART = re.compile(r" ([^\W\d_][^\W_]*)")
+_SYMBOL_END = re.compile(r"$|[\s,;:)]|\.(?:\s|$)")
+# Capitalised words that may follow a symbol without being part of it.
+_WORDS_AFTER_SYMBOL = frozenset(
+    {"ngay", "cua", "ve", "do", "nam", "so", "v", "xa", "phuong", "huyen", "tinh", "thi", "tt"}
+)
 
 
 # The kinds of document communes cite, by the first part of the symbol (folded, upper case).
@@ -494,7 +639,9 @@ def parse_document_refs(text: str) -> list[DocumentRef]:
     optionally followed by "của <issuer>" and "về <subject>", kept as typed."""
     if len(text) > _MAX_INPUT:
         raise ParseError(_TOO_LONG + _DOCS_HINT)
-    lines = [line.strip(" -•+*\t") for line in re.split(r"[\n;]", clean_text(text))]
+    # A bullet goes ("- 03/KH...", "• 03/KH..."), a dash against the number stays: "-3/KH" is
+    # not a list item but a number that cannot be right.
+    lines = [_BULLET.sub("", line.strip()) for line in re.split(r"[\n;]", clean_text(text))]
     lines = [line for line in lines if line]
     if not lines:
         raise ParseError(_DOCS_HINT)
@@ -543,6 +690,7 @@ def _prepare(text: str, hint: str) -> tuple[str, str]:
     """Refuse oversized or empty input; return the cleaned text and its fold()."""
     if len(text) > _MAX_INPUT:
         raise ParseError(_TOO_LONG + hint)
+    _check_plain_digits(text)
     # NFKC turns fullwidth digits and no-break spaces into the plain ones the patterns expect.
     cleaned = clean_text(unicodedata.normalize("NFKC", text))
     folded = fold(cleaned)
@@ -559,8 +707,9 @@ def _core(folded: str) -> str:
     return " ".join(words).rstrip(_TRAILING_PUNCTUATION + " ")
 
 
-def _check_figures(cleaned: str, folded: str, no_digits: str) -> None:
-    """Refusals shared by every numeric parser, most decisive first."""
+def _check_figures(cleaned: str, folded: str, no_digits: str, *, counting: bool = False) -> None:
+    """Refusals shared by every numeric parser, most decisive first. `counting`: a count, which
+    also refuses a duration's words after its number."""
     for digits in _DIGIT_RUNS.findall(folded):
         if len(digits.lstrip("0")) > _MAX_DIGITS:
             raise ParseError(_TOO_BIG)
@@ -568,17 +717,79 @@ def _check_figures(cleaned: str, folded: str, no_digits: str) -> None:
     if first_digit is None:
         raise ParseError(no_digits)
     prefix = folded[: first_digit.start()].rstrip()
-    if prefix.endswith(_MINUS_SIGNS) or (
-        prefix.endswith("am") and (len(prefix) == 2 or not prefix[-3].isalpha())
-    ):
+    if _is_minus(prefix):
         raise ParseError(_NEGATIVE)
     words = set(re.findall(r"\w+", _PERCENT_WORDS.sub("%", cleaned.lower())))
+    after = {fold(word) for word in _WORD_AFTER_NUMBER.findall(folded)}
     if (
         words & _MULTIPLIERS_ACCENTED
-        or set(folded.split()) & _MULTIPLIERS_FOLDED
-        or _ABBREVIATED_MULTIPLIER.search(folded)
+        or set(re.findall(r"\w+", folded)) & _MULTIPLIERS_FOLDED
+        or after & _MULTIPLIERS_AFTER
     ):
         raise ParseError(_MULTIPLIER)
+    accented_prefix = cleaned.lower()[: _first_digit_at(cleaned)].split()
+    if (
+        set(accented_prefix) & _APPROXIMATE_BEFORE_ACCENTED
+        or any(_ends_with_words(prefix, word) for word in _APPROXIMATE_BEFORE)
+        or any(_has_words(folded[first_digit.start() :], word) for word in _APPROXIMATE_AFTER)
+    ):
+        raise ParseError(_APPROXIMATE)
+    if counting and after & _TIME_WORDS_AFTER:
+        raise ParseError(_NOT_A_DURATION)
+    comma_group = _COMMA_THREE.search(folded)
+    if comma_group is not None:
+        digits = int(comma_group[1] + comma_group[2])
+        dotted = f"{digits:,}".replace(",", ".")
+        raise ParseError(_COMMA_GROUP.format(typed=comma_group[0], digits=digits, dotted=dotted))
+
+
+def _is_minus(prefix: str) -> bool:
+    """Whether the words before the first digit make it negative: "-5", "âm 5", "trừ 5", "➖5"."""
+    if not prefix:
+        return False
+    last = prefix[-1]
+    if last in _MINUS_SIGNS or unicodedata.category(last) == "Pd" or "MINUS" in _char_name(last):
+        return True
+    return any(_ends_with_words(prefix, word) for word in ("am", "tru"))
+
+
+def _char_name(ch: str) -> str:
+    return unicodedata.name(ch, "")
+
+
+def _ends_with_words(text: str, words: str) -> bool:
+    """Whether `text` ends with `words` as whole words (or symbols): "khoang" in "tam khoang"."""
+    if not text.endswith(words):
+        return False
+    before = text[: len(text) - len(words)]
+    return not before or not (before[-1].isalnum() and words[0].isalnum())
+
+
+def _has_words(text: str, words: str) -> bool:
+    """Whether `words` occur in `text` as whole words (a symbol such as "+" anywhere)."""
+    if not words[0].isalnum():
+        return words in text
+    return re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text) is not None
+
+
+def _first_digit_at(text: str) -> int:
+    found = _DIGIT.search(text)
+    return len(text) if found is None else found.start()
+
+
+def _check_plain_digits(text: str) -> None:
+    """Digits other than 0-9 are refused unless NFKC makes them the same digits (fullwidth
+    "１２" is 12): superscripts ("1²" is not 12), circled digits ("①②" is not 12) and digits of
+    other scripts would otherwise be dropped or glued to the ASCII ones."""
+    for ch in text:
+        if ch.isascii() or not unicodedata.category(ch).startswith("N"):
+            continue
+        if unicodedata.category(ch) == "Nd" and unicodedata.normalize("NFKC", ch) in _ASCII_DIGITS:
+            continue  # fullwidth and mathematical digits: the same digit
+        raise ParseError(_PLAIN_DIGITS)
+
+
+_ASCII_DIGITS = frozenset("0123456789")
 
 
 def _single_number(folded: str, hint: str, *, whole_only: bool) -> Fraction:

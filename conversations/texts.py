@@ -267,6 +267,23 @@ def confirm_outlier(*, title: str, value: str, previous: str) -> str:
     )
 
 
+def confirm_late_date(*, title: str, day: date | None, limit: date | None, closes_on: date) -> str:
+    if day is None or limit is None:  # the value changed under the question; ask plainly
+        return f"{title}: anh/chị vui lòng kiểm tra lại ngày đã nhập."
+    when = (
+        f"sau ngày chốt số liệu của kỳ báo cáo ({closes_on:%d/%m/%Y})"
+        if limit == closes_on
+        else "sau hôm nay"
+    )
+    return (
+        f"{title}: ngày {day:%d/%m/%Y} {when}.\n"
+        "Anh/chị vui lòng kiểm tra lại. Nếu đúng, bấm xác nhận; nếu nhầm, nhập lại."
+    )
+
+
+CONFIRM_DATE_BUTTON = "✅ Ngày này đúng"
+
+
 def confirm_outlier_button(value: str) -> str:
     return f"✅ Đúng là {value}"
 

@@ -54,7 +54,9 @@ def _count_or_done(text: str) -> int | str:
     except ParseError as exc:
         folded = fold(text).rstrip(" .!")
         # "có", "có lồng ghép trong các cuộc họp": done; a figure after "có" was read above.
-        if folded in _DONE_WORDS or folded.startswith((*_DONE_PREFIXES, "co ")):
+        # A figure the count refused ("có khoảng 5 lần") is not waved through as "done".
+        says_done = folded in _DONE_WORDS or folded.startswith((*_DONE_PREFIXES, "co "))
+        if says_done and not any(ch.isdigit() for ch in folded):
             return DONE_UNCOUNTED
         raise ParseError(f"{exc.message} {_DONE_HINT}") from None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,8 @@ from tests.factories import (
 )
 
 FORM = load_form()
-ENGINE = Questionnaire(FORM)
+TODAY = date(2026, 12, 1)  # 2026-Q4, the period these tests answer, closes on 14/12/2026
+ENGINE = Questionnaire(FORM, today=lambda: TODAY)
 HOA_SECTIONS = ["directives", "content", "posts", "visual", "meetings", "other_forms", "assessment"]
 
 
@@ -174,7 +176,8 @@ def text_of(reply: Reply) -> str:
 
 
 def label(code: str) -> str:
-    return FORM.questions[code].label
+    question = FORM.questions.get(code) or all_types_form().questions[code]
+    return question.label
 
 
 @dataclass
@@ -586,6 +589,8 @@ ACCEPTED: dict[str, list[tuple[str, Any]]] = {
         ("0", 0),
     ],
     "q_yes_no": [
+        ("Đã cập nhật", True),
+        ("Dạ, chưa", False),
         ("có", True),
         ("Có ạ", True),
         ("ok", True),
@@ -696,6 +701,15 @@ async def test_every_accepted_way_to_type_is_stored_as_the_right_value(typed: Of
 # ----- refused input ------------------------------------------------------------------------
 
 
+async def test_a_figure_the_count_refuses_is_not_taken_for_done_without_one(
+    typed: Officer,
+) -> None:
+    """ "có khoảng 5 lần" states an estimate: asked for the figure, not stored as "done"."""
+    await typed.move_to("q_done")
+    await assert_refused(typed, "có khoảng 5 lần", code="q_done", says="con số cụ thể")
+    await assert_refused(typed, "có 2 chục buổi", code="q_done", says="toàn bộ số")
+
+
 async def test_refused_numbers_leave_everything_unchanged(province: Province) -> None:
     hoa = province.hoa
     await hoa.go_to("web_posts")
@@ -717,6 +731,14 @@ async def test_refused_numbers_leave_everything_unchanged(province: Province) ->
         ("1,5", "số nguyên"),
         ("6 hoặc 7", "chỉ nhập một số"),
         ("   ", "vui lòng nhập một số"),
+        ("2 chục", "toàn bộ số bằng chữ số"),
+        ("5 ngan", "toàn bộ số bằng chữ số"),
+        ("trừ 5", "số âm"),
+        ("1²", "chữ số thông thường"),
+        ("①②", "chữ số thông thường"),
+        ("1,000", "1000 hay một số thập phân"),
+        ("2 tiếng rưỡi", "không phải thời lượng"),
+        ("khoảng 20", "con số cụ thể"),
     ]:
         reply = await assert_refused(hoa, text, code="web_posts", says=says, before=before)
         assert "zero" in actions(reply)  # the question's own buttons come back with it
@@ -732,6 +754,8 @@ async def test_refused_numbers_leave_everything_unchanged(province: Province) ->
     await assert_refused(hoa, "🙂", code="web_tthc_updated", says="“có” hoặc “không”")
 
     await hoa.go_to("plan_refs")
+    await assert_refused(hoa, "-3/KH-UBND ngày 08/01/2026", code="plan_refs", says="«-3»")
+    await assert_refused(hoa, "03/KH.UBND ngày 08/01/2026", code="plan_refs", says="ký hiệu")
     await assert_refused(hoa, "03/KH-UBND", code="plan_refs", says="ngày ban hành")
     await assert_refused(hoa, "kế hoạch năm nay", code="plan_refs", says="số, ký hiệu")
     await assert_refused(hoa, "03/KH-UBND ngày 31/02/2026", code="plan_refs", says="trên lịch")
@@ -743,6 +767,7 @@ async def test_refused_numbers_leave_everything_unchanged(province: Province) ->
 
     await hoa.go_to("other_forms_text")
     await assert_refused(hoa, "🙂", code="other_forms_text", says="không gửi tin nhắn trống")
+    await assert_refused(hoa, "\u3164\u3164", code="other_forms_text", says="tin nhắn trống")
     await assert_refused(hoa, "x" * 301, code="other_forms_text", says="tối đa 300 ký tự")
     assert await hoa.answers() == {}
 
@@ -832,6 +857,51 @@ async def test_airtime_needs_airings(province: Province) -> None:
     await assert_refused(binh, "0", code="radio_airings", says=rule)
     answers = await binh.answers()
     assert (answers["radio_airings"], answers["radio_minutes"]) == (3, 60)
+
+
+# ----- dates that cannot be right yet -------------------------------------------------------
+
+
+async def test_a_document_dated_after_today_or_the_closing_day_needs_a_confirmation(
+    province: Province,
+) -> None:
+    hoa = province.hoa
+    await hoa.go_to("plan_refs")
+    in_time = "03/KH-UBND ngày 08/01/2026\n05/KH-UBND ngày 30/11/2026"
+
+    # Two plans, the second dated after today (1/12): held, nothing stored.
+    reply = await hoa.say("03/KH-UBND ngày 08/01/2026\n05/KH-UBND ngày 05/12/2026")
+    assert "ngày 05/12/2026 sau hôm nay" in text_of(reply)
+    assert actions(reply) == ["ok", "retype"]
+    state = await hoa.state()
+    assert (state.status, state.pending["kind"]) == (WalkStatus.CONFIRMING, "late_date")
+    assert await hoa.answers() == {}
+
+    # Retyped correctly: stored without a question.
+    await hoa.say(in_time)
+    assert [ref["issued_on"] for ref in (await hoa.answers())["plan_refs"]] == [
+        "2026-01-08",
+        "2026-11-30",
+    ]
+
+    # After the period's closing day (even were today later): confirmed by the button.
+    late = Officer(
+        province.db,
+        hoa.person,
+        round_id=hoa.round_id,
+        engine=Questionnaire(FORM, today=lambda: date(2027, 1, 5)),
+    )
+    await late.go_to("plan_refs")
+    reply = await late.say("07/KH-UBND ngày 20/12/2026")
+    assert "sau ngày chốt số liệu của kỳ báo cáo (14/12/2026)" in text_of(reply)
+    await late.press("ok")
+    assert (await late.answers())["plan_refs"][0]["issued_on"] == "2026-12-20"
+
+    # Typing the same date again also confirms it.
+    await late.go_to("plan_refs")
+    await late.say("08/KH-UBND ngày 21/12/2026")
+    await late.say("08/KH-UBND ngày 21/12/2026")
+    assert (await late.answers())["plan_refs"][0]["number"] == "08"
 
 
 # ----- last period's figures ----------------------------------------------------------------

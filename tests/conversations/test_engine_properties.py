@@ -39,7 +39,8 @@ from tests.factories import (
 )
 
 FORM = all_types_form()
-ENGINE = Questionnaire(FORM)
+TODAY = date(2026, 12, 1)  # before 2026-Q4 closes: a date after it is "in the future"
+ENGINE = Questionnaire(FORM, today=lambda: TODAY)
 LAST_QUARTER = {"q_count": 10, "q_minutes": 60}  # history check: > 5x or < 1/5 is confirmed
 TEXT_EXAMPLES = 160  # about 18 per question type
 BUTTON_EXAMPLES = 40
@@ -273,6 +274,11 @@ def check_value(code: str, value: Any) -> None:
     assert display(question, value, short=True)
 
 
+def stated_dates(value: Any) -> list[date]:
+    items = value if isinstance(value, list) else [value]
+    return [date.fromisoformat(i["issued_on"] if isinstance(i, dict) else i) for i in items]
+
+
 async def feed(setup: Setup, code: str, text: str) -> str:
     """Answer `text` on question `code`; check the outcome and name it."""
     before, _ = await position(setup, code)
@@ -288,14 +294,19 @@ async def feed(setup: Setup, code: str, text: str) -> str:
         assert after == before, repr(text[:80])
         return "refused"
     if state.status is WalkStatus.CONFIRMING:
-        # Held: a figure far from last quarter's, nothing stored until it is confirmed.
-        assert code in LAST_QUARTER, code
+        # Held until confirmed, nothing stored: a figure far from last quarter's, or a date
+        # in the future (TODAY comes before the period closes).
         assert state.question_code == code
-        assert state.pending is not None and state.pending["kind"] == "outlier"
+        assert state.pending is not None
         held = state.pending["value"]
         check_value(code, held)
-        assert held > 5 * LAST_QUARTER[code] or held < LAST_QUARTER[code] / 5
         assert after[0] == before[0]
+        if state.pending["kind"] == "late_date":
+            assert max(stated_dates(held)) > TODAY
+            return "date held for confirmation"
+        assert state.pending["kind"] == "outlier"
+        assert code in LAST_QUARTER, code
+        assert held > 5 * LAST_QUARTER[code] or held < LAST_QUARTER[code] / 5
         return "held for confirmation"
     assert code in answers, repr(text[:80])
     check_value(code, answers[code])
@@ -331,12 +342,14 @@ async def test_feed_sees_every_outcome(setup: Setup) -> None:
     _, answers, state = await read(setup)
     assert answers == {"q_count": 12}
     assert state.pending == {"kind": "outlier", "value": 500}
+    assert await feed(setup, "q_date", "2/12/2026") == "date held for confirmation"
 
 
 # Where a button can be pressed: on each question, while confirming, and in the review.
 PLACES: list[tuple[str | None, WalkStatus, dict[str, Any] | None]] = [
     *((code, WalkStatus.ASKING, None) for code in FORM.questions),
     ("q_count", WalkStatus.CONFIRMING, {"kind": "outlier", "value": 500}),
+    ("q_date", WalkStatus.CONFIRMING, {"kind": "late_date", "value": "2027-01-01"}),
     ("q_long", WalkStatus.CONFIRMING, {"kind": "text", "value": "Một đoạn mẫu."}),
     (None, WalkStatus.REVIEWING, None),
 ]

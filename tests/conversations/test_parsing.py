@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 from functools import partial
@@ -675,3 +676,204 @@ def test_date_reads_what_strftime_writes(day: date) -> None:
 def test_document_ref_text_parses_back(ref: DocumentRef) -> None:
     assert parse_document_ref(ref.text()) == ref
     assert DocumentRef.from_json(ref.to_json()) == ref
+
+
+# --- words and digits that change a value: read right or refused, never dropped ------------
+
+# Digits that NFKC leaves alone (other scripts) or turns into a different number (superscripts,
+# circled digits): a figure containing one is refused. Fullwidth and mathematical digits are the
+# same digits to NFKC, and read.
+OTHER_DIGITS = [
+    ch
+    for ch in map(chr, range(0x80, 0x20000))
+    if unicodedata.category(ch).startswith("N")
+    and not (unicodedata.category(ch) == "Nd" and unicodedata.normalize("NFKC", ch) in "0123456789")
+]
+MULTIPLIERS = ["chục", "chuc", "trăm", "tram", "nghìn", "nghin", "ngàn", "ngan", "k", "tr",
+               "triệu", "trieu", "tỷ", "ty", "tỉ", "vạn", "mươi", "muoi"]  # fmt: skip
+APPROXIMATE = ["khoảng {}", "khoang {}", "tầm {}", "gần {}", "hơn {}", "trên {}", "tren {}",
+               "dưới {}", "~{}", ">{}", "{}+", "{} trở lên", "ít nhất {}", "xấp xỉ {}"]  # fmt: skip
+DASHES = ["-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212", "\uff0d"]
+BLANK_LOOKING = ["\u3164", "\u115f", "\u1160", "\uffa0", "\u061c", "\u200b", "\u2060",
+                 "\ufeff", "\u00ad", "\u180e", "\u202e", " ", "\u00a0", "\u3000"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "mentions"),
+    [
+        ("2 chục", "chữ số"),
+        ("5 k", "chữ số"),
+        ("5k", "chữ số"),
+        ("5 ngàn", "chữ số"),
+        ("5 ngan", "chữ số"),
+        ("1 tr", "chữ số"),
+        ("1 tỷ", "chữ số"),
+        ("trừ 5", "âm"),
+        ("➖5", "âm"),
+        ("﹣5", "âm"),
+        ("1٢", "0–9"),
+        ("12০", "0–9"),
+        ("1²", "0–9"),
+        ("10³", "0–9"),
+        ("①②", "0–9"),
+        ("½", "0–9"),
+        ("1,000", "1000"),
+        ("2 tiếng rưỡi", "thời lượng"),
+        ("2 giờ", "thời lượng"),
+        ("2h", "thời lượng"),
+        ("khoảng 900", "cụ thể"),
+        ("trên 1500", "cụ thể"),
+        ("1500+", "cụ thể"),
+        ("20 trở lên", "cụ thể"),
+    ],
+)
+def test_count_refuses_words_that_change_the_value(text: str, mentions: str) -> None:
+    assert_refused(parse_count, text, mentions)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2 lần", 2),
+        ("6 chuyên mục", 6),
+        ("3 văn bản", 3),
+        ("１２", 12),
+        ("𝟏𝟐", 12),
+        ("1 000", 1000),
+    ],
+)
+def test_count_keeps_reading_what_it_read(text: str, expected: int) -> None:
+    assert parse_count(text) == expected
+
+
+def test_thousands_separators_follow_one_rule_for_counts_and_minutes() -> None:
+    """A dot or a space groups thousands; one comma before three digits is ambiguous for both."""
+    for typed in ("1.000", "1 000"):
+        assert parse_count(typed) == 1000
+        assert parse_minutes(f"{typed} phút") == 1000
+    assert_refused(parse_count, "1,000", "1000")
+    assert_refused(parse_minutes, "1,000 phút", "1000")
+    assert_refused(parse_percent, "1,000%", "1000")
+    assert parse_count("1,000,000") == parse_minutes("1,000,000") == 1_000_000  # unambiguous
+
+
+def test_minutes_refuse_an_estimate_clearly() -> None:
+    assert_refused(parse_minutes, "khoảng 900 phút", "cụ thể")
+
+
+@given(
+    n=st.integers(min_value=0, max_value=10**6),
+    digit=st.sampled_from(OTHER_DIGITS),
+    at=st.integers(min_value=0, max_value=7),
+    parser=st.sampled_from([parse_count, parse_minutes, parse_percent]),
+)
+def test_a_digit_of_another_script_is_refused_never_dropped(
+    n: int, digit: str, at: int, parser: Callable[[str], object]
+) -> None:
+    typed = str(n)
+    typed = typed[: at % (len(typed) + 1)] + digit + typed[at % (len(typed) + 1) :]
+    assert_refused(parser, typed)
+
+
+@given(
+    n=st.integers(min_value=1, max_value=10**5),
+    word=st.sampled_from(MULTIPLIERS),
+    space=st.sampled_from(["", " "]),
+    tail=st.sampled_from(["", " lượt", " người", "."]),
+)
+def test_a_multiplier_is_refused_never_dropped(n: int, word: str, space: str, tail: str) -> None:
+    typed = f"{n}{space}{word}{tail}"
+    if space == "" and word not in ("k", "tr"):
+        typed = f"{n} {word}{tail}"  # "5trăm" is not how anyone writes it
+    assert_refused(parse_count, typed, "chữ số")
+
+
+@given(n=st.integers(min_value=1, max_value=10**5), form=st.sampled_from(APPROXIMATE))
+def test_an_estimate_is_refused_never_read_as_the_figure(n: int, form: str) -> None:
+    assert_refused(parse_count, form.format(n), "cụ thể")
+    assert_refused(parse_minutes, form.format(f"{n} phút"), "cụ thể")
+
+
+# --- document numbers: every dash, never a symbol cut short ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "03/KH–UBND ngày 08/01/2026",
+        "03/KH—UBND ngày 08/01/2026",
+        "03/KH - UBND ngày 08/01/2026",
+        "03/KH UBND ngày 08/01/2026",
+        "03 / KH-UBND ngày 08/01/2026",
+        "ngày 08/01/2026, số 03/KH-UBND",
+    ],
+)
+def test_document_symbols_are_read_whole(text: str) -> None:
+    assert parse_document_ref(text).text() == "03/KH-UBND ngày 08/01/2026"
+
+
+@pytest.mark.parametrize(
+    ("text", "mentions"),
+    [
+        ("-3/KH-UBND ngày 08/01/2026", "«-3»"),
+        ("03/KH.UBND ngày 08/01/2026", "«03/KH.UBND»"),
+        ("03/KH/UBND ngày 08/01/2026", "«03/KH/UBND»"),
+    ],
+)
+def test_document_numbers_that_cannot_be_read_whole_are_refused(text: str, mentions: str) -> None:
+    assert_refused(parse_document_ref, text, mentions)
+
+
+@given(
+    number=st.integers(1, 999),
+    parts=st.lists(
+        st.sampled_from(["KH", "UBND", "QĐ", "BC", "VP", "BCĐ", "HĐND"]), min_size=1, max_size=3
+    ),
+    dash=st.sampled_from(DASHES),
+    spaces=st.sampled_from([("", ""), (" ", " "), ("", " "), (" ", "")]),
+)
+def test_any_dash_between_symbol_parts_reads_as_a_hyphen(
+    number: int, parts: list[str], dash: str, spaces: tuple[str, str]
+) -> None:
+    before, after = spaces
+    symbol = f"{before}{dash}{after}".join(parts)
+    ref = parse_document_ref(f"{number}/{symbol} ngày 08/01/2026")
+    assert ref.symbol == "-".join(parts)
+
+
+# --- blank-looking answers and natural yes/no -------------------------------------------------
+
+
+@pytest.mark.parametrize("parser", [parse_short_text, parse_long_text])
+@given(text=st.lists(st.sampled_from(BLANK_LOOKING), min_size=1, max_size=12).map("".join))
+def test_text_that_prints_as_nothing_is_refused(parser: Callable[[str], str], text: str) -> None:
+    assert_refused(parser, text)
+
+
+@given(
+    filler=st.lists(st.sampled_from(BLANK_LOOKING[:-3]), min_size=1, max_size=4).map("".join),
+)
+def test_fillers_inside_an_answer_are_dropped(filler: str) -> None:
+    assert parse_short_text(f"Loa{filler} phát thanh") == "Loa phát thanh"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Đã cập nhật", True),
+        ("có cập nhật", True),
+        ("Có, đã cập nhật đầy đủ", True),
+        ("Dạ, có ạ", True),
+        ("chưa cập nhật", False),
+        ("không cập nhật", False),
+        ("Dạ, chưa", False),
+        ("dạ chưa ạ", False),
+    ],
+)
+def test_natural_yes_no_answers(text: str, expected: bool) -> None:
+    assert parse_yes_no(text) is expected
+
+
+@pytest.mark.parametrize("text", ["có lẽ", "có thể", "không rõ", "chưa biết", "không nhớ"])
+def test_hedges_are_neither_yes_nor_no(text: str) -> None:
+    assert_refused(parse_yes_no, text)
