@@ -48,6 +48,9 @@ def _run(coroutine: Awaitable[T]) -> T:
     return asyncio.run(coroutine)  # type: ignore[arg-type]
 
 
+PRIVATE_UMASK = 0o077
+
+
 @click.group(invoke_without_command=True)
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -58,6 +61,9 @@ def main(ctx: click.Context) -> None:
     # Opt in to PTB's coming behaviour (RetryAfter as a timedelta) instead of its deprecation
     # warning on every 429; bot.runner reads either form.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+    # Everything this program writes (reports, compiled tables, the database) names people and
+    # their phone numbers: files are the owner's alone (0600), folders too (0700).
+    os.umask(PRIVATE_UMASK)
     if ctx.invoked_subcommand is None:
         ctx.invoke(run)
 

@@ -34,10 +34,26 @@ def sqlite_path(database_url: str) -> Path | None:
     return Path(url.database)
 
 
+PRIVATE_FILE = 0o600
+
+
+def make_private(path: Path) -> None:
+    """Create `path` readable by its owner only, or take others' access away if it exists.
+
+    The database holds names, phone numbers and Telegram ids. SQLite creates its -wal and -shm
+    files with the database file's permissions, so making this one private covers them too.
+    """
+    if not path.exists():
+        path.touch(mode=PRIVATE_FILE)
+    if path.stat().st_mode & 0o077:
+        path.chmod(PRIVATE_FILE)
+
+
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     path = sqlite_path(database_url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        make_private(path)
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     engine = create_async_engine(database_url, **kwargs)
     if engine.dialect.name == "sqlite":
@@ -148,6 +164,7 @@ class InstanceLock:
         if self.path is None:
             return True  # PostgreSQL: several instances are allowed and coordinate in the database
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private(self.path)
         handle = self.path.open("a+")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -244,6 +244,9 @@ async def test_draft_of_a_stored_round(tmp_path: Path, imported: str) -> None:
     text = await asyncio.to_thread(preview.read_text, "utf-8")
     assert "quý IV năm 2026" in text and "06 chuyên mục" in text and "Lê Văn Cường" in text
     assert "ngày      tháng" in text, "a draft leaves the day for the clerk"
+    # Names and phone numbers: what the command wrote is the owner's alone, whatever the umask.
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700
+    assert {path.stat().st_mode & 0o777 for path in (tmp_path / "out").iterdir()} == {0o600}
     missing = await baocao(
         tmp_path, imported, "draft", "--unit", "12154", "--period", "2025-Q1", "--out", "out"
     )
