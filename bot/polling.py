@@ -6,9 +6,12 @@ every update of it was handled; after a crash Telegram delivers them again, and 
 which record each update id in the transaction that acts on it, recognise the repeats.
 
 A batch runs in lanes: one chat's updates in order, different chats side by side, so one
-chairman's approval (composing a .docx) does not hold up every officer. An update whose turn
-failed is handled again after a pause (its transaction rolled back: nothing of it was kept),
-and if it keeps failing the person is told plainly that it was not taken.
+chairman's approval (composing a .docx) does not hold up every officer. A chat that floods the bot
+(a script, a stuck key) gets a burst handled, then one polite "please wait", and the rest of its
+flood is dropped rather than queued, so its backlog never holds up everybody else's batch.
+An update whose turn failed is handled again after a pause (its transaction rolled back:
+nothing of it was kept), and if it keeps failing the person is told plainly that it was not
+taken.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Update
@@ -69,6 +74,59 @@ class ChatLanes:
                 del self._holders[key], self._locks[key]
 
 
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+    warned: bool = False
+
+
+class FloodGate:
+    """Per chat, a token bucket: a burst of `burst` updates, then one every `every_s`. An update
+    beyond that is dropped; the first one dropped in a flood gets a "please wait" reply.
+
+    Thirty at once and ten a second is more than anyone types or taps (a whole section answered
+    as fast as the bot replies fits), while a chat that sends hundreds is a script or a stuck
+    key, and handling all of it would hold up every other chat's batch. What is dropped was
+    never acted on: the person sends it again when asked to wait.
+    """
+
+    MAX_CHATS = 10_000  # beyond this, chats whose bucket is full again are forgotten
+
+    def __init__(
+        self, burst: int = 30, every_s: float = 0.1, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.burst = burst
+        self.every_s = every_s
+        self.clock = clock
+        self._buckets: dict[int, _Bucket] = {}
+
+    def admit(self, key: int) -> tuple[bool, bool]:
+        """(handle it, warn the chat): warn is True for the first update dropped in a flood; a
+        flood ends when the chat has been quiet long enough for its bucket to fill up again."""
+        now = self.clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.MAX_CHATS:
+                self._forget_calm(now)
+            bucket = self._buckets[key] = _Bucket(tokens=float(self.burst), at=now)
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) / self.every_s)
+        bucket.at = now
+        if bucket.tokens >= self.burst:
+            bucket.warned = False  # calm again since the last flood: a new one is told again
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return True, False
+        warn = not bucket.warned
+        bucket.warned = True
+        return False, warn
+
+    def _forget_calm(self, now: float) -> None:
+        for key, bucket in list(self._buckets.items()):
+            if bucket.tokens + (now - bucket.at) / self.every_s >= self.burst:
+                del self._buckets[key]
+
+
 def lane_key(update: Update) -> int:
     """The chat an update belongs to (the person, for a button without its message)."""
     if update.effective_chat is not None:
@@ -91,10 +149,12 @@ async def poll_updates(
     long_poll_s: int = LONG_POLL_S,
     lanes: ChatLanes | None = None,
     retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S,
+    gate: FloodGate | None = None,
 ) -> None:
     """Fetch, handle and then confirm updates until `stop` is set."""
     bot = application.bot
     lanes = lanes or ChatLanes()
+    gate = gate or FloodGate()
     offset: int | None = None
     backoff = 1.0
     while not stop.is_set():
@@ -141,7 +201,7 @@ async def poll_updates(
         backoff = 1.0
         if not updates:
             continue
-        await _handle_batch(application, lanes, updates, retry_delays_s)
+        await _handle_batch(application, lanes, gate, updates, retry_delays_s)
         # The whole batch is handled (or given up on, the person told): confirm it.
         offset = updates[-1].update_id + 1
     await _confirm(application, offset)
@@ -150,13 +210,25 @@ async def poll_updates(
 async def _handle_batch(
     application: Application,  # type: ignore[type-arg]
     lanes: ChatLanes,
+    gate: FloodGate,
     updates: Sequence[Update],
     retry_delays_s: tuple[float, ...],
 ) -> None:
-    """Each chat's updates in order, the chats side by side."""
+    """Each chat's updates in order, the chats side by side; a flood's excess dropped."""
     by_chat: dict[int, list[Update]] = {}
+    dropped = 0
     for update in updates:
-        by_chat.setdefault(lane_key(update), []).append(update)
+        key = lane_key(update)
+        handle, warn = gate.admit(key)
+        if handle:
+            by_chat.setdefault(key, []).append(update)
+            continue
+        dropped += 1
+        if warn:
+            logger.warning("Chat %s is flooding the bot; its excess updates are dropped", key)
+            await _ask_to_wait(application, update)
+    if dropped:
+        logger.info("Dropped %d update(s) of flooding chats", dropped)
 
     async def run_lane(key: int, chat_updates: list[Update]) -> None:
         async with lanes.lane(key):
@@ -188,6 +260,21 @@ async def _handle(
     failed.discard(update.update_id)
     logger.error("Gave up on update %s after %d tries", update.update_id, attempt)
     await _tell_not_taken(application, update)
+
+
+async def _ask_to_wait(application: Application, update: Update) -> None:  # type: ignore[type-arg]
+    """Once per flood: say that messages are coming too fast and the last ones were not read."""
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer(texts.TOO_FAST, show_alert=True)
+        return
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return  # in a group the bot speaks only when spoken to with an office command
+    try:
+        await application.bot.send_message(chat.id, texts.TOO_FAST)
+    except TelegramError as exc:
+        logger.warning("Could not ask chat %s to wait: %s", chat.id, exc)
 
 
 async def _tell_not_taken(application: Application, update: Update) -> None:  # type: ignore[type-arg]

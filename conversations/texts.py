@@ -699,6 +699,10 @@ def typed_for_earlier_question(title: str, value: str, *, below: bool = True) ->
     )
 
 
+TOO_FAST = (
+    "Anh/chị gửi nhiều tin nhắn quá nhanh nên các tin vừa gửi chưa được đọc. Vui lòng chờ "
+    "một chút rồi gửi lại từng câu trả lời."
+)
 NOT_TAKEN = (
     "⚠️ Xin lỗi, hệ thống đang gặp sự cố nên CHƯA nhận được tin nhắn vừa rồi của anh/chị. "
     "Các câu trả lời trước đó vẫn được giữ nguyên. Vui lòng gửi lại tin nhắn đó sau ít phút."

@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from bot.app import _on_error
-from bot.polling import ChatLanes, poll_updates
+from bot.polling import ChatLanes, FloodGate, poll_updates
 from bot_api_standin import FakeUser, LocalBotApi
 from conversations import texts
 
@@ -117,3 +117,65 @@ async def _hold(lanes: ChatLanes, key: int) -> None:
     async with lanes.lane(key):
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.sleep(0)
+
+
+def test_the_flood_gate_lets_a_burst_through_then_a_steady_trickle() -> None:
+    now = [0.0]
+    gate = FloodGate(burst=3, every_s=1.0, clock=lambda: now[0])
+    assert [gate.admit(AN.id) for _ in range(5)] == [
+        (True, False),
+        (True, False),
+        (True, False),
+        (False, True),  # the first one dropped: the chat is asked to wait, once
+        (False, False),
+    ]
+    assert gate.admit(BINH.id) == (True, False)  # another chat has its own bucket
+    now[0] = 1.5
+    assert gate.admit(AN.id) == (True, False)  # one refilled after a second
+    assert gate.admit(AN.id) == (False, False)  # the same flood: not told twice
+    now[0] = 100.0
+    assert [gate.admit(AN.id) for _ in range(4)] == [
+        (True, False),
+        (True, False),
+        (True, False),
+        (False, True),  # never more than the burst; quiet in between, so a new flood is told
+    ]
+
+
+async def test_a_flooding_chat_is_asked_once_to_wait_and_does_not_hold_up_others(
+    api: LocalBotApi,
+) -> None:
+    handled: list[tuple[int, str]] = []
+
+    async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        handled.append((message.chat_id, message.text))
+        await asyncio.sleep(0.02)  # a turn's database work
+        await context.bot.send_message(message.chat_id, f"đã nhận {message.text}")
+
+    application = application_for(api)
+    application.add_handler(MessageHandler(filters.TEXT, answer))
+    stop = asyncio.Event()
+    for number in range(400):  # a script, all at once
+        api.send_message(AN, str(number))
+    api.send_message(BINH, "6")
+    started = asyncio.get_running_loop().time()
+    task = asyncio.create_task(polling(application, stop))
+    try:
+        reply = await api.wait_for_message(BINH.id, after=0, timeout=10)
+        waited = asyncio.get_running_loop().time() - started
+        for _ in range(200):  # until the poller confirmed the whole flood
+            if not api.pending_updates():
+                break
+            await asyncio.sleep(0.05)  # the stand-in has no event for "all confirmed"
+    finally:
+        stop.set()
+        await task
+    assert reply["text"] == "đã nhận 6"
+    # 30 of An's (each 20 ms) and a few refilled ones come first: well under two seconds.
+    assert waited < 2.0, waited
+    from_an = [text for chat, text in handled if chat == AN.id]
+    assert from_an[:30] == [str(n) for n in range(30)]  # the burst, in order
+    assert len(from_an) < 100  # the rest of the flood dropped, not queued
+    assert [m["text"] for m in api.messages_to(AN.id)].count(texts.TOO_FAST) == 1
