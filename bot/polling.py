@@ -1,17 +1,17 @@
 """Long polling that confirms an update to Telegram only after it was handled.
 
 PTB's Updater confirms a batch (by asking for the next offset) while its updates are still
-queued, so a crash at that moment loses them. Here the offset moves past a batch only once
-every update of it was handled; after a crash Telegram delivers them again, and the handlers,
-which record each update id in the transaction that acts on it, recognise the repeats.
+queued, so a crash at that moment loses them. Here the offset never passes an update still being
+handled; after a crash Telegram delivers the unconfirmed ones again, and the handlers, which
+record each update id in the transaction that acts on it, recognise the repeats.
 
-A batch runs in lanes: one chat's updates in order, different chats side by side, so one
-chairman's approval (composing a .docx) does not hold up every officer. A chat that floods the bot
-(a script, a stuck key) gets a burst handled, then one polite "please wait", and the rest of its
-flood is dropped rather than queued, so its backlog never holds up everybody else's batch.
-An update whose turn failed is handled again after a pause (its transaction rolled back:
-nothing of it was kept), and if it keeps failing the person is told plainly that it was not
-taken.
+Updates run in lanes: one chat's in order, different chats side by side, and the poller keeps
+fetching while some are still running, so one chairman's approval (composing a .docx) or one
+chat's replies waiting out Telegram's limits hold up nobody else. A chat that floods the bot (a
+script, a stuck key) gets a burst handled, then one polite "please wait", and the rest of its
+flood is dropped rather than queued. An update whose turn failed is handled again after a pause
+(its transaction rolled back: nothing of it was kept), and if it keeps failing the person is
+told plainly that it was not taken.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from telegram import Update
 from telegram.error import (
@@ -45,6 +46,8 @@ MAX_BACKOFF_S = 60.0
 # as Telegram would redeliver it, before telling the person it was not taken.
 RETRY_DELAYS_S = (1.0, 4.0)
 FAILED_UPDATES = "failed_update_ids"
+# While updates are being handled, look for new ones this often (see poll_updates).
+BUSY_REFETCH_S = 0.5
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -150,18 +153,29 @@ async def poll_updates(
     lanes: ChatLanes | None = None,
     retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S,
     gate: FloodGate | None = None,
+    busy_refetch_s: float = BUSY_REFETCH_S,
 ) -> None:
-    """Fetch, handle and then confirm updates until `stop` is set."""
+    """Fetch, handle and then confirm updates until `stop` is set.
+
+    The offset given to Telegram (which confirms every update below it) never passes an update
+    still being handled. While some are, the poller asks again every `busy_refetch_s` from the
+    oldest of them: updates already in hand come back and are skipped, new ones start in their
+    chat's lane at once, so one slow chat (a report being composed, replies waiting out
+    Telegram's per-chat limit) holds up nobody else for longer than that.
+    """
     bot = application.bot
     lanes = lanes or ChatLanes()
     gate = gate or FloodGate()
+    running: dict[int, asyncio.Task[None]] = {}
+    finished: set[int] = set()  # handled (or dropped), but above an update still running
     offset: int | None = None
+    newest: int | None = None
     backoff = 1.0
     while not stop.is_set():
         fetch = asyncio.ensure_future(
             bot.get_updates(
                 offset=offset,
-                timeout=long_poll_s,
+                timeout=0 if running else long_poll_s,
                 allowed_updates=Update.ALL_TYPES,
                 read_timeout=long_poll_s + 10,
             )
@@ -199,48 +213,79 @@ async def poll_updates(
             backoff = min(backoff * 2, MAX_BACKOFF_S)
             continue
         backoff = 1.0
-        if not updates:
-            continue
-        await _handle_batch(application, lanes, gate, updates, retry_delays_s)
-        # The whole batch is handled (or given up on, the person told): confirm it.
-        offset = updates[-1].update_id + 1
+        fresh = [u for u in updates if u.update_id not in running and u.update_id not in finished]
+        for update in fresh:
+            newest = max(newest or update.update_id, update.update_id)
+        for update_id, task in _start(application, lanes, gate, fresh, retry_delays_s):
+            running[update_id] = task
+        finished.update(u.update_id for u in fresh if u.update_id not in running)
+        if running:
+            # Until every update in hand is done, or it is time to look for new ones.
+            await asyncio.wait(running.values(), timeout=busy_refetch_s)
+        for update_id, task in list(running.items()):
+            if task.done():
+                del running[update_id]
+                finished.add(update_id)
+        if newest is not None:
+            # Everything below the oldest update still running is handled: confirm it.
+            offset = min(running, default=newest + 1)
+            finished = {update_id for update_id in finished if update_id >= offset}
+    if running:  # let the turns under way finish, then confirm them
+        await asyncio.gather(*running.values(), return_exceptions=True)
+        offset = None if newest is None else newest + 1
     await _confirm(application, offset)
 
 
-async def _handle_batch(
+def _start(
     application: Application,  # type: ignore[type-arg]
     lanes: ChatLanes,
     gate: FloodGate,
     updates: Sequence[Update],
     retry_delays_s: tuple[float, ...],
-) -> None:
-    """Each chat's updates in order, the chats side by side; a flood's excess dropped."""
-    by_chat: dict[int, list[Update]] = {}
+) -> list[tuple[int, asyncio.Task[None]]]:
+    """Start each admitted update in its chat's lane (tasks queue on the lane in update order);
+    drop a flood's excess, asking the chat once to wait."""
+    started: list[tuple[int, asyncio.Task[None]]] = []
     dropped = 0
     for update in updates:
         key = lane_key(update)
         handle, warn = gate.admit(key)
         if handle:
-            by_chat.setdefault(key, []).append(update)
+            handle_it = partial(_handle, retry_delays_s=retry_delays_s)
+            task = asyncio.create_task(_in_lane(application, lanes, key, update, handle_it))
+            started.append((update.update_id, task))
             continue
         dropped += 1
         if warn:
             logger.warning("Chat %s is flooding the bot; its excess updates are dropped", key)
-            await _ask_to_wait(application, update)
+            # In the chat's lane, after what was admitted; kept until done (the loop holds
+            # only weak references to tasks).
+            note = asyncio.create_task(_in_lane(application, lanes, key, update, _ask_to_wait))
+            _NOTES.add(note)
+            note.add_done_callback(_NOTES.discard)
     if dropped:
         logger.info("Dropped %d update(s) of flooding chats", dropped)
+    return started
 
-    async def run_lane(key: int, chat_updates: list[Update]) -> None:
-        async with lanes.lane(key):
-            for update in chat_updates:
-                await _handle(application, update, retry_delays_s)
 
-    await asyncio.gather(*(run_lane(key, chat) for key, chat in by_chat.items()))
+async def _in_lane(
+    application: Application,  # type: ignore[type-arg]
+    lanes: ChatLanes,
+    key: int,
+    update: Update,
+    act: Callable[[Application, Update], Awaitable[None]],  # type: ignore[type-arg]
+) -> None:
+    async with lanes.lane(key):
+        await act(application, update)
+
+
+_NOTES: set[asyncio.Task[None]] = set()
 
 
 async def _handle(
     application: Application,  # type: ignore[type-arg]
     update: Update,
+    *,
     retry_delays_s: tuple[float, ...],
 ) -> None:
     """Handle an update; if its turn failed (and so rolled back), handle it again a few

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from storage.models import Membership, Person, Role, Unit, UnitKind
 
@@ -45,11 +45,13 @@ async def get_unit_by_code(*, session: AsyncSession, code: str) -> Unit | None:
 async def find_by_telegram_id(
     *, session: AsyncSession, telegram_user_id: int
 ) -> KnownPerson | None:
-    person = await session.scalar(
+    # One statement (joined, not three selects): this runs for every update the bot handles.
+    result = await session.execute(
         select(Person)
         .where(Person.telegram_user_id == telegram_user_id)
-        .options(selectinload(Person.memberships).selectinload(Membership.unit))
+        .options(joinedload(Person.memberships).joinedload(Membership.unit))
     )
+    person = result.unique().scalar_one_or_none()
     if person is None:
         return None
     roles = tuple(

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, inspect, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from storage import audit
 from storage.models import (
@@ -16,6 +19,7 @@ from storage.models import (
     Answer,
     Membership,
     PeriodKind,
+    Person,
     ProcessedUpdate,
     QuestionnaireState,
     ReportingPeriod,
@@ -45,13 +49,17 @@ async def claim_update(*, session: AsyncSession, update_id: int) -> bool:
     """Mark a Telegram update as handled; False if it already was (a redelivery).
 
     Called inside the transaction that acts on the update, so either both are stored or neither.
-    The primary key settles a race between two bot instances.
+    One INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike) both checks and claims,
+    and settles a race between two bot instances: the second waits for the first's commit and
+    then inserts nothing.
     """
-    if await session.get(ProcessedUpdate, update_id) is not None:
-        return False
-    session.add(ProcessedUpdate(update_id=update_id))
-    await session.flush()
-    return True
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    result = await session.execute(
+        insert(ProcessedUpdate)
+        .values(update_id=update_id, processed_at=utc_now())
+        .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 SHOWN_KEPT = 8  # prompts remembered per walk: enough to place a message typed a few turns late
@@ -106,6 +114,16 @@ async def forget_processed_updates(*, session: AsyncSession, older_than: timedel
 
 async def answering_roles(*, session: AsyncSession, person_id: int) -> dict[int, frozenset[Role]]:
     """Commune-level units where the person answers, with their roles there."""
+    person = session.identity_map.get(identity_key(Person, person_id))
+    if isinstance(person, Person) and "memberships" not in inspect(person).unloaded:
+        # The turn found the person with their memberships and units (storage.people): read
+        # them rather than ask the database again on every answer.
+        found: dict[int, set[Role]] = {}
+        for membership in person.memberships:
+            unit = membership.unit
+            if membership.role in ANSWERING_ROLES and unit.kind in COMMUNE_LEVEL_KINDS:
+                found.setdefault(unit.id, set()).add(membership.role)
+        return {unit_id: frozenset(held) for unit_id, held in found.items()}
     rows = await session.execute(
         select(Membership.unit_id, Membership.role)
         .join(Unit, Unit.id == Membership.unit_id)

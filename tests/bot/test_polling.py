@@ -101,6 +101,44 @@ async def test_chats_run_side_by_side_and_each_chat_in_order(api: LocalBotApi) -
     assert order == [(BINH.id, "một"), (BINH.id, "hai"), (AN.id, "chậm"), (AN.id, "sau")]
 
 
+async def test_a_slow_chat_does_not_hold_up_messages_that_come_after_it(
+    api: LocalBotApi,
+) -> None:
+    """An's turn takes 3 s (replies waiting out Telegram's per-chat limit); Bình writes after
+    the poller fetched An's message, and is answered at once. An's update is not confirmed
+    to Telegram until it is done: a crash meanwhile would bring it back."""
+    slow_started = asyncio.Event()
+
+    async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        if message.text == "chậm":
+            slow_started.set()
+            await asyncio.sleep(3.0)
+        await context.bot.send_message(message.chat_id, f"đã nhận {message.text}")
+
+    application = application_for(api)
+    application.add_handler(MessageHandler(filters.TEXT, reply))
+    stop = asyncio.Event()
+    api.send_message(AN, "chậm")
+    task = asyncio.create_task(polling(application, stop))
+    try:
+        await asyncio.wait_for(slow_started.wait(), timeout=5)
+        api.send_message(BINH, "6")
+        sent = asyncio.get_running_loop().time()
+        answer = await api.wait_for_message(BINH.id, after=0, timeout=5)
+        waited = asyncio.get_running_loop().time() - sent
+        assert api.pending_updates() >= 1, "An's update is still unconfirmed while it runs"
+        assert not api.messages_to(AN.id)
+        await api.wait_for_message(AN.id, after=0, timeout=5)
+    finally:
+        stop.set()
+        await task
+    assert answer["text"] == "đã nhận 6"
+    assert waited < 1.5, waited  # the poller looks for new updates every 0.5 s while busy
+    assert api.pending_updates() == 0
+
+
 async def test_a_lane_is_forgotten_once_nobody_uses_it() -> None:
     lanes = ChatLanes()
     async with lanes.lane(1):
