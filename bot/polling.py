@@ -1,17 +1,18 @@
-"""Long polling that confirms an update to Telegram only after it was handled.
+"""Long polling that loses no update: each is stored on receipt, then confirmed to Telegram.
 
 PTB's Updater confirms a batch (by asking for the next offset) while its updates are still
-queued, so a crash at that moment loses them. Here the offset never passes an update still being
-handled; after a crash Telegram delivers the unconfirmed ones again, and the handlers, which
-record each update id in the transaction that acts on it, recognise the repeats.
+queued, so a crash at that moment loses them. Here every update is written to the inbox
+(storage.inbox) before the next fetch confirms it; a turn removes its update from the inbox in
+the transaction that acts on it, and what a crash left there is handled on the next start. The
+handlers record each update id they act on, so one that comes twice is recognised.
 
-Updates run in lanes: one chat's in order, different chats side by side, and the poller keeps
-fetching while some are still running, so one chairman's approval (composing a .docx) or one
-chat's replies waiting out Telegram's limits hold up nobody else. A chat that floods the bot (a
-script, a stuck key) gets a burst handled, then one polite "please wait", and the rest of its
-flood is dropped rather than queued. An update whose turn failed is handled again after a pause
-(its transaction rolled back: nothing of it was kept), and if it keeps failing the person is
-told plainly that it was not taken.
+Updates run in lanes: one chat's in order, different chats side by side, and the poller goes on
+fetching while they run, so one chairman's approval (composing a .docx) or one chat's replies
+waiting out Telegram's limits hold up nobody else. A chat that floods the bot (a script, a
+stuck key) gets a burst handled, then one polite "please wait", and the rest of its flood is
+dropped rather than queued. An update whose turn failed is handled again after a pause (its
+transaction rolled back: nothing of it was kept), and if it keeps failing the person is told
+plainly that it was not taken.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from telegram import Update
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Bot, Update
 from telegram.error import (
     Conflict,
     Forbidden,
@@ -37,6 +39,8 @@ from telegram.error import (
 from telegram.ext import Application
 
 from conversations import texts
+from storage.db import Database
+from storage.inbox import forget_updates, keep_updates, waiting_updates
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +50,8 @@ MAX_BACKOFF_S = 60.0
 # as Telegram would redeliver it, before telling the person it was not taken.
 RETRY_DELAYS_S = (1.0, 4.0)
 FAILED_UPDATES = "failed_update_ids"
-# While updates are being handled, look for new ones this often (see poll_updates).
-BUSY_REFETCH_S = 0.5
+# On stopping, turns under way get this long to finish.
+STOP_GRACE_S = 10.0
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -149,33 +153,48 @@ async def poll_updates(
     application: Application,  # type: ignore[type-arg]
     stop: asyncio.Event,
     *,
+    database: Database,
     long_poll_s: int = LONG_POLL_S,
     lanes: ChatLanes | None = None,
     retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S,
     gate: FloodGate | None = None,
-    busy_refetch_s: float = BUSY_REFETCH_S,
+    stop_grace_s: float = STOP_GRACE_S,
 ) -> None:
-    """Fetch, handle and then confirm updates until `stop` is set.
+    """Fetch, keep, handle and confirm updates until `stop` is set.
 
-    The offset given to Telegram (which confirms every update below it) never passes an update
-    still being handled. While some are, the poller asks again every `busy_refetch_s` from the
-    oldest of them: updates already in hand come back and are skipped, new ones start in their
-    chat's lane at once, so one slow chat (a report being composed, replies waiting out
-    Telegram's per-chat limit) holds up nobody else for longer than that.
+    Each fetched update admitted by the flood gate is stored in the inbox (storage.inbox)
+    before anything else, and only then confirmed to Telegram (by the next fetch's offset), so
+    Telegram never holds newer updates back behind one still being handled: one slow chat (a
+    report being composed, replies waiting out Telegram's per-chat limit) holds up nobody else.
+    What a previous run stored and did not finish is handled first.
     """
     bot = application.bot
     lanes = lanes or ChatLanes()
     gate = gate or FloodGate()
     running: dict[int, asyncio.Task[None]] = {}
-    finished: set[int] = set()  # handled (or dropped), but above an update still running
+    finished: set[int] = set()  # handled: to be removed from the inbox
     offset: int | None = None
-    newest: int | None = None
+
+    def start(updates: Sequence[Update]) -> None:
+        for update in updates:
+            key = lane_key(update)
+            act = partial(_handle, retry_delays_s=retry_delays_s)
+            task = asyncio.create_task(_in_lane(application, lanes, key, update, act))
+            running[update.update_id] = task
+            task.add_done_callback(partial(_finished, update.update_id, running, finished))
+
+    left = await _left_over(database, bot)
+    if left:
+        logger.info("Handling %d update(s) received before the last stop", len(left))
+        start(left)
+    replayed = {update.update_id for update in left}
     backoff = 1.0
     while not stop.is_set():
+        await _forget(database, finished)
         fetch = asyncio.ensure_future(
             bot.get_updates(
                 offset=offset,
-                timeout=0 if running else long_poll_s,
+                timeout=long_poll_s,
                 allowed_updates=Update.ALL_TYPES,
                 read_timeout=long_poll_s + 10,
             )
@@ -212,60 +231,104 @@ async def poll_updates(
             await _sleep_or_stop(stop, backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
             continue
+        if not updates:
+            backoff = 1.0
+            continue
+        # After a restart Telegram may bring again what the inbox already gave us.
+        fresh = [u for u in updates if u.update_id not in running and u.update_id not in replayed]
+        admitted = _admitted(application, lanes, gate, fresh)
+        try:
+            async with database.session() as session:
+                await keep_updates(
+                    session=session, updates=[(u.update_id, u.to_dict()) for u in admitted]
+                )
+        except (SQLAlchemyError, OSError) as exc:
+            # Not kept, so not confirmed: Telegram brings them again on the next fetch.
+            logger.warning("Could not keep received updates (%s); retrying in %.0f s", exc, backoff)
+            await _sleep_or_stop(stop, backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+            continue
         backoff = 1.0
-        fresh = [u for u in updates if u.update_id not in running and u.update_id not in finished]
-        for update in fresh:
-            newest = max(newest or update.update_id, update.update_id)
-        for update_id, task in _start(application, lanes, gate, fresh, retry_delays_s):
-            running[update_id] = task
-        finished.update(u.update_id for u in fresh if u.update_id not in running)
-        if running:
-            # Until every update in hand is done, or it is time to look for new ones.
-            await asyncio.wait(running.values(), timeout=busy_refetch_s)
-        for update_id, task in list(running.items()):
-            if task.done():
-                del running[update_id]
-                finished.add(update_id)
-        if newest is not None:
-            # Everything below the oldest update still running is handled: confirm it.
-            offset = min(running, default=newest + 1)
-            finished = {update_id for update_id in finished if update_id >= offset}
-    if running:  # let the turns under way finish, then confirm them
+        start(admitted)
+        offset = updates[-1].update_id + 1  # kept (or dropped): the next fetch confirms them
+    if running:
+        # Let the turns under way finish (a reply waiting out a flood limit may take a while);
+        # one still running after the grace is cancelled and rolls back, and stays in the
+        # inbox for the next start.
+        await asyncio.wait(running.values(), timeout=stop_grace_s)
+        for task in list(running.values()):
+            task.cancel()
         await asyncio.gather(*running.values(), return_exceptions=True)
-        offset = None if newest is None else newest + 1
+    await _forget(database, finished)
     await _confirm(application, offset)
 
 
-def _start(
+def _finished(
+    update_id: int,
+    running: dict[int, asyncio.Task[None]],
+    finished: set[int],
+    task: asyncio.Task[None],
+) -> None:
+    running.pop(update_id, None)
+    if not task.cancelled():
+        finished.add(update_id)
+
+
+async def _left_over(database: Database, bot: Bot) -> list[Update]:
+    """The updates a previous run kept and did not finish, oldest first."""
+    async with database.session() as session:
+        kept = await waiting_updates(session=session)
+    left: list[Update] = []
+    for update_id, payload in kept:
+        update = Update.de_json(payload, bot)
+        if update is None:
+            logger.error("Update %s in the inbox cannot be read; it is dropped", update_id)
+            continue
+        left.append(update)
+    return left
+
+
+async def _forget(database: Database, finished: set[int]) -> None:
+    """Remove handled updates from the inbox (best effort: one left is recognised as handled
+    if it comes again, by the id its turn recorded)."""
+    if not finished:
+        return
+    done = set(finished)
+    try:
+        async with database.session() as session:
+            await forget_updates(session=session, update_ids=done)
+    except (SQLAlchemyError, OSError) as exc:
+        logger.warning("Could not clear %d handled update(s) from the inbox: %s", len(done), exc)
+        return
+    finished.difference_update(done)
+
+
+def _admitted(
     application: Application,  # type: ignore[type-arg]
     lanes: ChatLanes,
     gate: FloodGate,
     updates: Sequence[Update],
-    retry_delays_s: tuple[float, ...],
-) -> list[tuple[int, asyncio.Task[None]]]:
-    """Start each admitted update in its chat's lane (tasks queue on the lane in update order);
-    drop a flood's excess, asking the chat once to wait."""
-    started: list[tuple[int, asyncio.Task[None]]] = []
+) -> list[Update]:
+    """The updates the flood gate lets through; a flood's excess is dropped and its chat asked
+    once to wait (in its lane, after what was admitted)."""
+    admitted: list[Update] = []
     dropped = 0
     for update in updates:
         key = lane_key(update)
         handle, warn = gate.admit(key)
         if handle:
-            handle_it = partial(_handle, retry_delays_s=retry_delays_s)
-            task = asyncio.create_task(_in_lane(application, lanes, key, update, handle_it))
-            started.append((update.update_id, task))
+            admitted.append(update)
             continue
         dropped += 1
         if warn:
             logger.warning("Chat %s is flooding the bot; its excess updates are dropped", key)
-            # In the chat's lane, after what was admitted; kept until done (the loop holds
-            # only weak references to tasks).
+            # Kept until done: the event loop holds only weak references to tasks.
             note = asyncio.create_task(_in_lane(application, lanes, key, update, _ask_to_wait))
             _NOTES.add(note)
             note.add_done_callback(_NOTES.discard)
     if dropped:
         logger.info("Dropped %d update(s) of flooding chats", dropped)
-    return started
+    return admitted
 
 
 async def _in_lane(

@@ -112,7 +112,13 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                 every_s=settings.baocao_prompt_check_every_s,
             )
             await _serve(
-                application, sender, clock, keeper, Leadership(settings.database_url), stop
+                application,
+                database,
+                sender,
+                clock,
+                keeper,
+                Leadership(settings.database_url),
+                stop,
             )
         except TokenRejected:
             _say_token_rejected(settings)
@@ -204,6 +210,7 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
 
 async def _serve(
     application: Application,  # type: ignore[type-arg]
+    database: Database,
     sender: OutboxSender,
     clock: CalendarClock,
     keeper: PromptKeeper,
@@ -218,7 +225,7 @@ async def _serve(
         while not stop.is_set():
             if not await _lead(leadership, stop):
                 break
-            await _lead_until_lost(application, clock, keeper, leadership, stop)
+            await _lead_until_lost(application, database, clock, keeper, leadership, stop)
     finally:
         logger.info("Stopping")
         stop.set()
@@ -249,6 +256,7 @@ async def _lead(leadership: Leadership, stop: asyncio.Event) -> bool:
 
 async def _lead_until_lost(
     application: Application,  # type: ignore[type-arg]
+    database: Database,
     clock: CalendarClock,
     keeper: PromptKeeper,
     leadership: Leadership,
@@ -275,7 +283,7 @@ async def _lead_until_lost(
     logger.info("Baocao bot @%s is running; press Ctrl+C to stop", application.bot.username)
     keeping = asyncio.create_task(keeper.run(application.bot, leading), name="prompts")
     try:
-        await poll_updates(application, leading, lanes=keeper.lanes)
+        await poll_updates(application, leading, database=database, lanes=keeper.lanes)
     finally:
         clock.stop()
         leading.set()

@@ -475,3 +475,15 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
+class InboxUpdate(Base):
+    """An update received from the Bot API and not yet handled, kept so that Telegram can be
+    told at once that it arrived: a crash before it is handled finds it here on the next start.
+    Removed once handled (or dropped as part of a flood)."""
+
+    __tablename__ = "inbox_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utc_now)
