@@ -65,6 +65,9 @@ IS_APPROVER = or_(
     and_(Membership.role == Role.VICE_CHAIRMAN, Membership.signs.is_(True)),
 )
 MEMBER_ROLES = (Role.OFFICER, Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.CLERK)
+# The roles whose next message may be asked for: a return comment or the recipients list
+# (approvers), a document number (clerks and approvers).
+ASKED_FOR_TEXT = (Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.CLERK)
 DOCUMENT_SYMBOL = "BC-UBND"  # a People's Committee's report (Decree 30/2020, Annex III)
 SIGNER_TITLES = {"chairman": "Chủ tịch", "vice_chairman": "Phó Chủ tịch"}
 HISTORY_ROUNDS = 3

@@ -40,6 +40,7 @@ from storage.questionnaire import (
     editable_rounds,
     get_state,
     latest_state,
+    latest_walk,
     lock_round,
     prompt_delivered,
     round_for,
@@ -401,12 +402,10 @@ class Questionnaire:
         return fallback
 
     async def _active_walk(self, session: AsyncSession, person: Person) -> Walk | Reply | None:
-        state = await latest_state(session=session, person_id=person.id)
-        if state is None:
+        found = await latest_walk(session=session, person_id=person.id)
+        if found is None:
             return None
-        context = await round_for(session=session, person_id=person.id, round_id=state.round_id)
-        if context is None:
-            return None
+        state, context = found
         if context.round.status not in EDITABLE_STATUSES:
             # Approved or closed: an answer in progress is refused; otherwise nothing to do here.
             return _say(texts.ROUND_CLOSED, accepted=False) if state.status in ACTIVE else None

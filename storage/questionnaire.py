@@ -229,6 +229,32 @@ async def latest_state(*, session: AsyncSession, person_id: int) -> Questionnair
     )
 
 
+async def latest_walk(
+    *, session: AsyncSession, person_id: int
+) -> tuple[QuestionnaireState, RoundContext] | None:
+    """The person's latest walk with its round, as `latest_state` then `round_for` would find
+    them, in one query (this runs for every answer typed); None without a walk, or when the
+    round is no longer one of the person's communes."""
+    row = (
+        await session.execute(
+            select(QuestionnaireState, ReportingRound, Unit, ReportingPeriod)
+            .join(ReportingRound, ReportingRound.id == QuestionnaireState.round_id)
+            .join(Unit, Unit.id == ReportingRound.unit_id)
+            .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+            .where(QuestionnaireState.person_id == person_id)
+            .order_by(QuestionnaireState.updated_at.desc(), QuestionnaireState.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    state, round_, unit, period = row
+    roles = await answering_roles(session=session, person_id=person_id)
+    if unit.id not in roles:
+        return None
+    return state, RoundContext(round=round_, unit=unit, period=period, roles=roles[unit.id])
+
+
 async def get_state(
     *, session: AsyncSession, round_id: int, person_id: int, create: bool
 ) -> QuestionnaireState | None:

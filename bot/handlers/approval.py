@@ -27,7 +27,12 @@ from bot.handlers.common import Turn, answer_query, deliver, deliver_text, turn
 from bot.handlers.questionnaire import Fallback, drop_keyboard
 from bot.sending import ReportFiles, send_item
 from conversations import texts
-from conversations.approval import CALLBACK_PATTERN, CALLBACK_PREFIX, ApprovalWorkflow
+from conversations.approval import (
+    ASKED_FOR_TEXT,
+    CALLBACK_PATTERN,
+    CALLBACK_PREFIX,
+    ApprovalWorkflow,
+)
 from conversations.engine import Reply
 from conversations.outgoing import Outcome
 from storage.db import Database
@@ -142,7 +147,14 @@ class ApprovalHandlers:
         reply: Reply | None = None
         async with turn(self.database, update.update_id, user) as now:
             person = now.person
-            if person is not None and await self.workflow.waiting_for(now.session, person=person):
+            # Only an approver or a clerk is ever asked for a comment, a number or a list:
+            # an officer's answer goes straight to the questionnaire, one query sooner.
+            asked = now.known is not None and now.known.has_role(*ASKED_FOR_TEXT)
+            if (
+                person is not None
+                and asked
+                and await self.workflow.waiting_for(now.session, person=person)
+            ):
                 if not await now.claim():
                     return
                 outcome = await self.workflow.take_text(
