@@ -372,31 +372,33 @@ async def _handle(
 
 async def _ask_to_wait(application: Application, update: Update) -> None:  # type: ignore[type-arg]
     """Once per flood: say that messages are coming too fast and the last ones were not read."""
-    if update.callback_query is not None:
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer(texts.TOO_FAST, show_alert=True)
-        return
-    chat = update.effective_chat
-    if chat is None or chat.type != "private":
-        return  # in a group the bot speaks only when spoken to with an office command
-    try:
-        await application.bot.send_message(chat.id, texts.TOO_FAST)
-    except TelegramError as exc:
-        logger.warning("Could not ask chat %s to wait: %s", chat.id, exc)
+    await _say_plainly(application, update, popup=texts.TOO_FAST, chat=texts.TOO_FAST)
 
 
 async def _tell_not_taken(application: Application, update: Update) -> None:  # type: ignore[type-arg]
     """Say plainly that the message was not taken, so the person sends it again."""
+    await _say_plainly(application, update, popup=texts.NOT_TAKEN_BUTTON, chat=texts.NOT_TAKEN)
+
+
+async def _say_plainly(
+    application: Application,  # type: ignore[type-arg]
+    update: Update,
+    *,
+    popup: str,
+    chat: str,
+) -> None:
+    """Answer a press with a pop-up (best effort), and say it in a private chat; in a group
+    the bot speaks only when spoken to with an office command."""
     if update.callback_query is not None:
         with contextlib.suppress(TelegramError):
-            await update.callback_query.answer(texts.NOT_TAKEN_BUTTON, show_alert=True)
-    chat = update.effective_chat
-    if chat is None or chat.type != "private":
-        return  # in a group the bot speaks only when spoken to with an office command
+            await update.callback_query.answer(popup, show_alert=True)
+    where = update.effective_chat
+    if where is None or where.type != "private":
+        return
     try:
-        await application.bot.send_message(chat.id, texts.NOT_TAKEN)
+        await application.bot.send_message(where.id, chat)
     except TelegramError as exc:
-        logger.warning("Could not tell chat %s that its update was not taken: %s", chat.id, exc)
+        logger.warning("Could not tell chat %s: %s", where.id, exc)
 
 
 async def _confirm(application: Application, offset: int | None) -> None:  # type: ignore[type-arg]
