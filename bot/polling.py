@@ -183,7 +183,8 @@ async def poll_updates(
             running[update.update_id] = task
             task.add_done_callback(partial(_finished, update.update_id, running, finished))
 
-    left = await _left_over(database, bot)
+    left, unreadable = await _left_over(database, bot)
+    finished.update(unreadable)
     if left:
         logger.info("Handling %d update(s) received before the last stop", len(left))
         start(left)
@@ -274,18 +275,22 @@ def _finished(
         finished.add(update_id)
 
 
-async def _left_over(database: Database, bot: Bot) -> list[Update]:
-    """The updates a previous run kept and did not finish, oldest first."""
+async def _left_over(database: Database, bot: Bot) -> tuple[list[Update], list[int]]:
+    """The updates a previous run kept and did not finish, oldest first, and the ids of any
+    that can no longer be read (to be dropped, not tried on every start)."""
     async with database.session() as session:
         kept = await waiting_updates(session=session)
     left: list[Update] = []
+    unreadable: list[int] = []
     for update_id, payload in kept:
-        update = Update.de_json(payload, bot)
-        if update is None:
-            logger.error("Update %s in the inbox cannot be read; it is dropped", update_id)
+        try:
+            update = Update.de_json(payload, bot)
+        except (TypeError, ValueError, KeyError) as exc:
+            logger.error("Inbox update %s cannot be read (%s); it is dropped", update_id, exc)
+            unreadable.append(update_id)
             continue
         left.append(update)
-    return left
+    return left, unreadable
 
 
 async def _forget(database: Database, finished: set[int]) -> None:
