@@ -9,6 +9,7 @@ the same in any program and the summary report quotes exactly the same numbers.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -43,6 +45,8 @@ STATUS_LABELS = {
     RoundStatus.CLOSED: "Đã đóng",
 }
 NOT_REPORTED = "Chưa báo cáo"
+# What openpyxl refuses to write, and the two non-characters XML 1.0 forbids as well.
+XML_ILLEGAL = re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|[\ufffe\uffff]")
 
 
 def commune_label(commune: CommuneReport) -> str:
@@ -158,9 +162,9 @@ class _Sheet:
             self.sheet.column_dimensions[get_column_letter(index)].width = width
 
     def styled(self, value: Any, font: Font | None = None, align: Alignment | None = None) -> Any:
-        cell = WriteOnlyCell(self.sheet, value)
-        if isinstance(value, str) and value.startswith("="):
-            cell.data_type = "s"  # text, never a formula
+        cell = self._cell(value)
+        if not isinstance(cell, Cell):
+            cell = WriteOnlyCell(self.sheet, cell)
         if font is not None:
             cell.font = font
         if align is not None:
@@ -171,7 +175,7 @@ class _Sheet:
         first, *rest = lines
         self.sheet.append([self.styled(first, self.TITLE)])
         for line in rest:
-            self.sheet.append([line])
+            self.sheet.append([self._cell(line)])
         self.sheet.append([])
 
     def header(self, titles: Sequence[str]) -> None:
@@ -186,9 +190,11 @@ class _Sheet:
             cell = WriteOnlyCell(self.sheet, value)
             cell.number_format = "dd/mm/yyyy"
             return cell
-        if isinstance(value, str) and value.startswith("="):
-            # openpyxl would write it as a formula: an officer's "=> ..." stays text as typed.
-            cell = WriteOnlyCell(self.sheet, value)
+        if isinstance(value, str):
+            # Text as typed: openpyxl would make "=> ..." a formula and "#N/A" an error cell.
+            # Characters XML cannot hold (a NUL pasted into a name) are dropped, not fatal: the
+            # table is compiled from whatever the database already holds.
+            cell = WriteOnlyCell(self.sheet, XML_ILLEGAL.sub("", value))
             cell.data_type = "s"
             return cell
         return value

@@ -7,8 +7,9 @@ Re-importing the same file is a no-op; a changed row updates the record it names
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
+import itertools
 import re
 import unicodedata
 import zipfile
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
@@ -34,6 +35,20 @@ from storage.units import MAX_RECIPIENT_LENGTH, MAX_RECIPIENTS, overlong, split_
 
 MAX_ERRORS_SHOWN = 20
 MAX_NAME_LENGTH = 200
+
+# Bounds on what a file may hold, checked as it is read so a hostile or mistaken file is refused
+# early, in seconds and without holding it in memory. A country has about 3,400 units and a few
+# tens of thousands of people; twice 100,000 leaves room for any province's list.
+MAX_ROWS = 200_000  # data rows, the header not counted
+MAX_CELL_LENGTH = 5_000  # the longest legitimate cell is a recipients list (12 x 200)
+MAX_COLUMNS = 50  # cells further right in an .xlsx are not read
+MAX_SHEET_BYTES = 256 * 2**20  # a worksheet's XML, unpacked: streamed, but it takes time
+MAX_PART_BYTES = 64 * 2**20  # any other XML part (shared strings, styles): held in memory
+# C0 and C1 controls but tab and line breaks, and the two non-characters: an .xlsx cannot hold
+# them (openpyxl refuses to write the compiled table) and a .docx neither.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# What surrogateescape makes of a byte that is not valid in the file's encoding.
+UNDECODED = re.compile("[\udc80-\udcff]")
 
 UNIT_COLUMNS = (
     "code",
@@ -113,7 +128,12 @@ def clean(value: object) -> str:
 
 
 def read_rows(path: Path, expected: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (spreadsheet row number, row) from a CSV or .xlsx file with a header row."""
+    """Yield (spreadsheet row number, row) from a CSV or .xlsx file with a header row.
+
+    Rows are numbered as a spreadsheet shows them (a quoted cell's line breaks stay in its row).
+    A file past MAX_ROWS or a cell past MAX_CELL_LENGTH is refused where it is met; cells with
+    control characters are listed once the file is read, and those rows are not yielded.
+    """
     if not path.is_file():
         raise ImportFileError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -134,37 +154,149 @@ def read_rows(path: Path, expected: tuple[str, ...]) -> Iterator[tuple[int, dict
             f"{path}, row 1: missing column(s) {', '.join(missing)}; "
             f"expected columns: {', '.join(expected)}"
         )
+    unreadable: list[str] = []
     for number, cells in enumerate(rows, start=2):
         values = [clean(cell) for cell in cells]
         if not any(values):
             continue  # blank lines are common at the end of spreadsheets
+        if number > MAX_ROWS + 1:
+            raise ImportFileError(
+                f"{path}, row {number}: more than {MAX_ROWS:,} rows; split the file"
+            )
+        if max(map(len, values)) > MAX_CELL_LENGTH or CONTROL_CHARACTERS.search("".join(values)):
+            problems = _cell_problems(path, number, header, values)
+            if problems:
+                unreadable.append(f"row {number}: " + "; ".join(problems))
+                continue
         row = {name: (values[i] if i < len(values) else "") for i, name in enumerate(header)}
         yield number, row
+    _raise_if_errors(path, unreadable)
+
+
+def _cell_problems(path: Path, number: int, header: list[str], values: list[str]) -> list[str]:
+    """The control characters in a row's cells; a cell past MAX_CELL_LENGTH refuses the file."""
+    problems = []
+    for index, value in enumerate(values):
+        column = header[index] if index < len(header) and header[index] else f"column {index + 1}"
+        if len(value) > MAX_CELL_LENGTH:
+            raise ImportFileError(
+                f"{path}, row {number}: {column} holds {len(value):,} characters; "
+                f"at most {MAX_CELL_LENGTH:,}"
+            )
+        found = CONTROL_CHARACTERS.search(value)
+        if found is not None:
+            problems.append(
+                f"{column} holds the control character U+{ord(found.group()):04X}; retype the cell"
+            )
+    return problems
+
+
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (Excel writes a BOM, others do not), or UTF-16 with or without its BOM."""
+    with path.open("rb") as source:
+        head = source.read(4096)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Unicode Text"
+    # UTF-16 without a BOM decodes as UTF-8 full of NULs (and then lacks every column): in its
+    # header and in Latin letters every other byte is zero.
+    pairs = len(head) // 2
+    even, odd = head[0 : pairs * 2 : 2].count(0), head[1 : pairs * 2 : 2].count(0)
+    if pairs and odd > pairs // 3 and even < odd // 8:
+        return "utf-16-le"
+    if pairs and even > pairs // 3 and odd < even // 8:
+        return "utf-16-be"
+    return "utf-8-sig"
 
 
 def _csv_rows(path: Path) -> Iterator[list[str]]:
+    encoding = _csv_encoding(path)
+    number = 0
+    # Streamed, not read whole; newline="" hands line breaks to the csv module, which splits
+    # records on CR and LF only (VT, FF or U+2028 inside a cell stay in it, as in Excel).
+    # Undecodable bytes become lone surrogates, so the record that holds one is named exactly
+    # (a decoding error would surface a whole read-ahead chunk early).
+    with path.open(encoding=encoding, errors="surrogateescape", newline="") as source:
+        first_line = source.readline()
+        counts = {mark: first_line.count(mark) for mark in (",", ";", "\t")}
+        delimiter = max(counts, key=lambda mark: counts[mark])
+        lines = itertools.chain([first_line], source) if first_line else iter(())
+        records = csv.reader(lines, delimiter=delimiter)
+        try:
+            for number, record in enumerate(records, start=1):
+                if any(UNDECODED.search(cell) for cell in record):
+                    wanted = "UTF-8" if encoding.startswith("utf-8") else "UTF-16"
+                    raise ImportFileError(
+                        f"{path}, row {number}: not {wanted} text (save the CSV as UTF-8)"
+                    )
+                yield record
+        except csv.Error as exc:
+            reason = str(exc)
+            if "field larger than field limit" in reason:
+                reason = (
+                    f"a cell longer than {csv.field_size_limit():,} characters "
+                    "(or a quotation mark that is never closed)"
+                )
+            raise ImportFileError(f"{path}, row {number + 1}: {reason}") from exc
+
+
+def _check_xlsx_parts(path: Path) -> None:
+    """Refuse before parsing a part that unpacks too large: openpyxl holds the shared strings
+    and styles in memory, and a small file can unpack to gigabytes (zipfile stops reading a
+    part at its declared size, so the declared sizes bound what is read)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")  # Excel writes a BOM
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(f"{path}: not UTF-8 text (save the CSV as UTF-8)") from exc
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    # A reader over the whole text, not its lines: a quoted cell may hold line breaks.
-    yield from csv.reader(io.StringIO(text), delimiter=delimiter)
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportFileError(f"{path}: not a readable .xlsx file ({exc})") from exc
+    for part in parts:
+        if not part.filename.endswith((".xml", ".rels")):
+            continue  # pictures and the like are not read
+        limit = MAX_SHEET_BYTES if part.filename.startswith("xl/worksheets/") else MAX_PART_BYTES
+        if part.file_size > limit:
+            raise ImportFileError(
+                f"{path}: not imported, its part {part.filename} unpacks to "
+                f"{part.file_size / 2**20:,.0f} MB (at most {limit // 2**20} MB); "
+                "save the sheet alone as a new file or as CSV"
+            )
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
+    from lxml.etree import LxmlError
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _check_xlsx_parts(path)
+    broken = (SyntaxError, LxmlError, zipfile.BadZipFile, OSError, KeyError, ValueError)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, IndexError, TypeError, *broken) as exc:
         raise ImportFileError(f"{path}: not a readable .xlsx file ({exc})") from exc
     try:
+        if not workbook.worksheets:
+            raise ImportFileError(f"{path}: the workbook has no sheet")
         sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            yield list(row)
+        # The declared size can say A1:XFD1048576 for one cell, and openpyxl would pad every
+        # row to it: read the cells that are there, and no further right than MAX_COLUMNS.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(values_only=True)
+        number = 1
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except (IndexError, TypeError, *broken) as exc:
+                # Broken XML, a shared string that is not there, a number that is not one.
+                raise ImportFileError(
+                    f"{path}, row {number}: the sheet cannot be read past this row ({exc})"
+                ) from exc
+            cells = list(row[:MAX_COLUMNS])
+            while cells and cells[-1] is None:
+                cells.pop()
+            yield cells
+            number += 1
     finally:
         workbook.close()
 
@@ -285,35 +417,47 @@ async def import_units(*, session: AsyncSession, path: Path) -> ImportSummary:
     _raise_if_errors(path, errors)
 
     summary = ImportSummary()
-    units: dict[str, Unit] = dict(existing)
     changed: set[str] = set()
+    ids = {code: unit.id for code, unit in existing.items()}
+    # New units in batches (one statement a unit made large files slow), matched back by code.
+    fresh = [
+        {"code": item.code, "name": item.name, "kind": item.kind}
+        | ({"recipients": list(item.recipients)} if item.recipients else {})
+        for item in parsed.values()
+        if item.code not in existing
+    ]
+    table = Unit.metadata.tables[Unit.__tablename__]
+    for batch in (
+        [row for row in fresh if "recipients" in row],
+        [row for row in fresh if "recipients" not in row],  # NULL, not a JSON null
+    ):
+        if batch:
+            statement = insert(table).returning(table.c.id, table.c.code)
+            inserted = await session.execute(statement, batch)
+            ids.update({code: unit_id for unit_id, code in inserted})
+    summary.created = len(fresh)
+    links = []
     for item in parsed.values():
-        unit = units.get(item.code)
+        parent_id = ids[item.parent_code] if item.parent_code else None
+        office_id = ids[item.office_code] if item.office_code else None
+        unit = existing.get(item.code)
         if unit is None:
-            unit = Unit(code=item.code, name=item.name, kind=item.kind)
-            session.add(unit)
-            units[item.code] = unit
-            summary.created += 1
+            if parent_id is not None or office_id is not None:
+                links.append({"id": ids[item.code], "parent_id": parent_id, "office_id": office_id})
             continue
         if (unit.name, unit.kind) != (item.name, item.kind):
             unit.name, unit.kind = item.name, item.kind
             changed.add(item.code)
-    for item in parsed.values():
-        unit = units[item.code]
-        if item.recipients is None:
-            continue  # no recipients column: the list stays as it is
-        wanted = list(item.recipients) or None
-        if unit.recipients != wanted:
-            unit.recipients = wanted
-            changed.add(item.code)
-    await session.flush()
-    for item in parsed.values():
-        unit = units[item.code]
-        parent_id = units[item.parent_code].id if item.parent_code else None
-        office_id = units[item.office_code].id if item.office_code else None
+        if item.recipients is not None:  # without the column the list stays as it is
+            wanted = list(item.recipients) or None
+            if unit.recipients != wanted:
+                unit.recipients = wanted
+                changed.add(item.code)
         if (unit.parent_id, unit.office_id) != (parent_id, office_id):
             unit.parent_id, unit.office_id = parent_id, office_id
             changed.add(item.code)
+    if links:  # the new units' parents and offices, which may be new themselves
+        await session.execute(update(Unit), links)
     created_codes = {code for code in parsed if code not in existing}
     summary.updated = len(changed - created_codes)
     summary.unchanged = len(parsed) - summary.created - summary.updated
@@ -470,43 +614,97 @@ async def import_people(
         )
     _raise_if_errors(path, errors)
 
+    summary = await _write_people(session=session, units=units, rows=rows)
+    await _record_import(  # audit.record flushes the import's changes with its own row
+        session=session, action="people.imported", entity_type="person", path=path, summary=summary
+    )
+    return summary
+
+
+async def _write_people(
+    *, session: AsyncSession, units: dict[str, Unit], rows: list[_PersonRow]
+) -> ImportSummary:
+    """Apply checked rows in file order, as if one at a time (a later row finds the person an
+    earlier one created), against indexes loaded once: a query per row made imports quadratic.
+
+    New people, roles and sections are inserted in batches at the end (the ORM inserts one row
+    a statement on SQLite), so until then what refers to a person is keyed by its Person object.
+    """
+    people = {person.id: person for person in await session.scalars(select(Person))}
+    by_telegram = {p.telegram_user_id: p for p in people.values() if p.telegram_user_id}
+    memberships: dict[tuple[Person, int, Role], Membership] = {}
+    # Who holds a role in a unit, by folded name: how a row without a known account is matched.
+    by_name: dict[tuple[int, Role, str], list[Person]] = {}
+    roles_of: dict[Person, list[tuple[int, Role]]] = {}
+
+    def hold(person: Person, unit_id: int, role: Role, membership: Membership) -> None:
+        memberships[person, unit_id, role] = membership
+        by_name.setdefault((unit_id, role, fold(person.full_name)), []).append(person)
+        roles_of.setdefault(person, []).append((unit_id, role))
+
+    def renamed(person: Person, old_name: str) -> None:
+        for unit_id, role in roles_of.get(person, []):
+            by_name[unit_id, role, fold(old_name)].remove(person)
+            by_name.setdefault((unit_id, role, fold(person.full_name)), []).append(person)
+
+    for membership in await session.scalars(select(Membership).order_by(Membership.person_id)):
+        hold(people[membership.person_id], membership.unit_id, membership.role, membership)
+    assignments: dict[tuple[int, Person], dict[str, SectionAssignment]] = {}
+    for assignment in await session.scalars(select(SectionAssignment)):
+        key = (assignment.unit_id, people[assignment.person_id])
+        assignments.setdefault(key, {})[assignment.section_code] = assignment
+    # Assignments a row removed: deleted at the end, unless a later row wants them back.
+    dropped: dict[tuple[int, Person, str], SectionAssignment] = {}
+
+    fresh: list[Person] = []
     summary = ImportSummary()
     for item in rows:
         unit = units[item.unit_code]
-        person = await _find_person(session=session, item=item, unit=unit)
+        person = None
+        if item.telegram_user_id is not None:
+            person = by_telegram.get(item.telegram_user_id)
         if person is None:
-            person = Person(full_name=item.full_name)
-            session.add(person)
+            found = by_name.get((unit.id, item.role, fold(item.full_name)))
+            person = found[0] if found else None
+        if person is None:
+            person = Person(full_name=item.full_name)  # inserted with the others at the end
+            fresh.append(person)
             summary.created += 1
             before = None
         else:
             before = (person.full_name, person.title, person.phone, person.telegram_user_id)
+        old_name = person.full_name
         person.full_name = item.full_name
         person.title = item.title
         person.phone = item.phone
+        if fold(old_name) != fold(person.full_name):
+            renamed(person, old_name)
         if item.telegram_user_id is not None:
+            if person.telegram_user_id is not None:
+                by_telegram.pop(person.telegram_user_id, None)
             person.telegram_user_id = item.telegram_user_id
-        await session.flush()
-        membership = await session.scalar(
-            select(Membership).where(
-                Membership.person_id == person.id,
-                Membership.unit_id == unit.id,
-                Membership.role == item.role,
-            )
-        )
-        has_role = membership is not None
+            by_telegram[item.telegram_user_id] = person
+        held_role = memberships.get((person, unit.id, item.role))
+        has_role = held_role is not None
         signs_changed = False
-        if membership is None:
-            membership = Membership(person_id=person.id, unit_id=unit.id, role=item.role)
-            session.add(membership)
+        if held_role is not None:
+            membership = held_role
+        else:
+            membership = Membership(unit_id=unit.id, role=item.role, signs=False)
+            hold(person, unit.id, item.role, membership)
         if item.signs is not None and membership.signs != item.signs:
             membership.signs = item.signs
             signs_changed = has_role
         assignments_changed = False
         if item.sections is not None:
-            assignments_changed = await _assign_sections(
-                session=session, unit=unit, person=person, sections=item.sections
-            )
+            current = assignments.setdefault((unit.id, person), {})
+            wanted = set(item.sections)
+            assignments_changed = wanted != set(current)
+            for code in set(current) - wanted:
+                dropped[unit.id, person, code] = current.pop(code)
+            for code in wanted - set(current):
+                again = dropped.pop((unit.id, person, code), None)
+                current[code] = again or SectionAssignment(unit_id=unit.id, section_code=code)
         if before is None:
             continue
         after = (person.full_name, person.title, person.phone, person.telegram_user_id)
@@ -514,32 +712,53 @@ async def import_people(
             summary.updated += 1
         else:
             summary.unchanged += 1
-    await _record_import(  # audit.record flushes the import's changes with its own row
-        session=session, action="people.imported", entity_type="person", path=path, summary=summary
-    )
+
+    await _insert_people(session=session, people=fresh)
+    new_roles = [
+        {"person_id": person.id, "unit_id": unit_id, "role": role, "signs": membership.signs}
+        for (person, unit_id, role), membership in memberships.items()
+        if membership.id is None
+    ]
+    if new_roles:
+        await session.execute(insert(Membership), new_roles)
+    new_sections = [
+        {"unit_id": unit_id, "section_code": code, "person_id": person.id}
+        for (unit_id, person), held in assignments.items()
+        for code, assignment in held.items()
+        if assignment.id is None
+    ]
+    if new_sections:
+        await session.execute(insert(SectionAssignment), new_sections)
+    for assignment in dropped.values():
+        if assignment.id is not None:
+            await session.delete(assignment)
     return summary
 
 
-async def _assign_sections(
-    *, session: AsyncSession, unit: Unit, person: Person, sections: tuple[str, ...]
-) -> bool:
-    """Make the person's section assignments in the unit exactly `sections`; True if changed."""
-    current = {
-        row.section_code: row
-        for row in await session.scalars(
-            select(SectionAssignment).where(
-                SectionAssignment.unit_id == unit.id, SectionAssignment.person_id == person.id
-            )
-        )
-    }
-    wanted = set(sections)
-    for code, row in current.items():
-        if code not in wanted:
-            await session.delete(row)
-    for code in wanted - set(current):
-        session.add(SectionAssignment(unit_id=unit.id, section_code=code, person_id=person.id))
-    await session.flush()
-    return wanted != set(current)
+async def _insert_people(*, session: AsyncSession, people: list[Person]) -> None:
+    """Insert people in batches and give each Person object its id."""
+    if not people:
+        return
+    rows = [
+        {
+            "full_name": person.full_name,
+            "title": person.title,
+            "phone": person.phone,
+            "telegram_user_id": person.telegram_user_id,
+        }
+        for person in people
+    ]
+    # PostgreSQL returns the ids in the rows' order. SQLite cannot promise it for a batch, but
+    # gives each new row the largest rowid plus one, and no one else writes while this
+    # transaction holds the write lock: the ids, sorted, are in the rows' order.
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    table = Person.metadata.tables[Person.__tablename__]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=not sqlite)
+    ids = list((await session.scalars(statement, rows)).all())
+    if sqlite:
+        ids.sort()
+    for person, person_id in zip(people, ids, strict=True):
+        person.id = person_id
 
 
 def _role_fits_unit(role: Role, unit: Unit) -> list[str]:
@@ -548,23 +767,3 @@ def _role_fits_unit(role: Role, unit: Unit) -> list[str]:
     if role is Role.OFFICE and unit.kind is not UnitKind.OFFICE:
         return [f"role office needs an office unit, but {unit.code!r} is a {unit.kind.value}"]
     return []
-
-
-async def _find_person(*, session: AsyncSession, item: _PersonRow, unit: Unit) -> Person | None:
-    if item.telegram_user_id is not None:
-        person = await session.scalar(
-            select(Person).where(Person.telegram_user_id == item.telegram_user_id)
-        )
-        if person is not None:
-            return person
-    candidates = (
-        await session.scalars(
-            select(Person)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(Membership.unit_id == unit.id, Membership.role == item.role)
-        )
-    ).all()
-    for person in candidates:
-        if fold(person.full_name) == fold(item.full_name):
-            return person
-    return None

@@ -985,3 +985,61 @@ async def test_the_summary_heading_names_the_office_under_its_province(
     assert summary.authority == ("GIÁM ĐỐC",) and summary.signer_name == ""
     february = office_summary(compilation, FORM, parent=province.parent, today=date(2027, 2, 3))
     assert february.place_date_line == "Hưng Yên, ngày      tháng 02 năm 2027"
+
+
+# ----- text from the database, whatever it holds ---------------------------------------------
+
+# Excel reads these as a formula or an error code when typed; a report's text keeps them.
+FORMULA_LIKE = ("#N/A", "=1+1", "+84 912 000 001", "-", "@thon1", "#DIV/0!")
+
+
+def hostile_compilation(name: str, number: str, answers: dict[str, Any]) -> Compilation:
+    office = Unit(id=9, code="SNV", name="Sở Nội vụ\x0b tỉnh Mẫu Sơn", kind=UnitKind.OFFICE)
+    commune = CommuneReport(**{**commune_report("1", answers).__dict__, "name": name})
+    commune = CommuneReport(**{**commune.__dict__, "number": number})
+    return Compilation(
+        office=office,
+        period_code=PERIOD,
+        period_kind="quarter",
+        year=2026,
+        number=4,
+        deadline_on=dec(16),
+        today=TODAY,
+        communes=[commune],
+    )
+
+
+def text_cells(data: bytes) -> dict[str, list[tuple[Any, str]]]:
+    """Every non-empty cell's value and data type, by sheet."""
+    book = open_book(data)
+    return {
+        sheet.title: [(c.value, c.data_type) for row in sheet.iter_rows() for c in row if c.value]
+        for sheet in book.worksheets
+    }
+
+
+@pytest.mark.parametrize("text", FORMULA_LIKE)
+def test_text_that_looks_like_a_formula_or_an_error_reads_as_typed(text: str) -> None:
+    narrative = NARRATIVE_QUESTIONS[0].code
+    short = next(q.code for q in FIGURE_QUESTIONS if q.type is QuestionType.SHORT_TEXT)
+    compilation = hostile_compilation(f"Tân Quang {text}", text, {narrative: text, short: text})
+    cells = text_cells(compiled_xlsx(compilation, FORM, made_at=NOW))
+    figures, narratives = cells[FIGURES_SHEET], cells[NARRATIVE_SHEET]
+    assert (text, "s") in figures  # the report's number
+    assert (text, "s") in narratives
+    assert any(value == text and kind == "s" for value, kind in figures[5:])  # the short text
+    every = [kind for sheet in cells.values() for _, kind in sheet]
+    assert "f" not in every and "e" not in every
+
+
+def test_control_characters_already_stored_are_dropped_not_fatal() -> None:
+    narrative = NARRATIVE_QUESTIONS[0].code
+    compilation = hostile_compilation(
+        "Tân\x00 Quang\x1f", "05\x08/BC-UBND", {narrative: "Ưu điểm\x0c: tốt\ufffe"}
+    )
+    cells = text_cells(compiled_xlsx(compilation, FORM, made_at=NOW))
+    texts = [str(value) for sheet in cells.values() for value, _ in sheet]
+    assert "xã Tân Quang" in texts
+    assert "05/BC-UBND" in texts
+    assert "Ưu điểm: tốt" in texts
+    assert any("Sở Nội vụ tỉnh Mẫu Sơn" in text for text in texts)

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 import re
+import signal
+import tracemalloc
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import delete, event, func, select
 
+from storage import imports
 from storage.db import Database
 from storage.imports import ImportFileError, import_people, import_units
 from storage.models import (
@@ -402,3 +408,309 @@ async def test_signs_on_other_roles_or_with_odd_values_is_refused(
     assert "row 3: signs must be x or empty, not '{{ 7*7 }}'" in message
     assert "row 4" not in message  # "có" is a yes
     assert await count(database, Person) == 0
+
+
+# ----- hostile and broken files: refused early, in one line naming the file and the row ----------
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Fail, rather than hang, when reading takes longer than it should."""
+
+    def expire(_signum: int, _frame: object) -> None:
+        raise TimeoutError(f"still reading after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+SHEETML = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+DOCUMENT_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+XLSX_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    f'<Override PartName="/xl/workbook.xml" ContentType="{SHEETML}.sheet.main+xml"/>'
+    f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{SHEETML}.worksheet+xml"/>'
+    f'<Override PartName="/xl/sharedStrings.xml" ContentType="{SHEETML}.sharedStrings+xml"/>'
+    "</Types>"
+)
+XLSX_RELS = (
+    f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PACKAGE_RELS}">'
+    f'<Relationship Id="rId1" Type="{DOCUMENT_RELS}/officeDocument" Target="xl/workbook.xml"/>'
+    "</Relationships>"
+)
+XLSX_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    f'xmlns:r="{DOCUMENT_RELS}">'
+    '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+XLSX_WORKBOOK_RELS = (
+    f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PACKAGE_RELS}">'
+    f'<Relationship Id="rId1" Type="{DOCUMENT_RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{DOCUMENT_RELS}/sharedStrings" Target="sharedStrings.xml"/>'
+    "</Relationships>"
+)
+DEMO_UNITS = Path(__file__).parents[2] / "bot" / "demo_data" / "units.csv"
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def inline_row(number: int, values: list[str]) -> str:
+    cells = "".join(
+        f'<c r="{chr(65 + i)}{number}" t="inlineStr"><is><t>{value}</t></is></c>'
+        for i, value in enumerate(values)
+    )
+    return f'<row r="{number}">{cells}</row>'
+
+
+def handmade_xlsx(
+    path: Path,
+    rows: str,
+    *,
+    dimension: str = "A1:C3",
+    shared: Iterator[bytes] | None = None,
+    tail: str = "</sheetData></worksheet>",
+) -> Path:
+    """An .xlsx written by hand, as a hostile or broken program might write one."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", XLSX_TYPES)
+        archive.writestr("_rels/.rels", XLSX_RELS)
+        archive.writestr("xl/workbook.xml", XLSX_WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", XLSX_WORKBOOK_RELS)
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}">'
+            f'<dimension ref="{dimension}"/><sheetData>{rows}{tail}',
+        )
+        empty = f'<?xml version="1.0"?><sst xmlns="{MAIN_NS}" count="0" uniqueCount="0"/>'
+        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
+            for chunk in shared if shared is not None else [empty.encode()]:
+                part.write(chunk)
+    return path
+
+
+UNIT_HEADER_ROW = inline_row(1, ["code", "name", "kind"])
+
+
+async def test_a_bogus_declared_dimension_is_not_trusted(
+    database: Database, tmp_path: Path
+) -> None:
+    rows = UNIT_HEADER_ROW + inline_row(2, ["T1", "Tân Quang", "xã"])
+    rows += '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    path = handmade_xlsx(tmp_path / "units.xlsx", rows, dimension="A1:XFD1048576")
+    with deadline(10):
+        async with database.session() as session:
+            summary = await import_units(session=session, path=path)
+    assert summary.created == 1
+
+
+@pytest.fixture(scope="module")
+def huge_shared_string(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 100 kB file whose shared string unpacks to 100 MB."""
+
+    def chunks() -> Iterator[bytes]:
+        yield f'<?xml version="1.0"?><sst xmlns="{MAIN_NS}" count="1"><si><t>'.encode()
+        for _ in range(100):
+            yield b"A" * 2**20
+        yield b"</t></si></sst>"
+
+    rows = UNIT_HEADER_ROW + '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'
+    path = handmade_xlsx(tmp_path_factory.mktemp("huge") / "units.xlsx", rows, shared=chunks())
+    assert path.stat().st_size < 2**20
+    return path
+
+
+async def test_a_huge_shared_string_is_refused_before_it_is_read(
+    database: Database, huge_shared_string: Path
+) -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImportFileError) as error, deadline(10):
+            async with database.session() as session:
+                await import_units(session=session, path=huge_shared_string)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    message = str(error.value)
+    assert str(huge_shared_string) in message and "xl/sharedStrings.xml" in message
+    assert "100 MB" in message
+    assert peak < 20 * 2**20
+    assert await count(database, Unit) == 0
+
+
+async def test_rows_past_the_limit_are_refused_naming_the_row(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "MAX_ROWS", 5)
+    body = "".join(f"T{n},Xã {n},xã,,\n" for n in range(7))
+    for path in (write(tmp_path / "units.csv", UNITS_HEADER + body), tmp_path / "units.xlsx"):
+        if path.suffix == ".xlsx":
+            rows = UNIT_HEADER_ROW + "".join(
+                inline_row(n + 2, [f"T{n}", f"Xã {n}", "xã"]) for n in range(7)
+            )
+            handmade_xlsx(path, rows)
+        with pytest.raises(ImportFileError) as error:
+            async with database.session() as session:
+                await import_units(session=session, path=path)
+        assert str(error.value) == f"{path}, row 7: more than 5 rows; split the file"
+    assert await count(database, Unit) == 0
+
+
+async def test_broken_sheet_xml_is_one_line_naming_the_file_and_row(
+    database: Database, tmp_path: Path
+) -> None:
+    rows = UNIT_HEADER_ROW + inline_row(2, ["T1", "Tân Quang", "xã"]) + '<row r="3"><c r="A3"'
+    path = handmade_xlsx(tmp_path / "units.xlsx", rows, tail="")
+    with pytest.raises(ImportFileError) as error:
+        async with database.session() as session:
+            await import_units(session=session, path=path)
+    message = str(error.value)
+    assert message.startswith(f"{path}, row ")
+    assert "the sheet cannot be read" in message and "\n" not in message
+
+
+async def test_a_csv_cell_past_the_csv_modules_limit_is_one_line(
+    database: Database, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "units.csv", UNITS_HEADER + "T1,Tân Quang,xã,,\nT2,A" + "a" * 200_000)
+    with pytest.raises(ImportFileError) as error:
+        async with database.session() as session:
+            await import_units(session=session, path=path)
+    assert str(error.value).startswith(f"{path}, row 3: a cell longer than 131,072 characters")
+    assert "\n" not in str(error.value)
+
+
+async def test_a_long_cell_is_refused_naming_its_column_and_row(
+    database: Database, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "units.csv", UNITS_HEADER + "T1," + "A" * 10_000 + ",xã,,\n")
+    with pytest.raises(ImportFileError) as error:
+        async with database.session() as session:
+            await import_units(session=session, path=path)
+    assert str(error.value) == f"{path}, row 2: name holds 10,000 characters; at most 5,000"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16"])
+async def test_utf16_with_or_without_a_bom_is_read(
+    database: Database, tmp_path: Path, encoding: str
+) -> None:
+    path = tmp_path / "units.csv"
+    path.write_bytes((UNITS_HEADER + "T1,Tân Quang,xã,,\n").encode(encoding))
+    async with database.session() as session:
+        summary = await import_units(session=session, path=path)
+    assert summary.created == 1
+    async with database.session() as session:
+        assert await session.scalar(select(Unit.name)) == "Tân Quang"
+
+
+async def test_excels_tab_separated_unicode_text_is_read(
+    database: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "units.txt"
+    path.write_bytes("code\tname\tkind\nT1\tTân Quang, Hưng Yên\txã\n".encode("utf-16"))
+    async with database.session() as session:
+        summary = await import_units(session=session, path=path)
+    assert summary.created == 1
+
+
+async def test_bytes_that_are_not_utf8_are_named_by_row(database: Database, tmp_path: Path) -> None:
+    good = "".join(f"T{n},Xã {n},xã,,\n" for n in range(3000)).encode()  # past a read-ahead
+    path = tmp_path / "units.csv"
+    path.write_bytes(UNITS_HEADER.encode() + good + b"T9,T\xe2n,x\xe3,,\n")
+    with pytest.raises(ImportFileError) as error:
+        async with database.session() as session:
+            await import_units(session=session, path=path)
+    assert str(error.value) == f"{path}, row 3002: not UTF-8 text (save the CSV as UTF-8)"
+
+
+async def test_control_characters_are_refused_and_line_like_ones_keep_rows_in_place(
+    database: Database, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path / "people.csv",
+        PEOPLE_HEADER
+        + '12151,officer,"Lê Văn\x0bCường",title \u2028 two lines,,\n'
+        + "12151,officer,Trần\x00 Thị Hoa,,,\n"
+        + "12151,officer,Phạm Văn\x0c Nam,,,\n"
+        + '12151,officer,Nguyễn Văn An,"Phó\u2029 chủ\x1f tịch",,\n'
+        + "12151,officer,Bad Row,,,not-an-id\n",
+    )
+    async with database.session() as session:
+        await import_units(session=session, path=DEMO_UNITS)
+    with pytest.raises(ImportFileError) as error:
+        async with database.session() as session:
+            await import_people(session=session, path=path)
+    lines = str(error.value).splitlines()[1:]
+    assert lines == [
+        f"{path}, row 2: full_name holds the control character U+000B; retype the cell",
+        f"{path}, row 3: full_name holds the control character U+0000; retype the cell",
+        f"{path}, row 4: full_name holds the control character U+000C; retype the cell",
+        f"{path}, row 5: title holds the control character U+001F; retype the cell",
+    ]
+    assert await count(database, Person) == 0
+
+
+async def test_a_line_separator_in_a_cell_leaves_the_next_rows_number_as_shown(
+    database: Database, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path / "people.csv",
+        PEOPLE_HEADER + "12151,officer,Lê\u2028Văn,,,\n" + "12151,officer,Bad Row,,,not-an-id\n",
+    )
+    async with database.session() as session:
+        await import_units(session=session, path=DEMO_UNITS)
+    with pytest.raises(ImportFileError) as error:
+        async with database.session() as session:
+            await import_people(session=session, path=path)
+    assert "row 3: telegram_user_id 'not-an-id'" in str(error.value)
+
+
+def one_commune(folder: Path, people: int) -> tuple[Path, Path]:
+    """A commune's units file and a people file with `people` officers in it."""
+    folder.mkdir()
+    units = write(folder / "units.csv", UNITS_HEADER + "P,Hưng Yên,tỉnh,,\nX1,Tân Quang,xã,P,\n")
+    rows = "".join(
+        f"X1,officer,Cán bộ {n},,,{7_000_000 + n if n % 2 else ''}\n" for n in range(people)
+    )
+    return units, write(folder / "people.csv", PEOPLE_HEADER + rows)
+
+
+async def statements_to_import_people(database: Database, folder: Path, people: int) -> int:
+    """How many SQL statements importing `people` officers of one commune takes."""
+    units, path = one_commune(folder, people)
+    async with database.session() as session:
+        await import_units(session=session, path=units)
+    statements = 0
+
+    def counted(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", counted)
+    try:
+        for _ in range(2):  # created, then found again
+            async with database.session() as session:
+                await import_people(session=session, path=path)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", counted)
+    return statements
+
+
+async def test_importing_people_takes_as_many_statements_for_many_rows_as_for_few(
+    database: Database, tmp_path: Path
+) -> None:
+    few = await statements_to_import_people(database, tmp_path / "few", 20)
+    async with database.session() as session:  # start again from no people
+        await session.execute(delete(Membership))
+        await session.execute(delete(Person))
+    many = await statements_to_import_people(database, tmp_path / "many", 400)
+    assert many <= few + 4, (few, many)  # batches of inserts, not a query per row
