@@ -2,9 +2,9 @@
 
 PTB's Updater confirms a batch (by asking for the next offset) while its updates are still
 queued, so a crash at that moment loses them. Here every update is written to the inbox
-(storage.inbox) before the next fetch confirms it; a turn removes its update from the inbox in
-the transaction that acts on it, and what a crash left there is handled on the next start. The
-handlers record each update id they act on, so one that comes twice is recognised.
+(storage.inbox) before the next fetch confirms it, and leaves it once its turn is over, replies
+included; what a crash left there is handled on the next start. The handlers record each update
+id they act on, so one that comes twice is recognised and answered with where the person is.
 
 Updates run in lanes: one chat's in order, different chats side by side, and the poller goes on
 fetching while they run, so one chairman's approval (composing a .docx) or one chat's replies
@@ -172,7 +172,8 @@ async def poll_updates(
     lanes = lanes or ChatLanes()
     gate = gate or FloodGate()
     running: dict[int, asyncio.Task[None]] = {}
-    finished: set[int] = set()  # handled: to be removed from the inbox
+    finished: set[int] = set()  # handled, replies sent: to be removed from the inbox
+    some_finished = asyncio.Event()
     offset: int | None = None
 
     def start(updates: Sequence[Update]) -> None:
@@ -181,7 +182,14 @@ async def poll_updates(
             act = partial(_handle, retry_delays_s=retry_delays_s)
             task = asyncio.create_task(_in_lane(application, lanes, key, update, act))
             running[update.update_id] = task
-            task.add_done_callback(partial(_finished, update.update_id, running, finished))
+            task.add_done_callback(
+                partial(_finished, update.update_id, running, finished, some_finished)
+            )
+
+    # An update leaves the inbox once its turn is over, replies included: a crash between the
+    # commit and the reply finds it there, and the turn, recognising it as handled, says again
+    # where the person is. The forgetter clears them in batches, soon after they finish.
+    forgetter = asyncio.create_task(_forget_as_they_finish(database, finished, some_finished))
 
     left, unreadable = await _left_over(database, bot)
     finished.update(unreadable)
@@ -191,7 +199,6 @@ async def poll_updates(
     replayed = {update.update_id for update in left}
     backoff = 1.0
     while not stop.is_set():
-        await _forget(database, finished)
         fetch = asyncio.ensure_future(
             bot.get_updates(
                 offset=offset,
@@ -260,6 +267,9 @@ async def poll_updates(
         for task in list(running.values()):
             task.cancel()
         await asyncio.gather(*running.values(), return_exceptions=True)
+    forgetter.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await forgetter
     await _forget(database, finished)
     await _confirm(application, offset)
 
@@ -268,11 +278,25 @@ def _finished(
     update_id: int,
     running: dict[int, asyncio.Task[None]],
     finished: set[int],
+    some_finished: asyncio.Event,
     task: asyncio.Task[None],
 ) -> None:
     running.pop(update_id, None)
     if not task.cancelled():
         finished.add(update_id)
+        some_finished.set()
+
+
+async def _forget_as_they_finish(
+    database: Database, finished: set[int], some_finished: asyncio.Event
+) -> None:
+    while True:
+        await some_finished.wait()
+        some_finished.clear()
+        await _forget(database, finished)
+        if finished:  # not cleared (a busy database): try again in a moment
+            await asyncio.sleep(1.0)
+            some_finished.set()
 
 
 async def _left_over(database: Database, bot: Bot) -> tuple[list[Update], list[int]]:

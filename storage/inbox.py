@@ -2,8 +2,9 @@
 
 The poller stores every update it receives before it asks Telegram for more (which confirms the
 ones it has), so Telegram never holds back newer updates behind one still being handled, and a
-crash between receipt and handling loses nothing: the next start handles what is left here.
-Handlers recognise an update handled twice by its id (storage.questionnaire.claim_update).
+crash between receipt and the end of its turn (replies included) loses nothing: the next start
+handles what is left here. Handlers recognise an update handled twice by its id
+(storage.questionnaire.claim_update) and say again where the person is.
 """
 
 from __future__ import annotations

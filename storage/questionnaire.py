@@ -17,7 +17,6 @@ from storage import audit
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
     Answer,
-    InboxUpdate,
     Membership,
     PeriodKind,
     Person,
@@ -60,9 +59,6 @@ async def claim_update(*, session: AsyncSession, update_id: int) -> bool:
         .values(update_id=update_id, processed_at=utc_now())
         .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
     )
-    # Handled: out of the inbox in the same transaction, so a crash after it commits does not
-    # bring the update back to be answered twice.
-    await session.execute(delete(InboxUpdate).where(InboxUpdate.update_id == update_id))
     return bool(getattr(result, "rowcount", 0))
 
 

@@ -137,7 +137,10 @@ async def test_an_answer_that_met_a_busy_database_is_taken_when_it_frees(
     seen = hoa.mark()
     try:
         standin.send_message(HOA, "03/KH-UBND ngày 08/01/2026")
-        await bot.wait_for_log(r"Update \d+ failed \(try 1\)", within=30)
+        # Either its turn or, first, keeping it in the inbox meets the lock.
+        await bot.wait_for_log(
+            r"Update \d+ failed \(try 1\)|Could not keep received updates", within=30
+        )
     finally:
         blocker.rollback()
         blocker.close()
