@@ -462,7 +462,7 @@ async def import_people(
                 role,
                 name,
                 row.get("title") or None,
-                row.get("phone") or None,
+                phone_number(row.get("phone", "")),
                 telegram_id,
                 sections,
                 signs,
@@ -540,6 +540,21 @@ async def _assign_sections(
         session.add(SectionAssignment(unit_id=unit.id, section_code=code, person_id=person.id))
     await session.flush()
     return wanted != set(current)
+
+
+# Vietnamese mobile numbers are 0 and nine digits, the nine starting with 3, 5, 7, 8 or 9.
+_MOBILE_WITHOUT_ZERO = re.compile(r"[35789]\d{8}")
+
+
+def phone_number(cell: str) -> str | None:
+    """The phone as written, with the leading 0 a spreadsheet dropped put back.
+
+    A phone typed into an Excel cell is stored as a number, so "0987000001" comes back as
+    987000001: nine digits that begin like a mobile are a mobile missing its 0.
+    """
+    if not cell:
+        return None
+    return "0" + cell if _MOBILE_WITHOUT_ZERO.fullmatch(cell) else cell
 
 
 def _role_fits_unit(role: Role, unit: Unit) -> list[str]:
