@@ -164,13 +164,19 @@ class InstanceLock:
         if self.path is None:
             return True  # PostgreSQL: several instances are allowed and coordinate in the database
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        make_private(self.path)
-        handle = self.path.open("a+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        while True:
+            make_private(self.path)
+            handle = self.path.open("a+")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                return False
+            # The holder removes the file on a clean stop: a lock taken on the file it just
+            # removed guards nothing (a third process would lock a new file), so try again.
+            if _same_file(handle, self.path):
+                break
             handle.close()
-            return False
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -179,7 +185,19 @@ class InstanceLock:
         return True
 
     def release(self) -> None:
-        if self._file is not None:
+        if self._file is not None and self.path is not None:
+            # Removed while still locked, so nobody can lock this file after we let go; a file
+            # left by a killed process stays, and flock (released by the kernel) lets the next
+            # start take it.
+            self.path.unlink(missing_ok=True)
             fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
             self._file.close()
             self._file = None
+
+
+def _same_file(handle: IO[str], path: Path) -> bool:
+    try:
+        named, held = os.stat(path), os.fstat(handle.fileno())
+    except FileNotFoundError:
+        return False
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
