@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import sys
@@ -632,3 +633,15 @@ def _bot_username(settings: Settings) -> str:
             f"cannot reach the Bot API at {settings.telegram_api_url} to learn the bot's name "
             f"({type(exc).__name__}); set TELEGRAM_BOT_USERNAME instead"
         ) from None
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8081, show_default=True, type=click.IntRange(0, 65535))
+def standin(host: str, port: int) -> None:
+    """Run the local stand-in of the Telegram Bot API until Ctrl+C, to try the bot without
+    Telegram: it prints the TELEGRAM_API_URL and the token to run `baocao` with."""
+    from bot_api_standin.standalone import serve
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(host=host, port=port))
