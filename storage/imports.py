@@ -583,3 +583,15 @@ async def _find_person(*, session: AsyncSession, item: _PersonRow, unit: Unit) -
         if fold(person.full_name) == fold(item.full_name):
             return person
     return None
+
+
+def parse_role(value: str) -> Role | None:
+    """A role as the people file may name it (English or Vietnamese, with or without
+    diacritics), for other ways in, such as `baocao invite`."""
+    return _parse_role(value)
+
+
+def role_misfit(role: Role, unit: Unit) -> str | None:
+    """Why `role` cannot be held in `unit` (the rule the people import applies), or None."""
+    problems = _role_fits_unit(role, unit)
+    return problems[0] if problems else None
