@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,13 +21,20 @@ from conversations.calendar import CalendarError, Event, EventKind, load_calenda
 from conversations.duties import CalendarDuties
 from conversations.engine import Questionnaire
 from conversations.forms import Form, FormError, load_form
-from storage.db import Database, upgrade_database
-from storage.imports import ImportFileError, ImportSummary, import_people, import_units
+from storage.db import Database, DatabaseUnavailable, NoDatabase, upgrade_database
+from storage.imports import (
+    ImportFileError,
+    ImportSummary,
+    import_people,
+    import_units,
+    parse_role,
+    role_misfit,
+)
 from storage.invitations import create_invitation
 from storage.models import OutboxStatus, ReportingPeriod, Role, RoundStatus
 from storage.outbox import Delivery, Listed, Requeued, list_rows, requeue
 from storage.people import find_member_by_name, get_unit_by_code
-from storage.periods import OpenedRounds, PeriodCodeError, window
+from storage.periods import OpenedRounds, PeriodCodeError, find_period, window
 from storage.status import RoundStanding, period_standing
 
 if TYPE_CHECKING:
@@ -35,8 +44,11 @@ T = TypeVar("T")
 
 
 def _settings() -> Settings:
+    context = click.get_current_context(silent=True)
+    env_file = context.find_root().params.get("env_file") if context else None
     try:
-        settings = load_settings()
+        # pydantic-settings' own override of the env_file in model_config.
+        settings = load_settings(_env_file=env_file) if env_file else load_settings()
     except ConfigError as exc:
         click.echo(f"Configuration error: {exc}", err=True)
         sys.exit(2)
@@ -45,15 +57,28 @@ def _settings() -> Settings:
 
 
 def _run(coroutine: Awaitable[T]) -> T:
-    return asyncio.run(coroutine)  # type: ignore[arg-type]
+    try:
+        return asyncio.run(coroutine)  # type: ignore[arg-type]
+    except NoDatabase as exc:
+        click.echo(f"Database error: {exc}; run `baocao db upgrade` or set DATABASE_URL", err=True)
+        sys.exit(2)
+    except DatabaseUnavailable as exc:
+        click.echo(f"Database error: {exc}", err=True)
+        sys.exit(2)
 
 
 PRIVATE_UMASK = 0o077
 
 
 @click.group(invoke_without_command=True)
+@click.option(
+    "--env-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="BAOCAO_ENV_FILE",
+    help="Read settings from this file instead of ./.env (also BAOCAO_ENV_FILE).",
+)
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, env_file: Path | None) -> None:
     """Baocao: quarterly administrative-reform publicity reports over Telegram.
 
     With no command, runs the bot (or the local demo when no token is set).
@@ -213,9 +238,14 @@ def form_check(file: Path | None) -> None:
 )
 @click.option("--unit", "unit_code", help="Or: a commune's stored round, with --period.")
 @click.option("--period", "period_code", help="The period of that round, e.g. 2026-Q4.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files (default BAOCAO_OUTPUT_DIR).",
+)
 def draft(
-    answers_file: Path | None, unit_code: str | None, period_code: str | None, out_dir: Path
+    answers_file: Path | None, unit_code: str | None, period_code: str | None, out_dir: Path | None
 ) -> None:
     """Render a draft report (.docx, chat preview, .pdf with LibreOffice) from a file of answers
     or from a commune's stored round."""
@@ -224,6 +254,7 @@ def draft(
     ):
         raise click.UsageError("give either --answers FILE, or --unit CODE and --period CODE")
     settings = _settings()
+    out_dir = _output_folder(settings, out_dir)
     form = _form(settings)
     from report_templates.compose import TemplateError
     from report_templates.docx_writer import LayoutError
@@ -258,7 +289,7 @@ async def _stored_report(settings: Settings, unit_code: str, period_code: str) -
     from report_templates.from_round import report_input_for_round
     from storage.questionnaire import round_of_unit
 
-    await upgrade_database(settings.database_url)
+    await upgrade_database(settings.database_url, create=False)
     database = Database(settings.database_url)
     try:
         async with database.session() as session:
@@ -290,7 +321,7 @@ def round_open(period_code: str, unit_codes: tuple[str, ...]) -> None:
     duties = _duties(settings)
 
     async def go() -> tuple[OpenedRounds, int]:
-        await upgrade_database(settings.database_url)
+        await upgrade_database(settings.database_url, create=False)
         database = Database(settings.database_url)
         try:
             async with database.session() as session:
@@ -322,7 +353,7 @@ def round_status(period_code: str) -> None:
     form = _form(settings)
 
     async def go() -> tuple[ReportingPeriod | None, list[RoundStanding]]:
-        await upgrade_database(settings.database_url)
+        await upgrade_database(settings.database_url, create=False)
         database = Database(settings.database_url)
         try:
             async with database.session() as session:
@@ -413,7 +444,7 @@ def outbox_list(which: str, limit: int) -> None:
     settings = _settings()
 
     async def go() -> tuple[list[Listed], int]:
-        await upgrade_database(settings.database_url)
+        await upgrade_database(settings.database_url, create=False)
         database = Database(settings.database_url)
         try:
             async with database.session() as session:
@@ -467,7 +498,7 @@ def outbox_retry(row_ids: tuple[int, ...], all_failed: bool) -> None:
     settings = _settings()
 
     async def go() -> Requeued:
-        await upgrade_database(settings.database_url)
+        await upgrade_database(settings.database_url, create=False)
         database = Database(settings.database_url)
         try:
             async with database.session() as session:
@@ -487,8 +518,13 @@ def outbox_retry(row_ids: tuple[int, ...], all_failed: bool) -> None:
 @main.command("compile")
 @click.option("--period", "period_code", required=True, help="2026-Q4, 2026-H1 or 2026-Y.")
 @click.option("--office", "office_code", required=True, help="Code of the receiving office.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-def compile_(period_code: str, office_code: str, out_dir: Path) -> None:
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files (default BAOCAO_OUTPUT_DIR).",
+)
+def compile_(period_code: str, office_code: str, out_dir: Path | None) -> None:
     """The office's compiled files for a period: the .xlsx of every commune's figures (with
     completeness and narrative sheets), the draft summary .docx, and a .zip of the approved
     reports."""
@@ -497,6 +533,7 @@ def compile_(period_code: str, office_code: str, out_dir: Path) -> None:
     from storage.compilation import UnknownOffice, find_office
 
     settings = _settings()
+    folder = _output_folder(settings, out_dir)
     form = _form(settings)
     try:
         code = window(period_code).code
@@ -504,21 +541,23 @@ def compile_(period_code: str, office_code: str, out_dir: Path) -> None:
         raise click.ClickException(str(exc)) from None
     _, layout = load_report_files(settings.baocao_templates_dir)
     desk = make_office_desk(settings, form, layout)
-    out_dir.mkdir(parents=True, exist_ok=True)
 
     async def go() -> tuple[dict[str, Path], str]:
-        await upgrade_database(settings.database_url)
+        await upgrade_database(settings.database_url, create=False)
         database = Database(settings.database_url)
         try:
             async with database.session() as session:
                 office = await find_office(session, office_code)
-                zip_temporary = out_dir / f".{code}_{office.code}.zip.part"
+                if await find_period(session=session, code=code) is None:
+                    # Otherwise every commune would be counted late for a round never asked.
+                    raise click.ClickException(f"{code} has not been opened (baocao round open)")
+                zip_temporary = folder / f".{code}_{office.code}.zip.part"
                 try:
                     with zip_temporary.open("wb") as zip_out:
                         built = await desk.build(
                             session, office, code, now=datetime.now(UTC), zip_out=zip_out
                         )
-                    paths = {part: out_dir / name for part, name in built.names.items()}
+                    paths = {part: folder / name for part, name in built.names.items()}
                     paths["xlsx"].write_bytes(built.xlsx)
                     paths["docx"].write_bytes(built.docx)
                     zip_temporary.replace(paths["zip"])
@@ -544,6 +583,24 @@ def compile_(period_code: str, office_code: str, out_dir: Path) -> None:
         click.echo(f"Wrote {path}")
 
 
+def _output_folder(settings: Settings, out_dir: Path | None) -> Path:
+    """`--out`, else BAOCAO_OUTPUT_DIR: made if missing and checked writable before any work,
+    so a wrong path stops the command at once with one line."""
+    folder = out_dir or settings.baocao_output_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        named = "--out" if out_dir else "BAOCAO_OUTPUT_DIR"
+        click.echo(
+            f"Configuration error: {named}: cannot write to {folder} ({exc.strerror or exc})",
+            err=True,
+        )
+        sys.exit(2)
+    return folder
+
+
 def _duties(settings: Settings) -> CalendarDuties:
     try:
         calendar = load_calendar(settings.baocao_calendar)
@@ -552,33 +609,54 @@ def _duties(settings: Settings) -> CalendarDuties:
     return CalendarDuties(Questionnaire(_form(settings)), calendar, settings.timezone)
 
 
+class RoleName(click.ParamType):
+    """A role written as the people file may write it: `chairman`, `chủ tịch`, `chu tich`."""
+
+    name = "role"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Role:
+        if isinstance(value, Role):
+            return value
+        role = parse_role(str(value))
+        if role is None:
+            allowed = ", ".join(role.value for role in Role)
+            self.fail(f"unknown role {value!r} (use one of: {allowed})", param, ctx)
+        return role
+
+
 @main.command()
 @click.option("--unit", "unit_code", required=True, help="Code of the unit (commune or office).")
 @click.option(
     "--role",
     required=True,
-    type=click.Choice([role.value for role in Role]),
-    help="The role the person will have in that unit.",
+    type=RoleName(),
+    help="The role the person will have in that unit, in English or Vietnamese "
+    "(officer/cán bộ, chairman/chủ tịch, vice_chairman, clerk, office, admin).",
 )
 @click.option("--expires", "days", default=14, show_default=True, type=click.IntRange(1, 365))
 @click.option("--person", "person_name", default=None, help="Bind to this imported person.")
-def invite(unit_code: str, role: str, days: int, person_name: str | None) -> None:
+def invite(unit_code: str, role: Role, days: int, person_name: str | None) -> None:
     """Print a single-use registration link: https://t.me/<bot>?start=<code>."""
     settings = _settings()
     username = _bot_username(settings)
 
     async def go() -> str:
-        await upgrade_database(settings.database_url)
+        await upgrade_database(settings.database_url, create=False)
         database = Database(settings.database_url)
         try:
             async with database.session() as session:
                 unit = await get_unit_by_code(session=session, code=unit_code)
                 if unit is None:
                     raise click.ClickException(f"no unit with code {unit_code!r}")
+                misfit = role_misfit(role, unit)
+                if misfit is not None:
+                    raise click.ClickException(misfit)
                 person = None
                 if person_name is not None:
                     person = await find_member_by_name(
-                        session=session, unit_id=unit.id, role=Role(role), name=person_name
+                        session=session, unit_id=unit.id, role=role, name=person_name
                     )
                     if person is None:
                         raise click.ClickException(
@@ -588,7 +666,7 @@ def invite(unit_code: str, role: str, days: int, person_name: str | None) -> Non
                 code, _ = await create_invitation(
                     session=session,
                     unit=unit,
-                    role=Role(role),
+                    role=role,
                     person=person,
                     valid_for=timedelta(days=days),
                 )
@@ -598,7 +676,7 @@ def invite(unit_code: str, role: str, days: int, person_name: str | None) -> Non
 
     code = _run(go())
     click.echo(f"https://t.me/{username}?start={code}")
-    if Role(role) is Role.OFFICE:
+    if role is Role.OFFICE:
         click.echo(f"For a group chat: https://t.me/{username}?startgroup={code}")
     click.echo(f"Single use; expires in {days} days.", err=True)
 
@@ -632,3 +710,15 @@ def _bot_username(settings: Settings) -> str:
             f"cannot reach the Bot API at {settings.telegram_api_url} to learn the bot's name "
             f"({type(exc).__name__}); set TELEGRAM_BOT_USERNAME instead"
         ) from None
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8081, show_default=True, type=click.IntRange(0, 65535))
+def standin(host: str, port: int) -> None:
+    """Run the local stand-in of the Telegram Bot API until Ctrl+C, to try the bot without
+    Telegram: it prints the TELEGRAM_API_URL and the token to run `baocao` with."""
+    from bot_api_standin.standalone import serve
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(host=host, port=port))

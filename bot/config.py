@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     baocao_timezone: str = "Asia/Ho_Chi_Minh"
     baocao_log_level: str = "INFO"
-    # Where documents the bot produces (and the demo's output) are written.
+    # Where `baocao draft` and `baocao compile` write without --out. The bot keeps no documents
+    # on disk (it sends them; the database can rebuild them), so it does not use this.
     baocao_output_dir: Path = Path("./data/output")
     # The questionnaire form file; unset means the packaged default (conversations/form_cchc.yaml).
     baocao_form: Path | None = None

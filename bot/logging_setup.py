@@ -44,3 +44,6 @@ def configure_logging(level: str = "INFO", *, secret: str | None = None) -> None
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Alembic says "Context impl SQLiteImpl" and the like on every command that checks the
+    # schema: noise to an administrator, useful only when debugging.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)

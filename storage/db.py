@@ -15,6 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -111,6 +112,31 @@ class Database:
         await self.engine.dispose()
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or opened; the message is one line, without the password."""
+
+
+class NoDatabase(DatabaseUnavailable):
+    """A SQLite file that should already exist does not (a command that only reads it)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no database at {path}")
+        self.path = path
+
+
+def _unavailable(database_url: str, exc: Exception) -> DatabaseUnavailable:
+    """Say which database could not be opened and why, in one line and without the password."""
+    reason: object = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    if isinstance(reason, ConnectionRefusedError):
+        text = "connection refused"
+    elif isinstance(reason, OSError) and reason.strerror:
+        text = reason.strerror + (f": {reason.filename}" if reason.filename else "")
+    else:
+        text = str(reason).strip() or type(reason).__name__
+    shown = make_url(database_url).render_as_string(hide_password=True)
+    return DatabaseUnavailable(f"cannot open {shown}: {text.splitlines()[0]}")
+
+
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -119,15 +145,35 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-async def upgrade_database(database_url: str, revision: str = "head") -> None:
+async def upgrade_database(
+    database_url: str, revision: str = "head", *, create: bool = True
+) -> None:
     """Bring the schema to `revision`; safe to call on every start.
+
+    With `create=False` a missing SQLite file raises NoDatabase instead of being created: a
+    command that only reads, run from the wrong folder, must not make an empty database and
+    then report that nothing is in it. A database that cannot be reached raises
+    DatabaseUnavailable.
 
     Runs Alembic on a connection of our async engine (Alembic's connection-sharing recipe), so
     it works inside a running event loop and on both drivers without a sync driver installed.
     """
+    path = sqlite_path(database_url)
+    if path is not None and not create and not path.exists():
+        raise NoDatabase(path.resolve())
     config = alembic_config(database_url)
-    engine = create_engine(database_url)
     try:
+        engine = create_engine(database_url)
+    except OSError as exc:  # the SQLite file's folder cannot be made or the file touched
+        raise _unavailable(database_url, exc) from exc
+    try:
+        try:
+            # Connect once on its own, so a refused connection, a missing PostgreSQL database
+            # or a wrong password is told apart from a failing migration.
+            async with engine.connect():
+                pass
+        except (OSError, DBAPIError) as exc:
+            raise _unavailable(database_url, exc) from exc
         async with engine.begin() as connection:
             await connection.run_sync(_run_alembic_upgrade, config, revision)
     finally:
@@ -164,13 +210,19 @@ class InstanceLock:
         if self.path is None:
             return True  # PostgreSQL: several instances are allowed and coordinate in the database
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        make_private(self.path)
-        handle = self.path.open("a+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        while True:
+            make_private(self.path)
+            handle = self.path.open("a+")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                return False
+            # The holder removes the file on a clean stop: a lock taken on the file it just
+            # removed guards nothing (a third process would lock a new file), so try again.
+            if _same_file(handle, self.path):
+                break
             handle.close()
-            return False
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -179,7 +231,19 @@ class InstanceLock:
         return True
 
     def release(self) -> None:
-        if self._file is not None:
+        if self._file is not None and self.path is not None:
+            # Removed while still locked, so nobody can lock this file after we let go; a file
+            # left by a killed process stays, and flock (released by the kernel) lets the next
+            # start take it.
+            self.path.unlink(missing_ok=True)
             fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
             self._file.close()
             self._file = None
+
+
+def _same_file(handle: IO[str], path: Path) -> bool:
+    try:
+        named, held = os.stat(path), os.fstat(handle.fileno())
+    except FileNotFoundError:
+        return False
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)

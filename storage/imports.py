@@ -606,7 +606,7 @@ async def import_people(
                 role,
                 name,
                 row.get("title") or None,
-                row.get("phone") or None,
+                phone_number(row.get("phone", "")),
                 telegram_id,
                 sections,
                 signs,
@@ -761,9 +761,36 @@ async def _insert_people(*, session: AsyncSession, people: list[Person]) -> None
         person.id = person_id
 
 
+# Vietnamese mobile numbers are 0 and nine digits, the nine starting with 3, 5, 7, 8 or 9.
+_MOBILE_WITHOUT_ZERO = re.compile(r"[35789]\d{8}")
+
+
+def phone_number(cell: str) -> str | None:
+    """The phone as written, with the leading 0 a spreadsheet dropped put back.
+
+    A phone typed into an Excel cell is stored as a number, so "0987000001" comes back as
+    987000001: nine digits that begin like a mobile are a mobile missing its 0.
+    """
+    if not cell:
+        return None
+    return "0" + cell if _MOBILE_WITHOUT_ZERO.fullmatch(cell) else cell
+
+
 def _role_fits_unit(role: Role, unit: Unit) -> list[str]:
     if role in COMMUNE_ROLES and unit.kind not in COMMUNE_LEVEL_KINDS:
         return [f"role {role.value} belongs to a commune, but {unit.code!r} is a {unit.kind.value}"]
     if role is Role.OFFICE and unit.kind is not UnitKind.OFFICE:
         return [f"role office needs an office unit, but {unit.code!r} is a {unit.kind.value}"]
     return []
+
+
+def parse_role(value: str) -> Role | None:
+    """A role as the people file may name it (English or Vietnamese, with or without
+    diacritics), for other ways in, such as `baocao invite`."""
+    return _parse_role(value)
+
+
+def role_misfit(role: Role, unit: Unit) -> str | None:
+    """Why `role` cannot be held in `unit` (the rule the people import applies), or None."""
+    problems = _role_fits_unit(role, unit)
+    return problems[0] if problems else None

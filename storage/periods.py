@@ -98,6 +98,11 @@ def previous_code(code: str) -> str:
     return f"{period.year - 1}-{suffix}"
 
 
+async def find_period(*, session: AsyncSession, code: str) -> ReportingPeriod | None:
+    """The period row, which exists once the period has been opened (by hand or the calendar)."""
+    return await session.scalar(select(ReportingPeriod).where(ReportingPeriod.code == code))
+
+
 async def get_or_create_period(
     *, session: AsyncSession, code: str, deadline_on: date | None = None
 ) -> ReportingPeriod:

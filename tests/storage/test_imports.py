@@ -114,6 +114,35 @@ async def test_xlsx_with_numeric_codes_and_vietnamese_kinds(
     }
 
 
+async def test_xlsx_phone_numbers_typed_as_numbers_keep_their_leading_zero(
+    database: Database, tmp_path: Path
+) -> None:
+    """Excel stores 0987000001 typed into a cell as the number 987000001."""
+    write(tmp_path / "units.csv", UNITS_HEADER + "T1,Tân Quang,xã,,\n")
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["unit_code", "role", "full_name", "title", "phone"])
+    sheet.append(["T1", "cán bộ", "Nguyễn Thị Hoa", None, 987000001])  # mobile, 0 lost
+    sheet.append(["T1", "chủ tịch", "Lê Văn Cường", None, 352000002])  # 03x mobile, 0 lost
+    sheet.append(["T1", "văn thư", "Phạm Thị Dung", None, "0912000004"])  # typed as text
+    sheet.append(["T1", "cán bộ", "Trần Văn Bình", None, 2213825555])  # a landline: as it is
+    path = tmp_path / "people.xlsx"
+    workbook.save(path)
+    async with database.session() as session:
+        await import_units(session=session, path=tmp_path / "units.csv")
+        await import_people(session=session, path=path)
+    async with database.session() as session:
+        rows = await session.execute(select(Person.full_name, Person.phone))
+        phones = {name: phone for name, phone in rows}
+    assert phones == {
+        "Nguyễn Thị Hoa": "0987000001",
+        "Lê Văn Cường": "0352000002",
+        "Phạm Thị Dung": "0912000004",
+        "Trần Văn Bình": "2213825555",
+    }
+
+
 @pytest.mark.parametrize(
     ("rows", "expected"),
     [
