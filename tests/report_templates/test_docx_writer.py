@@ -229,6 +229,15 @@ def test_the_rules_follow_the_text_and_the_layout(tmp_path: Path, report: Report
     assert near(under_summary, Length(0.34 * summary))
 
 
+def test_control_characters_in_stored_text_are_left_out_not_a_crash(
+    tmp_path: Path, report: ReportDocument
+) -> None:
+    """Names imported before control characters were refused may still hold one."""
+    tainted = dataclasses.replace(report, issuing_body=("Ủy ban nhân dân", "xã Tân\x00 Quang\x1f"))
+    doc = render(tmp_path, tainted)
+    assert "XÃ TÂN QUANG" in "\n".join(p.text for p in doc.tables[0].cell(0, 0).paragraphs)
+
+
 def test_a_summary_of_two_lines_is_measured_by_its_longest_line() -> None:
     layout = load_layout()
     summary = "Kết quả công tác tuyên truyền cải cách hành chính " * 2
