@@ -144,13 +144,15 @@ async def outbox_drained(database_url: str, within: float = 60) -> None:
 
 
 @pytest.fixture
-async def baocao(tmp_path: Path, standin: LocalBotApi, database_url: str) -> AsyncIterator[Baocao]:
+async def baocao(tmp_path: Path, standin: LocalBotApi, database: Database) -> AsyncIterator[Baocao]:
+    """The commands, on a copy of the run's migrated template (migrating each test's database
+    again would cost as much as a short test)."""
     app = Baocao(
         workdir=tmp_path,
         environment=base_environment(
             TELEGRAM_BOT_TOKEN=standin.token,
             TELEGRAM_API_URL=standin.url,
-            DATABASE_URL=database_url,
+            DATABASE_URL=database.url,
         ),
     )
     yield app
