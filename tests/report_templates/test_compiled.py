@@ -61,6 +61,9 @@ from tests.storage.test_compilation import (
     utc,
 )
 
+# On one worker: the province is built once per module and worker.
+pytestmark = pytest.mark.xdist_group("compiled-province")
+
 TODAY = date(2026, 12, 20)  # after the deadline (16/12/2026)
 NOW = datetime(2026, 12, 20, 2, 30, tzinfo=ZONE)
 FIGURES_SHEET, COMPLETENESS_SHEET, NARRATIVE_SHEET = "Số liệu", "Tiến độ", "Nội dung"

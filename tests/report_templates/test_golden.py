@@ -23,6 +23,9 @@ from docx.text.paragraph import Paragraph
 from tests.cli import baocao_here, run_baocao
 from tests.e2e.conftest import base_environment
 
+# The module's draft, made once, on the worker that runs the other LibreOffice tests (test_pdf).
+pytestmark = pytest.mark.xdist_group("libreoffice")
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "bot" / "demo_data" / "answers_tan_quang_2024_h1.json"
 
