@@ -27,7 +27,7 @@ from pydantic import (
     field_validator,
 )
 
-from conversations.forms import StrictYamlLoader, yaml_line_of
+from conversations.forms import read_yaml, yaml_line_of
 from storage.periods import PeriodWindow, window
 
 DEFAULT_CALENDAR = "calendar.yaml"
@@ -208,8 +208,7 @@ def load_calendar(path: Path | None = None) -> Calendar:
 
 def parse_calendar(text: str, *, name: str) -> Calendar:
     try:
-        root = yaml.compose(text, Loader=StrictYamlLoader)
-        data = yaml.load(text, Loader=StrictYamlLoader)
+        root, data = read_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark is not None else name

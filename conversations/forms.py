@@ -373,8 +373,7 @@ def load_form(path: Path | None = None) -> Form:
 
 def parse_form(text: str, *, name: str) -> Form:
     try:
-        root = yaml.compose(text, Loader=StrictYamlLoader)
-        data = yaml.load(text, Loader=StrictYamlLoader)  # a SafeLoader: builds plain data only
+        root, data = read_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark is not None else name
@@ -399,22 +398,62 @@ def parse_form(text: str, *, name: str) -> Form:
     return form
 
 
+def read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """Parse one YAML document once: its node tree (for line numbers) and its plain data.
+
+    Raises `yaml.YAMLError`, also for a key written twice in one mapping.
+    """
+    if _FastStrictYamlLoader is None:
+        return _read_yaml_with(StrictYamlLoader, text)
+    try:
+        return _read_yaml_with(_FastStrictYamlLoader, text)
+    except yaml.YAMLError:
+        # libyaml words some problems differently (and places a few on another line); what a
+        # person is told about a broken file stays PyYAML's, so it reads the file again.
+        return _read_yaml_with(StrictYamlLoader, text)
+
+
+def _read_yaml_with(loader_class: type[Any], text: str) -> tuple[yaml.Node | None, Any]:
+    loader = loader_class(text)
+    try:
+        root = loader.get_single_node()
+        # What yaml.load does after composing: build plain data (safe tags only) from the nodes.
+        data = None if root is None else loader.construct_document(root)
+    finally:
+        loader.dispose()
+    return root, data
+
+
+def _refuse_repeated_keys(
+    loader: yaml.constructor.SafeConstructor, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping",
+                node.start_mark,
+                f"the key {key!r} appears twice",
+                key_node.start_mark,
+            )
+        seen.add(key)
+    return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=deep)
+
+
 class StrictYamlLoader(yaml.SafeLoader):
     """SafeLoader that refuses a key written twice in one mapping (YAML keeps the last silently)."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while reading a mapping",
-                    node.start_mark,
-                    f"the key {key!r} appears twice",
-                    key_node.start_mark,
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+    construct_mapping = _refuse_repeated_keys
+
+
+# The same on libyaml's parser, where PyYAML was built with it: the pure-Python parser takes ten
+# times as long, and a form is read on every start, by every `baocao` command and in many tests.
+_FastStrictYamlLoader: type[Any] | None = None
+if yaml.__with_libyaml__:
+
+    class _FastStrictYamlLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
+        construct_mapping = _refuse_repeated_keys
 
 
 def _has_deeper(loc: Sequence[Any], errors: Sequence[Any]) -> bool:

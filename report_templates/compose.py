@@ -27,10 +27,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from conversations.forms import (
     DONE_UNCOUNTED,
     Form,
-    StrictYamlLoader,
     counted,
     is_done,
     load_form,
+    read_yaml,
     yaml_line_of,
 )
 from conversations.parsing import DocumentRef, fold
@@ -446,8 +446,7 @@ def _load_annex(path: Path) -> tuple[bool, tuple[AnnexSpec, ...]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise TemplateError(f"{path}:1: cannot read the annex file ({exc})") from exc
     try:
-        root = yaml.compose(text, Loader=StrictYamlLoader)
-        data = yaml.load(text, Loader=StrictYamlLoader)  # a SafeLoader: plain data only
+        root, data = read_yaml(text)  # safe tags only: plain data
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1

@@ -51,7 +51,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.parfmt import ParagraphFormat
 from docx.text.run import Run
 
-from conversations.forms import StrictYamlLoader
+from conversations.forms import read_yaml
 from report_templates.document import Block, ReportDocument
 
 logger = logging.getLogger(__name__)
@@ -254,7 +254,7 @@ def _merge(base: Mapping[Any, Any], override: Mapping[Any, Any]) -> dict[Any, An
 
 def _read_yaml(path: Path) -> dict[Any, Any]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictYamlLoader)
+        _, data = read_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise LayoutError(path, "(file)", f"cannot be read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:

@@ -7,6 +7,7 @@ database created on the server DATABASE_URL names and dropped afterwards.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -46,20 +47,24 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    async with empty_database(tmp_path) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def empty_database(folder: Path) -> AsyncIterator[str]:
+    """The URL of a new, empty database: a SQLite file in `folder`, or on PostgreSQL a database
+    created on the server DATABASE_URL names and dropped on leaving."""
     if not POSTGRES:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'baocao.sqlite3'}"
+        yield f"sqlite+aiosqlite:///{folder / 'baocao.sqlite3'}"
         return
     server = make_url(os.environ["DATABASE_URL"])
     name = f"baocao_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    await _admin(server, f'CREATE DATABASE "{name}"')
     try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
         yield server.set(database=name).render_as_string(hide_password=False)
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
-        await admin.dispose()
+        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -89,23 +94,28 @@ async def _admin(server: URL, *statements: str) -> None:
         await admin.dispose()
 
 
-@pytest.fixture
-async def database(database_url: str, migrated_template: str) -> AsyncIterator[Database]:
-    """A migrated database: a copy of the run's template (migrating each test's own database
-    would cost most of a short test)."""
+async def copy_database(source_url: str, target_url: str) -> None:
+    """Make the target database a copy of the source, which nothing may be connected to."""
     if POSTGRES:
-        name = make_url(database_url).database
-        template = make_url(migrated_template).database
+        name = make_url(target_url).database
+        template = make_url(source_url).database
         await _admin(
             make_url(os.environ["DATABASE_URL"]),
             f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
             f'CREATE DATABASE "{name}" TEMPLATE "{template}"',
         )
     else:
-        source = make_url(migrated_template).database
-        target = make_url(database_url).database
+        source = make_url(source_url).database
+        target = make_url(target_url).database
         assert source is not None and target is not None
         shutil.copyfile(source, target)
+
+
+@pytest.fixture
+async def database(database_url: str, migrated_template: str) -> AsyncIterator[Database]:
+    """A migrated database: a copy of the run's template (migrating each test's own database
+    would cost most of a short test)."""
+    await copy_database(migrated_template, database_url)
     db = Database(database_url)
     yield db
     await db.dispose()

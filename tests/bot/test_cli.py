@@ -1,47 +1,42 @@
-"""The `baocao` command as an administrator runs it: real subprocesses, a real database."""
+"""The `baocao` command as an administrator runs it, with a real database.
+
+The commands run in this process (tests/cli.py), each with only the environment and folder given.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-import click.testing
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.cli import main
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
 from storage.outbox import OFFICE_DELIVERY, give_up
+from tests.cli import baocao_here
 from tests.e2e.conftest import base_environment
 
 
 async def baocao(
     tmp_path: Path, database_url: str, *args: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot", *args],
-        env=base_environment(DATABASE_URL=database_url, **env),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return await baocao_here(
+        *args, env=base_environment(DATABASE_URL=database_url, **env), cwd=tmp_path
     )
 
 
 @pytest.fixture
-async def imported(tmp_path: Path, database_url: str, province_files: tuple[Path, Path]) -> str:
+async def imported(tmp_path: Path, database: Database, province_files: tuple[Path, Path]) -> str:
+    """The sample province imported into a migrated database (the test of importing itself starts
+    from an empty one)."""
     units, people = province_files
     for what, path in (("units", units), ("people", people)):
-        result = await baocao(tmp_path, database_url, what, "import", str(path))
+        result = await baocao(tmp_path, database.url, what, "import", str(path))
         assert result.returncode == 0, result.stderr
-    return database_url
+    return database.url
 
 
 async def test_import_reports_counts_and_is_idempotent(
@@ -255,28 +250,11 @@ async def test_draft_of_a_stored_round(tmp_path: Path, imported: str) -> None:
     assert neither.returncode == 2 and "--answers FILE, or --unit CODE" in neither.stderr
 
 
-# ----- the outbox, and deliveries in `round status`: run in this process -----------------------
-
-
-async def cli_here(database_url: str, *args: str, **env: str) -> click.testing.Result:
-    """Run `baocao ARGS` in this process (in a thread: the command runs its own event loop),
-    restoring the logging set-up the command replaces."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    environment = {"DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": "", **env}
-    try:
-        return await asyncio.to_thread(
-            CliRunner().invoke, main, list(args), env=environment, catch_exceptions=False
-        )
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
+# ----- the outbox, and deliveries in `round status` ---------------------------------------------
 
 
 @pytest.fixture
-async def failed_delivery(
-    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, int]:
+async def failed_delivery(database: Database) -> dict[str, int]:
     """Tân Quang's report refused by the office's chat for good; Lạc Đạo's still queued."""
     from tests.storage.test_compilation import (
         approve,
@@ -286,7 +264,6 @@ async def failed_delivery(
         typed_answers,
     )
 
-    monkeypatch.chdir(tmp_path)  # no developer's .env
     office = await make_office(database)
     ids: dict[str, int] = {}
     for code, name in (("12151", "Tân Quang"), ("12160", "Lạc Đạo")):
@@ -311,11 +288,11 @@ async def failed_delivery(
 
 
 async def test_round_status_tells_a_failed_and_a_waiting_delivery_apart(
-    database_url: str, failed_delivery: dict[str, int]
+    tmp_path: Path, database_url: str, failed_delivery: dict[str, int]
 ) -> None:
-    result = await cli_here(database_url, "round", "status", "--period", "2026-Q4")
+    result = await baocao(tmp_path, database_url, "round", "status", "--period", "2026-Q4")
 
-    assert result.exit_code == 0, result.output
+    assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     rows = {line.split()[0]: line.split() for line in lines[2:-1]}
     # code, name (two words), status, submitted, approved, number, delivered[, late]
@@ -327,12 +304,12 @@ async def test_round_status_tells_a_failed_and_a_waiting_delivery_apart(
 
 
 async def test_outbox_list_shows_failed_messages_and_retry_requeues_them(
-    database: Database, database_url: str, failed_delivery: dict[str, int]
+    tmp_path: Path, database: Database, database_url: str, failed_delivery: dict[str, int]
 ) -> None:
     failed_id = failed_delivery["12151"]
 
-    listed = await cli_here(database_url, "outbox", "list")
-    assert listed.exit_code == 0, listed.output
+    listed = await baocao(tmp_path, database_url, "outbox", "list")
+    assert listed.returncode == 0, listed.stderr
     header, row, summary = listed.stdout.splitlines()
     assert header.split() == ["id", "status", "tries", "queued", "purpose", "to", "last", "error"]
     assert row.split()[:3] == [str(failed_id), "failed", "0"]
@@ -340,14 +317,14 @@ async def test_outbox_list_shows_failed_messages_and_retry_requeues_them(
     assert row.endswith("Chat not found")
     assert summary == "1 failed message(s)."
     assert "baocao outbox retry ID" in listed.stderr
-    pending = await cli_here(database_url, "outbox", "list", "--status", "pending")
+    pending = await baocao(tmp_path, database_url, "outbox", "list", "--status", "pending")
     assert f"{failed_delivery['12160']}  pending" in pending.stdout
     assert str(failed_id) not in pending.stdout.split()
-    blocked = await cli_here(database_url, "outbox", "list", "--status", "blocked")
+    blocked = await baocao(tmp_path, database_url, "outbox", "list", "--status", "blocked")
     assert blocked.stdout == "No blocked messages.\n"
 
-    retried = await cli_here(database_url, "outbox", "retry", str(failed_id), "999999")
-    assert retried.exit_code == 0, retried.output
+    retried = await baocao(tmp_path, database_url, "outbox", "retry", str(failed_id), "999999")
+    assert retried.returncode == 0, retried.stderr
     assert retried.stdout == f"Requeued 1 message(s): {failed_id}.\n"
     assert "Message 999999: no such message." in retried.stderr
     async with database.session() as session:
@@ -355,12 +332,12 @@ async def test_outbox_list_shows_failed_messages_and_retry_requeues_them(
         assert row_now is not None
         assert (row_now.status, row_now.attempts) == (OutboxStatus.PENDING, 0)
 
-    again = await cli_here(database_url, "outbox", "retry", str(failed_id))
-    assert again.exit_code == 1
+    again = await baocao(tmp_path, database_url, "outbox", "retry", str(failed_id))
+    assert again.returncode == 1
     assert f"Message {failed_id}: already waiting to be sent." in again.stderr
     async with database.session() as session:
         await give_up(session=session, row_id=failed_id, status=OutboxStatus.FAILED, error="x")
-    every = await cli_here(database_url, "outbox", "retry", "--all-failed")
+    every = await baocao(tmp_path, database_url, "outbox", "retry", "--all-failed")
     assert every.stdout == f"Requeued 1 message(s): {failed_id}.\n"
-    nothing = await cli_here(database_url, "outbox", "retry")
-    assert nothing.exit_code == 2 and "give the id of a message" in nothing.stderr
+    nothing = await baocao(tmp_path, database_url, "outbox", "retry")
+    assert nothing.returncode == 2 and "give the id of a message" in nothing.stderr

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
+from tests.cli import run_baocao
 
 TOKEN = "123456789:TEST-fake-token-for-tests_0123456789ab"
 
@@ -67,13 +65,11 @@ def test_bad_values_are_one_readable_line(
 
 
 def test_cli_prints_one_line_and_exits_2_on_bad_config(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade"],
+    result = run_baocao(
+        "db",
+        "upgrade",
         env={"PATH": "/usr/bin:/bin", "DATABASE_URL": "mysql://nope", "HOME": str(tmp_path)},
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [

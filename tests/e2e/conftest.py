@@ -1,4 +1,8 @@
-"""Run the real bot and the real `baocao` CLI as subprocesses against the local Bot API stand-in."""
+"""Run the real bot as a subprocess, and the real `baocao` CLI, against the local Bot API stand-in.
+
+The CLI's commands run in this process (tests/cli.py): each would otherwise spend most of its time
+starting Python. The bot is the process under test (signals, crashes, restarts), so it runs apart.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import pytest
 from bot_api_standin import LocalBotApi
 from storage.db import Database
 from storage.outbox import unsent_count
+from tests.cli import baocao_here
 
 START_TIMEOUT_S = 30
 # No automatic rounds and no quiet hours: the same behaviour whenever the suite runs.
@@ -52,15 +57,7 @@ class Baocao:
 
     async def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         # In a thread: the stand-in shares this event loop and must keep answering meanwhile.
-        result = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "bot", *args],
-            env=self.environment,
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = await baocao_here(*args, env=self.environment, cwd=self.workdir)
         if check and result.returncode != 0:
             raise AssertionError(f"baocao {' '.join(args)} failed:\n{result.stderr}")
         return result
@@ -147,13 +144,15 @@ async def outbox_drained(database_url: str, within: float = 60) -> None:
 
 
 @pytest.fixture
-async def baocao(tmp_path: Path, standin: LocalBotApi, database_url: str) -> AsyncIterator[Baocao]:
+async def baocao(tmp_path: Path, standin: LocalBotApi, database: Database) -> AsyncIterator[Baocao]:
+    """The commands, on a copy of the run's migrated template (migrating each test's database
+    again would cost as much as a short test)."""
     app = Baocao(
         workdir=tmp_path,
         environment=base_environment(
             TELEGRAM_BOT_TOKEN=standin.token,
             TELEGRAM_API_URL=standin.url,
-            DATABASE_URL=database_url,
+            DATABASE_URL=database.url,
         ),
     )
     yield app

@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 
 from conversations import texts
+from tests.cli import baocao_here
 from tests.e2e.conftest import base_environment
 
 pytestmark = pytest.mark.e2e
@@ -84,14 +85,7 @@ async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
 
 async def test_demo_out_folder_and_rerun(tmp_path: Path) -> None:
     for _ in range(2):  # a second run starts afresh in the same folder
-        result = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "bot", "demo", "--out", "mine"],
-            env=base_environment(),
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        # In this process (tests/cli.py): the command, not the process, is under test here.
+        result = await baocao_here("demo", "--out", "mine", env=base_environment(), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
     assert f"The demo's files are in {(tmp_path / 'mine').resolve()}" in result.stdout

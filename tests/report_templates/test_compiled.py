@@ -12,6 +12,7 @@ import random
 import re
 import zipfile
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import pytest_asyncio
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -38,6 +40,7 @@ from report_templates.docx_writer import load_layout
 from storage.compilation import CommuneReport, Compilation, compile_period
 from storage.db import Database
 from storage.models import RoundStatus, Unit, UnitKind
+from tests.conftest import copy_database, empty_database
 from tests.factories import TYPED_ROUND, docx_text
 from tests.storage.test_compilation import (
     FORM,
@@ -57,6 +60,9 @@ from tests.storage.test_compilation import (
     typed_answers,
     utc,
 )
+
+# On one worker: the province is built once per module and worker.
+pytestmark = pytest.mark.xdist_group("compiled-province")
 
 TODAY = date(2026, 12, 20)  # after the deadline (16/12/2026)
 NOW = datetime(2026, 12, 20, 2, 30, tzinfo=ZONE)
@@ -255,8 +261,32 @@ class Province:
         return f"{KIND_WORDS[unit.kind]} {unit.name}"
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def built_province(
+    tmp_path_factory: pytest.TempPathFactory, migrated_template: str
+) -> AsyncIterator[tuple[str, Province]]:
+    """The province built once for the module, in a database of its own: submitting and approving
+    its communes through the real workflow takes a second or more."""
+    async with empty_database(tmp_path_factory.mktemp("province")) as url:
+        await copy_database(migrated_template, url)
+        database = Database(url)
+        try:
+            built = await build_province(database)
+        finally:
+            await database.dispose()
+        yield url, built
+
+
 @pytest.fixture
-async def province(database: Database) -> Province:
+async def province(built_province: tuple[str, Province], database: Database) -> Province:
+    """The module's province, copied into this test's own database (a test may change it)."""
+    url, built = built_province
+    await database.dispose()  # nothing has connected yet; the copy replaces the whole database
+    await copy_database(url, database.url)
+    return built
+
+
+async def build_province(database: Database) -> Province:
     rng = random.Random(20261216)
     parent = await make_province(database)
     office = await make_office(database, parent=parent)

@@ -294,6 +294,7 @@ def office() -> Iterator[PdfConverter]:
 
 
 @needs_office
+@pytest.mark.xdist_group("libreoffice")  # with test_pdf: one warm office on one worker
 @pytest.mark.parametrize("case", CASES)
 def test_the_signature_block_sits_on_one_page(
     case: str,

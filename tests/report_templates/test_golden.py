@@ -1,15 +1,13 @@
 """The golden test: seed 000's figures, entered as answers, give a .docx a chairman would sign.
 
-`baocao draft` runs as an administrator runs it; the file is read back with python-docx and
-checked for every figure and section of the seed and for the Decree 30 layout.
+`baocao draft` runs as an administrator runs it (in this process, see tests/cli.py); the file is
+read back with python-docx and checked for every figure and section of the seed and for the
+Decree 30 layout.
 """
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +20,11 @@ from docx.shared import Length, Mm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from tests.cli import baocao_here, run_baocao
 from tests.e2e.conftest import base_environment
+
+# The module's draft, made once, on the worker that runs the other LibreOffice tests (test_pdf).
+pytestmark = pytest.mark.xdist_group("libreoffice")
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "bot" / "demo_data" / "answers_tan_quang_2024_h1.json"
@@ -64,13 +66,10 @@ SEED_SENTENCES = [
 @pytest.fixture(scope="module")
 def drafted(tmp_path_factory: pytest.TempPathFactory) -> Document:
     out = tmp_path_factory.mktemp("draft")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "draft", "--answers", str(SAMPLE), "--out", str(out)],
+    result = run_baocao(
+        *("draft", "--answers", str(SAMPLE), "--out", str(out)),
         env=base_environment(DATABASE_URL=f"sqlite+aiosqlite:///{out / 'unused.sqlite3'}"),
         cwd=out,
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     pdf = out / f"{SAMPLE.stem}.pdf"
@@ -190,14 +189,10 @@ async def test_a_bad_answers_file_is_named_by_key(tmp_path: Path) -> None:
         ' "answers": {"radio_programs": "sáu", "web_posts": 2, "web_posts_digital": 3}}',
         encoding="utf-8",
     )
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot", "draft", "--answers", str(bad), "--out", str(tmp_path)],
+    result = await baocao_here(
+        *("draft", "--answers", str(bad), "--out", str(tmp_path)),
         env=base_environment(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}"),
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
     assert result.returncode == 1
     assert f"{bad}: answers.radio_programs: " in result.stderr

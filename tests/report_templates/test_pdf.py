@@ -25,6 +25,11 @@ from report_templates.docx_writer import write_docx
 from report_templates.pdf import PdfConverter, uno_python
 from tests.report_templates import tan_quang_report
 
+# The LibreOffice tests run on one worker, one after another (pytest-xdist's group): split over
+# workers, each would start its own office for the module's converter, seconds each, and the
+# conversions would compete for the same cores.
+pytestmark = pytest.mark.xdist_group("libreoffice")
+
 needs_office = pytest.mark.skipif(
     shutil.which("soffice") is None or shutil.which("pdftotext") is None,
     reason="LibreOffice (soffice) and poppler (pdftotext) are not installed",
