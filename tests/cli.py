@@ -86,10 +86,12 @@ def _isolated(env: Mapping[str, str], cwd: Path) -> Iterator[None]:
     ]
     os.environ.clear()
     os.environ.update(env)
+    saved_umask = os.umask(0o022)  # the command sets its own (077); a shell's usual one first
     try:
         with contextlib.chdir(cwd):
             yield
     finally:
+        os.umask(saved_umask)
         os.environ.clear()
         os.environ.update(saved_environment)
         for logger, level, handlers in saved_logging:
