@@ -7,13 +7,15 @@ database created on the server DATABASE_URL names and dropped afterwards.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import shutil
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import text
@@ -27,6 +29,8 @@ POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgresql")
 # PTB 22 warns (an error under our filterwarnings) when RetryAfter.retry_after is read as an int;
 # opting in to the timedelta form, which becomes PTB's default, keeps tests warning-free.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -46,21 +50,34 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def database_url(tmp_path: Path) -> AsyncIterator[str]:
-    async with empty_database(tmp_path) as url:
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the test's own; for a test that also uses `database`, a copy of the
+    run's migrated template from the start (on PostgreSQL, creating an empty database only to
+    drop it for the copy took a third of a second a test)."""
+    copy_of = (
+        request.getfixturevalue("migrated_template") if "database" in request.fixturenames else None
+    )
+    async with new_database(tmp_path, copy_of=copy_of) as url:
         yield url
 
 
 @contextlib.asynccontextmanager
-async def empty_database(folder: Path) -> AsyncIterator[str]:
-    """The URL of a new, empty database: a SQLite file in `folder`, or on PostgreSQL a database
-    created on the server DATABASE_URL names and dropped on leaving."""
+async def new_database(folder: Path, *, copy_of: str | None = None) -> AsyncIterator[str]:
+    """The URL of a new database, empty or a copy of `copy_of` (nothing may be connected to it):
+    a SQLite file in `folder`, or on PostgreSQL a database created on the server DATABASE_URL
+    names and dropped on leaving."""
     if not POSTGRES:
-        yield f"sqlite+aiosqlite:///{folder / 'baocao.sqlite3'}"
+        path = folder / "baocao.sqlite3"
+        if copy_of is not None:
+            source = make_url(copy_of).database
+            assert source is not None
+            shutil.copyfile(source, path)
+        yield f"sqlite+aiosqlite:///{path}"
         return
     server = make_url(os.environ["DATABASE_URL"])
     name = f"baocao_test_{uuid.uuid4().hex[:12]}"
-    await _admin(server, f'CREATE DATABASE "{name}"')
+    template = f' TEMPLATE "{make_url(copy_of).database}"' if copy_of is not None else ""
+    await _admin(server, f'CREATE DATABASE "{name}"{template}')
     try:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -69,19 +86,27 @@ async def empty_database(folder: Path) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database migrated once for the whole run; each `database` starts as a copy of it."""
+    """A database migrated once for the whole run (on each worker); each `database` starts as a
+    copy of it. Made aside, on a loop of its own: it may be first asked for by a fixture that
+    runs in a test's event loop."""
     if not POSTGRES:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('template') / 'template.sqlite3'}"
-        asyncio.run(upgrade_database(url))
+        _run_aside(upgrade_database(url))
         yield url
         return
     server = make_url(os.environ["DATABASE_URL"])
     name = f"baocao_template_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    _run_aside(_admin(server, f'CREATE DATABASE "{name}"'))
     url = server.set(database=name).render_as_string(hide_password=False)
-    asyncio.run(upgrade_database(url))
+    _run_aside(upgrade_database(url))
     yield url
-    asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _run_aside(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _run_aside(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to its end in a thread with an event loop of its own."""
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 async def _admin(server: URL, *statements: str) -> None:
@@ -112,10 +137,9 @@ async def copy_database(source_url: str, target_url: str) -> None:
 
 
 @pytest.fixture
-async def database(database_url: str, migrated_template: str) -> AsyncIterator[Database]:
-    """A migrated database: a copy of the run's template (migrating each test's own database
-    would cost most of a short test)."""
-    await copy_database(migrated_template, database_url)
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database: `database_url` made it a copy of the run's template (migrating each
+    test's own database would cost most of a short test)."""
     db = Database(database_url)
     yield db
     await db.dispose()

@@ -40,7 +40,7 @@ from report_templates.docx_writer import load_layout
 from storage.compilation import CommuneReport, Compilation, compile_period
 from storage.db import Database
 from storage.models import RoundStatus, Unit, UnitKind
-from tests.conftest import copy_database, empty_database
+from tests.conftest import copy_database, new_database
 from tests.factories import TYPED_ROUND, docx_text
 from tests.storage.test_compilation import (
     FORM,
@@ -267,8 +267,7 @@ async def built_province(
 ) -> AsyncIterator[tuple[str, Province]]:
     """The province built once for the module, in a database of its own: submitting and approving
     its communes through the real workflow takes a second or more."""
-    async with empty_database(tmp_path_factory.mktemp("province")) as url:
-        await copy_database(migrated_template, url)
+    async with new_database(tmp_path_factory.mktemp("province"), copy_of=migrated_template) as url:
         database = Database(url)
         try:
             built = await build_province(database)
