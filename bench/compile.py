@@ -50,6 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.synthetic import create_database, drop_database  # noqa: E402
+
 COUNTRY = 3321
 PERIOD = "2026-Q4"
 PREVIOUS_PERIOD = "2026-Q3"
@@ -215,7 +217,7 @@ def run(
         }
     finally:
         if admin_url is not None and database_url is not None:
-            asyncio.run(drop_database(admin_url, database_url))
+            asyncio.run(drop_database(admin_url, database_url, "baocao_bench_compile_"))
         if keep:
             print(f"kept {folder}", file=sys.stderr)
         else:
@@ -348,7 +350,7 @@ async def populate(folder: Path, communes: int, admin_url: str | None) -> dict[s
     if admin_url is None:
         database_url = f"sqlite+aiosqlite:///{folder / 'compile.sqlite3'}"
     else:
-        database_url = await create_database(admin_url)
+        database_url = await create_database(admin_url, "baocao_bench_compile_")
     try:
         await upgrade_database(database_url)
         database = Database(database_url)
@@ -523,7 +525,7 @@ async def populate(folder: Path, communes: int, admin_url: str | None) -> dict[s
         await database.dispose()
     except BaseException:
         if admin_url is not None:
-            await drop_database(admin_url, database_url)
+            await drop_database(admin_url, database_url, "baocao_bench_compile_")
         raise
     sqlite_file = folder / "compile.sqlite3"
     return {
@@ -599,44 +601,6 @@ def _place_name(rng: random.Random, n: int) -> str:
 def _vietnam(day: date, hour: float) -> datetime:
     """That day at that hour in Vietnam, as an aware UTC datetime."""
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=hour) - VIETNAM
-
-
-# ---------------------------------------------------------------------------------------------
-# PostgreSQL: a database of our own next to the one given, never touching its tables
-
-
-async def create_database(admin_url: str) -> str:
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from storage.db import create_engine
-
-    url = make_url(admin_url)
-    name = f"baocao_bench_compile_{os.getpid()}_{random.randrange(16**6):06x}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await engine.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_database(admin_url: str, database_url: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from storage.db import create_engine
-
-    name = make_url(database_url).database
-    if not name or not name.startswith("baocao_bench_compile_"):
-        return  # only ever drop what this script created
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await engine.dispose()
 
 
 if __name__ == "__main__":

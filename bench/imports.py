@@ -47,9 +47,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.synthetic import create_database, drop_database  # noqa: E402
+
 DEFAULT_ROWS = 100_000
 FORMATS = ("csv", "xlsx")
 WALL_TARGET_S = 60.0
+DATABASE_PREFIX = "baocao_bench_imports_"  # the databases this bench makes on PostgreSQL
 PEAK_TARGET_MB = 1000.0
 FIRST_USER_ID = 7_000_000_000
 ROLES = ("officer", "officer", "officer", "officer", "chairman", "vice_chairman", "clerk")
@@ -143,7 +146,7 @@ def run(
         return figures
     finally:
         if admin_url is not None and database_url is not None:
-            asyncio.run(drop_database(admin_url, database_url))
+            asyncio.run(drop_database(admin_url, database_url, DATABASE_PREFIX))
         if keep:
             print(f"kept {folder}", file=sys.stderr)
         else:
@@ -247,53 +250,13 @@ async def populate(
     if admin_url is None:
         database_url = f"sqlite+aiosqlite:///{folder / 'imports.sqlite3'}"
     else:
-        database_url = await create_database(admin_url)
+        database_url = await create_database(admin_url, DATABASE_PREFIX)
     await upgrade_database(database_url)
     return {
         "database_url": database_url,
         "units_file": str(units_file),
         "people_file": str(people_file),
     }
-
-
-# ---------------------------------------------------------------------------------------------
-# PostgreSQL: a database of our own next to the one given, never touching its tables
-
-DATABASE_PREFIX = "baocao_bench_imports_"
-
-
-async def create_database(admin_url: str) -> str:
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from storage.db import create_engine
-
-    url = make_url(admin_url)
-    name = f"{DATABASE_PREFIX}{os.getpid()}_{random.randrange(16**6):06x}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await engine.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_database(admin_url: str, database_url: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from storage.db import create_engine
-
-    name = make_url(database_url).database
-    if not name or not name.startswith(DATABASE_PREFIX):
-        return  # only ever drop what this script created
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await engine.dispose()
 
 
 if __name__ == "__main__":

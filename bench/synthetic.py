@@ -44,3 +44,46 @@ async def cli(folder: Path, env: dict[str, str], *args: str) -> str:
     if done.returncode != 0:
         raise SystemExit(f"baocao {' '.join(args)} failed:\n{done.stderr}")
     return done.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL: a database of the bench's own next to the one given, never touching its tables
+
+
+async def create_database(admin_url: str, prefix: str) -> str:
+    """A new database named `prefix`... on the server of `admin_url`; its URL."""
+    import os
+    import random
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from storage.db import create_engine
+
+    url = make_url(admin_url)
+    name = f"{prefix}{os.getpid()}_{random.randrange(16**6):06x}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_database(admin_url: str, database_url: str, prefix: str) -> None:
+    """Drop a database `create_database` made with this prefix (only ever one of those)."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from storage.db import create_engine
+
+    name = make_url(database_url).database
+    if not name or not name.startswith(prefix):
+        return
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await engine.dispose()
