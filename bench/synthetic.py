@@ -55,35 +55,31 @@ async def create_database(admin_url: str, prefix: str) -> str:
     import os
     import random
 
-    from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    from storage.db import create_engine
-
-    url = make_url(admin_url)
     name = f"{prefix}{os.getpid()}_{random.randrange(16**6):06x}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await engine.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    await _on_server(admin_url, f'CREATE DATABASE "{name}"')
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 async def drop_database(admin_url: str, database_url: str, prefix: str) -> None:
     """Drop a database `create_database` made with this prefix (only ever one of those)."""
-    from sqlalchemy import text
     from sqlalchemy.engine import make_url
+
+    name = make_url(database_url).database
+    if name and name.startswith(prefix):
+        await _on_server(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _on_server(admin_url: str, sql: str) -> None:
+    """One statement outside a transaction (CREATE/DROP DATABASE cannot run inside one)."""
+    from sqlalchemy import text
 
     from storage.db import create_engine
 
-    name = make_url(database_url).database
-    if not name or not name.startswith(prefix):
-        return
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await asyncio.wait_for(connection.execute(text(sql)), 30)
     finally:
         await engine.dispose()

@@ -46,7 +46,6 @@ import contextlib
 import json
 import logging
 import os
-import random
 import re
 import signal
 import subprocess
@@ -62,6 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import synthetic  # noqa: E402
 from bench.synthetic import cli, write_province  # noqa: E402
 from bot_api_standin import FakeUser, LocalBotApi  # noqa: E402
 from conversations.forms import load_form  # noqa: E402
@@ -535,39 +535,15 @@ def show_profile(profile: Path) -> None:
 
 async def create_database(admin_url: str) -> str | None:
     """A fresh database on the server of `admin_url`; None (and a note) if it is unreachable."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from storage.db import create_engine
-
-    name = f"{DATABASE_PREFIX}{os.getpid()}_{random.randrange(16**6):06x}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
-        async with engine.connect() as connection:
-            await asyncio.wait_for(connection.execute(text(f'CREATE DATABASE "{name}"')), 30)
+        return await synthetic.create_database(admin_url, DATABASE_PREFIX)
     except Exception as exc:  # unreachable, refused, no rights: PostgreSQL is skipped
         print(f"PostgreSQL skipped: cannot create a database at {admin_url} ({exc})")
         return None
-    finally:
-        await engine.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 async def drop_database(admin_url: str, database_url: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from storage.db import create_engine
-
-    name = make_url(database_url).database
-    if not name or not name.startswith(DATABASE_PREFIX):
-        return
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await engine.dispose()
+    await synthetic.drop_database(admin_url, database_url, DATABASE_PREFIX)
 
 
 # ---------------------------------------------------------------------------------------------
