@@ -174,6 +174,7 @@ async def poll_updates(
     running: dict[int, asyncio.Task[None]] = {}
     finished: set[int] = set()  # handled, replies sent: to be removed from the inbox
     some_finished = asyncio.Event()
+    notes: set[asyncio.Task[None]] = set()  # "please wait" replies under way
     offset: int | None = None
 
     def start(updates: Sequence[Update]) -> None:
@@ -244,12 +245,13 @@ async def poll_updates(
             continue
         # After a restart Telegram may bring again what the inbox already gave us.
         fresh = [u for u in updates if u.update_id not in running and u.update_id not in replayed]
-        admitted = _admitted(application, lanes, gate, fresh)
+        admitted = _admitted(application, lanes, gate, fresh, notes)
         try:
-            async with database.session() as session:
-                await keep_updates(
-                    session=session, updates=[(u.update_id, u.to_dict()) for u in admitted]
-                )
+            if admitted:  # a fetch of only dropped or known updates has nothing to keep
+                async with database.session() as session:
+                    await keep_updates(
+                        session=session, updates=[(u.update_id, u.to_dict()) for u in admitted]
+                    )
         except (SQLAlchemyError, OSError) as exc:
             # Not kept, so not confirmed: Telegram brings them again on the next fetch.
             logger.warning("Could not keep received updates (%s); retrying in %.0f s", exc, backoff)
@@ -337,6 +339,7 @@ def _admitted(
     lanes: ChatLanes,
     gate: FloodGate,
     updates: Sequence[Update],
+    notes: set[asyncio.Task[None]],
 ) -> list[Update]:
     """The updates the flood gate lets through; a flood's excess is dropped and its chat asked
     once to wait (in its lane, after what was admitted)."""
@@ -353,8 +356,8 @@ def _admitted(
             logger.warning("Chat %s is flooding the bot; its excess updates are dropped", key)
             # Kept until done: the event loop holds only weak references to tasks.
             note = asyncio.create_task(_in_lane(application, lanes, key, update, _ask_to_wait))
-            _NOTES.add(note)
-            note.add_done_callback(_NOTES.discard)
+            notes.add(note)
+            note.add_done_callback(notes.discard)
     if dropped:
         logger.info("Dropped %d update(s) of flooding chats", dropped)
     return admitted
@@ -369,9 +372,6 @@ async def _in_lane(
 ) -> None:
     async with lanes.lane(key):
         await act(application, update)
-
-
-_NOTES: set[asyncio.Task[None]] = set()
 
 
 async def _handle(

@@ -206,7 +206,8 @@ _MULTIPLIERS_AFTER = frozenset({"chuc", "tram", "ngan", "ty", "ti", "k", "tr", "
 _PERCENT_WORDS = re.compile(r"phần\s*trăm")
 # Qualifiers that make a figure an estimate or a bound ("khoảng 900", "trên 1500", "20 trở lên"):
 # a report states figures, so the officer is asked for the figure itself.
-_APPROXIMATE_BEFORE_ACCENTED = frozenset({"tầm", "gần", "chừng", "hơn", "trên", "dưới", "độ"})
+# By their accented spelling where the bare one is a number or another word ("tám", "gan").
+_APPROXIMATE_BEFORE_ACCENTED = frozenset({"tầm", "gần", "chừng", "độ"})
 _APPROXIMATE_BEFORE = (
     "khoang",
     "xap xi",
@@ -748,13 +749,13 @@ def _is_minus(prefix: str) -> bool:
     if not prefix:
         return False
     last = prefix[-1]
-    if last in _MINUS_SIGNS or unicodedata.category(last) == "Pd" or "MINUS" in _char_name(last):
+    if (
+        last in _MINUS_SIGNS
+        or unicodedata.category(last) == "Pd"
+        or "MINUS" in unicodedata.name(last, "")
+    ):
         return True
     return any(_ends_with_words(prefix, word) for word in ("am", "tru"))
-
-
-def _char_name(ch: str) -> str:
-    return unicodedata.name(ch, "")
 
 
 def _ends_with_words(text: str, words: str) -> bool:

@@ -14,6 +14,7 @@ from typing import IO, Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -33,6 +34,13 @@ def sqlite_path(database_url: str) -> Path | None:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
     return Path(url.database)
+
+
+def insert_unless_present(session: AsyncSession, model: Any, key: Any) -> Any:
+    """INSERT ... ON CONFLICT (key) DO NOTHING for the session's database (SQLite and
+    PostgreSQL both have it, each under its own dialect); add `.values(...)` to it."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model).on_conflict_do_nothing(index_elements=[key])
 
 
 PRIVATE_FILE = 0o600

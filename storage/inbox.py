@@ -13,10 +13,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import insert_unless_present
 from storage.models import InboxUpdate, utc_now
 
 
@@ -26,14 +25,11 @@ async def keep_updates(
     """Store received updates (id, JSON as the Bot API sent it); one already kept stays as is."""
     if not updates:
         return
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utc_now()
     await session.execute(
-        insert(InboxUpdate)
-        .values(
+        insert_unless_present(session, InboxUpdate, InboxUpdate.update_id).values(
             [{"update_id": i, "payload": payload, "received_at": now} for i, payload in updates]
         )
-        .on_conflict_do_nothing(index_elements=[InboxUpdate.update_id])
     )
 
 

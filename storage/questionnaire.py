@@ -8,12 +8,11 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import case, delete, inspect, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
 from storage import audit
+from storage.db import insert_unless_present
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
     Answer,
@@ -53,11 +52,10 @@ async def claim_update(*, session: AsyncSession, update_id: int) -> bool:
     and settles a race between two bot instances: the second waits for the first's commit and
     then inserts nothing.
     """
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     result = await session.execute(
-        insert(ProcessedUpdate)
-        .values(update_id=update_id, processed_at=utc_now())
-        .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
+        insert_unless_present(session, ProcessedUpdate, ProcessedUpdate.update_id).values(
+            update_id=update_id, processed_at=utc_now()
+        )
     )
     return bool(getattr(result, "rowcount", 0))
 
