@@ -20,9 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -38,9 +36,12 @@ from telegram.error import (
 )
 from telegram.ext import Application
 
+# Re-exported: the lanes and the flood gate serve every channel (channels.lanes).
+from channels.lanes import ChatLanes, FloodGate  # shared by every channel
 from conversations import texts
 from storage.db import Database
 from storage.inbox import forget_updates, keep_updates, waiting_updates
+from storage.models import ChannelName
 
 logger = logging.getLogger(__name__)
 
@@ -58,80 +59,6 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     """Seconds to wait; PTB gives an int, or a timedelta when PTB_TIMEDELTA is set (its future)."""
     value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-class ChatLanes:
-    """One lane per chat: a chat's updates (and re-sent prompts) run one at a time and in
-    order, while different chats run side by side."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._holders: dict[int, int] = {}
-
-    @contextlib.asynccontextmanager
-    async def lane(self, key: int) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._holders[key] = self._holders.get(key, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._holders[key] -= 1
-            if not self._holders[key]:  # nobody waits: forget the chat
-                del self._holders[key], self._locks[key]
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    at: float
-    warned: bool = False
-
-
-class FloodGate:
-    """Per chat, a token bucket: a burst of `burst` updates, then one every `every_s`. An update
-    beyond that is dropped; the first one dropped in a flood gets a "please wait" reply.
-
-    Thirty at once and ten a second is more than anyone types or taps (a whole section answered
-    as fast as the bot replies fits), while a chat that sends hundreds is a script or a stuck
-    key, and handling all of it would hold up every other chat's batch. What is dropped was
-    never acted on: the person sends it again when asked to wait.
-    """
-
-    MAX_CHATS = 10_000  # beyond this, chats whose bucket is full again are forgotten
-
-    def __init__(
-        self, burst: int = 30, every_s: float = 0.1, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.burst = burst
-        self.every_s = every_s
-        self.clock = clock
-        self._buckets: dict[int, _Bucket] = {}
-
-    def admit(self, key: int) -> tuple[bool, bool]:
-        """(handle it, warn the chat): warn is True for the first update dropped in a flood; a
-        flood ends when the chat has been quiet long enough for its bucket to fill up again."""
-        now = self.clock()
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= self.MAX_CHATS:
-                self._forget_calm(now)
-            bucket = self._buckets[key] = _Bucket(tokens=float(self.burst), at=now)
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) / self.every_s)
-        bucket.at = now
-        if bucket.tokens >= self.burst:
-            bucket.warned = False  # calm again since the last flood: a new one is told again
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return True, False
-        warn = not bucket.warned
-        bucket.warned = True
-        return False, warn
-
-    def _forget_calm(self, now: float) -> None:
-        for key, bucket in list(self._buckets.items()):
-            if bucket.tokens + (now - bucket.at) / self.every_s >= self.burst:
-                del self._buckets[key]
 
 
 def lane_key(update: Update) -> int:
@@ -250,7 +177,9 @@ async def poll_updates(
             if admitted:  # a fetch of only dropped or known updates has nothing to keep
                 async with database.session() as session:
                     await keep_updates(
-                        session=session, updates=[(u.update_id, u.to_dict()) for u in admitted]
+                        session=session,
+                        channel=ChannelName.TELEGRAM,
+                        updates=[(str(u.update_id), u.to_dict()) for u in admitted],
                     )
         except (SQLAlchemyError, OSError) as exc:
             # Not kept, so not confirmed: Telegram brings them again on the next fetch.
@@ -305,10 +234,11 @@ async def _left_over(database: Database, bot: Bot) -> tuple[list[Update], list[i
     """The updates a previous run kept and did not finish, oldest first, and the ids of any
     that can no longer be read (to be dropped, not tried on every start)."""
     async with database.session() as session:
-        kept = await waiting_updates(session=session)
+        kept = await waiting_updates(session=session, channel=ChannelName.TELEGRAM)
     left: list[Update] = []
     unreadable: list[int] = []
-    for update_id, payload in kept:
+    for key, payload in kept:
+        update_id = int(key)
         try:
             update = Update.de_json(payload, bot)
         except (TypeError, ValueError, KeyError) as exc:
@@ -327,7 +257,9 @@ async def _forget(database: Database, finished: set[int]) -> None:
     done = set(finished)
     try:
         async with database.session() as session:
-            await forget_updates(session=session, update_ids=done)
+            await forget_updates(
+                session=session, channel=ChannelName.TELEGRAM, keys=[str(i) for i in done]
+            )
     except (SQLAlchemyError, OSError) as exc:
         logger.warning("Could not clear %d handled update(s) from the inbox: %s", len(done), exc)
         return

@@ -36,11 +36,11 @@ def sqlite_path(database_url: str) -> Path | None:
     return Path(url.database)
 
 
-def insert_unless_present(session: AsyncSession, model: Any, key: Any) -> Any:
-    """INSERT ... ON CONFLICT (key) DO NOTHING for the session's database (SQLite and
+def insert_unless_present(session: AsyncSession, model: Any, *keys: Any) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING for the session's database (SQLite and
     PostgreSQL both have it, each under its own dialect); add `.values(...)` to it."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model).on_conflict_do_nothing(index_elements=[key])
+    return dialect.insert(model).on_conflict_do_nothing(index_elements=list(keys))
 
 
 PRIVATE_FILE = 0o600

@@ -1,4 +1,4 @@
-"""Updates received and not yet handled (the `inbox_updates` table).
+"""Updates received and not yet handled (the `inbox` table), per channel.
 
 The poller stores every update it receives before it asks Telegram for more (which confirms the
 ones it has), so Telegram never holds back newer updates behind one still being handled, and a
@@ -20,31 +20,42 @@ from storage.models import InboxUpdate, utc_now
 
 
 async def keep_updates(
-    *, session: AsyncSession, updates: Sequence[tuple[int, dict[str, Any]]]
+    *, session: AsyncSession, channel: str, updates: Sequence[tuple[str, dict[str, Any]]]
 ) -> None:
-    """Store received updates (id, JSON as the Bot API sent it); one already kept stays as is."""
+    """Store received updates (the channel's key, JSON as the platform sent it), in the order
+    given; one already kept stays as is."""
     if not updates:
         return
     now = utc_now()
     await session.execute(
-        insert_unless_present(session, InboxUpdate, InboxUpdate.update_id).values(
-            [{"update_id": i, "payload": payload, "received_at": now} for i, payload in updates]
+        insert_unless_present(session, InboxUpdate, InboxUpdate.channel, InboxUpdate.key).values(
+            [
+                {"channel": str(channel), "key": key, "payload": payload, "received_at": now}
+                for key, payload in updates
+            ]
         )
     )
 
 
-async def waiting_updates(*, session: AsyncSession) -> list[tuple[int, dict[str, Any]]]:
-    """What was received and not handled, oldest first."""
+async def waiting_updates(
+    *, session: AsyncSession, channel: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """What a channel brought and was not handled, in the order it was received."""
     rows = await session.execute(
-        select(InboxUpdate.update_id, InboxUpdate.payload).order_by(InboxUpdate.update_id)
+        select(InboxUpdate.key, InboxUpdate.payload)
+        .where(InboxUpdate.channel == str(channel))
+        .order_by(InboxUpdate.id)
     )
-    return [(update_id, payload) for update_id, payload in rows]
+    return [(key, payload) for key, payload in rows]
 
 
-async def forget_updates(*, session: AsyncSession, update_ids: Iterable[int]) -> None:
+async def forget_updates(*, session: AsyncSession, channel: str, keys: Iterable[str]) -> None:
     """Remove handled (or dropped) updates."""
-    ids = sorted(set(update_ids))
-    for start in range(0, len(ids), 500):  # bounded IN lists
+    chosen = sorted(set(keys))
+    for start in range(0, len(chosen), 500):  # bounded IN lists
         await session.execute(
-            delete(InboxUpdate).where(InboxUpdate.update_id.in_(ids[start : start + 500]))
+            delete(InboxUpdate).where(
+                InboxUpdate.channel == str(channel),
+                InboxUpdate.key.in_(chosen[start : start + 500]),
+            )
         )

@@ -468,22 +468,35 @@ class QuestionnaireState(TimestampMixin, Base):
     shown: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
-class ProcessedUpdate(Base):
-    """Telegram update ids already acted on, written in the same transaction as the action."""
+class ChannelName(enum.StrEnum):
+    """Where people are reached; every update and contact records its channel."""
 
-    __tablename__ = "processed_updates"
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
 
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+class HandledUpdate(Base):
+    """Updates already acted on, written in the same transaction as the action. The key is the
+    channel's own: a Telegram update id, a Zalo message id (Zalo's updates have no id)."""
+
+    __tablename__ = "handled_updates"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
 
 
 class InboxUpdate(Base):
-    """An update received from the Bot API and not yet handled, kept so that Telegram can be
-    told at once that it arrived: a crash before it is handled finds it here on the next start.
-    Removed once handled (or dropped as part of a flood)."""
+    """An update received from a channel and not yet handled, kept so that Telegram can be
+    told at once that it arrived (and a Zalo update, which is gone from Zalo once fetched, is
+    not lost): a crash before it is handled finds it here on the next start. Removed once
+    handled (or dropped as part of a flood). `id` keeps the order of receipt."""
 
-    __tablename__ = "inbox_updates"
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "key"),)
 
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -16,10 +16,11 @@ from storage.db import insert_unless_present
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
     Answer,
+    ChannelName,
+    HandledUpdate,
     Membership,
     PeriodKind,
     Person,
-    ProcessedUpdate,
     QuestionnaireState,
     ReportingPeriod,
     ReportingRound,
@@ -44,18 +45,20 @@ class RoundContext:
     roles: frozenset[Role]
 
 
-async def claim_update(*, session: AsyncSession, update_id: int) -> bool:
-    """Mark a Telegram update as handled; False if it already was (a redelivery).
+async def claim_update(
+    *, session: AsyncSession, key: int | str, channel: str = ChannelName.TELEGRAM
+) -> bool:
+    """Mark an update as handled; False if it already was (a redelivery).
 
     Called inside the transaction that acts on the update, so either both are stored or neither.
     One INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike) both checks and claims,
     and settles a race between two bot instances: the second waits for the first's commit and
-    then inserts nothing.
+    then inserts nothing. `key` is the channel's: a Telegram update id, a Zalo message id.
     """
     result = await session.execute(
-        insert_unless_present(session, ProcessedUpdate, ProcessedUpdate.update_id).values(
-            update_id=update_id, processed_at=utc_now()
-        )
+        insert_unless_present(
+            session, HandledUpdate, HandledUpdate.channel, HandledUpdate.key
+        ).values(channel=str(channel), key=str(key), processed_at=utc_now())
     )
     return bool(getattr(result, "rowcount", 0))
 
@@ -105,7 +108,7 @@ async def record_shown(
 async def forget_processed_updates(*, session: AsyncSession, older_than: timedelta) -> int:
     """Drop old update ids: Telegram keeps an unconfirmed update for 24 hours at most."""
     result = await session.execute(
-        delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < utc_now() - older_than)
+        delete(HandledUpdate).where(HandledUpdate.processed_at < utc_now() - older_than)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

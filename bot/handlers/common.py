@@ -56,7 +56,7 @@ class Turn:
 
     async def claim(self) -> bool:
         """Record the update as handled in this transaction; False if it already was."""
-        claimed = await claim_update(session=self.session, update_id=self.update_id)
+        claimed = await claim_update(session=self.session, key=self.update_id)
         if not claimed:
             logger.info("Update %s was already handled", self.update_id)
         return claimed

@@ -148,7 +148,7 @@ async def test_a_slow_chat_does_not_hold_up_messages_that_come_after_it(
         answer = await api.wait_for_message(BINH.id, after=0, timeout=5)
         waited = asyncio.get_running_loop().time() - sent
         async with database.session() as session:  # kept until its turn is done
-            kept = await waiting_updates(session=session)
+            kept = await waiting_updates(session=session, channel="telegram")
         assert "chậm" in [payload["message"]["text"] for _, payload in kept]
         assert not api.messages_to(AN.id)
         await api.wait_for_message(AN.id, after=0, timeout=5)
@@ -302,7 +302,9 @@ async def test_an_update_received_but_not_handled_is_handled_after_a_restart(
     await task
     assert api.pending_updates() == 0, "confirmed to Telegram: it will not bring it again"
     async with database.session() as session:
-        assert [update_id for update_id, _ in await waiting_updates(session=session)] != []
+        assert [
+            update_id for update_id, _ in await waiting_updates(session=session, channel="telegram")
+        ] != []
 
     second = application_for(api)
     second.add_handler(MessageHandler(filters.TEXT, answer))
@@ -315,4 +317,4 @@ async def test_an_update_received_but_not_handled_is_handled_after_a_restart(
         await task
     assert handled == ["6"]
     async with database.session() as session:
-        assert await waiting_updates(session=session) == []
+        assert await waiting_updates(session=session, channel="telegram") == []

@@ -111,3 +111,61 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(database: Database) -
         timeout = (await connection.execute(text("PRAGMA busy_timeout"))).scalar()
         foreign_keys = (await connection.execute(text("PRAGMA foreign_keys"))).scalar()
     assert (mode, timeout, foreign_keys) == ("wal", 10_000, 1)
+
+
+async def test_channel_keys_carry_telegram_updates_over_and_back(database_url: str) -> None:
+    """0007 keys the inbox and the handled updates by channel: what a running bot had kept
+    before the upgrade is still there after it, in the same order, and after a downgrade."""
+    from alembic import command
+    from sqlalchemy import text
+
+    def migrate(sync: object, action: str, revision: str) -> None:
+        config = alembic_config(database_url)
+        config.attributes["connection"] = sync
+        getattr(command, action)(config, revision)
+
+    await upgrade_database(database_url, "0006")
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as connection:
+            for update_id in (905, 903, 904):
+                await connection.execute(
+                    text(
+                        "INSERT INTO inbox_updates (update_id, payload, received_at) "
+                        "VALUES (:id, :payload, CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": update_id, "payload": f'{{"update_id": {update_id}}}'},
+                )
+            await connection.execute(
+                text(
+                    "INSERT INTO processed_updates (update_id, processed_at) "
+                    "VALUES (77, CURRENT_TIMESTAMP)"
+                )
+            )
+        async with db.engine.begin() as connection:
+            await connection.run_sync(migrate, "upgrade", "0007")
+        async with db.engine.connect() as connection:
+            inbox = (
+                await connection.execute(text("SELECT channel, key FROM inbox ORDER BY id"))
+            ).all()
+            handled = (
+                await connection.execute(text("SELECT channel, key FROM handled_updates"))
+            ).all()
+        async with db.engine.begin() as connection:
+            await connection.run_sync(migrate, "downgrade", "0006")
+        async with db.engine.connect() as connection:
+            back = (
+                await connection.execute(
+                    text("SELECT update_id FROM inbox_updates ORDER BY update_id")
+                )
+            ).all()
+            processed = (
+                await connection.execute(text("SELECT update_id FROM processed_updates"))
+            ).all()
+    finally:
+        await db.dispose()
+
+    assert inbox == [("telegram", "903"), ("telegram", "904"), ("telegram", "905")]
+    assert handled == [("telegram", "77")]
+    assert [row[0] for row in back] == [903, 904, 905]
+    assert [row[0] for row in processed] == [77]
