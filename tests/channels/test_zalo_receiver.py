@@ -129,7 +129,9 @@ async def test_a_flood_is_cut_short_with_one_notice(zalo: ZaloStandIn, database:
     async def notice(incoming: Incoming) -> None:
         floods.append(incoming.address.chat_id)
 
-    receiver = ZaloReceiver(database, recorder, on_flood=notice, gate=FloodGate(burst=5))
+    receiver = ZaloReceiver(
+        database, recorder, on_flood=notice, gate=FloodGate(burst=5, every_s=3600)
+    )
     hoa = zalo.add_user("Hoa")
     for i in range(12):
         await zalo.send_text(hoa, str(i))
