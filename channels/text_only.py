@@ -96,9 +96,10 @@ def options_for(
 def render(message: OutMessage, extra_words: dict[str, tuple[str, ...]] | None = None) -> str:
     """The message's text followed by what to type for each of its buttons."""
     options = options_for(message.buttons, extra_words)
+    text = _typed_not_pressed(message.text, options)
     if not options:
-        return message.text
-    lines = [message.text, "", "Trả lời bằng cách gõ:"]
+        return text
+    lines = [text, "", "Trả lời bằng cách gõ:"]
     edits = [option for option in options if _EDIT_ACTION.match(option.action)]
     if edits:
         first, last = edits[0].shown, edits[-1].shown
@@ -157,6 +158,24 @@ def _last_break(window: str, limit: int) -> int:
         if at >= limit // 2:
             return at
     return limit
+
+
+_PRESS_LABEL = re.compile(r'\b([Bb])ấm (?:nút )?"([^"]+)"')
+_PRESS = re.compile(r"\b([Bb])ấm\b")
+
+
+def _typed_not_pressed(text: str, options: Sequence[TypedOption]) -> str:
+    """The engine's texts say "bấm" (press) for a button: here there is none, so they say what
+    to type ("Bấm "Gửi báo cáo"" becomes "Gõ «gửi»")."""
+    words = {fold(_plain_label(option.label)): option.shown for option in options}
+
+    def typed(match: re.Match[str]) -> str:
+        verb = "Gõ" if match[1] == "B" else "gõ"
+        word = words.get(fold(_plain_label(match[2])))
+        return f"{verb} «{word}»" if word is not None else f'{verb} "{match[2]}"'
+
+    text = _PRESS_LABEL.sub(typed, text)
+    return _PRESS.sub(lambda match: "Gõ" if match[1] == "B" else "gõ", text)
 
 
 def _plain_label(label: str) -> str:

@@ -23,6 +23,7 @@ from storage import audit
 from storage.figures import window_figures
 from storage.models import (
     Answer,
+    ChannelName,
     PeriodKind,
     Person,
     QuestionnaireState,
@@ -232,7 +233,13 @@ class Questionnaire:
         )
 
     async def answer_text(
-        self, session: AsyncSession, *, person: Person, text: str, message_order: int | None = None
+        self,
+        session: AsyncSession,
+        *,
+        person: Person,
+        text: str,
+        message_order: int | None = None,
+        channel: str = ChannelName.TELEGRAM,
     ) -> Reply | None:
         """A typed message; None when the person is not in the middle of a questionnaire.
 
@@ -248,7 +255,7 @@ class Questionnaire:
         walk = walk_or_reply
         state = walk.state
         if message_order is not None:
-            seen = shown_before(state, message_order)
+            seen = shown_before(state, message_order, channel)
             if not self._is_current(walk, seen):
                 return await self._not_for_this_prompt(session, walk, text, seen)
         if state.status is WalkStatus.REVIEWING:

@@ -756,3 +756,12 @@ def delivery_failed_to_approver(*, what: str, where: str, admins_told: bool) -> 
         "thống, hoặc gửi trực tiếp bản chính thức đến cơ quan."
     )
     return f"⚠️ {what[:1].upper()}{what[1:]} chưa gửi được đến {where}. {then}"
+
+
+# ----- Zalo (no buttons, no documents) ----------------------------------------------------------
+
+ZALO_NOT_REGISTERED = (
+    "Xin chào! Tài khoản Zalo này chưa được đăng ký với hệ thống báo cáo.\n"
+    "Anh/chị vui lòng gửi mã mời do quản trị viên cấp (một tin nhắn chỉ gồm mã) để đăng ký."
+)
+ZALO_TEXT_ONLY = "Bot chỉ đọc được tin nhắn chữ. Anh/chị vui lòng gõ câu trả lời."

@@ -170,6 +170,25 @@ class Person(TimestampMixin, Base):
     memberships: Mapped[list[Membership]] = relationship(back_populates="person", lazy="raise")
 
 
+class Contact(TimestampMixin, Base):
+    """Where a person is reached on a channel other than Telegram (Zalo today): the account
+    they registered from. `last_used_at` says which channel they used last, the one a message
+    to them goes to."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("channel", "address"),
+        UniqueConstraint("person_id", "channel"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(80))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    last_used_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class Membership(Base):
     """A person's role in a unit. One person may hold several."""
 

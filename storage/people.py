@@ -52,8 +52,11 @@ async def find_by_telegram_id(
         .options(joinedload(Person.memberships).joinedload(Membership.unit))
     )
     person = result.unique().scalar_one_or_none()
-    if person is None:
-        return None
+    return None if person is None else known_person(person)
+
+
+def known_person(person: Person) -> KnownPerson:
+    """A person loaded with their memberships and units, with every role they hold."""
     roles = tuple(
         RoleInUnit(role=membership.role, unit=membership.unit)
         for membership in sorted(person.memberships, key=lambda m: m.id)

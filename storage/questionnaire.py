@@ -66,11 +66,23 @@ async def claim_update(
 SHOWN_KEPT = 8  # prompts remembered per walk: enough to place a message typed a few turns late
 
 
-def shown_before(state: QuestionnaireState, message_order: int) -> dict[str, Any] | None:
-    """The latest delivered prompt that came before a message at `message_order`: what the
-    person was looking at when they typed it. None if no remembered prompt came before it."""
-    earlier = [e for e in state.shown or [] if int(e.get("message", 0)) < message_order]
+def shown_before(
+    state: QuestionnaireState, message_order: int, channel: str = ChannelName.TELEGRAM
+) -> dict[str, Any] | None:
+    """The latest prompt delivered on `channel` that came before a message at `message_order`
+    there: what the person was looking at when they typed it. None if no remembered prompt came
+    before it. (Telegram orders a chat's messages by id; Zalo's ids are not ordered, so there
+    both sides are placed by Zalo's timestamps in milliseconds.)"""
+    earlier = [
+        e
+        for e in state.shown or []
+        if _channel_of(e) == channel and int(e.get("message", 0)) < message_order
+    ]
     return max(earlier, key=lambda e: int(e["message"]), default=None)
+
+
+def _channel_of(entry: dict[str, Any]) -> str:
+    return str(entry.get("channel", ChannelName.TELEGRAM))
 
 
 def prompt_delivered(state: QuestionnaireState) -> bool:
@@ -85,17 +97,27 @@ async def record_shown(
     step: int,
     question_code: str | None,
     message_id: int,
+    channel: str = ChannelName.TELEGRAM,
 ) -> None:
-    """Remember that the prompt of `step` reached the person as message `message_id`."""
+    """Remember that the prompt of `step` reached the person as message `message_id` (on Zalo,
+    the message's timestamp in milliseconds)."""
     shown = await session.scalar(
         select(QuestionnaireState.shown)
         .where(QuestionnaireState.id == state_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    entries = [e for e in shown or [] if int(e.get("message", 0)) != message_id]
-    entries.append({"step": step, "question": question_code, "message": message_id})
-    entries.sort(key=lambda e: int(e["message"]))
+    entries = [
+        e
+        for e in shown or []
+        if (_channel_of(e), int(e.get("message", 0))) != (channel, message_id)
+    ]
+    entry: dict[str, Any] = {"step": step, "question": question_code, "message": message_id}
+    if channel != ChannelName.TELEGRAM:
+        entry["channel"] = str(channel)
+    entries.append(entry)
+    # Oldest first within a channel; the last SHOWN_KEPT are kept.
+    entries.sort(key=lambda e: (_channel_of(e) == channel, int(e["message"])))
     # updated_at stays: it orders a person's walks, and a delivery is not a change of place.
     await session.execute(
         update(QuestionnaireState)

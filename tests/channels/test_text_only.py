@@ -133,3 +133,15 @@ def test_split_cuts_a_text_without_breaks_hard() -> None:
 
 def test_split_of_a_short_text_is_the_text() -> None:
     assert split("Xin chào", 2000) == ["Xin chào"]
+
+
+def test_press_words_become_type_words() -> None:
+    message = OutMessage(
+        'Kiểm tra lại. Bấm số câu để sửa; nếu đã đúng, bấm "Gửi báo cáo". Bấm nút "Lạ" nữa.',
+        ((Button(texts.SUBMIT_BUTTON, "submit"),),),
+    )
+
+    shown = render(message)
+
+    assert shown.startswith('Kiểm tra lại. Gõ số câu để sửa; nếu đã đúng, gõ «gửi». Gõ "Lạ" nữa.')
+    assert "bấm" not in shown.lower()

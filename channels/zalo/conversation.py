@@ -1,0 +1,153 @@
+"""The questionnaire on Zalo: the same engine as on Telegram, replies without buttons.
+
+A registered person's message goes through the same turn as on Telegram: one transaction that
+claims the message (a redelivery only repeats where the person is), runs the engine and records
+that the person wrote from Zalo, then the replies, each button written out as words to type
+(channels.text_only) and split under Zalo's 2,000 characters. A typed word that names an option
+of the prompt the person saw acts as that button; anything else is an answer, read against the
+prompt that was on their screen when they typed it (Zalo's timestamps place both).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels import text_only
+from channels.base import Incoming, IncomingKind, SendError
+from channels.zalo.api import MAX_TEXT_LENGTH, ZaloBotApi
+from conversations import texts
+from conversations.engine import OutMessage, Questionnaire, Reply
+from storage.contacts import find_by_contact, mark_used
+from storage.db import Database
+from storage.models import ChannelName, Person
+from storage.questionnaire import claim_update, latest_state, record_shown, shown_before
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = ChannelName.ZALO
+Command = Callable[[AsyncSession], Awaitable[Reply]]
+
+
+class ZaloConversation:
+    """Handles one Zalo message end to end (ZaloReceiver calls `handle` in the chat's lane)."""
+
+    def __init__(self, database: Database, questionnaire: Questionnaire, api: ZaloBotApi) -> None:
+        self.database = database
+        self.questionnaire = questionnaire
+        self.api = api
+
+    async def handle(self, incoming: Incoming) -> None:
+        if incoming.in_group:
+            return  # a basic Zalo bot is never in a group; nothing there is for it
+        async with self.database.session() as session:
+            known = await find_by_contact(
+                session=session, channel=CHANNEL, address=incoming.sender_id
+            )
+            reply: Reply | None
+            if known is None:
+                reply = _say(texts.ZALO_NOT_REGISTERED)
+            elif not await claim_update(session=session, key=incoming.key, channel=CHANNEL):
+                # Delivered again (a crash after the turn committed): repeat where they are.
+                reply = await self.questionnaire.current_prompt(session, person=known.person)
+            else:
+                await mark_used(session=session, channel=CHANNEL, address=incoming.sender_id)
+                reply = await self._act(session, known.person, incoming)
+        await self.send(incoming.address.chat_id, reply or _say(texts.NOTHING_TO_DO_YET))
+
+    async def _act(self, session: AsyncSession, person: Person, incoming: Incoming) -> Reply | None:
+        walk = self.questionnaire
+        if incoming.kind is not IncomingKind.TEXT or incoming.text is None:
+            where = await walk.current_prompt(session, person=person)
+            if where is None or not where.messages:
+                return _say(texts.ZALO_TEXT_ONLY)
+            return _prefixed(texts.ZALO_TEXT_ONLY, where)
+        text = incoming.text.strip()
+        command = text.split(maxsplit=1)[0].lower() if text.startswith("/") else None
+        if command == "/baocao":
+            return await walk.begin(session, person=person)
+        if command == "/xem":
+            return await walk.entered(session, person=person)
+        if command == "/huy":
+            return await walk.pause(session, person=person)
+        order = _millis(incoming)
+        chosen = await self._chosen_option(session, person, text, order)
+        if chosen is not None:
+            return chosen
+        return await walk.answer_text(
+            session, person=person, text=text, message_order=order, channel=CHANNEL
+        )
+
+    async def _chosen_option(
+        self, session: AsyncSession, person: Person, text: str, order: int
+    ) -> Reply | None:
+        """The typed words as a button of the prompt the person saw, if they name one; None
+        when they do not (the text is then an answer)."""
+        state = await latest_state(session=session, person_id=person.id)
+        if state is None:
+            return None
+        seen = shown_before(state, order, CHANNEL)
+        if seen is None or seen.get("step") != state.step:
+            return None  # typed before the current prompt reached them: the answer path says so
+        prompt = await self.questionnaire.current_prompt(session, person=person)
+        if prompt is None or prompt.state_id is None or prompt.step is None:
+            return None
+        options = text_only.options_for(row for out in prompt.messages for row in out.buttons)
+        choice = text_only.read(text, options)
+        if choice is None:
+            return None
+        reply = await self.questionnaire.press(
+            session, person=person, state_id=prompt.state_id, step=prompt.step, action=choice.action
+        )
+        if reply.accepted:
+            return reply
+        return _say(reply.alert or texts.OLD_BUTTON, accepted=False)
+
+    async def send(self, chat_id: str, reply: Reply) -> bool:
+        """Send every message of a reply as text; a prompt counts as shown from its last piece."""
+        last_at_ms: int | None = None
+        for out in reply.messages:
+            for piece in text_only.split(text_only.render(out), MAX_TEXT_LENGTH):
+                try:
+                    sent = await self.api.send_message(chat_id, piece)
+                except SendError as exc:
+                    logger.warning("Could not send a Zalo reply (%s): %s", exc.failure, exc)
+                    return False
+                last_at_ms = int(sent.at.timestamp() * 1000)
+        if last_at_ms is not None and reply.is_prompt:
+            assert reply.state_id is not None and reply.step is not None
+            try:
+                async with self.database.session() as session:
+                    await record_shown(
+                        session=session,
+                        state_id=reply.state_id,
+                        step=reply.step,
+                        question_code=reply.question_code,
+                        message_id=last_at_ms,
+                        channel=CHANNEL,
+                    )
+            except SQLAlchemyError as exc:
+                logger.warning("Could not record a delivered Zalo prompt: %s", exc)
+        return True
+
+
+def _say(text: str, *, accepted: bool = True) -> Reply:
+    return Reply(messages=(OutMessage(text),), accepted=accepted)
+
+
+def _prefixed(note: str, reply: Reply) -> Reply:
+    first, *rest = reply.messages
+    return Reply(
+        messages=(OutMessage(f"{note}\n\n{first.text}", first.buttons), *rest),
+        state_id=reply.state_id,
+        step=reply.step,
+        accepted=False,
+        question_code=reply.question_code,
+    )
+
+
+def _millis(incoming: Incoming) -> int:
+    return int(incoming.sent_at.timestamp() * 1000)

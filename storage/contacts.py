@@ -1,0 +1,64 @@
+"""People's accounts on channels other than Telegram (the `contacts` table)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from storage.models import Contact, Membership, Person, utc_now
+from storage.people import KnownPerson, known_person
+
+
+class ContactTaken(Exception):
+    """The account is already bound to another person (two people are never merged)."""
+
+
+async def find_by_contact(
+    *, session: AsyncSession, channel: str, address: str
+) -> KnownPerson | None:
+    """The registered person behind an account, with every role they hold; one statement."""
+    result = await session.execute(
+        select(Person)
+        .join(Contact, Contact.person_id == Person.id)
+        .where(Contact.channel == str(channel), Contact.address == address)
+        .options(joinedload(Person.memberships).joinedload(Membership.unit))
+    )
+    person = result.unique().scalar_one_or_none()
+    return None if person is None else known_person(person)
+
+
+async def bind_contact(
+    *,
+    session: AsyncSession,
+    person_id: int,
+    channel: str,
+    address: str,
+    display_name: str | None = None,
+) -> Contact:
+    """Give a person their account on a channel (replacing an older one on that channel)."""
+    taken = await session.scalar(
+        select(Contact).where(Contact.channel == str(channel), Contact.address == address)
+    )
+    if taken is not None and taken.person_id != person_id:
+        raise ContactTaken(f"{channel} account already belongs to person {taken.person_id}")
+    mine = taken or await session.scalar(
+        select(Contact).where(Contact.person_id == person_id, Contact.channel == str(channel))
+    )
+    if mine is None:
+        mine = Contact(person_id=person_id, channel=str(channel), address=address)
+        session.add(mine)
+    mine.address = address
+    mine.display_name = display_name
+    mine.last_used_at = utc_now()
+    await session.flush()
+    return mine
+
+
+async def mark_used(*, session: AsyncSession, channel: str, address: str) -> None:
+    """The person wrote from this account now: messages to them go here until they use another."""
+    await session.execute(
+        update(Contact)
+        .where(Contact.channel == str(channel), Contact.address == address)
+        .values(last_used_at=utc_now())
+    )
