@@ -765,3 +765,21 @@ ZALO_NOT_REGISTERED = (
     "Anh/chị vui lòng gửi mã mời do quản trị viên cấp (một tin nhắn chỉ gồm mã) để đăng ký."
 )
 ZALO_TEXT_ONLY = "Bot chỉ đọc được tin nhắn chữ. Anh/chị vui lòng gõ câu trả lời."
+ZALO_INVALID_INVITATION = (
+    "Mã mời không dùng được (có thể đã hết hạn hoặc đã được sử dụng).\n"
+    "Anh/chị vui lòng liên hệ quản trị viên để được cấp mã mới."
+)
+ZALO_ROLE_NOT_YET = (
+    "Trên Zalo, bot hiện phục vụ cán bộ nhập số liệu. Với vai trò trong mã mời này, anh/chị "
+    "vui lòng dùng Telegram; mã mời vẫn dùng được ở đó."
+)
+
+
+def zalo_help(*, full_name: str) -> str:
+    return (
+        f"Anh/chị {full_name}:\n"
+        "/baocao - Nhập hoặc tiếp tục nhập số liệu kỳ này\n"
+        "/xem - Xem số liệu đã nhập\n"
+        "/huy - Tạm dừng nhập (không mất số liệu)\n"
+        "Khi bot hỏi, anh/chị gõ câu trả lời; các lựa chọn được ghi ngay dưới câu hỏi."
+    )

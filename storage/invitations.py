@@ -1,4 +1,5 @@
-"""Single-use registration codes carried in https://t.me/<bot>?start=<code> links."""
+"""Single-use registration codes: carried in https://t.me/<bot>?start=<code> links on Telegram,
+sent as a message on Zalo."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
-from storage.models import Invitation, Membership, Person, Role, Unit, utc_now
+from storage.contacts import bind_contact
+from storage.models import ChannelName, Contact, Invitation, Membership, Person, Role, Unit, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,15 @@ class TelegramAccount:
     @property
     def display_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part).strip()
+
+
+@dataclass(frozen=True)
+class ZaloAccount:
+    user_id: str
+    display_name: str
+
+
+Account = TelegramAccount | ZaloAccount
 
 
 @dataclass(frozen=True)
@@ -104,12 +115,12 @@ async def redeem_invitation(
     *,
     session: AsyncSession,
     code: str,
-    account: TelegramAccount,
-    chat_id: int,
+    account: Account,
+    chat_id: int | str,
     only_roles: frozenset[Role] | None = None,
     now: datetime | None = None,
 ) -> RedeemResult:
-    """Bind a Telegram account to the invitation's unit and role, once.
+    """Bind a Telegram or Zalo account to the invitation's unit and role, once.
 
     The caller shows every failure to the user the same way, so a stranger learns nothing about
     which codes, units or people exist; the distinct reasons are for the log only.
@@ -125,9 +136,7 @@ async def redeem_invitation(
     unit = await session.get_one(Unit, invitation.unit_id)
 
     if invitation.used_at is not None:
-        existing = await session.scalar(
-            select(Person).where(Person.telegram_user_id == account.user_id)
-        )
+        existing = await _bound_person(session, account)
         if existing is not None and existing.id == invitation.used_by_person_id:
             # Same person again: answer as before, change nothing.
             return RedeemResult(
@@ -158,8 +167,17 @@ async def redeem_invitation(
         update(Invitation).where(Invitation.id == invitation.id).values(used_by_person_id=person.id)
     )
 
-    person.telegram_user_id = account.user_id
-    person.telegram_username = account.username
+    if isinstance(account, ZaloAccount):
+        await bind_contact(
+            session=session,
+            person_id=person.id,
+            channel=ChannelName.ZALO,
+            address=account.user_id,
+            display_name=account.display_name,
+        )
+    else:
+        person.telegram_user_id = account.user_id
+        person.telegram_username = account.username
     has_membership = await session.scalar(
         select(func.count())
         .select_from(Membership)
@@ -171,9 +189,9 @@ async def redeem_invitation(
     )
     if not has_membership:
         session.add(Membership(person_id=person.id, unit_id=unit.id, role=invitation.role))
-    if invitation.role is Role.OFFICE:
+    if invitation.role is Role.OFFICE and isinstance(account, TelegramAccount):
         # Files for the office go to the chat it registered from (a private chat or a group).
-        unit.telegram_chat_id = chat_id
+        unit.telegram_chat_id = int(chat_id)
     await session.flush()
     await audit.record(
         session=session,
@@ -181,22 +199,52 @@ async def redeem_invitation(
         entity_type="person",
         entity_id=person.id,
         actor_person_id=person.id,
-        actor_telegram_id=account.user_id,
-        details={"unit": unit.code, "role": invitation.role.value, "invitation_id": invitation.id},
+        actor_telegram_id=account.user_id if isinstance(account, TelegramAccount) else None,
+        details={
+            "unit": unit.code,
+            "role": invitation.role.value,
+            "invitation_id": invitation.id,
+            "channel": ChannelName.ZALO
+            if isinstance(account, ZaloAccount)
+            else ChannelName.TELEGRAM,
+        },
     )
     return RedeemResult(
         registration=Registration(person, unit, invitation.role, newly_registered=True)
     )
 
 
+async def _bound_person(session: AsyncSession, account: Account) -> Person | None:
+    """The person this account is already bound to, if any."""
+    if isinstance(account, ZaloAccount):
+        return await session.scalar(
+            select(Person)
+            .join(Contact, Contact.person_id == Person.id)
+            .where(Contact.channel == ChannelName.ZALO, Contact.address == account.user_id)
+        )
+    return await session.scalar(select(Person).where(Person.telegram_user_id == account.user_id))
+
+
+async def _bound_elsewhere(session: AsyncSession, person: Person, account: Account) -> bool:
+    """Whether the person already has another account on the account's channel."""
+    if isinstance(account, ZaloAccount):
+        address = await session.scalar(
+            select(Contact.address).where(
+                Contact.person_id == person.id, Contact.channel == ChannelName.ZALO
+            )
+        )
+        return address not in (None, account.user_id)
+    return person.telegram_user_id not in (None, account.user_id)
+
+
 async def _person_for(
-    *, session: AsyncSession, invitation: Invitation, account: TelegramAccount
+    *, session: AsyncSession, invitation: Invitation, account: Account
 ) -> Person | None:
     """Choose whom the account becomes: an already known person, an imported one, or a new one."""
-    bound = await session.scalar(select(Person).where(Person.telegram_user_id == account.user_id))
+    bound = await _bound_person(session, account)
     if invitation.person_id is not None:
         target = await session.get_one(Person, invitation.person_id)
-        if target.telegram_user_id not in (None, account.user_id):
+        if await _bound_elsewhere(session, target, account):
             return None
         if bound is not None and bound.id != target.id:
             # The account already belongs to someone else; never merge two people silently.
@@ -204,7 +252,8 @@ async def _person_for(
         return target
     if bound is not None:
         return bound  # one person, one more role
-    # An imported person waiting for exactly this unit and role, if there is just one.
+    # An imported person waiting for exactly this unit and role (registered on no channel), if
+    # there is just one.
     waiting = (
         await session.scalars(
             select(Person)
@@ -213,6 +262,7 @@ async def _person_for(
                 Membership.unit_id == invitation.unit_id,
                 Membership.role == invitation.role,
                 Person.telegram_user_id.is_(None),
+                ~select(Contact.id).where(Contact.person_id == Person.id).exists(),
             )
             .limit(2)
         )
@@ -220,4 +270,9 @@ async def _person_for(
     if len(waiting) == 1:
         return waiting[0]
     # Not added to the session yet: the caller adds it once the code is claimed.
-    return Person(full_name=account.display_name or f"Telegram {account.user_id}")
+    fallback = (
+        f"Zalo {account.user_id}"
+        if isinstance(account, ZaloAccount)
+        else f"Telegram {account.user_id}"
+    )
+    return Person(full_name=account.display_name or fallback)

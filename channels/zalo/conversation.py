@@ -23,12 +23,16 @@ from conversations import texts
 from conversations.engine import OutMessage, Questionnaire, Reply
 from storage.contacts import find_by_contact, mark_used
 from storage.db import Database
-from storage.models import ChannelName, Person
+from storage.invitations import CODE_PATTERN, RedeemFailure, ZaloAccount, redeem_invitation
+from storage.models import ChannelName, Person, Role
 from storage.questionnaire import claim_update, latest_state, record_shown, shown_before
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = ChannelName.ZALO
+# What Zalo serves today: the officers' questionnaire. Approval and delivery need the draft's
+# pages and links (channels.links), which are not wired to Zalo yet.
+ROLES_ON_ZALO = frozenset({Role.OFFICER})
 Command = Callable[[AsyncSession], Awaitable[Reply]]
 
 
@@ -48,7 +52,10 @@ class ZaloConversation:
                 session=session, channel=CHANNEL, address=incoming.sender_id
             )
             reply: Reply | None
-            if known is None:
+            code = _invitation_code(incoming)
+            if code is not None:
+                reply = await self._register(session, incoming, code)
+            elif known is None:
                 reply = _say(texts.ZALO_NOT_REGISTERED)
             elif not await claim_update(session=session, key=incoming.key, channel=CHANNEL):
                 # Delivered again (a crash after the turn committed): repeat where they are.
@@ -73,12 +80,45 @@ class ZaloConversation:
             return await walk.entered(session, person=person)
         if command == "/huy":
             return await walk.pause(session, person=person)
+        if command == "/help":
+            return _say(texts.zalo_help(full_name=person.full_name))
         order = _millis(incoming)
         chosen = await self._chosen_option(session, person, text, order)
         if chosen is not None:
             return chosen
         return await walk.answer_text(
             session, person=person, text=text, message_order=order, channel=CHANNEL
+        )
+
+    async def _register(self, session: AsyncSession, incoming: Incoming, code: str) -> Reply:
+        """An invitation code sent as a message (Zalo has no deep links): bind the account.
+        Every failure reads the same to the sender, who learns nothing about other codes."""
+        result = await redeem_invitation(
+            session=session,
+            code=code,
+            account=ZaloAccount(user_id=incoming.sender_id, display_name=incoming.sender_name),
+            chat_id=incoming.address.chat_id,
+            only_roles=ROLES_ON_ZALO,
+        )
+        registration = result.registration
+        if registration is None:
+            logger.info("Refused a Zalo registration: %s", result.failure)
+            if result.failure is RedeemFailure.WRONG_CHAT:
+                return _say(texts.ZALO_ROLE_NOT_YET)
+            return _say(texts.ZALO_INVALID_INVITATION)
+        if registration.newly_registered:
+            logger.info(
+                "Registered person %s on Zalo as %s of unit %s",
+                registration.person.id,
+                registration.role.value,
+                registration.unit.code,
+            )
+        return _say(
+            texts.greeting(
+                full_name=registration.person.full_name,
+                role=registration.role,
+                unit=registration.unit,
+            )
         )
 
     async def _chosen_option(
@@ -132,6 +172,17 @@ class ZaloConversation:
             except SQLAlchemyError as exc:
                 logger.warning("Could not record a delivered Zalo prompt: %s", exc)
         return True
+
+
+def _invitation_code(incoming: Incoming) -> str | None:
+    """The code in "/start CODE" or in a message that is only a code, as the invitation says
+    to send it; None for anything else."""
+    words = (incoming.text or "").split()
+    if len(words) == 2 and words[0].lower() == "/start":
+        return words[1]
+    if len(words) == 1 and CODE_PATTERN.match(words[0]):
+        return words[0]
+    return None
 
 
 def _say(text: str, *, accepted: bool = True) -> Reply:

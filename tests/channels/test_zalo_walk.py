@@ -16,7 +16,8 @@ from channels.zalo.receiver import ZaloReceiver
 from conversations.engine import Questionnaire
 from storage.contacts import bind_contact
 from storage.db import Database
-from storage.models import Answer
+from storage.invitations import create_invitation
+from storage.models import Answer, Contact, Invitation, Role
 from tests.factories import all_types_form, make_person, make_unit, open_round
 from zalo_standin import ZaloStandIn, ZaloUser
 
@@ -157,3 +158,47 @@ async def test_the_review_and_the_submission_are_typed_too(zalo_walk: Setup) -> 
     assert len(answers) == 12
     texts = [m.text for m in zalo_walk.zalo.messages_to(hoa.user)]
     assert not any("bấm" in text.lower() for text in texts)
+
+
+async def test_registering_on_zalo_with_the_code_as_a_message(database: Database) -> None:
+    async with ZaloStandIn() as zalo, ZaloBotApi(zalo.token, base_url=zalo.url) as api:
+        async with database.session() as session:
+            unit = await make_unit(session, code="12151")
+            await make_person(session, unit=unit, full_name="Trần Văn Bình")  # imported
+            officer_code, _ = await create_invitation(session=session, unit=unit, role=Role.OFFICER)
+            chairman_code, _ = await create_invitation(
+                session=session, unit=unit, role=Role.CHAIRMAN
+            )
+            await open_round(session, unit=unit)
+        conversation = ZaloConversation(database, Questionnaire(all_types_form()), api)
+        receiver = ZaloReceiver(database, conversation.handle)
+        stop = asyncio.Event()
+        polling = asyncio.create_task(receiver.poll(api, stop, timeout_s=1))
+        try:
+            binh = Officer(zalo, zalo.add_user("Bình Trần"))
+            lan = Officer(zalo, zalo.add_user("Lan"))
+
+            [forged] = await binh.say("/start " + "A" * 32)
+            [registered] = await binh.say(officer_code)  # the bare code
+            [again] = await binh.say(f"/start {officer_code}")  # a second tap changes nothing
+            first = await binh.say("/baocao")
+            [chairman] = await lan.say(f"/start {chairman_code}")
+            [stranger] = await lan.say("/baocao")
+        finally:
+            stop.set()
+            await polling
+            await receiver.drain()
+        async with database.session() as session:
+            bound = (await session.scalars(select(Contact))).all()
+            chairman_invitation = await session.scalar(
+                select(Invitation).where(Invitation.role == Role.CHAIRMAN)
+            )
+
+    assert "Mã mời không dùng được" in forged
+    assert "Xin chào anh/chị Trần Văn Bình!" in registered  # the imported person, by name
+    assert again == registered
+    assert "Bao nhiêu buổi?" in first[-1]
+    assert "vui lòng dùng Telegram" in chairman
+    assert "chưa được đăng ký" in stranger
+    assert [(c.channel, c.address) for c in bound] == [("zalo", binh.user.id)]
+    assert chairman_invitation is not None and chairman_invitation.used_at is None
