@@ -17,6 +17,8 @@ import click
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import configure_logging
+from channels.zalo.conversation import ROLES_ON_ZALO
+from conversations import texts
 from conversations.calendar import CalendarError, Event, EventKind, load_calendar
 from conversations.duties import CalendarDuties
 from conversations.engine import Questionnaire
@@ -52,7 +54,7 @@ def _settings() -> Settings:
     except ConfigError as exc:
         click.echo(f"Configuration error: {exc}", err=True)
         sys.exit(2)
-    configure_logging(settings.baocao_log_level, secret=settings.token)
+    configure_logging(settings.baocao_log_level, secret=settings.token, also=[settings.zalo_token])
     return settings
 
 
@@ -637,10 +639,22 @@ class RoleName(click.ParamType):
 )
 @click.option("--expires", "days", default=14, show_default=True, type=click.IntRange(1, 365))
 @click.option("--person", "person_name", default=None, help="Bind to this imported person.")
-def invite(unit_code: str, role: Role, days: int, person_name: str | None) -> None:
-    """Print a single-use registration link: https://t.me/<bot>?start=<code>."""
+@click.option(
+    "--channel",
+    type=click.Choice(["telegram", "zalo"]),
+    default="telegram",
+    show_default=True,
+    help="Where the person registers: a t.me link, or a code to send the Zalo bot.",
+)
+def invite(unit_code: str, role: Role, days: int, person_name: str | None, channel: str) -> None:
+    """Print a single-use registration link (https://t.me/<bot>?start=<code>), or with
+    --channel zalo the code and the message to forward to the person."""
     settings = _settings()
-    username = _bot_username(settings)
+    if channel == "zalo" and role not in ROLES_ON_ZALO:
+        raise click.ClickException(
+            "Zalo serves the officers' questionnaire today; invite this role on Telegram"
+        )
+    username = _bot_username(settings) if channel == "telegram" else ""
 
     async def go() -> str:
         await upgrade_database(settings.database_url, create=False)
@@ -675,6 +689,11 @@ def invite(unit_code: str, role: Role, days: int, person_name: str | None) -> No
             await database.dispose()
 
     code = _run(go())
+    if channel == "zalo":
+        click.echo(code)
+        click.echo(f"Message to forward to the person:\n{texts.zalo_invitation(code=code)}")
+        click.echo(f"Single use; expires in {days} days.", err=True)
+        return
     click.echo(f"https://t.me/{username}?start={code}")
     if role is Role.OFFICE:
         click.echo(f"For a group chat: https://t.me/{username}?startgroup={code}")

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/baocao.sqlite3"
 OFFICIAL_API_URL = "https://api.telegram.org"
+ZALO_API_URL = "https://bot-api.zaloplatforms.com"
 
 # Telegram tokens are "<bot id>:<35 characters>"; the stand-in uses a looser but same-shaped form.
 _TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
@@ -31,6 +32,12 @@ class Settings(BaseSettings):
     telegram_api_url: str = OFFICIAL_API_URL
     # Only for printing invitation links when the bot cannot be asked (getMe) for its name.
     telegram_bot_username: str | None = None
+    # Zalo beside Telegram (optional): the bot from Zalo Bot Manager, "<bot id>:<secret>".
+    zalo_bot_token: SecretStr | None = Field(default=None)
+    zalo_api_url: str = ZALO_API_URL
+    # Zalo hands an update out once and for all, so a poll in flight is never cut: stopping
+    # waits for it to end, at most this long.
+    zalo_poll_timeout_s: int = Field(default=10, ge=1, le=60)
     database_url: str = DEFAULT_DATABASE_URL
     baocao_timezone: str = "Asia/Ho_Chi_Minh"
     baocao_log_level: str = "INFO"
@@ -63,14 +70,14 @@ class Settings(BaseSettings):
     def _empty_form_is_default(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("telegram_bot_token", mode="before")
+    @field_validator("telegram_bot_token", "zalo_bot_token", mode="before")
     @classmethod
     def _empty_token_is_none(cls, value: object) -> object:
         if isinstance(value, str) and value.strip() == "":
             return None
         return value
 
-    @field_validator("telegram_bot_token")
+    @field_validator("telegram_bot_token", "zalo_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
@@ -81,7 +88,7 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a bot token (expected <digits>:<letters>)")
         return SecretStr(raw)
 
-    @field_validator("telegram_api_url")
+    @field_validator("telegram_api_url", "zalo_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
@@ -139,6 +146,10 @@ class Settings(BaseSettings):
     @property
     def token(self) -> str | None:
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
+
+    @property
+    def zalo_token(self) -> str | None:
+        return self.zalo_bot_token.get_secret_value() if self.zalo_bot_token else None
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 # Matches anything shaped like a bot token, including inside URLs (".../bot123:ABC.../getMe").
 _TOKEN_PATTERN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{10,}")
@@ -12,13 +13,13 @@ _TOKEN_PATTERN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{10,}")
 class RedactTokenFilter(logging.Filter):
     """Replace the configured token, and anything shaped like one, with a marker."""
 
-    def __init__(self, secret: str | None = None) -> None:
+    def __init__(self, *secrets: str | None) -> None:
         super().__init__()
-        self._secret = secret
+        self._secrets = [secret for secret in secrets if secret]
 
     def _redact(self, text: str) -> str:
-        if self._secret:
-            text = text.replace(self._secret, "<token>")
+        for secret in self._secrets:
+            text = text.replace(secret, "<token>")
         return _TOKEN_PATTERN.sub("<token>", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -33,10 +34,14 @@ class RedactTokenFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO", *, secret: str | None = None) -> None:
+def configure_logging(
+    level: str = "INFO", *, secret: str | None = None, also: Sequence[str | None] = ()
+) -> None:
+    """Log to stderr at `level`, never printing `secret` (the Telegram token) or the other
+    secrets in `also` (the Zalo token)."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactTokenFilter(secret))
+    handler.addFilter(RedactTokenFilter(secret, *also))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

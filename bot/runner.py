@@ -21,6 +21,7 @@ from bot.polling import ChatLanes, poll_updates, retry_after_seconds
 from bot.prompts import PromptKeeper, WalkReplies
 from bot.scheduler import CalendarClock, Leadership
 from bot.sending import ReportFiles
+from channels.zalo.service import ZaloService
 from conversations.calendar import CalendarError, load_calendar
 from conversations.engine import Questionnaire
 from conversations.forms import FormError, load_form
@@ -111,15 +112,31 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                 settled=timedelta(seconds=settings.baocao_prompt_resend_after_s),
                 every_s=settings.baocao_prompt_check_every_s,
             )
-            await _serve(
-                application,
-                database,
-                sender,
-                clock,
-                keeper,
-                Leadership(settings.database_url),
-                stop,
+            zalo = (
+                ZaloService(
+                    database,
+                    Questionnaire(form),
+                    token=settings.zalo_token,
+                    api_url=settings.zalo_api_url,
+                    poll_timeout_s=settings.zalo_poll_timeout_s,
+                )
+                if settings.zalo_token
+                else None
             )
+            try:
+                await _serve(
+                    application,
+                    database,
+                    sender,
+                    clock,
+                    keeper,
+                    Leadership(settings.database_url),
+                    stop,
+                    zalo,
+                )
+            finally:
+                if zalo is not None:
+                    await zalo.close()
         except TokenRejected:
             _say_token_rejected(settings)
             return EXIT_TOKEN_REJECTED
@@ -216,6 +233,7 @@ async def _serve(
     keeper: PromptKeeper,
     leadership: Leadership,
     stop: asyncio.Event,
+    zalo: ZaloService | None = None,
 ) -> None:
     if application.post_init is not None:
         await application.post_init(application)
@@ -225,7 +243,7 @@ async def _serve(
         while not stop.is_set():
             if not await _lead(leadership, stop):
                 break
-            await _lead_until_lost(application, database, clock, keeper, leadership, stop)
+            await _lead_until_lost(application, database, clock, keeper, leadership, stop, zalo)
     finally:
         logger.info("Stopping")
         stop.set()
@@ -261,8 +279,10 @@ async def _lead_until_lost(
     keeper: PromptKeeper,
     leadership: Leadership,
     stop: asyncio.Event,
+    zalo: ZaloService | None = None,
 ) -> None:
-    """Poll Telegram, run the calendar and re-send lost prompts while this instance leads."""
+    """Poll Telegram (and Zalo, when configured), run the calendar and re-send lost prompts
+    while this instance leads."""
     leading = asyncio.Event()
 
     async def watch() -> None:
@@ -282,12 +302,15 @@ async def _lead_until_lost(
     watching = asyncio.create_task(watch(), name="leadership")
     logger.info("Baocao bot @%s is running; press Ctrl+C to stop", application.bot.username)
     keeping = asyncio.create_task(keeper.run(application.bot, leading), name="prompts")
+    zalo_polling = asyncio.create_task(zalo.run(leading), name="zalo") if zalo is not None else None
     try:
         await poll_updates(application, leading, database=database, lanes=keeper.lanes)
     finally:
         clock.stop()
         leading.set()
         await keeping
+        if zalo_polling is not None:
+            await zalo_polling
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watching

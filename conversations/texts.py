@@ -783,3 +783,12 @@ def zalo_help(*, full_name: str) -> str:
         "/huy - Tạm dừng nhập (không mất số liệu)\n"
         "Khi bot hỏi, anh/chị gõ câu trả lời; các lựa chọn được ghi ngay dưới câu hỏi."
     )
+
+
+def zalo_invitation(*, code: str) -> str:
+    """What an administrator forwards to a person who registers on Zalo."""
+    return (
+        "Anh/chị mở Zalo, tìm bot báo cáo của tỉnh, bấm Quan tâm/Nhắn tin và gửi cho bot "
+        f"một tin nhắn chỉ gồm mã sau:\n{code}\n"
+        "Mã chỉ dùng được một lần."
+    )

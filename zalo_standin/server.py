@@ -99,6 +99,8 @@ class ZaloStandIn:
         self._http: aiohttp.ClientSession | None = None
         self._webhook_tasks: set[asyncio.Task[None]] = set()
         self.url = ""
+        self.handed_out = 0  # updates getUpdates has given the bot (gone from Zalo then)
+        self._handed = asyncio.Condition()
 
     # ----- life ---------------------------------------------------------------------------
 
@@ -227,6 +229,13 @@ class ZaloStandIn:
                 raise TimeoutError(f"no message #{after + 1} to {user.display_name}")
             await asyncio.sleep(0.01)
 
+    async def wait_handed_out(self, count: int, timeout_s: float = 10.0) -> None:
+        """Wait until getUpdates has handed out `count` updates in all."""
+        async with self._handed:
+            await asyncio.wait_for(
+                self._handed.wait_for(lambda: self.handed_out >= count), timeout_s
+            )
+
     # ----- the bot's side -----------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.Response:
@@ -292,7 +301,11 @@ class ZaloStandIn:
                     await asyncio.wait_for(self._arrived.wait(), left)
                 except TimeoutError:
                     raise _ApiError(*NO_UPDATE) from None
-            return self._state.updates.popleft()
+            update = self._state.updates.popleft()
+        self.handed_out += 1
+        async with self._handed:
+            self._handed.notify_all()
+        return update
 
     async def _send_message(self, payload: JSONDict) -> JSONDict:
         chat_id = self._reachable_chat(payload)

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 Handle = Callable[[Incoming], Awaitable[None]]
 
-LONG_POLL_S = 30
+LONG_POLL_S = 10
 MAX_BACKOFF_S = 60.0
 RETRY_DELAYS_S = (1.0, 4.0)
 SECRET_HEADER = "X-Bot-Api-Secret-Token"

@@ -1,0 +1,81 @@
+"""The bot's Zalo side, run beside Telegram while this instance leads: the client, the receiver
+(long polling, inbox) and the conversation, assembled from the settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from channels.base import Failure, Incoming, SendError
+from channels.lanes import ChatLanes
+from channels.zalo.api import ZaloBotApi
+from channels.zalo.conversation import ZaloConversation
+from channels.zalo.receiver import ZaloReceiver
+from conversations import texts
+from conversations.engine import Questionnaire
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+class ZaloService:
+    def __init__(
+        self,
+        database: Database,
+        questionnaire: Questionnaire,
+        *,
+        token: str,
+        api_url: str,
+        poll_timeout_s: int = 10,
+    ) -> None:
+        self.poll_timeout_s = poll_timeout_s
+        self.api = ZaloBotApi(token, base_url=api_url)
+        self.conversation = ZaloConversation(database, questionnaire, self.api)
+        self.receiver = ZaloReceiver(
+            database,
+            self.conversation.handle,
+            on_failure=self._not_taken,
+            on_flood=self._too_fast,
+            lanes=ChatLanes(),
+        )
+        self.api_url = api_url
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Check the token, handle what a crash left, then poll until `stop` is set."""
+        try:
+            me = await self.api.get_me()
+        except SendError as exc:
+            if exc.failure is Failure.RETRY_LATER:
+                logger.warning("Zalo's Bot API at %s is not reachable yet: %s", self.api_url, exc)
+            else:
+                logger.error(
+                    "Zalo's Bot API at %s refused ZALO_BOT_TOKEN (%s); Zalo is off until the "
+                    "token is fixed and the bot restarted",
+                    self.api_url,
+                    exc.description,
+                )
+                return
+        else:
+            logger.info("Zalo bot %s is running beside Telegram", me.get("account_name", "?"))
+        left = await self.receiver.start()
+        if left:
+            logger.info("Handling %d Zalo message(s) kept before the last stop", left)
+        try:
+            await self.receiver.poll(self.api, stop, timeout_s=self.poll_timeout_s)
+        finally:
+            await self.receiver.drain()
+
+    async def close(self) -> None:
+        await self.api.close()
+
+    async def _not_taken(self, incoming: Incoming) -> None:
+        await self._tell(incoming, texts.NOT_TAKEN)
+
+    async def _too_fast(self, incoming: Incoming) -> None:
+        await self._tell(incoming, texts.TOO_FAST)
+
+    async def _tell(self, incoming: Incoming, text: str) -> None:
+        try:
+            await self.api.send_message(incoming.address.chat_id, text)
+        except SendError as exc:
+            logger.warning("Could not tell a Zalo chat: %s", exc)
