@@ -25,6 +25,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.worksheet import Worksheet
 
 from conversations.forms import DONE_UNCOUNTED, Form, Question, QuestionType, counted
 from conversations.parsing import fold
@@ -160,6 +162,27 @@ class _Sheet:
         self.sheet: WriteOnlyWorksheet = book.create_sheet(title)
         for index, width in enumerate(widths, 1):
             self.sheet.column_dimensions[get_column_letter(index)].width = width
+        self._print_setup()
+
+    def _print_setup(self) -> None:
+        """Printed as an office prints a table: A4 landscape, one page wide and as many pages
+        down as it takes, centred, page numbers in the footer. Margins in inches (15 mm at the
+        sides, 20 mm top and bottom), wide enough for any office printer."""
+        setup = self.sheet.page_setup
+        setup.orientation = "landscape"
+        setup.paperSize = Worksheet.PAPERSIZE_A4
+        setup.fitToWidth = 1
+        setup.fitToHeight = 0  # as many pages down as the communes take
+        self.sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        self.sheet.page_margins = PageMargins(
+            left=0.6, right=0.6, top=0.8, bottom=0.8, header=0.3, footer=0.3
+        )
+        self.sheet.print_options.horizontalCentered = True
+        self.sheet.oddFooter.center.text = "Trang &P/&N"
+
+    def repeat_on_each_page(self, first_row: int, last_row: int) -> None:
+        """The header rows printed at the top of every page."""
+        self.sheet.print_title_rows = f"{first_row}:{last_row}"
 
     def styled(self, value: Any, font: Font | None = None, align: Alignment | None = None) -> Any:
         cell = self._cell(value)
@@ -235,6 +258,7 @@ def _figures_sheet(
     questions = figure_questions(form)
     sheet = _Sheet(book, FIGURES_SHEET, [5, 10, 24, 16, 14, *[16] * len(questions)])
     sheet.sheet.freeze_panes = f"{get_column_letter(FIRST_FIGURE_COLUMN)}{FIGURES_HEADER_ROW + 1}"
+    sheet.repeat_on_each_page(FIGURES_HEADER_ROW - 1, FIGURES_HEADER_ROW)  # sections, then titles
     sheet.title(f"TỔNG HỢP SỐ LIỆU TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH {label.upper()}", subtitle)
     sections: list[Any] = [None] * (FIRST_FIGURE_COLUMN - 1)
     last_section = None
@@ -289,6 +313,7 @@ def _completeness_sheet(
 
     sheet = _Sheet(book, COMPLETENESS_SHEET, [5, 10, 24, 20, 14, 14, 14, 14, 14, 20])
     sheet.sheet.freeze_panes = "D13"  # below the summary and the header row
+    sheet.repeat_on_each_page(12, 12)
     sheet.title(f"TIẾN ĐỘ BÁO CÁO {label.upper()}", subtitle)
     missing = compilation.expected - compilation.approved
     for name, value in (
@@ -337,6 +362,7 @@ def _narrative_sheet(book: Workbook, compilation: Compilation, form: Form, label
     questions = narrative_questions(form)
     sheet = _Sheet(book, NARRATIVE_SHEET, [5, 24, *[50] * len(questions)])
     sheet.sheet.freeze_panes = "C4"
+    sheet.repeat_on_each_page(3, 3)
     sheet.title(f"NỘI DUNG BÁO CÁO CỦA CÁC ĐƠN VỊ {label.upper()}")
     sheet.header(["TT", "Đơn vị", *(q.title for q in questions)])
     for index, commune in enumerate(compilation.communes, 1):

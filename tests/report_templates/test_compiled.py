@@ -1072,3 +1072,35 @@ def test_control_characters_already_stored_are_dropped_not_fatal() -> None:
     assert "05/BC-UBND" in texts
     assert "Ưu điểm: tốt" in texts
     assert any("Sở Nội vụ tỉnh Mẫu Sơn" in text for text in texts)
+
+
+# ----- printing --------------------------------------------------------------------------------
+
+
+async def test_every_sheet_prints_landscape_one_page_wide_with_its_header_on_each_page(
+    database: Database, province: Province
+) -> None:
+    """An office prints the table: each sheet on A4 landscape, scaled to one page wide (as many
+    pages down as it takes), the header rows repeated on every page, margins a printer keeps."""
+    compilation = await compile_for(database, province.office, today=TODAY)
+    book = open_book(compiled_xlsx(compilation, FORM, made_at=NOW))
+    header_rows = {}
+    for sheet in book.worksheets:
+        header = next(r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == "TT")
+        header_rows[sheet.title] = sheet.print_title_rows
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape", sheet.title
+        assert str(setup.paperSize) == sheet.PAPERSIZE_A4, sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage is True, sheet.title
+        assert (int(setup.fitToWidth), int(setup.fitToHeight)) == (1, 0), sheet.title
+        first = 4 if sheet.title == FIGURES_SHEET else header  # the section names row too
+        assert sheet.print_title_rows == f"${first}:${header}", sheet.title
+        margins = sheet.page_margins
+        for side in (margins.left, margins.right, margins.top, margins.bottom):
+            assert 0.25 <= side <= 1.0, (sheet.title, side)  # inches
+        assert "&P" in sheet.oddFooter.center.text, sheet.title  # page numbers
+    assert header_rows == {
+        FIGURES_SHEET: "$4:$5",
+        COMPLETENESS_SHEET: "$12:$12",
+        NARRATIVE_SHEET: "$3:$3",
+    }
