@@ -340,7 +340,9 @@ class OfficeDesk:
         self, session: AsyncSession, *, person: Person, period_id: int, now: datetime
     ) -> Outcome:
         """The office's button: remind, once a day, everyone whose part of a late report is
-        not done (officers with sections left; approvers with a version awaiting them)."""
+        not done (officers with sections left; approvers with a version awaiting them); and
+        name the communes where nobody registered on the bot could be reminded, with whom the
+        office can ask instead."""
         period = await session.get(ReportingPeriod, period_id)
         offices = await self.offices_of(session, person)
         if period is None or not offices:
@@ -348,6 +350,8 @@ class OfficeDesk:
         today = now.astimezone(self.zone).date()
         people = 0
         communes = 0
+        already_reminded = 0
+        unreachable: list[str] = []
         for office in offices:
             rounds = (
                 await session.execute(
@@ -362,20 +366,36 @@ class OfficeDesk:
                 )
             ).all()
             for round_, unit in rounds:
-                sent = await self._remind_round(session, round_, unit, period, today.isoformat())
+                sent, reachable = await self._remind_round(
+                    session, round_, unit, period, today.isoformat()
+                )
                 people += sent
                 communes += 1 if sent else 0
-        if people == 0:
-            return Outcome.refused(texts.NOTHING_TO_REMIND)
-        await audit.record(
-            session=session,
-            action="office.reminded",
-            entity_type="period",
-            entity_id=period.id,
-            actor_person_id=person.id,
-            details={"people": people, "communes": communes},
+                if reachable and not sent:
+                    already_reminded += 1
+                elif not reachable and self._waits_on_people(round_):
+                    unreachable.append(await self._whom_to_ask(session, round_, unit))
+        if people:
+            await audit.record(
+                session=session,
+                action="office.reminded",
+                entity_type="period",
+                entity_id=period.id,
+                actor_person_id=person.id,
+                details={"people": people, "communes": communes},
+            )
+        if not unreachable:
+            if people == 0:
+                return Outcome.refused(texts.NOTHING_TO_REMIND)
+            return Outcome.say(texts.reminded(people=people, communes=communes))
+        head = (
+            texts.reminded(people=people, communes=communes)
+            if people
+            else texts.NOBODY_REMINDED_TODAY
+            if already_reminded
+            else texts.NOBODY_REMINDED
         )
-        return Outcome.say(texts.reminded(people=people, communes=communes))
+        return Outcome.say(f"{head}\n\n{texts.nobody_to_remind(unreachable)}")
 
     async def _remind_round(
         self,
@@ -384,13 +404,17 @@ class OfficeDesk:
         unit: Unit,
         period: ReportingPeriod,
         day: str,
-    ) -> int:
+    ) -> tuple[int, int]:
+        """Queue today's reminders for one commune's round: (reminders queued now, people
+        there is to remind, whether reminded earlier today or now)."""
         deadline = period.deadline_on or window(period.code).deadline_on
         name = texts.unit_display_name(unit)
         label = texts.period_label(period)
         queued = 0
+        reachable = 0
         if round_.status in ANSWERING and self.duties is not None:
             for work in await self.duties.workloads(session, round_, unit):
+                reachable += 1
                 text = texts.office_reminder(
                     unit=name,
                     period=label,
@@ -406,11 +430,36 @@ class OfficeDesk:
                 )
         elif round_.status is RoundStatus.SUBMITTED:
             for approver, _ in await registered_people(session, unit.id, IS_APPROVER):
+                reachable += 1
                 text = texts.office_reminder_approver(unit=name, period=label, deadline=deadline)
                 queued += await _queue(
                     session, f"officeremind:{day}:{round_.id}:{approver.id}", Text(text), approver
                 )
-        return queued
+        return queued, reachable
+
+    def _waits_on_people(self, round_: ReportingRound) -> bool:
+        """The round waits on its officers (when this desk can tell who they are) or on its
+        approvers."""
+        if round_.status in ANSWERING:
+            return self.duties is not None
+        return round_.status is RoundStatus.SUBMITTED
+
+    @staticmethod
+    async def _whom_to_ask(session: AsyncSession, round_: ReportingRound, unit: Unit) -> str:
+        """One line for a commune whose report waits on people not registered on the bot:
+        the commune's registered approver when it waits on its officers, else the
+        administrators, who send invitations."""
+        name = texts.unit_display_name(unit)
+        admins = [admin.full_name for admin in await _admins(session)]
+        if round_.status is RoundStatus.SUBMITTED:
+            return texts.no_approver_registered(unit=name, admins=admins)
+        approvers = await registered_people(session, unit.id, IS_APPROVER)
+        if approvers:
+            approver, role = approvers[0]
+            return texts.no_officer_registered(
+                unit=name, approver=approver.full_name, role=role, admins=admins
+            )
+        return texts.nobody_registered(unit=name, admins=admins)
 
     # ----- at the deadline --------------------------------------------------------------------
 

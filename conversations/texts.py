@@ -644,6 +644,50 @@ def reminded(*, people: int, communes: int) -> str:
     return f"🔔 Đã gửi nhắc nhở tới {people} người ở {communes} đơn vị chưa báo cáo."
 
 
+NOBODY_REMINDED = "🔔 Chưa gửi được nhắc nhở nào."
+NOBODY_REMINDED_TODAY = (
+    "🔔 Không gửi thêm nhắc nhở: những người cần nhắc đã được nhắc hôm nay "
+    "(mỗi người được nhắc một lần mỗi ngày)."
+)
+
+
+def nobody_to_remind(lines: list[str]) -> str:
+    """For the office: the communes whose report waits on people not registered on the bot."""
+    return (
+        f"⚠️ {len(lines)} đơn vị chưa báo cáo không có ai để nhắc, vì người phụ trách chưa "
+        "đăng ký sử dụng bot:\n" + "\n".join(f"• {line}" for line in lines)
+    )
+
+
+def _ask_admins(admins: list[str]) -> str:
+    named = f" ({', '.join(admins)})" if admins else ""
+    return f"quản trị viên hệ thống{named}"
+
+
+def no_officer_registered(*, unit: str, approver: str, role: Role, admins: list[str]) -> str:
+    title = "Chủ tịch" if role is Role.CHAIRMAN else "Phó Chủ tịch"
+    return (
+        f"{unit}: đang nhập số liệu, nhưng cán bộ phụ trách chưa đăng ký. Đề nghị liên hệ "
+        f"{title} {approver} để đôn đốc, hoặc đề nghị {_ask_admins(admins)} gửi lời mời "
+        "đăng ký cho cán bộ."
+    )
+
+
+def no_approver_registered(*, unit: str, admins: list[str]) -> str:
+    return (
+        f"{unit}: báo cáo đang chờ duyệt, nhưng Chủ tịch chưa đăng ký. Đề nghị "
+        f"{_ask_admins(admins)} gửi lời mời đăng ký cho Chủ tịch (hoặc Phó Chủ tịch được "
+        "ký thay)."
+    )
+
+
+def nobody_registered(*, unit: str, admins: list[str]) -> str:
+    return (
+        f"{unit}: chưa có ai của đơn vị đăng ký. Đề nghị {_ask_admins(admins)} gửi lời mời "
+        "đăng ký cho cán bộ phụ trách và Chủ tịch."
+    )
+
+
 def office_reminder(*, unit: str, period: str, deadline: date, sections: list[str]) -> str:
     return (
         f"🔔 Cơ quan tiếp nhận nhắc: báo cáo CCHC {period} của {unit} chưa được gửi "

@@ -503,7 +503,13 @@ async def test_progress_remind_and_compile_in_the_office_group(
     answer = await lan.tap_answer(progress, f"o:rem:{q4}")
     assert not answer.get("show_alert"), answer
     done = await group.expect("Đã gửi nhắc nhở", after=seen_group)
-    assert done["text"] == texts.reminded(people=2, communes=2)
+    # Nobody of Mỹ Hào registered: the office is told so, and whom to ask.
+    reminded, _, unreachable = done["text"].partition("\n\n")
+    assert reminded == texts.reminded(people=2, communes=2)
+    assert unreachable.startswith("⚠️ 1 đơn vị chưa báo cáo không có ai để nhắc"), unreachable
+    assert unreachable.splitlines()[1] == "• " + texts.nobody_registered(
+        unit="phường Mỹ Hào", admins=[]
+    )
     to_giang = await chats[GIANG].expect("Cơ quan tiếp nhận nhắc", after=seen[GIANG])
     assert "xã Như Quỳnh" in to_giang["text"] and PERIOD_LABEL in to_giang["text"]
     assert "Tuyên truyền qua hệ thống truyền thanh" in to_giang["text"]
@@ -527,15 +533,17 @@ async def test_progress_remind_and_compile_in_the_office_group(
     first = await chats[GIANG].expect("Câu 1/", after=seen_giang)
     assert "Phần 1/" in first["text"]
 
-    # Pressing again the same day reminds nobody.
+    # Pressing again the same day reminds nobody, and names Mỹ Hào again.
     seen = {user: chats[user].mark() for user in chats}
     seen_group = group.mark()
     again = await lan.tap_answer(progress, f"o:rem:{q4}")
-    assert again["text"] == texts.NOTHING_TO_REMIND and again["show_alert"] is True
+    assert not again.get("show_alert"), again
+    told = await group.expect(texts.NOBODY_REMINDED_TODAY, after=seen_group)
+    assert told["text"] == f"{texts.NOBODY_REMINDED_TODAY}\n\n{unreachable}"
     await asyncio.sleep(1)  # a wrongly queued reminder would go out within this
     await outbox_drained(database_url)
     assert {user: chats[user].mark() for user in chats} == seen
-    assert group.mark() == seen_group
+    assert group.mark() == seen_group + 1
     assert len(await outbox_rows(database_url, "office_reminder")) == 2
     assert await audit_actions(database_url, "office.reminded") == ["Bùi Thị Lan"]
 
@@ -658,7 +666,12 @@ async def test_only_office_staff_see_progress_and_only_of_their_own_communes(
     assert (await stranger.tap_answer(progress, f"o:rem:{q4}"))["text"] == texts.NOT_YOUR_BUTTON
     # The button in SNV-33's group is not Phúc's; privately, his office has nobody to remind.
     assert (await phuc.tap_answer(progress, f"o:rem:{q4}"))["text"] == texts.NOT_YOUR_BUTTON
-    assert (await phuc.tap_answer(theirs, f"o:rem:{q4}"))["text"] == texts.NOTHING_TO_REMIND
+    # His one commune has nobody registered: he is told so, and whom to ask.
+    seen_phuc = phuc.mark()
+    assert (await phuc.tap_answer(theirs, f"o:rem:{q4}")).get("text") is None
+    nobody = await phuc.expect(texts.NOBODY_REMINDED, after=seen_phuc)
+    assert "xã Xuân Quan: chưa có ai của đơn vị đăng ký" in nobody["text"]
+    seen[PHUC] += 1
     await asyncio.sleep(1)  # a wrongly queued reminder would go out within this
     await outbox_drained(database_url)
     assert {user: chats[user].mark() for user in chats} == seen
