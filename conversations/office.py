@@ -63,7 +63,7 @@ from storage.models import (
     UnitKind,
 )
 from storage.outbox import Delivery, enqueue
-from storage.periods import PeriodCodeError, window
+from storage.periods import PeriodCodeError, find_period, previous_code, window
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +135,20 @@ class OfficeDesk:
     ) -> bytes:
         office = compilation.office
         parent = await session.get(Unit, office.parent_id) if office.parent_id else None
+        # Compared with the previous period only when it was opened: a period that never
+        # was has no figures, and "everything went up" would not be true.
+        before = previous_code(compilation.period_code)
+        previous = (
+            await self.gather(session, office, before, now)
+            if await find_period(session=session, code=before) is not None
+            else None
+        )
         document = office_summary(
-            compilation, self.form, parent=parent, today=now.astimezone(self.zone).date()
+            compilation,
+            self.form,
+            parent=parent,
+            today=now.astimezone(self.zone).date(),
+            previous=previous,
         )
         # Writing files is CPU work: off the event loop, so the bot keeps answering meanwhile.
         return await asyncio.to_thread(docx_bytes, document, layout=self.layout)
