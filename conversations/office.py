@@ -13,12 +13,13 @@ import io
 import logging
 import re
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
@@ -31,6 +32,7 @@ from conversations.outgoing import (
     CompiledPart,
     Keyboard,
     Outcome,
+    Picture,
     Text,
     to_payload,
 )
@@ -44,6 +46,7 @@ from report_templates.compiled import (
 )
 from report_templates.docx_writer import Layout, docx_bytes
 from report_templates.preview import pack_messages
+from report_templates.progress_chart import Standing, progress_png
 from storage import audit
 from storage.compilation import CommuneReport, Compilation, approved_documents, compile_period
 from storage.models import (
@@ -310,9 +313,55 @@ class OfficeDesk:
         )
         if compilation.missing and period is not None:
             buttons = ((Action(texts.REMIND_BUTTON, f"o:rem:{period.id}"),),)
-        items = [Text(message.rstrip("\n")) for message in messages]
-        items[-1] = Text(items[-1].text, buttons)
-        return Outcome(items=tuple(items))
+        items: list[Text | Picture] = [Text(message.rstrip("\n")) for message in messages]
+        items[-1] = Text(messages[-1].rstrip("\n"), buttons)
+        # The picture first: what a clerk reads at a glance, then the list to act on.
+        return Outcome(items=(await self.progress_picture(session, compilation), *items))
+
+    async def standings(self, session: AsyncSession, compilation: Compilation) -> Counter[Standing]:
+        """How many communes stand where; "nobody registered" is a report that waits on
+        people none of whom is on the bot (those who answer the form while answering, its
+        approvers while awaiting approval)."""
+        office_id = compilation.office.id
+        # The roles the form's sections go to (officers, in the packaged form): a commune
+        # whose only registered person is its chairman has nobody to answer them.
+        answering = {Role(role) for section in self.form.sections for role in section.answered_by}
+        can_answer = await _units_with_registered(
+            session, office_id, Membership.role.in_(answering)
+        )
+        can_approve = await _units_with_registered(session, office_id, IS_APPROVER)
+        return Counter(
+            _standing(
+                commune,
+                can_answer=commune.unit_id in can_answer,
+                can_approve=commune.unit_id in can_approve,
+            )
+            for commune in compilation.communes
+        )
+
+    async def progress_picture(self, session: AsyncSession, compilation: Compilation) -> Picture:
+        label = texts.period_words(compilation.period_kind, compilation.year, compilation.number)
+        counts = await self.standings(session, compilation)
+        title = texts.progress_picture_title(period=label)
+        subtitle = texts.progress_picture_subtitle(
+            office=compilation.office.name,
+            approved=compilation.approved,
+            expected=compilation.expected,
+            deadline=compilation.deadline_on,
+            overdue=compilation.today > compilation.deadline_on and bool(compilation.missing),
+        )
+        # Drawing is CPU work: off the event loop, so the bot keeps answering meanwhile.
+        png = await asyncio.to_thread(progress_png, counts, title=title, subtitle=subtitle)
+        return Picture(
+            png,
+            filename=f"tien-do_{compilation.period_code}_{compilation.office.code}.png",
+            caption=texts.progress_picture_caption(
+                office=compilation.office.name,
+                period=label,
+                approved=compilation.approved,
+                expected=compilation.expected,
+            ),
+        )
 
     async def compiled(
         self,
@@ -593,6 +642,33 @@ async def _queue(
             person_id=person.id,
         )
     )
+
+
+async def _units_with_registered(
+    session: AsyncSession, office_id: int, who: ColumnElement[bool]
+) -> set[int]:
+    """The office's communes where someone whose membership matches `who` is on the bot."""
+    return set(
+        (
+            await session.scalars(
+                select(Membership.unit_id)
+                .join(Person, Person.id == Membership.person_id)
+                .join(Unit, Unit.id == Membership.unit_id)
+                .where(Unit.office_id == office_id, who, Person.telegram_user_id.is_not(None))
+                .distinct()
+            )
+        ).all()
+    )
+
+
+def _standing(commune: CommuneReport, *, can_answer: bool, can_approve: bool) -> Standing:
+    if commune.reported:
+        return Standing.LATE if commune.on_time is False else Standing.ON_TIME
+    if commune.status is None:
+        return Standing.NOT_OPENED
+    if commune.status is RoundStatus.SUBMITTED:
+        return Standing.AWAITING_APPROVAL if can_approve else Standing.NOBODY_REGISTERED
+    return Standing.ANSWERING if can_answer else Standing.NOBODY_REGISTERED
 
 
 def _progress_rank(commune: CommuneReport) -> int:

@@ -632,6 +632,21 @@ def office_progress_header(
     )
 
 
+def progress_picture_title(*, period: str) -> str:
+    return f"Tiến độ báo cáo CCHC {period}"
+
+
+def progress_picture_subtitle(
+    *, office: str, approved: int, expected: int, deadline: date, overdue: bool
+) -> str:
+    late = " (đã quá hạn)" if overdue else ""
+    return f"{office} · đã báo cáo {approved}/{expected} đơn vị · hạn gửi {deadline:%d/%m/%Y}{late}"
+
+
+def progress_picture_caption(*, office: str, period: str, approved: int, expected: int) -> str:
+    return f"📊 {office}, {period}: {approved}/{expected} đơn vị đã báo cáo."
+
+
 def office_progress_line(*, mark: str, name: str, detail: str) -> str:
     return f"{mark} {name}: {detail}"
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +30,8 @@ from conversations.calendar import Calendar
 from conversations.duties import CalendarDuties
 from conversations.engine import Questionnaire
 from conversations.office import OfficeDesk
-from conversations.outgoing import Outcome, Text
+from conversations.outgoing import Outcome, Picture, Text
+from report_templates.progress_chart import SIZE_PX, Standing
 from storage.db import Database
 from storage.models import (
     OutboxMessage,
@@ -50,8 +53,10 @@ from tests.storage.test_compilation import (
     approve,
     make_commune,
     make_office,
+    set_moments,
     submit,
     typed_answers,
+    utc,
 )
 
 OFFICE_CHAT = -1_001_777_000_001
@@ -346,3 +351,58 @@ async def register_again(database: Database, *communes: Commune) -> None:
 def office_desk_with_duties() -> OfficeDesk:
     duties = CalendarDuties(Questionnaire(FORM), Calendar(quiet_hours=None), ZONE)
     return OfficeDesk(FORM, layout=LAYOUT, zone=ZONE, duties=duties)
+
+
+# ----- /tiendo's picture ------------------------------------------------------------------------
+
+
+async def test_the_progress_picture_counts_each_commune_where_it_stands(
+    database: Database,
+) -> None:
+    """After the deadline: one commune delivered on time, one late, one awaiting its
+    registered chairman, one answering; a draft whose chairman never registered and a round
+    whose officer never did (its chairman did, but answers no section) are "nobody
+    registered"; a commune whose round was never opened is
+    its own bar. /tiendo sends the picture first, a PNG of the chart's size."""
+    office = await make_office(database)
+    async with database.session() as session:
+        staff = await make_person(session, unit=office, role=Role.OFFICE, full_name="Lan")
+    names = ("An Bình", "Bảo Lộc", "Cẩm Phả", "Duy Tiên", "Đông Hòa", "Gia Lộc")
+    on_time, late, awaiting, stuck_draft, _answering, stuck_round = [
+        await make_commune(database, office, code=f"C0{i}", name=name)
+        for i, name in enumerate(names, 1)
+    ]
+    await make_commune(database, office, code="C07", name="Hà Tĩnh", period=None)
+    for commune, delivered in ((on_time, utc(2026, 12, 15, 3)), (late, utc(2026, 12, 18, 3))):
+        draft = await approve(database, commune, await submit(database, commune, typed_answers()))
+        await set_moments(database, draft.id, delivered_at=delivered)
+    for commune in (awaiting, stuck_draft):
+        await submit(database, commune, typed_answers())
+    await unregister(database, stuck_draft.chairman, stuck_round.officer)
+    after_deadline = datetime(2026, 12, 20, 3, tzinfo=UTC)
+
+    async with database.session() as session:
+        compilation = await DESK.gather(session, office, "2026-Q4", after_deadline)
+        counts = await DESK.standings(session, compilation)
+        outcome = await DESK.progress(
+            session, person=staff, group_chat_id=None, argument="", now=after_deadline
+        )
+    assert counts == Counter(
+        {
+            Standing.ON_TIME: 1,
+            Standing.LATE: 1,
+            Standing.AWAITING_APPROVAL: 1,
+            Standing.ANSWERING: 1,
+            Standing.NOBODY_REGISTERED: 2,
+            Standing.NOT_OPENED: 1,
+        }
+    )
+    assert outcome is not None
+    picture, *listed = outcome.items
+    assert isinstance(picture, Picture) and all(isinstance(item, Text) for item in listed)
+    assert picture.filename == "tien-do_2026-Q4_SNV-HY.png"
+    assert picture.caption == texts.progress_picture_caption(
+        office=office.name, period="quý IV năm 2026", approved=2, expected=7
+    )
+    assert picture.data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert struct.unpack(">II", picture.data[16:24]) == SIZE_PX
