@@ -49,6 +49,7 @@ from report_templates.preview import pack_messages
 from report_templates.progress_chart import Standing, progress_png
 from storage import audit
 from storage.compilation import CommuneReport, Compilation, approved_documents, compile_period
+from storage.invitations import Registration
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
     Draft,
@@ -72,6 +73,9 @@ logger = logging.getLogger(__name__)
 
 CALLBACK_PREFIX = "o:"
 REMIND_PATTERN = re.compile(r"^o:rem:(\d{1,12})$")
+# Where the office's files go, asked of staff who joined from a private chat: the office, the
+# chat they went to when asked (a press after it changed is old), keep it or move them here.
+DELIVERY_CHAT_PATTERN = re.compile(r"^o:chat:(\d{1,12}):(-?\d{1,20}):(keep|move)$")
 PARTS: tuple[CompiledPart, ...] = ("xlsx", "docx", "zip")
 PROGRESS_LINES = 150  # communes listed by /tiendo; a province has up to a few hundred
 FAILURE_NOTICE = "failure_notice"  # the purpose of a notice that a message failed for good
@@ -521,6 +525,75 @@ class OfficeDesk:
                 unit=name, approver=approver.full_name, role=role, admins=admins
             )
         return texts.nobody_registered(unit=name, admins=admins)
+
+    # ----- where the office's files go -----------------------------------------------------------
+
+    @staticmethod
+    def delivery_chat_question(registration: Registration) -> Text:
+        """Asked of office staff who registered in a private chat while the office's reports
+        and files go to another chat (its group): keep them there, or move them here?"""
+        kept = registration.delivery_chat_kept
+        assert kept is not None
+        data = f"o:chat:{registration.unit.id}:{kept}"
+        return Text(
+            texts.delivery_chat_question(
+                office=texts.unit_display_name(registration.unit), group=kept < 0
+            ),
+            (
+                (
+                    Action(texts.KEEP_DELIVERY_CHAT_BUTTON, f"{data}:keep"),
+                    Action(texts.MOVE_DELIVERY_CHAT_BUTTON, f"{data}:move"),
+                ),
+            ),
+        )
+
+    async def choose_delivery_chat(
+        self,
+        session: AsyncSession,
+        *,
+        person: Person,
+        office_id: int,
+        asked_about: int,
+        move: bool,
+        now: datetime,
+    ) -> Outcome:
+        """The answer to `delivery_chat_question`, pressed in the person's private chat. A
+        move is told to the chat the files leave, so the group knows where they went."""
+        office = next(
+            (o for o in await self.offices_of(session, person) if o.id == office_id), None
+        )
+        here = person.telegram_user_id
+        if office is None or here is None:
+            return Outcome.refused(texts.NOT_YOUR_BUTTON)
+        name = texts.unit_display_name(office)
+        if office.telegram_chat_id == here:
+            return Outcome.say(texts.delivery_chat_moved_here(office=name), drop_keyboard=True)
+        if office.telegram_chat_id != asked_about:
+            return Outcome.refused(texts.OLD_BUTTON)
+        if not move:
+            return Outcome.say(
+                texts.delivery_chat_kept(office=name, group=asked_about < 0), drop_keyboard=True
+            )
+        office.telegram_chat_id = here
+        await audit.record(
+            session=session,
+            action="office.chat_moved",
+            entity_type="unit",
+            entity_id=office.id,
+            actor_person_id=person.id,
+            details={"from_chat": asked_about, "to_chat": here},
+        )
+        # To the chat itself, not to the office (whose chat is now this person's).
+        await enqueue(
+            session=session,
+            key=f"chatmoved:{office.id}:{asked_about}:{here}:{now.isoformat()}",
+            purpose="office_chat_moved",
+            payload=to_payload(
+                Text(texts.delivery_chat_moved_away(office=name, person=person.full_name))
+            ),
+            chat_id=asked_about,
+        )
+        return Outcome.say(texts.delivery_chat_moved_here(office=name), drop_keyboard=True)
 
     # ----- at the deadline --------------------------------------------------------------------
 

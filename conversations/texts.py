@@ -703,6 +703,38 @@ def nobody_registered(*, unit: str, admins: list[str]) -> str:
     )
 
 
+KEEP_DELIVERY_CHAT_BUTTON = "Giữ nơi nhận hiện tại"
+MOVE_DELIVERY_CHAT_BUTTON = "Chuyển về trò chuyện này"
+
+
+def _delivery_chat(group: bool) -> str:
+    return "nhóm đã đăng ký" if group else "trò chuyện riêng của một cán bộ khác"
+
+
+def delivery_chat_question(*, office: str, group: bool) -> str:
+    return (
+        f"Báo cáo của các xã và bảng tổng hợp gửi cho {office} hiện được gửi vào "
+        f"{_delivery_chat(group)}. Anh/chị muốn giữ nguyên, hay chuyển về trò chuyện riêng "
+        "này với bot?"
+    )
+
+
+def delivery_chat_kept(*, office: str, group: bool) -> str:
+    return f"Đã giữ nguyên: báo cáo gửi cho {office} vẫn được gửi vào {_delivery_chat(group)}."
+
+
+def delivery_chat_moved_here(*, office: str) -> str:
+    return f"Từ nay báo cáo và bảng tổng hợp gửi cho {office} được gửi vào trò chuyện này."
+
+
+def delivery_chat_moved_away(*, office: str, person: str) -> str:
+    return (
+        f"ℹ️ Theo yêu cầu của {person}, từ nay báo cáo và bảng tổng hợp gửi cho {office} được "
+        f"gửi vào trò chuyện riêng của {person} với bot, không gửi vào đây nữa. Để nhận lại ở "
+        "đây, đề nghị quản trị viên gửi lời mời mới cho nhóm."
+    )
+
+
 def office_reminder(*, unit: str, period: str, deadline: date, sections: list[str]) -> str:
     return (
         f"🔔 Cơ quan tiếp nhận nhắc: báo cáo CCHC {period} của {unit} chưa được gửi "

@@ -53,6 +53,9 @@ class Registration:
     role: Role
     # False when the same account redeemed this code before (a double tap or redelivered update).
     newly_registered: bool
+    # An office's invitation redeemed in a private chat while the office's files go to another
+    # chat (its group): that chat, kept until the person says to move them here.
+    delivery_chat_kept: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,9 +174,16 @@ async def redeem_invitation(
     )
     if not has_membership:
         session.add(Membership(person_id=person.id, unit_id=unit.id, role=invitation.role))
+    kept: int | None = None
     if invitation.role is Role.OFFICE:
-        # Files for the office go to the chat it registered from (a private chat or a group).
-        unit.telegram_chat_id = chat_id
+        # Files for the office go to the chat it registered from (a private chat or a group);
+        # but a colleague joining from a private chat does not silently take them from the
+        # office's group: the bot asks them first (conversations.office).
+        joins_privately = chat_id == account.user_id
+        if joins_privately and unit.telegram_chat_id not in (None, chat_id):
+            kept = unit.telegram_chat_id
+        else:
+            unit.telegram_chat_id = chat_id
     await session.flush()
     await audit.record(
         session=session,
@@ -185,7 +195,9 @@ async def redeem_invitation(
         details={"unit": unit.code, "role": invitation.role.value, "invitation_id": invitation.id},
     )
     return RedeemResult(
-        registration=Registration(person, unit, invitation.role, newly_registered=True)
+        registration=Registration(
+            person, unit, invitation.role, newly_registered=True, delivery_chat_kept=kept
+        )
     )
 
 
