@@ -417,6 +417,7 @@ class OfficeDesk:
         communes = 0
         already_reminded = 0
         unreachable: list[str] = []
+        admins: list[str] | None = None  # looked up once, when some commune needs them
         for office in offices:
             rounds = (
                 await session.execute(
@@ -439,7 +440,9 @@ class OfficeDesk:
                 if reachable and not sent:
                     already_reminded += 1
                 elif not reachable and self._waits_on_people(round_):
-                    unreachable.append(await self._whom_to_ask(session, round_, unit))
+                    if admins is None:
+                        admins = [admin.full_name for admin in await _admins(session)]
+                    unreachable.append(await self._whom_to_ask(session, round_, unit, admins))
         if people:
             await audit.record(
                 session=session,
@@ -453,13 +456,12 @@ class OfficeDesk:
             if people == 0:
                 return Outcome.refused(texts.NOTHING_TO_REMIND)
             return Outcome.say(texts.reminded(people=people, communes=communes))
-        head = (
-            texts.reminded(people=people, communes=communes)
-            if people
-            else texts.NOBODY_REMINDED_TODAY
-            if already_reminded
-            else texts.NOBODY_REMINDED
-        )
+        if people:
+            head = texts.reminded(people=people, communes=communes)
+        elif already_reminded:
+            head = texts.NOBODY_REMINDED_TODAY
+        else:
+            head = texts.NOBODY_REMINDED
         return Outcome.say(f"{head}\n\n{texts.nobody_to_remind(unreachable)}")
 
     async def _remind_round(
@@ -470,8 +472,8 @@ class OfficeDesk:
         period: ReportingPeriod,
         day: str,
     ) -> tuple[int, int]:
-        """Queue today's reminders for one commune's round: (reminders queued now, people
-        there is to remind, whether reminded earlier today or now)."""
+        """Queue today's reminders for one commune's round: (reminders queued now, people it
+        has to remind, those reminded earlier today included)."""
         deadline = period.deadline_on or window(period.code).deadline_on
         name = texts.unit_display_name(unit)
         label = texts.period_label(period)
@@ -510,12 +512,13 @@ class OfficeDesk:
         return round_.status is RoundStatus.SUBMITTED
 
     @staticmethod
-    async def _whom_to_ask(session: AsyncSession, round_: ReportingRound, unit: Unit) -> str:
+    async def _whom_to_ask(
+        session: AsyncSession, round_: ReportingRound, unit: Unit, admins: list[str]
+    ) -> str:
         """One line for a commune whose report waits on people not registered on the bot:
         the commune's registered approver when it waits on its officers, else the
         administrators, who send invitations."""
         name = texts.unit_display_name(unit)
-        admins = [admin.full_name for admin in await _admins(session)]
         if round_.status is RoundStatus.SUBMITTED:
             return texts.no_approver_registered(unit=name, admins=admins)
         approvers = await registered_people(session, unit.id, IS_APPROVER)
@@ -526,7 +529,7 @@ class OfficeDesk:
             )
         return texts.nobody_registered(unit=name, admins=admins)
 
-    # ----- where the office's files go -----------------------------------------------------------
+    # ----- where the office's files go ------------------------------------------------------------
 
     @staticmethod
     def delivery_chat_question(registration: Registration) -> Text:
