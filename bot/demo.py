@@ -1,7 +1,9 @@
 """`baocao demo`: the whole flow against the local Bot API stand-in, with scripted people.
 
 Officers answer, the chairman returns the draft with a comment, the radio officer corrects it,
-the chairman approves, and the receiving office's group gets the numbered report, through a 429.
+the chairman approves, and the receiving office's group gets the numbered report, through a 429;
+then the office sees its communes' progress as a picture and a list, reminds the late and gets
+the compiled files.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ OTHER_COMMUNE = "12154"  # Như Quỳnh: its officer registers but does not repo
 OFFICE = "SNV-33"
 DEMO_PERIOD = "2026-Q4"
 SAMPLE_ANSWERS = "answers_tan_quang_2024_h1.json"
+PROGRESS_PICTURE = f"tien-do_{DEMO_PERIOD}_{OFFICE}.png"  # /tiendo's chart, as the group got it
 
 OFFICER = FakeUser(id=700001, first_name="Hoa", last_name="Nguyễn Thị")
 RADIO_OFFICER = FakeUser(id=700004, first_name="Bình", last_name="Trần Văn")
@@ -77,6 +80,9 @@ async def run_demo(out_dir: Path, *, echo: Callable[[str], None] = print) -> Pat
             raise RuntimeError(f"the bot stopped with exit code {exit_code}")
 
         transcript = "\n".join(api.transcript())
+    transcript += "\n\n--- Files the office's group received (in this folder) ---\n" + "\n".join(
+        path.name for path in delivered
+    )
     for path in delivered:
         echo(f"Received in the office's group: {path}")
     sample = _draft_sample(out_dir)
@@ -88,13 +94,18 @@ async def run_demo(out_dir: Path, *, echo: Callable[[str], None] = print) -> Pat
 
 
 def _save_delivered(api: LocalBotApi, out_dir: Path) -> list[Path]:
-    """Keep the files the office's group received, as its staff would download them."""
+    """Keep the files the office's group received, as its staff would download them: the
+    documents under their names, /tiendo's picture as PROGRESS_PICTURE."""
     saved = []
     for message in api.messages_to(OFFICE_GROUP["id"]):
         document = message.get("document")
         if document is not None:
             path = out_dir / document["file_name"]
             path.write_bytes(api.document_bytes(document["file_id"]))
+            saved.append(path)
+        if message.get("photo"):  # a photo has no name; its sizes come smallest first
+            path = out_dir / PROGRESS_PICTURE
+            path.write_bytes(api.document_bytes(message["photo"][-1]["file_id"]))
             saved.append(path)
     return saved
 
@@ -111,7 +122,12 @@ def _draft_sample(out_dir: Path) -> Path:
 def _prepare_folder(out_dir: Path) -> None:
     """Start from a fresh database, with the sample files an administrator would import."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in [*out_dir.glob(f"{DEMO_DATABASE}*"), *out_dir.glob("BC-CCHC_*")]:
+    stale_files = [
+        *out_dir.glob(f"{DEMO_DATABASE}*"),
+        *out_dir.glob("BC-CCHC_*"),
+        *out_dir.glob(PROGRESS_PICTURE),
+    ]
+    for stale in stale_files:
         stale.unlink()
     data = resources.files("bot") / "demo_data"
     for name in ("units.csv", "people.csv", "calendar.yaml"):
@@ -296,8 +312,8 @@ async def _approval(api: LocalBotApi) -> None:
 
 
 async def _office(api: LocalBotApi) -> None:
-    """The office's staff, in their group: who has reported, a reminder to the rest, and the
-    compiled files."""
+    """The office's staff, in their group: who has reported (a picture, then the list), a
+    reminder to the rest, and the compiled files."""
     group = OFFICE_GROUP["id"]
 
     def group_text(fragment: str) -> Callable[[dict], bool]:

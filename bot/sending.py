@@ -20,7 +20,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
 
 from conversations import texts
 from conversations.office import OfficeDesk
-from conversations.outgoing import CompiledFile, Item, Keyboard, ReportFile, Text
+from conversations.outgoing import CompiledFile, Item, Keyboard, Picture, ReportFile, Text
 from report_templates.draft import convert_to_pdf
 from storage.db import Database
 from storage.models import Draft
@@ -128,6 +128,15 @@ async def send_item(
     """
     if isinstance(item, Text):
         return await bot.send_message(chat_id, item.text, reply_markup=keyboard(item.buttons))
+    if isinstance(item, Picture):
+        return await bot.send_photo(
+            chat_id,
+            photo=InputFile(item.data, filename=item.filename),
+            caption=item.caption[:CAPTION_LIMIT] or None,
+            reply_markup=keyboard(item.buttons),
+            write_timeout=60,
+            read_timeout=document_read_timeout or REPORT_READ_TIMEOUT_S,
+        )
     if isinstance(item, CompiledFile):
         filename, content = await files.compiled(item)
         return await bot.send_document(

@@ -14,7 +14,8 @@ exception types. Update ids keep increasing across restarts of the stand-in, as 
 
 Modules: `state` (users, chats, messages, the update queue, callback queries, files, and the
 users' actions), `faults` (injected failures), `server` (HTTP and the Bot API methods),
-`formatting` (parse modes and entities), `errors`, `scripting` (`PrivateChat`).
+`formatting` (parse modes and entities), `images` (a picture's size), `errors`, `scripting`
+(`PrivateChat`).
 
 Deliberate approximations (documented here rather than hidden):
 
@@ -29,7 +30,10 @@ Deliberate approximations (documented here rather than hidden):
   private chats and basic groups per account, so its ids there grow with gaps.
 * Groups deliver every message to the bot (as if its privacy mode were off).
 * Only bot-sent messages can be edited; inline messages (``inline_message_id``) are unknown.
-* Flood limits (``set_rate_limits``) apply to ``sendMessage``/``sendDocument`` only.
+* Flood limits (``set_rate_limits``) apply to ``sendMessage``/``sendDocument``/``sendPhoto``
+  only.
+* ``sendPhoto`` keeps the picture as uploaded and answers one ``PhotoSize`` of its own size
+  (read from the PNG or JPEG header); Telegram adds smaller copies and may scale it down.
 
 Out-of-process drivers (a demo running the bot elsewhere) can use a tiny control API:
 ``POST /_standin/updates`` queues a raw update, ``POST /_standin/press`` presses a button

@@ -117,7 +117,8 @@ class Faults:
         global_per_second: float | None = 30,
         per_chat_per_second: float | None = 1,
     ) -> None:
-        """Enforce flood limits on sendMessage/sendDocument (off until called; None = off)."""
+        """Enforce flood limits on sendMessage/sendDocument/sendPhoto (off until called; None =
+        off)."""
         self._global_per_second = global_per_second
         self._chat_per_second = per_chat_per_second
         self._global_sends.clear()

@@ -258,7 +258,9 @@ def describe_content(message: JSONDict) -> str:
     if "document" in message:
         return f"📎 {message['document'].get('file_name', 'document')}{caption}"
     if "photo" in message:
-        return f"🖼 photo{caption}"
+        largest = message["photo"][-1] if message["photo"] else {}
+        size = f" {largest['width']}×{largest['height']}" if "width" in largest else ""
+        return f"🖼 photo{size}{caption}"
     if "sticker" in message:
         return f"🏷 sticker {message['sticker'].get('emoji', '')}".rstrip()
     if "voice" in message:

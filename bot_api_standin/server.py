@@ -22,6 +22,7 @@ from aiohttp import web
 from bot_api_standin.errors import NOT_MODIFIED, ApiError, error_body
 from bot_api_standin.faults import Fault, Faults
 from bot_api_standin.formatting import describe_content, render, strip_text
+from bot_api_standin.images import image_size
 from bot_api_standin.state import CALLBACK_QUERY_TIMEOUT_S, FakeUser, StoredFile, TelegramState
 
 _log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ MAX_CALLBACK_DATA_BYTES = 64
 MAX_CALLBACK_ANSWER_LENGTH = 200
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile refuses bigger files
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # bots may upload documents up to 50 MB
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # and photos up to 10 MB
 
 # Parameters whose values are JSON-serialised objects/arrays in form-encoded requests.
 _JSON_PARAMS = frozenset(
@@ -298,6 +300,7 @@ class LocalBotApi(TelegramState, Faults):
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
             "sendDocument": self._send_document,
+            "sendPhoto": self._send_photo,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
@@ -844,6 +847,63 @@ class LocalBotApi(TelegramState, Faults):
         if entities:
             content["caption_entities"] = entities
         return self._new_bot_message(chat, content, markup, reply_to)
+
+    async def _send_photo(self, call: _Call) -> JSONDict:
+        chat = self._resolve_chat(call.params)
+        stored, (width, height) = self._input_photo(call)
+        caption, entities = self._formatted(
+            call.params,
+            "caption",
+            "caption_entities",
+            limit=MAX_CAPTION_LENGTH,
+            too_long="Bad Request: message caption is too long",
+        )
+        markup = self._reply_markup(call.params)
+        reply_to = self._reply_target(chat, call.params)
+        self._check_rate_limit(chat["id"])
+        self._keep_file(stored)  # only now: a refused upload leaves no file behind
+        # Telegram also makes smaller copies; the stand-in keeps the picture as it was sent,
+        # so a test reads back exactly the bytes the bot uploaded.
+        size = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": width,
+            "height": height,
+            "file_size": len(stored.data),
+        }
+        content: JSONDict = {"photo": [size]}
+        if caption:
+            content["caption"] = caption
+        if entities:
+            content["caption_entities"] = entities
+        return self._new_bot_message(chat, content, markup, reply_to)
+
+    def _input_photo(self, call: _Call) -> tuple[StoredFile, tuple[int, int]]:
+        """The uploaded picture and its size, refused as Telegram refuses it: not an image,
+        over 10 MB, sides adding up to more than 10,000 pixels or a ratio over 20."""
+        value = call.params.get("photo")
+        upload = call.files.get("photo")
+        if isinstance(value, str) and value.startswith("attach://"):
+            upload = call.files.get(value.removeprefix("attach://"))
+        if upload is None:
+            if not value:
+                raise ApiError(400, "Bad Request: there is no photo in the request")
+            stored = self._files.get(str(value))
+            if stored is None:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        else:
+            if not upload.data:
+                raise ApiError(400, "Bad Request: file must be non-empty")
+            if len(upload.data) > MAX_PHOTO_BYTES:
+                raise ApiError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+            stored = self._new_file(upload.data, "photos", upload.file_name or "photo", None)
+        size = image_size(stored.data)
+        if size is None:
+            raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        width, height = size
+        if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        return stored, size
 
     def _input_document(self, call: _Call) -> StoredFile:
         """The uploaded file, or the stored one a file_id names (not stored yet for uploads)."""

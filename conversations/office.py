@@ -13,12 +13,13 @@ import io
 import logging
 import re
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
@@ -31,6 +32,7 @@ from conversations.outgoing import (
     CompiledPart,
     Keyboard,
     Outcome,
+    Picture,
     Text,
     to_payload,
 )
@@ -44,8 +46,10 @@ from report_templates.compiled import (
 )
 from report_templates.docx_writer import Layout, docx_bytes
 from report_templates.preview import pack_messages
+from report_templates.progress_chart import Standing, progress_png
 from storage import audit
 from storage.compilation import CommuneReport, Compilation, approved_documents, compile_period
+from storage.invitations import Registration
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
     Draft,
@@ -63,12 +67,15 @@ from storage.models import (
     UnitKind,
 )
 from storage.outbox import Delivery, enqueue
-from storage.periods import PeriodCodeError, window
+from storage.periods import PeriodCodeError, find_period, previous_code, window
 
 logger = logging.getLogger(__name__)
 
 CALLBACK_PREFIX = "o:"
 REMIND_PATTERN = re.compile(r"^o:rem:(\d{1,12})$")
+# Where the office's files go, asked of staff who joined from a private chat: the office, the
+# chat they went to when asked (a press after it changed is old), keep it or move them here.
+DELIVERY_CHAT_PATTERN = re.compile(r"^o:chat:(\d{1,12}):(-?\d{1,20}):(keep|move)$")
 PARTS: tuple[CompiledPart, ...] = ("xlsx", "docx", "zip")
 PROGRESS_LINES = 150  # communes listed by /tiendo; a province has up to a few hundred
 FAILURE_NOTICE = "failure_notice"  # the purpose of a notice that a message failed for good
@@ -135,8 +142,20 @@ class OfficeDesk:
     ) -> bytes:
         office = compilation.office
         parent = await session.get(Unit, office.parent_id) if office.parent_id else None
+        # Compared with the previous period only when it was opened: a period that never
+        # was has no figures, and "everything went up" would not be true.
+        before = previous_code(compilation.period_code)
+        previous = (
+            await self.gather(session, office, before, now)
+            if await find_period(session=session, code=before) is not None
+            else None
+        )
         document = office_summary(
-            compilation, self.form, parent=parent, today=now.astimezone(self.zone).date()
+            compilation,
+            self.form,
+            parent=parent,
+            today=now.astimezone(self.zone).date(),
+            previous=previous,
         )
         # Writing files is CPU work: off the event loop, so the bot keeps answering meanwhile.
         return await asyncio.to_thread(docx_bytes, document, layout=self.layout)
@@ -298,9 +317,55 @@ class OfficeDesk:
         )
         if compilation.missing and period is not None:
             buttons = ((Action(texts.REMIND_BUTTON, f"o:rem:{period.id}"),),)
-        items = [Text(message.rstrip("\n")) for message in messages]
-        items[-1] = Text(items[-1].text, buttons)
-        return Outcome(items=tuple(items))
+        items: list[Text | Picture] = [Text(message.rstrip("\n")) for message in messages]
+        items[-1] = Text(messages[-1].rstrip("\n"), buttons)
+        # The picture first: what a clerk reads at a glance, then the list to act on.
+        return Outcome(items=(await self.progress_picture(session, compilation), *items))
+
+    async def standings(self, session: AsyncSession, compilation: Compilation) -> Counter[Standing]:
+        """How many communes stand where; "nobody registered" is a report that waits on
+        people none of whom is on the bot (those who answer the form while answering, its
+        approvers while awaiting approval)."""
+        office_id = compilation.office.id
+        # The roles the form's sections go to (officers, in the packaged form): a commune
+        # whose only registered person is its chairman has nobody to answer them.
+        answering = {Role(role) for section in self.form.sections for role in section.answered_by}
+        can_answer = await _units_with_registered(
+            session, office_id, Membership.role.in_(answering)
+        )
+        can_approve = await _units_with_registered(session, office_id, IS_APPROVER)
+        return Counter(
+            _standing(
+                commune,
+                can_answer=commune.unit_id in can_answer,
+                can_approve=commune.unit_id in can_approve,
+            )
+            for commune in compilation.communes
+        )
+
+    async def progress_picture(self, session: AsyncSession, compilation: Compilation) -> Picture:
+        label = texts.period_words(compilation.period_kind, compilation.year, compilation.number)
+        counts = await self.standings(session, compilation)
+        title = texts.progress_picture_title(period=label)
+        subtitle = texts.progress_picture_subtitle(
+            office=compilation.office.name,
+            approved=compilation.approved,
+            expected=compilation.expected,
+            deadline=compilation.deadline_on,
+            overdue=compilation.today > compilation.deadline_on and bool(compilation.missing),
+        )
+        # Drawing is CPU work: off the event loop, so the bot keeps answering meanwhile.
+        png = await asyncio.to_thread(progress_png, counts, title=title, subtitle=subtitle)
+        return Picture(
+            png,
+            filename=f"tien-do_{compilation.period_code}_{compilation.office.code}.png",
+            caption=texts.progress_picture_caption(
+                office=compilation.office.name,
+                period=label,
+                approved=compilation.approved,
+                expected=compilation.expected,
+            ),
+        )
 
     async def compiled(
         self,
@@ -340,7 +405,9 @@ class OfficeDesk:
         self, session: AsyncSession, *, person: Person, period_id: int, now: datetime
     ) -> Outcome:
         """The office's button: remind, once a day, everyone whose part of a late report is
-        not done (officers with sections left; approvers with a version awaiting them)."""
+        not done (officers with sections left; approvers with a version awaiting them); and
+        name the communes where nobody registered on the bot could be reminded, with whom the
+        office can ask instead."""
         period = await session.get(ReportingPeriod, period_id)
         offices = await self.offices_of(session, person)
         if period is None or not offices:
@@ -348,6 +415,9 @@ class OfficeDesk:
         today = now.astimezone(self.zone).date()
         people = 0
         communes = 0
+        already_reminded = 0
+        unreachable: list[str] = []
+        admins: list[str] | None = None  # looked up once, when some commune needs them
         for office in offices:
             rounds = (
                 await session.execute(
@@ -362,20 +432,37 @@ class OfficeDesk:
                 )
             ).all()
             for round_, unit in rounds:
-                sent = await self._remind_round(session, round_, unit, period, today.isoformat())
+                sent, reachable = await self._remind_round(
+                    session, round_, unit, period, today.isoformat()
+                )
                 people += sent
                 communes += 1 if sent else 0
-        if people == 0:
-            return Outcome.refused(texts.NOTHING_TO_REMIND)
-        await audit.record(
-            session=session,
-            action="office.reminded",
-            entity_type="period",
-            entity_id=period.id,
-            actor_person_id=person.id,
-            details={"people": people, "communes": communes},
-        )
-        return Outcome.say(texts.reminded(people=people, communes=communes))
+                if reachable and not sent:
+                    already_reminded += 1
+                elif not reachable and self._waits_on_people(round_):
+                    if admins is None:
+                        admins = [admin.full_name for admin in await _admins(session)]
+                    unreachable.append(await self._whom_to_ask(session, round_, unit, admins))
+        if people:
+            await audit.record(
+                session=session,
+                action="office.reminded",
+                entity_type="period",
+                entity_id=period.id,
+                actor_person_id=person.id,
+                details={"people": people, "communes": communes},
+            )
+        if not unreachable:
+            if people == 0:
+                return Outcome.refused(texts.NOTHING_TO_REMIND)
+            return Outcome.say(texts.reminded(people=people, communes=communes))
+        if people:
+            head = texts.reminded(people=people, communes=communes)
+        elif already_reminded:
+            head = texts.NOBODY_REMINDED_TODAY
+        else:
+            head = texts.NOBODY_REMINDED
+        return Outcome.say(f"{head}\n\n{texts.nobody_to_remind(unreachable)}")
 
     async def _remind_round(
         self,
@@ -384,13 +471,17 @@ class OfficeDesk:
         unit: Unit,
         period: ReportingPeriod,
         day: str,
-    ) -> int:
+    ) -> tuple[int, int]:
+        """Queue today's reminders for one commune's round: (reminders queued now, people it
+        has to remind, those reminded earlier today included)."""
         deadline = period.deadline_on or window(period.code).deadline_on
         name = texts.unit_display_name(unit)
         label = texts.period_label(period)
         queued = 0
+        reachable = 0
         if round_.status in ANSWERING and self.duties is not None:
             for work in await self.duties.workloads(session, round_, unit):
+                reachable += 1
                 text = texts.office_reminder(
                     unit=name,
                     period=label,
@@ -406,11 +497,106 @@ class OfficeDesk:
                 )
         elif round_.status is RoundStatus.SUBMITTED:
             for approver, _ in await registered_people(session, unit.id, IS_APPROVER):
+                reachable += 1
                 text = texts.office_reminder_approver(unit=name, period=label, deadline=deadline)
                 queued += await _queue(
                     session, f"officeremind:{day}:{round_.id}:{approver.id}", Text(text), approver
                 )
-        return queued
+        return queued, reachable
+
+    def _waits_on_people(self, round_: ReportingRound) -> bool:
+        """The round waits on its officers (when this desk can tell who they are) or on its
+        approvers."""
+        if round_.status in ANSWERING:
+            return self.duties is not None
+        return round_.status is RoundStatus.SUBMITTED
+
+    @staticmethod
+    async def _whom_to_ask(
+        session: AsyncSession, round_: ReportingRound, unit: Unit, admins: list[str]
+    ) -> str:
+        """One line for a commune whose report waits on people not registered on the bot:
+        the commune's registered approver when it waits on its officers, else the
+        administrators, who send invitations."""
+        name = texts.unit_display_name(unit)
+        if round_.status is RoundStatus.SUBMITTED:
+            return texts.no_approver_registered(unit=name, admins=admins)
+        approvers = await registered_people(session, unit.id, IS_APPROVER)
+        if approvers:
+            approver, role = approvers[0]
+            return texts.no_officer_registered(
+                unit=name, approver=approver.full_name, role=role, admins=admins
+            )
+        return texts.nobody_registered(unit=name, admins=admins)
+
+    # ----- where the office's files go ------------------------------------------------------------
+
+    @staticmethod
+    def delivery_chat_question(registration: Registration) -> Text:
+        """Asked of office staff who registered in a private chat while the office's reports
+        and files go to another chat (its group): keep them there, or move them here?"""
+        kept = registration.delivery_chat_kept
+        assert kept is not None
+        data = f"o:chat:{registration.unit.id}:{kept}"
+        return Text(
+            texts.delivery_chat_question(
+                office=texts.unit_display_name(registration.unit), group=kept < 0
+            ),
+            (
+                (
+                    Action(texts.KEEP_DELIVERY_CHAT_BUTTON, f"{data}:keep"),
+                    Action(texts.MOVE_DELIVERY_CHAT_BUTTON, f"{data}:move"),
+                ),
+            ),
+        )
+
+    async def choose_delivery_chat(
+        self,
+        session: AsyncSession,
+        *,
+        person: Person,
+        office_id: int,
+        asked_about: int,
+        move: bool,
+        now: datetime,
+    ) -> Outcome:
+        """The answer to `delivery_chat_question`, pressed in the person's private chat. A
+        move is told to the chat the files leave, so the group knows where they went."""
+        office = next(
+            (o for o in await self.offices_of(session, person) if o.id == office_id), None
+        )
+        here = person.telegram_user_id
+        if office is None or here is None:
+            return Outcome.refused(texts.NOT_YOUR_BUTTON)
+        name = texts.unit_display_name(office)
+        if office.telegram_chat_id == here:
+            return Outcome.say(texts.delivery_chat_moved_here(office=name), drop_keyboard=True)
+        if office.telegram_chat_id != asked_about:
+            return Outcome.refused(texts.OLD_BUTTON)
+        if not move:
+            return Outcome.say(
+                texts.delivery_chat_kept(office=name, group=asked_about < 0), drop_keyboard=True
+            )
+        office.telegram_chat_id = here
+        await audit.record(
+            session=session,
+            action="office.chat_moved",
+            entity_type="unit",
+            entity_id=office.id,
+            actor_person_id=person.id,
+            details={"from_chat": asked_about, "to_chat": here},
+        )
+        # To the chat itself, not to the office (whose chat is now this person's).
+        await enqueue(
+            session=session,
+            key=f"chatmoved:{office.id}:{asked_about}:{here}:{now.isoformat()}",
+            purpose="office_chat_moved",
+            payload=to_payload(
+                Text(texts.delivery_chat_moved_away(office=name, person=person.full_name))
+            ),
+            chat_id=asked_about,
+        )
+        return Outcome.say(texts.delivery_chat_moved_here(office=name), drop_keyboard=True)
 
     # ----- at the deadline --------------------------------------------------------------------
 
@@ -532,6 +718,33 @@ async def _queue(
             person_id=person.id,
         )
     )
+
+
+async def _units_with_registered(
+    session: AsyncSession, office_id: int, who: ColumnElement[bool]
+) -> set[int]:
+    """The office's communes where someone whose membership matches `who` is on the bot."""
+    return set(
+        (
+            await session.scalars(
+                select(Membership.unit_id)
+                .join(Person, Person.id == Membership.person_id)
+                .join(Unit, Unit.id == Membership.unit_id)
+                .where(Unit.office_id == office_id, who, Person.telegram_user_id.is_not(None))
+                .distinct()
+            )
+        ).all()
+    )
+
+
+def _standing(commune: CommuneReport, *, can_answer: bool, can_approve: bool) -> Standing:
+    if commune.reported:
+        return Standing.LATE if commune.on_time is False else Standing.ON_TIME
+    if commune.status is None:
+        return Standing.NOT_OPENED
+    if commune.status is RoundStatus.SUBMITTED:
+        return Standing.AWAITING_APPROVAL if can_approve else Standing.NOBODY_REGISTERED
+    return Standing.ANSWERING if can_answer else Standing.NOBODY_REGISTERED
 
 
 def _progress_rank(commune: CommuneReport) -> int:

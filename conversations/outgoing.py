@@ -55,7 +55,18 @@ class CompiledFile:
     buttons: Keyboard = ()
 
 
-Item = Text | ReportFile | CompiledFile
+@dataclass(frozen=True)
+class Picture:
+    """A picture made for the person who asked (the office's progress chart), sent at once as
+    a photo; never queued, so its bytes are carried, not a recipe."""
+
+    data: bytes
+    filename: str
+    caption: str = ""
+    buttons: Keyboard = ()
+
+
+Item = Text | ReportFile | CompiledFile | Picture
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,8 @@ def to_payload(item: Item) -> dict[str, Any]:
     buttons = [[[action.label, action.data] for action in row] for row in item.buttons]
     if isinstance(item, Text):
         return {"text": item.text, "buttons": buttons}
+    if isinstance(item, Picture):
+        raise TypeError("a picture is sent to the person who asked, never queued")
     if isinstance(item, CompiledFile):
         return {
             "compiled": {

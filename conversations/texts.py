@@ -632,6 +632,21 @@ def office_progress_header(
     )
 
 
+def progress_picture_title(*, period: str) -> str:
+    return f"Tiến độ báo cáo CCHC {period}"
+
+
+def progress_picture_subtitle(
+    *, office: str, approved: int, expected: int, deadline: date, overdue: bool
+) -> str:
+    late = " (đã quá hạn)" if overdue else ""
+    return f"{office} · đã báo cáo {approved}/{expected} đơn vị · hạn gửi {deadline:%d/%m/%Y}{late}"
+
+
+def progress_picture_caption(*, office: str, period: str, approved: int, expected: int) -> str:
+    return f"📊 {office}, {period}: {approved}/{expected} đơn vị đã báo cáo."
+
+
 def office_progress_line(*, mark: str, name: str, detail: str) -> str:
     return f"{mark} {name}: {detail}"
 
@@ -642,6 +657,82 @@ def more_communes(count: int) -> str:
 
 def reminded(*, people: int, communes: int) -> str:
     return f"🔔 Đã gửi nhắc nhở tới {people} người ở {communes} đơn vị chưa báo cáo."
+
+
+NOBODY_REMINDED = "🔔 Chưa gửi được nhắc nhở nào."
+NOBODY_REMINDED_TODAY = (
+    "🔔 Không gửi thêm nhắc nhở: những người cần nhắc đã được nhắc hôm nay "
+    "(mỗi người được nhắc một lần mỗi ngày)."
+)
+
+
+def nobody_to_remind(lines: list[str]) -> str:
+    """For the office: the communes whose report waits on people not registered on the bot."""
+    return (
+        f"⚠️ {len(lines)} đơn vị chưa báo cáo không có ai để nhắc, vì người phụ trách chưa "
+        "đăng ký sử dụng bot:\n" + "\n".join(f"• {line}" for line in lines)
+    )
+
+
+def _ask_admins(admins: list[str]) -> str:
+    named = f" ({', '.join(admins)})" if admins else ""
+    return f"quản trị viên hệ thống{named}"
+
+
+def no_officer_registered(*, unit: str, approver: str, role: Role, admins: list[str]) -> str:
+    title = "Chủ tịch" if role is Role.CHAIRMAN else "Phó Chủ tịch"
+    return (
+        f"{unit}: đang nhập số liệu, nhưng cán bộ phụ trách chưa đăng ký. Đề nghị liên hệ "
+        f"{title} {approver} để đôn đốc, hoặc đề nghị {_ask_admins(admins)} gửi lời mời "
+        "đăng ký cho cán bộ."
+    )
+
+
+def no_approver_registered(*, unit: str, admins: list[str]) -> str:
+    return (
+        f"{unit}: báo cáo đang chờ duyệt, nhưng Chủ tịch chưa đăng ký. Đề nghị "
+        f"{_ask_admins(admins)} gửi lời mời đăng ký cho Chủ tịch (hoặc Phó Chủ tịch được "
+        "ký thay)."
+    )
+
+
+def nobody_registered(*, unit: str, admins: list[str]) -> str:
+    return (
+        f"{unit}: chưa có ai của đơn vị đăng ký. Đề nghị {_ask_admins(admins)} gửi lời mời "
+        "đăng ký cho cán bộ phụ trách và Chủ tịch."
+    )
+
+
+KEEP_DELIVERY_CHAT_BUTTON = "Giữ nơi nhận hiện tại"
+MOVE_DELIVERY_CHAT_BUTTON = "Chuyển về trò chuyện này"
+
+
+def _delivery_chat(group: bool) -> str:
+    return "nhóm đã đăng ký" if group else "trò chuyện riêng của một cán bộ khác"
+
+
+def delivery_chat_question(*, office: str, group: bool) -> str:
+    return (
+        f"Báo cáo của các xã và bảng tổng hợp gửi cho {office} hiện được gửi vào "
+        f"{_delivery_chat(group)}. Anh/chị muốn giữ nguyên, hay chuyển về trò chuyện riêng "
+        "này với bot?"
+    )
+
+
+def delivery_chat_kept(*, office: str, group: bool) -> str:
+    return f"Đã giữ nguyên: báo cáo gửi cho {office} vẫn được gửi vào {_delivery_chat(group)}."
+
+
+def delivery_chat_moved_here(*, office: str) -> str:
+    return f"Từ nay báo cáo và bảng tổng hợp gửi cho {office} được gửi vào trò chuyện này."
+
+
+def delivery_chat_moved_away(*, office: str, person: str) -> str:
+    return (
+        f"ℹ️ Theo yêu cầu của {person}, từ nay báo cáo và bảng tổng hợp gửi cho {office} được "
+        f"gửi vào trò chuyện riêng của {person} với bot, không gửi vào đây nữa. Để nhận lại ở "
+        "đây, đề nghị quản trị viên gửi lời mời mới cho nhóm."
+    )
 
 
 def office_reminder(*, unit: str, period: str, deadline: date, sections: list[str]) -> str:

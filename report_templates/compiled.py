@@ -25,6 +25,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.worksheet import Worksheet
 
 from conversations.forms import DONE_UNCOUNTED, Form, Question, QuestionType, counted
 from conversations.parsing import fold
@@ -160,6 +162,27 @@ class _Sheet:
         self.sheet: WriteOnlyWorksheet = book.create_sheet(title)
         for index, width in enumerate(widths, 1):
             self.sheet.column_dimensions[get_column_letter(index)].width = width
+        self._print_setup()
+
+    def _print_setup(self) -> None:
+        """Printed as an office prints a table: A4 landscape, one page wide and as many pages
+        down as it takes, centred, page numbers in the footer. Margins in inches (15 mm at the
+        sides, 20 mm top and bottom), wide enough for any office printer."""
+        setup = self.sheet.page_setup
+        setup.orientation = "landscape"
+        setup.paperSize = Worksheet.PAPERSIZE_A4
+        setup.fitToWidth = 1
+        setup.fitToHeight = 0  # as many pages down as the communes take
+        self.sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        self.sheet.page_margins = PageMargins(
+            left=0.6, right=0.6, top=0.8, bottom=0.8, header=0.3, footer=0.3
+        )
+        self.sheet.print_options.horizontalCentered = True
+        self.sheet.oddFooter.center.text = "Trang &P/&N"
+
+    def repeat_on_each_page(self, first_row: int, last_row: int) -> None:
+        """The header rows printed at the top of every page."""
+        self.sheet.print_title_rows = f"{first_row}:{last_row}"
 
     def styled(self, value: Any, font: Font | None = None, align: Alignment | None = None) -> Any:
         cell = self._cell(value)
@@ -235,6 +258,7 @@ def _figures_sheet(
     questions = figure_questions(form)
     sheet = _Sheet(book, FIGURES_SHEET, [5, 10, 24, 16, 14, *[16] * len(questions)])
     sheet.sheet.freeze_panes = f"{get_column_letter(FIRST_FIGURE_COLUMN)}{FIGURES_HEADER_ROW + 1}"
+    sheet.repeat_on_each_page(FIGURES_HEADER_ROW - 1, FIGURES_HEADER_ROW)  # sections, then titles
     sheet.title(f"TỔNG HỢP SỐ LIỆU TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH {label.upper()}", subtitle)
     sections: list[Any] = [None] * (FIRST_FIGURE_COLUMN - 1)
     last_section = None
@@ -289,6 +313,7 @@ def _completeness_sheet(
 
     sheet = _Sheet(book, COMPLETENESS_SHEET, [5, 10, 24, 20, 14, 14, 14, 14, 14, 20])
     sheet.sheet.freeze_panes = "D13"  # below the summary and the header row
+    sheet.repeat_on_each_page(12, 12)
     sheet.title(f"TIẾN ĐỘ BÁO CÁO {label.upper()}", subtitle)
     missing = compilation.expected - compilation.approved
     for name, value in (
@@ -337,6 +362,7 @@ def _narrative_sheet(book: Workbook, compilation: Compilation, form: Form, label
     questions = narrative_questions(form)
     sheet = _Sheet(book, NARRATIVE_SHEET, [5, 24, *[50] * len(questions)])
     sheet.sheet.freeze_panes = "C4"
+    sheet.repeat_on_each_page(3, 3)
     sheet.title(f"NỘI DUNG BÁO CÁO CỦA CÁC ĐƠN VỊ {label.upper()}")
     sheet.header(["TT", "Đơn vị", *(q.title for q in questions)])
     for index, commune in enumerate(compilation.communes, 1):
@@ -412,9 +438,185 @@ def total_text(total: Total) -> str | None:
     return so(total.value, question.unit)  # "06 chuyên mục", "không có băng rôn"
 
 
+# ---------------------------------------------------------------------------------------------
+# Section III: what the figures say, drafted from them alone
+
+TOP_CHANGES = 3  # the changes named in the evaluation
+
+
+def publicity_forms(form: Form) -> list[Question]:
+    """The forms of publicity: the counts a commune may say it did without a figure."""
+    return [q for q in figure_questions(form) if q.type is QuestionType.COUNT and q.uncounted]
+
+
+def _did(value: Any) -> bool:
+    return value == DONE_UNCOUNTED or bool(counted(value))
+
+
+def _mid_sentence(title: str) -> str:
+    """'Băng rôn' -> 'băng rôn'; 'CCHC ...' keeps its capitals."""
+    if len(title) > 1 and title[1].isupper():
+        return title
+    return title[:1].lower() + title[1:]
+
+
+def _percent(value: float) -> str:
+    return f"{_one_decimal(value):g}".replace(".", ",") + "%"
+
+
+def form_usage(form: Form, compilation: Compilation) -> list[tuple[Question, int]]:
+    """Each form of publicity and how many reporting communes did it, in form order."""
+    reported = [c for c in compilation.communes if c.reported]
+    return [
+        (question, sum(1 for c in reported if _did(c.answers.get(question.code))))
+        for question in publicity_forms(form)
+    ]
+
+
+@dataclass(frozen=True)
+class Change:
+    question: Question
+    before: int
+    after: int
+    communes: int  # the communes that gave a figure in both periods
+
+    @property
+    def relative(self) -> float:
+        return (self.after - self.before) / self.before
+
+
+def changes(form: Form, current: Compilation, previous: Compilation) -> list[Change]:
+    """The summed figures that changed, largest relative change first: each compared over
+    the communes that gave a figure for it in both periods (a commune that reported only
+    once, or did it "without a figure", would make a change that did not happen)."""
+    before_by_code = {c.code: c.answers for c in previous.communes if c.reported}
+    pairs = [
+        (before_by_code[c.code], c.answers)
+        for c in current.communes
+        if c.reported and c.code in before_by_code
+    ]
+    found = []
+    for question in figure_questions(form):
+        if question.type not in (QuestionType.COUNT, QuestionType.MINUTES):
+            continue
+        if question.combined_by != "sum":
+            continue  # a rate or a mean is not a total that grows
+        given = [
+            (counted(before.get(question.code)), counted(after.get(question.code)))
+            for before, after in pairs
+        ]
+        both = [(b, a) for b, a in given if b is not None and a is not None]
+        before_sum = int(sum(b for b, _ in both))
+        after_sum = int(sum(a for _, a in both))
+        if before_sum > 0 and after_sum != before_sum:
+            found.append(Change(question, before_sum, after_sum, len(both)))
+    return sorted(found, key=lambda c: (-abs(c.relative), -abs(c.after - c.before)))
+
+
+def _amount(question: Question, value: int) -> str:
+    if question.type is QuestionType.MINUTES:
+        return phut(value)
+    return f"{hai_so(value)} {question.unit}".rstrip()
+
+
+def change_text(form: Form, change: Change) -> str:
+    """'Tin, bài về CCHC (tuyên truyền qua hệ thống truyền thanh): tăng 50% (từ 30 lên 45
+    tin, bài).'"""
+    question = change.question
+    word = "tăng" if change.after > change.before else "giảm"
+    towards = "lên" if change.after > change.before else "xuống"
+    section = _mid_sentence(form.section_of[question.code].title)
+    return (
+        f"- {question.title} ({section}): {word} {_percent(abs(change.relative) * 100)} "
+        f"(từ {_amount(question, change.before)} {towards} {_amount(question, change.after)})."
+    )
+
+
+def _forms_named(form: Form, questions: list[Question]) -> str:
+    """'tuyên truyền trực quan (băng rôn; tờ rơi); tuyên truyền qua ...': grouped under their
+    section, whose name says the medium ("Tin, bài về CCHC" is the radio's or the website's)."""
+    grouped: dict[str, list[str]] = {}
+    for question in questions:
+        section = form.section_of[question.code].title
+        grouped.setdefault(section, []).append(_mid_sentence(question.title))
+    return "; ".join(
+        f"{_mid_sentence(section)} ({'; '.join(titles)})" for section, titles in grouped.items()
+    )
+
+
+def evaluation(
+    compilation: Compilation, form: Form, *, previous: Compilation | None
+) -> list[Paragraph]:
+    """Section III: the forms most and least used, then the figures that changed most against
+    the previous period. Each sentence states what the figures show, nothing more."""
+    reported = compilation.approved
+    if not reported:
+        return [
+            Paragraph(
+                Block.BODY, "Chưa có đơn vị nào báo cáo nên chưa có số liệu để nhận xét, đánh giá."
+            )
+        ]
+    found: list[Paragraph] = []
+    usage = form_usage(form, compilation)
+    of = f"/{group_thousands(reported)} đơn vị đã báo cáo"
+    if usage:
+        most = max(used for _, used in usage)
+        least = min(used for _, used in usage)
+        if most == least:
+            found.append(
+                Paragraph(
+                    Block.BODY,
+                    f"Các hình thức tuyên truyền đều được {group_thousands(most)}{of} thực hiện."
+                    if most
+                    else "Các đơn vị đã báo cáo chưa thực hiện hình thức tuyên truyền nào.",
+                )
+            )
+        else:
+            top = [q for q, used in usage if used == most]
+            bottom = [q for q, used in usage if used == least]
+            found.append(
+                Paragraph(
+                    Block.BODY,
+                    f"Hình thức tuyên truyền được nhiều đơn vị thực hiện nhất "
+                    f"({group_thousands(most)}{of}): {_forms_named(form, top)}.",
+                )
+            )
+            found.append(
+                Paragraph(
+                    Block.BODY,
+                    f"Hình thức chưa có đơn vị nào thực hiện: {_forms_named(form, bottom)}."
+                    if least == 0
+                    else f"Hình thức ít được thực hiện nhất ({group_thousands(least)}{of}): "
+                    f"{_forms_named(form, bottom)}.",
+                )
+            )
+    if previous is not None:
+        changed = changes(form, compilation, previous)
+        label = period_words(previous.period_kind, previous.year, previous.number)
+        if changed:
+            found.append(
+                Paragraph(
+                    Block.BODY,
+                    f"So với {label}, tính trên các đơn vị có số liệu ở cả hai kỳ, các số liệu "
+                    "thay đổi nhiều nhất:",
+                )
+            )
+            found.extend(
+                Paragraph(Block.BULLET, change_text(form, c)) for c in changed[:TOP_CHANGES]
+            )
+    return found
+
+
 def office_summary(
-    compilation: Compilation, form: Form, *, parent: Unit | None, today: date
+    compilation: Compilation,
+    form: Form,
+    *,
+    parent: Unit | None,
+    today: date,
+    previous: Compilation | None = None,
 ) -> ReportDocument:
+    """The office's summary report; `previous` is the period its figures are compared with
+    (the previous quarter, the same half or the previous year), when it was opened."""
     label = period_words(compilation.period_kind, compilation.year, compilation.number)
     short, governing = _office_names(compilation.office, parent)
     body: list[Paragraph] = []
@@ -454,12 +656,14 @@ def office_summary(
         add(Block.HEADING_2, f"{number}. {section}")
         for line in lines:
             add(Block.BULLET, line)
-    add(Block.HEADING_1, "III. TỒN TẠI, HẠN CHẾ VÀ KIẾN NGHỊ CỦA CÁC ĐƠN VỊ")
-    add(
-        Block.BODY,
-        "Ưu điểm, tồn tại, hạn chế, phương hướng và kiến nghị, đề xuất của từng đơn vị được tổng "
-        f'hợp tại trang "{NARRATIVE_SHEET}" của tệp số liệu kèm theo báo cáo này.',
-    )
+    add(Block.HEADING_1, "III. NHẬN XÉT, ĐÁNH GIÁ")
+    body.extend(evaluation(compilation, form, previous=previous))
+    if compilation.approved:
+        add(
+            Block.BODY,
+            "Ưu điểm, tồn tại, hạn chế, phương hướng và kiến nghị, đề xuất của từng đơn vị được "
+            f'tổng hợp tại trang "{NARRATIVE_SHEET}" của tệp số liệu kèm theo báo cáo này.',
+        )
     add(
         Block.BODY,
         f"Trên đây là báo cáo tổng hợp kết quả công tác tuyên truyền cải cách hành chính {label} "

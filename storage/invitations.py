@@ -64,6 +64,9 @@ class Registration:
     role: Role
     # False when the same account redeemed this code before (a double tap or redelivered update).
     newly_registered: bool
+    # An office's invitation redeemed in a private chat while the office's files go to another
+    # chat (its group): that chat, kept until the person says to move them here.
+    delivery_chat_kept: int | None = None
 
 
 @dataclass(frozen=True)
@@ -189,9 +192,16 @@ async def redeem_invitation(
     )
     if not has_membership:
         session.add(Membership(person_id=person.id, unit_id=unit.id, role=invitation.role))
+    kept: int | None = None
     if invitation.role is Role.OFFICE and isinstance(account, TelegramAccount):
-        # Files for the office go to the chat it registered from (a private chat or a group).
-        unit.telegram_chat_id = int(chat_id)
+        # Files for the office go to the chat it registered from (a private chat or a group);
+        # but a colleague joining from a private chat does not silently take them from the
+        # office's group: the bot asks them first (conversations.office).
+        joins_privately = int(chat_id) == account.user_id
+        if joins_privately and unit.telegram_chat_id not in (None, int(chat_id)):
+            kept = unit.telegram_chat_id
+        else:
+            unit.telegram_chat_id = int(chat_id)
     await session.flush()
     await audit.record(
         session=session,
@@ -210,7 +220,9 @@ async def redeem_invitation(
         },
     )
     return RedeemResult(
-        registration=Registration(person, unit, invitation.role, newly_registered=True)
+        registration=Registration(
+            person, unit, invitation.role, newly_registered=True, delivery_chat_kept=kept
+        )
     )
 
 

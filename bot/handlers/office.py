@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from functools import partial
 
@@ -13,9 +14,15 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.handlers.common import answer_query, deliver, deliver_text, turn
+from bot.handlers.questionnaire import drop_keyboard
 from bot.sending import ReportFiles, send_item
 from conversations import texts
-from conversations.office import CALLBACK_PREFIX, REMIND_PATTERN, OfficeDesk
+from conversations.office import (
+    CALLBACK_PREFIX,
+    DELIVERY_CHAT_PATTERN,
+    REMIND_PATTERN,
+    OfficeDesk,
+)
 from conversations.outgoing import Outcome
 from storage.db import Database
 
@@ -90,6 +97,10 @@ class OfficeHandlers:
         if query is None or user is None:
             return
         group_id = chat.id if chat is not None and chat.type != Chat.PRIVATE else None
+        chat_choice = DELIVERY_CHAT_PATTERN.match(query.data or "")
+        if chat_choice is not None:
+            await self._choose_delivery_chat(update, context, chat_choice)
+            return
         match = REMIND_PATTERN.match(query.data or "")
         if match is None:
             await answer_query(query, texts.OLD_BUTTON)
@@ -118,6 +129,35 @@ class OfficeHandlers:
         answered = await answer_query(query, outcome.alert)
         if not answered and outcome.alert is not None and isinstance(query.message, Message):
             await deliver_text(context.bot, query.message.chat_id, outcome.alert)
+
+    async def _choose_delivery_chat(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, choice: re.Match[str]
+    ) -> None:
+        """Keep the office's files where they go, or move them to this private chat."""
+        query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+        assert query is not None and user is not None
+        async with turn(self.database, update.update_id, user) as now:
+            if now.known is None or chat is None or chat.id != user.id:
+                outcome = Outcome.refused(texts.NOT_YOUR_BUTTON)  # asked in private only
+            elif not await now.claim():
+                outcome = Outcome.refused(texts.OLD_BUTTON)
+            else:
+                outcome = await self.desk.choose_delivery_chat(
+                    now.session,
+                    person=now.known.person,
+                    office_id=int(choice.group(1)),
+                    asked_about=int(choice.group(2)),
+                    move=choice.group(3) == "move",
+                    now=datetime.now(UTC),
+                )
+        answered = await answer_query(query, outcome.alert)
+        if not isinstance(query.message, Message):
+            return
+        if outcome.drop_keyboard:
+            await drop_keyboard(query.message)
+        if not answered and outcome.alert is not None:
+            await deliver_text(context.bot, query.message.chat_id, outcome.alert)
+        await self._send(context, query.message.chat_id, outcome)
 
     async def _send(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome

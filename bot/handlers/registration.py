@@ -20,7 +20,9 @@ from telegram.ext import (
 )
 
 from bot.handlers.common import account_of, answer_query
+from bot.sending import keyboard
 from conversations import texts
+from conversations.office import OfficeDesk
 from storage.db import Database
 from storage.invitations import redeem_invitation
 from storage.models import Role
@@ -114,6 +116,9 @@ class RegistrationHandlers:
                 unit=registration.unit,
             )
         )
+        if registration.delivery_chat_kept is not None:  # the office's group keeps its files
+            question = OfficeDesk.delivery_chat_question(registration)
+            await message.reply_text(question.text, reply_markup=keyboard(question.buttons))
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """List what this person can do."""

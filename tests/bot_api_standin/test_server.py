@@ -8,8 +8,10 @@ import datetime as dtm
 import json
 import signal
 import socket
+import struct
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import aiohttp
@@ -326,6 +328,53 @@ async def test_document_upload_get_file_and_download(api: LocalBotApi, bot: Bot)
     assert again.document is not None and again.document.file_id == sent.document.file_id
     with pytest.raises(BadRequest, match="Wrong file identifier"):
         await bot.send_document(AN.id, document="no-such-file-id")
+
+
+def png(width: int, height: int) -> bytes:
+    """A valid, blank PNG of that size, built by hand (no imaging library needed)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    pixels = zlib.compress(b"".join(b"\x00" + b"\xff" * width for _ in range(height)))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+async def test_photo_upload_keeps_the_bytes_and_reads_the_size(api: LocalBotApi, bot: Bot) -> None:
+    api.send_message(AN, "/start")
+    picture = png(300, 200)
+
+    sent = await bot.send_photo(AN.id, photo=picture, filename="tien-do.png", caption="📊 Tiến độ")
+
+    [size] = sent.photo
+    assert (size.width, size.height, size.file_size) == (300, 200, len(picture))
+    assert sent.caption == "📊 Tiến độ"
+    assert api.document_bytes(size.file_id) == picture
+    file = await bot.get_file(size.file_id)
+    assert bytes(await file.download_as_bytearray()) == picture
+    [message] = api.messages_to(AN.id)
+    assert message["photo"][0]["file_id"] == size.file_id
+    assert api.transcript()[-1].endswith("🖼 photo 300×200 — 📊 Tiến độ")
+    again = await bot.send_photo(AN.id, photo=size.file_id)
+    assert again.photo[0].file_id == size.file_id
+
+    # Refused as Telegram refuses them: not a picture, a broken header, odd dimensions.
+    for data, error in (
+        (b"PK\x03\x04 not a picture", "Image_process_failed"),
+        (picture[:20], "Image_process_failed"),
+        (png(2100, 100), "Photo_invalid_dimensions"),
+        (png(5001, 5000), "Photo_invalid_dimensions"),
+    ):
+        with pytest.raises(BadRequest, match=error):
+            await bot.send_photo(AN.id, photo=data, filename="x.png")
+    with pytest.raises(BadRequest, match="Wrong file identifier"):
+        await bot.send_photo(AN.id, photo="no-such-file-id")
+    assert len(api.messages_to(AN.id)) == 2
 
 
 async def test_documents_from_users_can_be_downloaded(api: LocalBotApi, bot: Bot) -> None:

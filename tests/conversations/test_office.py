@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,10 +26,22 @@ from bot.outbox import OutboxSender, Pacer
 from bot.sending import ReportFiles
 from bot_api_standin import FakeUser, LocalBotApi
 from conversations import texts
+from conversations.calendar import Calendar
+from conversations.duties import CalendarDuties
+from conversations.engine import Questionnaire
 from conversations.office import OfficeDesk
-from conversations.outgoing import Outcome, Text
+from conversations.outgoing import Outcome, Picture, Text
+from report_templates.progress_chart import SIZE_PX, Standing
 from storage.db import Database
-from storage.models import OutboxMessage, OutboxStatus, Person, Role, Unit, UnitKind
+from storage.models import (
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    ReportingPeriod,
+    Role,
+    Unit,
+    UnitKind,
+)
 from storage.outbox import OFFICE_DELIVERY, requeue, unsent_count
 from tests.factories import make_person, make_unit
 from tests.storage.test_compilation import (
@@ -39,8 +53,10 @@ from tests.storage.test_compilation import (
     approve,
     make_commune,
     make_office,
+    set_moments,
     submit,
     typed_answers,
+    utc,
 )
 
 OFFICE_CHAT = -1_001_777_000_001
@@ -239,3 +255,154 @@ async def test_without_an_administrator_the_approver_is_told_and_the_log_says_so
             )
         )
     assert notices == [f"failed:draft:{failed_row.draft_id}:{place.tan_quang.chairman.id}"]
+
+
+# ----- 🔔 remind: communes nobody on the bot can be reminded in ------------------------------
+
+
+async def unregister(database: Database, *people: Person) -> None:
+    """As if these people were imported and never opened their invitation."""
+    async with database.session() as session:
+        for person in people:
+            stored = await session.get(Person, person.id)
+            assert stored is not None
+            stored.telegram_user_id = None
+
+
+async def test_remind_names_the_communes_with_nobody_to_remind_and_whom_to_ask(
+    api: LocalBotApi, database: Database
+) -> None:
+    """Four communes have not reported: Tân Quang's officer is reminded; in Lạc Đạo only the
+    chairman registered, so the office is told to ask him; in Như Quỳnh nobody registered and
+    in Mỹ Hào the draft waits for a chairman who never registered: the administrator is the one
+    to send invitations. Nobody is said to have been reminded who was not."""
+    office = await make_office(database)
+    async with database.session() as session:
+        staff = await make_person(session, unit=office, role=Role.OFFICE, full_name="Lan")
+        top = await make_unit(session, name="Hưng Yên", kind=UnitKind.PROVINCE, code="33")
+        await make_person(
+            session, unit=top, role=Role.ADMIN, full_name="Quản Trị", telegram_user_id=ADMIN_ID
+        )
+    tan_quang, lac_dao, nhu_quynh, my_hao = [
+        await make_commune(database, office, code=code, name=name)
+        for code, name in (
+            ("12151", "Tân Quang"),
+            ("12160", "Lạc Đạo"),
+            ("12154", "Như Quỳnh"),
+            ("12197", "Mỹ Hào"),
+        )
+    ]
+    await submit(database, my_hao, typed_answers())  # awaiting its chairman
+    await unregister(database, lac_dao.officer, nhu_quynh.officer, nhu_quynh.chairman)
+    await unregister(database, my_hao.chairman)
+    desk = office_desk_with_duties()
+    async with database.session() as session:
+        period = await session.scalar(select(ReportingPeriod.id))
+        assert period is not None
+        outcome = await desk.remind(session, person=staff, period_id=period, now=NOW)
+    assert outcome.accepted and outcome.alert is None
+    [said] = [item.text for item in outcome.items if isinstance(item, Text)]
+    first, _, rest = said.partition("\n\n")
+    assert first == texts.reminded(people=1, communes=1)
+    assert "3 đơn vị chưa báo cáo không có ai để nhắc" in rest
+    assert line_of(rest, "xã Lạc Đạo").endswith(
+        "Đề nghị liên hệ Chủ tịch Lê Văn Cường để đôn đốc, hoặc đề nghị quản trị viên hệ thống "
+        "(Quản Trị) gửi lời mời đăng ký cho cán bộ."
+    )
+    assert "chưa có ai của đơn vị đăng ký" in line_of(rest, "xã Như Quỳnh")
+    assert "(Quản Trị)" in line_of(rest, "xã Như Quỳnh")
+    assert "chờ duyệt, nhưng Chủ tịch chưa đăng ký" in line_of(rest, "xã Mỹ Hào")
+    assert "Tân Quang" not in rest
+    async with database.session() as session:
+        reminded = (
+            await session.scalars(
+                select(OutboxMessage.person_id).where(OutboxMessage.purpose == "office_reminder")
+            )
+        ).all()
+    assert reminded == [tan_quang.officer.id]
+
+    # Pressed again the same day: nobody is reminded twice, and the three are named again.
+    async with database.session() as session:
+        again = await desk.remind(session, person=staff, period_id=period, now=NOW)
+    [said] = [item.text for item in again.items if isinstance(item, Text)]
+    assert said.startswith(texts.NOBODY_REMINDED_TODAY + "\n\n")
+    assert "3 đơn vị chưa báo cáo không có ai để nhắc" in said
+
+    # Once everyone is registered again and has been reminded, the pop-up says so.
+    await register_again(database, lac_dao, nhu_quynh, my_hao)
+    async with database.session() as session:
+        await desk.remind(session, person=staff, period_id=period, now=NOW)
+    async with database.session() as session:
+        last = await desk.remind(session, person=staff, period_id=period, now=NOW)
+    assert not last.accepted and last.alert == texts.NOTHING_TO_REMIND
+
+
+async def register_again(database: Database, *communes: Commune) -> None:
+    new_ids = iter(range(9_200_001, 9_200_100))
+    async with database.session() as session:
+        for commune in communes:
+            for person in (commune.officer, commune.chairman):
+                stored = await session.get(Person, person.id)
+                assert stored is not None
+                if stored.telegram_user_id is None:
+                    stored.telegram_user_id = next(new_ids)
+
+
+def office_desk_with_duties() -> OfficeDesk:
+    duties = CalendarDuties(Questionnaire(FORM), Calendar(quiet_hours=None), ZONE)
+    return OfficeDesk(FORM, layout=LAYOUT, zone=ZONE, duties=duties)
+
+
+# ----- /tiendo's picture ------------------------------------------------------------------------
+
+
+async def test_the_progress_picture_counts_each_commune_where_it_stands(
+    database: Database,
+) -> None:
+    """After the deadline: one commune delivered on time, one late, one awaiting its
+    registered chairman, one answering; a draft whose chairman never registered and a round
+    whose officer never did (its chairman did, but answers no section) are "nobody
+    registered"; a commune whose round was never opened is
+    its own bar. /tiendo sends the picture first, a PNG of the chart's size."""
+    office = await make_office(database)
+    async with database.session() as session:
+        staff = await make_person(session, unit=office, role=Role.OFFICE, full_name="Lan")
+    names = ("An Bình", "Bảo Lộc", "Cẩm Phả", "Duy Tiên", "Đông Hòa", "Gia Lộc")
+    on_time, late, awaiting, stuck_draft, _answering, stuck_round = [
+        await make_commune(database, office, code=f"C0{i}", name=name)
+        for i, name in enumerate(names, 1)
+    ]
+    await make_commune(database, office, code="C07", name="Hà Tĩnh", period=None)
+    for commune, delivered in ((on_time, utc(2026, 12, 15, 3)), (late, utc(2026, 12, 18, 3))):
+        draft = await approve(database, commune, await submit(database, commune, typed_answers()))
+        await set_moments(database, draft.id, delivered_at=delivered)
+    for commune in (awaiting, stuck_draft):
+        await submit(database, commune, typed_answers())
+    await unregister(database, stuck_draft.chairman, stuck_round.officer)
+    after_deadline = datetime(2026, 12, 20, 3, tzinfo=UTC)
+
+    async with database.session() as session:
+        compilation = await DESK.gather(session, office, "2026-Q4", after_deadline)
+        counts = await DESK.standings(session, compilation)
+        outcome = await DESK.progress(
+            session, person=staff, group_chat_id=None, argument="", now=after_deadline
+        )
+    assert counts == Counter(
+        {
+            Standing.ON_TIME: 1,
+            Standing.LATE: 1,
+            Standing.AWAITING_APPROVAL: 1,
+            Standing.ANSWERING: 1,
+            Standing.NOBODY_REGISTERED: 2,
+            Standing.NOT_OPENED: 1,
+        }
+    )
+    assert outcome is not None
+    picture, *listed = outcome.items
+    assert isinstance(picture, Picture) and all(isinstance(item, Text) for item in listed)
+    assert picture.filename == "tien-do_2026-Q4_SNV-HY.png"
+    assert picture.caption == texts.progress_picture_caption(
+        office=office.name, period="quý IV năm 2026", approved=2, expected=7
+    )
+    assert picture.data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert struct.unpack(">II", picture.data[16:24]) == SIZE_PX

@@ -56,6 +56,15 @@ async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
     assert "Đã báo cáo: 1/4 đơn vị (đúng hạn 1)." in transcript
     assert "⏳ xã Như Quỳnh: đang nhập số liệu" in transcript
     assert "[bot → Giang Vũ Thị] 🔔 Cơ quan tiếp nhận nhắc" in transcript
+    # /tiendo's picture: in the transcript, and kept in the folder as the group got it.
+    assert (
+        "[bot → Sở Nội vụ - nhận báo cáo CCHC] 🖼 photo 1200×675 — 📊 Sở Nội vụ tỉnh Hưng Yên, "
+        "quý IV năm 2026: 1/4 đơn vị đã báo cáo."
+    ) in transcript
+    picture = (folder / "tien-do_2026-Q4_SNV-33.png").read_bytes()
+    assert picture.startswith(b"\x89PNG\r\n\x1a\n") and len(picture) > 10_000
+    files_received = transcript.split("--- Files the office's group received (in this folder) ---")
+    assert "\ntien-do_2026-Q4_SNV-33.png" in files_received[1]
     compiled = openpyxl.load_workbook(folder / "TH-CCHC_2026-Q4_SNV-33.xlsx")
     figures = compiled["Số liệu"]
     assert [figures.cell(row, 3).value for row in range(6, 10)] == [

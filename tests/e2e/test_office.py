@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import struct
 import zipfile
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from conversations.engine import Questionnaire
 from conversations.forms import load_form
 from conversations.values import parse_answer
 from report_templates.draft import load_report_files, pdf_converter_available
+from report_templates.progress_chart import SIZE_PX
 from storage.db import Database, upgrade_database
 from storage.imports import import_people, import_units
 from storage.invitations import create_invitation
@@ -457,6 +459,20 @@ def check_compiled_zip(data: bytes) -> None:
     assert "01/BC-UBND" in report and "Lê Văn Cường" in report and "08 chuyên mục" in report
 
 
+def check_progress_picture(
+    standin: LocalBotApi, message: dict[str, Any], *, approved: int, expected: int
+) -> None:
+    """A photo the stand-in kept as uploaded: a real PNG of the chart's size."""
+    [size] = message["photo"]
+    data = standin.document_bytes(size["file_id"])
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR"
+    assert struct.unpack(">II", data[16:24]) == SIZE_PX == (size["width"], size["height"])
+    assert 10_000 < len(data) < 500_000
+    assert message["caption"] == texts.progress_picture_caption(
+        office=OFFICE_NAME, period=PERIOD_LABEL, approved=approved, expected=expected
+    )
+
+
 # ----- 1. the full flow --------------------------------------------------------------------------
 
 
@@ -471,8 +487,13 @@ async def test_progress_remind_and_compile_in_the_office_group(
     await submit_lac_dao(office, standin, database_url)
     await outbox_drained(database_url)
 
-    # Progress: the communes still to report first, each once, with the button.
+    # Progress: a picture to read at a glance, then the communes still to report first, each
+    # once, with the button.
+    seen_group = group.mark()
     progress = await group.says(LAN, "/tiendo", "Tiến độ báo cáo")
+    picture, listed = group.since(seen_group)
+    assert listed == progress
+    check_progress_picture(standin, picture, approved=1, expected=4)
     text = progress["text"]
     assert text.startswith(f"📋 Tiến độ báo cáo CCHC {PERIOD_LABEL}")
     assert OFFICE_NAME in text and "Đã báo cáo: 1/4 đơn vị" in text
@@ -503,7 +524,13 @@ async def test_progress_remind_and_compile_in_the_office_group(
     answer = await lan.tap_answer(progress, f"o:rem:{q4}")
     assert not answer.get("show_alert"), answer
     done = await group.expect("Đã gửi nhắc nhở", after=seen_group)
-    assert done["text"] == texts.reminded(people=2, communes=2)
+    # Nobody of Mỹ Hào registered: the office is told so, and whom to ask.
+    reminded, _, unreachable = done["text"].partition("\n\n")
+    assert reminded == texts.reminded(people=2, communes=2)
+    assert unreachable.startswith("⚠️ 1 đơn vị chưa báo cáo không có ai để nhắc"), unreachable
+    assert unreachable.splitlines()[1] == "• " + texts.nobody_registered(
+        unit="phường Mỹ Hào", admins=[]
+    )
     to_giang = await chats[GIANG].expect("Cơ quan tiếp nhận nhắc", after=seen[GIANG])
     assert "xã Như Quỳnh" in to_giang["text"] and PERIOD_LABEL in to_giang["text"]
     assert "Tuyên truyền qua hệ thống truyền thanh" in to_giang["text"]
@@ -527,15 +554,17 @@ async def test_progress_remind_and_compile_in_the_office_group(
     first = await chats[GIANG].expect("Câu 1/", after=seen_giang)
     assert "Phần 1/" in first["text"]
 
-    # Pressing again the same day reminds nobody.
+    # Pressing again the same day reminds nobody, and names Mỹ Hào again.
     seen = {user: chats[user].mark() for user in chats}
     seen_group = group.mark()
     again = await lan.tap_answer(progress, f"o:rem:{q4}")
-    assert again["text"] == texts.NOTHING_TO_REMIND and again["show_alert"] is True
+    assert not again.get("show_alert"), again
+    told = await group.expect(texts.NOBODY_REMINDED_TODAY, after=seen_group)
+    assert told["text"] == f"{texts.NOBODY_REMINDED_TODAY}\n\n{unreachable}"
     await asyncio.sleep(1)  # a wrongly queued reminder would go out within this
     await outbox_drained(database_url)
     assert {user: chats[user].mark() for user in chats} == seen
-    assert group.mark() == seen_group
+    assert group.mark() == seen_group + 1
     assert len(await outbox_rows(database_url, "office_reminder")) == 2
     assert await audit_actions(database_url, "office.reminded") == ["Bùi Thị Lan"]
 
@@ -595,7 +624,9 @@ async def test_only_office_staff_see_progress_and_only_of_their_own_communes(
     standin.send_message(CUONG, "/tiendo " + "9" * 100, chat=OFFICE_GROUP)
     standin.send_message(PHUC, "/tonghop " + "9" * 100, chat=OFFICE_GROUP)
     progress = await group.says(LAN, "/tiendo", "Tiến độ báo cáo")
-    assert group.since(seen_group) == [progress]
+    picture, listed = group.since(seen_group)
+    assert listed == progress
+    check_progress_picture(standin, picture, approved=0, expected=4)
     # Without a period: the most recently closing one (2026-Q4, not Mỹ Hào's 2026-Q3).
     assert progress["text"].startswith(f"📋 Tiến độ báo cáo CCHC {PERIOD_LABEL}")
     assert "Đã báo cáo: 0/4 đơn vị" in progress["text"]
@@ -658,7 +689,12 @@ async def test_only_office_staff_see_progress_and_only_of_their_own_communes(
     assert (await stranger.tap_answer(progress, f"o:rem:{q4}"))["text"] == texts.NOT_YOUR_BUTTON
     # The button in SNV-33's group is not Phúc's; privately, his office has nobody to remind.
     assert (await phuc.tap_answer(progress, f"o:rem:{q4}"))["text"] == texts.NOT_YOUR_BUTTON
-    assert (await phuc.tap_answer(theirs, f"o:rem:{q4}"))["text"] == texts.NOTHING_TO_REMIND
+    # His one commune has nobody registered: he is told so, and whom to ask.
+    seen_phuc = phuc.mark()
+    assert (await phuc.tap_answer(theirs, f"o:rem:{q4}")).get("text") is None
+    nobody = await phuc.expect(texts.NOBODY_REMINDED, after=seen_phuc)
+    assert "xã Xuân Quan: chưa có ai của đơn vị đăng ký" in nobody["text"]
+    seen[PHUC] += 1
     await asyncio.sleep(1)  # a wrongly queued reminder would go out within this
     await outbox_drained(database_url)
     assert {user: chats[user].mark() for user in chats} == seen
@@ -930,5 +966,5 @@ async def test_office_commands_are_not_answered_in_a_group_that_is_not_the_offic
     # Handled in order: once Lan's own group has its answer, the others were handled.
     await office.group.says(LAN, "/tiendo", "Đã báo cáo: 0/4 đơn vị")
     await outbox_drained(database_url)
-    assert [content(m) for m in office.group.since(seen_group)][:-1] == []
+    assert [content(m) for m in office.group.since(seen_group)][:-2] == []  # Lan's picture, list
     assert [content(m) for m in other.since(0)] == []

@@ -9,7 +9,7 @@ import socket
 import pytest
 from sqlalchemy import func, select
 
-from bot_api_standin import FakeUser, LocalBotApi
+from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
 from storage.db import Database
 from storage.models import Membership, Person, Role, Unit
@@ -21,6 +21,8 @@ pytestmark = pytest.mark.e2e
 HOA = FakeUser(id=810001, first_name="Hoa", last_name="Nguyễn Thị")
 CUONG = FakeUser(id=810002, first_name="Cường", last_name="Lê Văn")
 LAN = FakeUser(id=810003, first_name="Lan", last_name="Bùi Thị")
+THU = FakeUser(id=810004, first_name="Thu", last_name="Đặng Thị")  # SNV-33 staff, not imported
+PHUONG = FakeUser(id=810005, first_name="Phương", last_name="Đặng Thị")  # likewise
 STRANGER = FakeUser(id=819999, first_name="Khách")
 OFFICE_GROUP = {"id": -1008100100, "type": "supergroup", "title": "Sở Nội vụ - báo cáo"}
 
@@ -224,6 +226,59 @@ async def test_receiving_office_registers_a_group_and_groups_stay_quiet(
         await database.dispose()
     assert chat == OFFICE_GROUP["id"]
     assert office_roles == 1
+
+
+async def office_chat(database_url: str) -> int | None:
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            return await session.scalar(select(Unit.telegram_chat_id).where(Unit.code == "SNV-33"))
+    finally:
+        await database.dispose()
+
+
+async def test_office_staff_joining_privately_are_asked_before_the_group_loses_the_files(
+    province: Baocao, standin: LocalBotApi, database_url: str
+) -> None:
+    """The office's group receives its reports. A colleague who opens an office invitation in
+    a private chat is asked whether to keep them there; keeping changes nothing, moving takes
+    them to that person and tells the group where they went."""
+    group_code = await province.invite_code("SNV-33", "office")
+    thu_code = await province.invite_code("SNV-33", "office")
+    phuong_code = await province.invite_code("SNV-33", "office")
+    await started(province, standin)
+    await say(standin, LAN, f"/start@{standin.bot_username} {group_code}", chat=OFFICE_GROUP)
+    assert await office_chat(database_url) == OFFICE_GROUP["id"]
+    in_group = len(standin.messages_to(OFFICE_GROUP["id"]))
+
+    # Thu registers privately: greeted, then asked; the files stay with the group meanwhile.
+    thu = PrivateChat(standin, THU)
+    asked = await thu.says(f"/start {thu_code}", "Anh/chị muốn giữ nguyên")
+    assert asked["text"] == texts.delivery_chat_question(
+        office="Sở Nội vụ tỉnh Hưng Yên", group=True
+    )
+    assert standin.messages_to(THU.id)[0]["text"].startswith("Xin chào")
+    assert await office_chat(database_url) == OFFICE_GROUP["id"]
+    _, move_data = thu.button(texts.MOVE_DELIVERY_CHAT_BUTTON)
+    kept = await thu.taps(texts.KEEP_DELIVERY_CHAT_BUTTON, "Đã giữ nguyên")
+    assert kept["text"] == texts.delivery_chat_kept(office="Sở Nội vụ tỉnh Hưng Yên", group=True)
+    assert "reply_markup" not in asked  # the question's buttons are gone
+    assert await office_chat(database_url) == OFFICE_GROUP["id"]
+
+    # Phương registers privately and moves them: the group is told, and by whom.
+    phuong = PrivateChat(standin, PHUONG)
+    await phuong.says(f"/start {phuong_code}", "Anh/chị muốn giữ nguyên")
+    moved = await phuong.taps(texts.MOVE_DELIVERY_CHAT_BUTTON, "Từ nay")
+    assert moved["text"] == texts.delivery_chat_moved_here(office="Sở Nội vụ tỉnh Hưng Yên")
+    assert await office_chat(database_url) == PHUONG.id
+    told = await standin.wait_for_message(OFFICE_GROUP["id"], after=in_group, timeout=20)
+    assert told["text"] == texts.delivery_chat_moved_away(
+        office="Sở Nội vụ tỉnh Hưng Yên", person="Phương Đặng Thị"
+    )
+    # Thu's question is old now: the files went elsewhere since it was asked.
+    answer = await thu.tap_answer(asked, move_data)
+    assert answer["text"] == texts.OLD_BUTTON
+    assert await office_chat(database_url) == PHUONG.id
 
 
 async def test_rejected_token_is_one_clear_error_and_no_retry_loop(

@@ -24,7 +24,7 @@ import pytest_asyncio
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from conversations.forms import Question, QuestionType
+from conversations.forms import DONE_UNCOUNTED, Question, QuestionType
 from conversations.office import OfficeDesk
 from conversations.values import parse_answer
 from report_templates.compiled import (
@@ -45,6 +45,7 @@ from tests.factories import TYPED_ROUND, docx_text
 from tests.storage.test_compilation import (
     FORM,
     PERIOD,
+    WORKFLOW,
     ZONE,
     Commune,
     approve,
@@ -53,6 +54,7 @@ from tests.storage.test_compilation import (
     make_commune,
     make_office,
     make_province,
+    open_for,
     set_answers,
     set_moments,
     set_round_status,
@@ -1072,3 +1074,164 @@ def test_control_characters_already_stored_are_dropped_not_fatal() -> None:
     assert "05/BC-UBND" in texts
     assert "Ưu điểm: tốt" in texts
     assert any("Sở Nội vụ tỉnh Mẫu Sơn" in text for text in texts)
+
+
+# ----- printing --------------------------------------------------------------------------------
+
+
+async def test_every_sheet_prints_landscape_one_page_wide_with_its_header_on_each_page(
+    database: Database, province: Province
+) -> None:
+    """An office prints the table: each sheet on A4 landscape, scaled to one page wide (as many
+    pages down as it takes), the header rows repeated on every page, margins a printer keeps."""
+    compilation = await compile_for(database, province.office, today=TODAY)
+    book = open_book(compiled_xlsx(compilation, FORM, made_at=NOW))
+    header_rows = {}
+    for sheet in book.worksheets:
+        header = next(r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == "TT")
+        header_rows[sheet.title] = sheet.print_title_rows
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape", sheet.title
+        assert str(setup.paperSize) == sheet.PAPERSIZE_A4, sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage is True, sheet.title
+        assert (int(setup.fitToWidth), int(setup.fitToHeight)) == (1, 0), sheet.title
+        first = 4 if sheet.title == FIGURES_SHEET else header  # the section names row too
+        assert sheet.print_title_rows == f"${first}:${header}", sheet.title
+        margins = sheet.page_margins
+        for side in (margins.left, margins.right, margins.top, margins.bottom):
+            assert 0.25 <= side <= 1.0, (sheet.title, side)  # inches
+        assert "&P" in sheet.oddFooter.center.text, sheet.title  # page numbers
+    assert header_rows == {
+        FIGURES_SHEET: "$4:$5",
+        COMPLETENESS_SHEET: "$12:$12",
+        NARRATIVE_SHEET: "$3:$3",
+    }
+
+
+# ----- section III: drafted from the figures ---------------------------------------------------
+
+
+def period_of(code: str, number: int, communes: list[CommuneReport]) -> Compilation:
+    office = Unit(id=7, code="SNV-HY", name="Sở Nội vụ tỉnh Hưng Yên", kind=UnitKind.OFFICE)
+    return Compilation(
+        office=office,
+        period_code=code,
+        period_kind="quarter",
+        year=2026,
+        number=number,
+        deadline_on=date(2026, 3 * number, 16),
+        today=date(2026, 12, 20),
+        communes=communes,
+    )
+
+
+def section_three(document: ReportDocument) -> list[str]:
+    texts = [paragraph.text for paragraph in document.body]
+    start = texts.index("III. NHẬN XÉT, ĐÁNH GIÁ")
+    end = next(i for i, text in enumerate(texts) if text.startswith("Trên đây là"))
+    return texts[start + 1 : end]
+
+
+NOTHING_DONE = {q.code: 0 for q in FIGURE_QUESTIONS if q.type is QuestionType.COUNT}
+
+
+def test_section_three_names_the_forms_most_and_least_used_and_the_largest_changes() -> None:
+    """Three communes reported this quarter, two of them last quarter as well: the most used
+    form is the one all three did, the least those none did; the changes are computed over
+    the two that gave a figure both times (Như Quỳnh's 5 posts have nothing to compare with,
+    Lạc Đạo's 100 posts last quarter were not reported this one), largest first."""
+    done = {**NOTHING_DONE, "radio_station": "active"}
+    current = period_of(
+        "2026-Q4",
+        4,
+        [
+            commune_report(
+                "1",
+                {**done, "web_posts": 35, "banners": 2, "leaflets": 1000, "radio_minutes": 90},
+            ),
+            commune_report("2", {**done, "web_posts": 10, "banners": DONE_UNCOUNTED}),
+            commune_report("3", {**done, "web_posts": 5}),
+            commune_report("4", None),
+        ],
+    )
+    previous = period_of(
+        "2026-Q3",
+        3,
+        [
+            commune_report(
+                "1",
+                {**done, "web_posts": 20, "banners": 2, "leaflets": 1500, "radio_minutes": 60},
+            ),
+            commune_report("2", {**done, "web_posts": 10, "banners": 4}),
+            commune_report("3", None),
+            commune_report("4", {**done, "web_posts": 100}),
+        ],
+    )
+    summary = office_summary(current, FORM, parent=None, today=TODAY, previous=previous)
+    usage, least, compared, *changed, pointer = section_three(summary)
+    assert usage == (
+        "Hình thức tuyên truyền được nhiều đơn vị thực hiện nhất (3/3 đơn vị đã báo cáo): "
+        "tuyên truyền trên trang thông tin điện tử, mạng xã hội "
+        "(tin, bài CCHC trên trang thông tin điện tử)."
+    )
+    assert least.startswith(
+        "Hình thức chưa có đơn vị nào thực hiện: tuyên truyền qua hệ thống truyền thanh "
+        "(chuyên mục CCHC đã xây dựng; tin, bài về CCHC); "
+    )
+    assert "băng rôn" not in least and "tờ rơi" not in least  # 2 and 1 communes did them
+    assert compared == (
+        "So với quý III năm 2026, tính trên các đơn vị có số liệu ở cả hai kỳ, các số liệu "
+        "thay đổi nhiều nhất:"
+    )
+    assert changed == [
+        "- Tổng thời lượng phát sóng (tuyên truyền qua hệ thống truyền thanh): tăng 50% "
+        "(từ 60 phút lên 90 phút).",
+        "- Tin, bài CCHC trên trang thông tin điện tử (tuyên truyền trên trang thông tin điện "
+        "tử, mạng xã hội): tăng 50% (từ 30 tin, bài lên 45 tin, bài).",
+        "- Tờ rơi (tuyên truyền trực quan): giảm 33,3% (từ 1.500 tờ xuống 1.000 tờ).",
+    ]
+    # Băng rôn: Tân Quang's 2 both times, and Như Quỳnh gave no figure this quarter: no change.
+    assert pointer.startswith("Ưu điểm, tồn tại, hạn chế")
+
+
+def test_section_three_says_nothing_of_change_without_a_previous_period_or_reports() -> None:
+    current = period_of("2026-Q4", 4, [commune_report("1", {**NOTHING_DONE, "web_posts": 3})])
+    alone = section_three(office_summary(current, FORM, parent=None, today=TODAY))
+    assert not any("So với" in text or "tăng" in text or "giảm" in text for text in alone)
+    assert alone[0].startswith("Hình thức tuyên truyền được nhiều đơn vị thực hiện nhất (1/1")
+    # Last quarter's round was opened but nobody reported: nothing to compare with either.
+    empty_before = period_of("2026-Q3", 3, [commune_report("1", None)])
+    compared = section_three(
+        office_summary(current, FORM, parent=None, today=TODAY, previous=empty_before)
+    )
+    assert compared == alone
+    nobody = period_of("2026-Q4", 4, [commune_report("1", None)])
+    assert section_three(office_summary(nobody, FORM, parent=None, today=TODAY)) == [
+        "Chưa có đơn vị nào báo cáo nên chưa có số liệu để nhận xét, đánh giá."
+    ]
+
+
+async def test_the_summary_compares_with_the_previous_quarter_once_it_was_opened(
+    database: Database,
+) -> None:
+    """The desk compares the quarter with the one before only when that one was opened and
+    approved: before Q3 is opened nothing is said of change."""
+    office = await make_office(database)
+    commune = await make_commune(database, office, code="C01", name="An Bình")
+    await approve(database, commune, await submit(database, commune, typed_answers(web_posts="30")))
+    desk = OfficeDesk(FORM, layout=load_layout(), zone=ZONE)
+
+    async def summary() -> str:
+        async with database.session() as session:
+            compilation = await desk.gather(session, office, PERIOD, NOW)
+            return docx_text(await desk.summary_docx(session, compilation, NOW))
+
+    assert "So với" not in await summary()
+    q3 = await open_for(database, commune, "2026-Q3")
+    draft = await submit(database, commune, typed_answers(web_posts="20"), round_id=q3)
+    async with database.session() as session:  # its number is 02: not the helper's approve
+        await WORKFLOW.press(session, person=commune.chairman, draft_id=draft.id, action="ok")
+    assert (
+        "Tin, bài CCHC trên trang thông tin điện tử (tuyên truyền trên trang thông tin điện tử, "
+        "mạng xã hội): tăng 50% (từ 20 tin, bài lên 30 tin, bài)." in await summary()
+    )

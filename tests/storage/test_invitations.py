@@ -15,7 +15,16 @@ from storage.invitations import (
     hash_code,
     redeem_invitation,
 )
-from storage.models import AuditEntry, Invitation, Membership, Person, Role, UnitKind, utc_now
+from storage.models import (
+    AuditEntry,
+    Invitation,
+    Membership,
+    Person,
+    Role,
+    Unit,
+    UnitKind,
+    utc_now,
+)
 from tests.factories import make_person, make_unit
 
 HOA = TelegramAccount(user_id=5001, first_name="Hoa", last_name="Nguyễn Thị", username="hoa")
@@ -198,3 +207,50 @@ async def test_two_accounts_racing_for_one_code_register_exactly_one(database: D
     async with database.session() as session:
         assert await session.scalar(select(func.count()).select_from(Membership)) == 1
         assert await session.scalar(select(func.count()).select_from(Person)) == 1
+
+
+async def test_an_office_code_redeemed_privately_keeps_the_offices_group(
+    database: Database,
+) -> None:
+    """The first office account to register privately gets the files there; once a group
+    has them, a colleague registering privately leaves them in the group (the bot asks);
+    a group registering moves them, as an explicit act of the office."""
+    async with database.session() as session:
+        office = await make_unit(session, name="Sở Nội vụ tỉnh Hưng Yên", kind=UnitKind.OFFICE)
+        codes = [
+            (await create_invitation(session=session, unit=office, role=Role.OFFICE))[0]
+            for _ in range(4)
+        ]
+
+    async def chat_of_office() -> int | None:
+        async with database.session() as session:
+            found = await session.get(Unit, office.id)
+            assert found is not None
+            return found.telegram_chat_id
+
+    first = (await redeem(database, codes[0], HOA)).registration
+    assert first is not None and first.delivery_chat_kept is None
+    assert await chat_of_office() == HOA.user_id
+    group_id = -100123
+    async with database.session() as session:
+        group = await redeem_invitation(
+            session=session,
+            code=codes[1],
+            account=BINH,
+            chat_id=group_id,
+            only_roles=frozenset({Role.OFFICE}),
+        )
+    assert group.registration is not None and group.registration.delivery_chat_kept is None
+    assert await chat_of_office() == group_id
+    colleague = TelegramAccount(user_id=5003, first_name="Thu")
+    joined = (await redeem(database, codes[2], colleague)).registration
+    assert joined is not None and joined.delivery_chat_kept == group_id
+    assert await chat_of_office() == group_id
+    # Someone already receiving them privately registering again in private: nothing to ask.
+    again = TelegramAccount(user_id=5004, first_name="Phương")
+    async with database.session() as session:
+        stored = await session.get(Unit, office.id)
+        assert stored is not None
+        stored.telegram_chat_id = again.user_id
+    same = (await redeem(database, codes[3], again)).registration
+    assert same is not None and same.delivery_chat_kept is None
