@@ -551,11 +551,14 @@ PATHOLOGICAL = [
 
 @pytest.mark.parametrize("name", sorted(PARSERS))
 def test_large_inputs_are_refused_quickly(name: str) -> None:
+    """Refused in linear time: a regular expression that backtracks on these inputs takes
+    minutes, so the bound is loose enough for a machine running the suite's other worker and
+    still fails on a blow-up. CPU time, so waiting for the other worker does not count."""
     parser = PARSERS[name]
-    started = time.perf_counter()
+    started = time.process_time()
     for text in PATHOLOGICAL:
         only_parse_error(parser, text)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 5
 
 
 TOKENS = [
