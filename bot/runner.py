@@ -11,11 +11,13 @@ from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
+from telegram import Bot
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application, make_office_desk, make_workflow
 from bot.config import Settings
+from bot.menus import CommandMenus
 from bot.outbox import OutboxSender, Pacer
 from bot.polling import ChatLanes, poll_updates, retry_after_seconds
 from bot.prompts import PromptKeeper, WalkReplies
@@ -82,7 +84,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         desk = make_office_desk(settings, form, workflow.layout, calendar)
         assert desk.duties is not None
         duties = desk.duties
-        application = build_application(settings, database, form, workflow, desk)
+        menus = CommandMenus(database, form)
+        application = build_application(settings, database, form, workflow, desk, menus)
         if not await _connect(application, settings, stop):
             await application.bot.shutdown()  # close the HTTP pool a failed connect opened
             return EXIT_TOKEN_REJECTED if not stop.is_set() else EXIT_OK
@@ -119,6 +122,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                 keeper,
                 Leadership(settings.database_url),
                 stop,
+                menus,
             )
         except TokenRejected:
             _say_token_rejected(settings)
@@ -216,6 +220,7 @@ async def _serve(
     keeper: PromptKeeper,
     leadership: Leadership,
     stop: asyncio.Event,
+    menus: CommandMenus | None = None,
 ) -> None:
     if application.post_init is not None:
         await application.post_init(application)
@@ -225,7 +230,7 @@ async def _serve(
         while not stop.is_set():
             if not await _lead(leadership, stop):
                 break
-            await _lead_until_lost(application, database, clock, keeper, leadership, stop)
+            await _lead_until_lost(application, database, clock, keeper, leadership, stop, menus)
     finally:
         logger.info("Stopping")
         stop.set()
@@ -261,6 +266,7 @@ async def _lead_until_lost(
     keeper: PromptKeeper,
     leadership: Leadership,
     stop: asyncio.Event,
+    menus: CommandMenus | None = None,
 ) -> None:
     """Poll Telegram, run the calendar and re-send lost prompts while this instance leads."""
     leading = asyncio.Event()
@@ -282,12 +288,27 @@ async def _lead_until_lost(
     watching = asyncio.create_task(watch(), name="leadership")
     logger.info("Baocao bot @%s is running; press Ctrl+C to stop", application.bot.username)
     keeping = asyncio.create_task(keeper.run(application.bot, leading), name="prompts")
+    # The leader sets the menus that changed while it was down, beside answering updates.
+    setting_menus = (
+        asyncio.create_task(_sync_menus(menus, application.bot, leading), name="menus")
+        if menus is not None
+        else None
+    )
     try:
         await poll_updates(application, leading, database=database, lanes=keeper.lanes)
     finally:
         clock.stop()
         leading.set()
         await keeping
+        if setting_menus is not None:
+            await setting_menus
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watching
+
+
+async def _sync_menus(menus: CommandMenus, bot: Bot, stop: asyncio.Event) -> None:
+    try:
+        await menus.sync(bot, stop)
+    except Exception:  # a menu is a convenience: it must not end the bot
+        logger.exception("Setting the command menus failed")

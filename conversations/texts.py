@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from conversations.forms import QuestionType
@@ -82,15 +83,16 @@ ROLE_DUTIES: dict[Role, str] = {
     Role.ADMIN: "Anh/chị quản lý đơn vị, người dùng và lịch báo cáo bằng lệnh baocao trên máy chủ.",
 }
 
+# Every command in the order menus list them; conversations/menus.py picks each person's.
 COMMANDS: list[tuple[str, str]] = [
     ("baocao", "Nhập hoặc tiếp tục nhập số liệu kỳ này"),
     ("xem", "Xem số liệu đã nhập"),
     ("huy", "Tạm dừng nhập (không mất số liệu)"),
+    ("tiendo", "Tiến độ báo cáo của các xã"),
+    ("tonghop", "Tệp tổng hợp số liệu của các xã"),
     ("lichsu", "Xem các phiên bản báo cáo và tải lại"),
-    ("noinhan", "Chủ tịch, Phó Chủ tịch: nơi nhận của báo cáo"),
-    ("tiendo", "Cơ quan tiếp nhận: tiến độ báo cáo của các xã"),
-    ("tonghop", "Cơ quan tiếp nhận: tệp tổng hợp số liệu"),
-    ("start", "Bắt đầu / đăng ký bằng đường liên kết mời"),
+    ("noinhan", "Xem hoặc sửa nơi nhận của báo cáo"),
+    ("start", "Đăng ký bằng đường liên kết mời"),
     ("help", "Xem các việc có thể làm"),
 ]
 
@@ -111,13 +113,16 @@ def office_group_greeting(*, unit: Unit) -> str:
     )
 
 
-def help_text(*, full_name: str, roles: list[tuple[Role, Unit]]) -> str:
+def help_text(
+    *, full_name: str, roles: list[tuple[Role, Unit]], commands: Sequence[tuple[str, str]]
+) -> str:
+    """What the person does on the bot, by role, and their commands (their phone's menu)."""
     lines = [f"Anh/chị {full_name}:"]
     for role, unit in roles:
         lines.append(f"• {role_in_unit(role, unit)}: {ROLE_DUTIES[role]}")
     lines.append("")
     lines.append("Các lệnh:")
-    lines.extend(f"/{name} - {description}" for name, description in COMMANDS)
+    lines.extend(f"/{name} - {description}" for name, description in commands)
     return "\n".join(lines)
 
 

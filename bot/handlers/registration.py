@@ -20,6 +20,7 @@ from telegram.ext import (
 )
 
 from bot.handlers.common import account_of, answer_query
+from bot.menus import CommandMenus
 from conversations import texts
 from storage.db import Database
 from storage.invitations import redeem_invitation
@@ -34,8 +35,9 @@ PRIVATE_COMMANDS = ("baocao", "xem", "huy", "lichsu", "noinhan")
 
 
 class RegistrationHandlers:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, menus: CommandMenus) -> None:
         self.database = database
+        self.menus = menus
 
     def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
         messages = filters.UpdateType.MESSAGE
@@ -106,14 +108,18 @@ class RegistrationHandlers:
             )
         if in_group:
             await message.reply_text(texts.office_group_greeting(unit=registration.unit))
-            return
-        await message.reply_text(
-            texts.greeting(
-                full_name=registration.person.full_name,
-                role=registration.role,
-                unit=registration.unit,
+        else:
+            await message.reply_text(
+                texts.greeting(
+                    full_name=registration.person.full_name,
+                    role=registration.role,
+                    unit=registration.unit,
+                )
             )
-        )
+        # After the greeting: the menu is a convenience, the greeting is the answer.
+        await self.menus.set_for_people(context.bot, [registration.person.id])
+        if in_group:
+            await self.menus.set_for_office_group(context.bot, chat.id)
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """List what this person can do."""
@@ -131,6 +137,7 @@ class RegistrationHandlers:
             texts.help_text(
                 full_name=known.person.full_name,
                 roles=[(item.role, item.unit) for item in known.roles],
+                commands=await self.menus.menu_of_person(known.person.id),
             )
         )
 
