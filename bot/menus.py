@@ -68,8 +68,9 @@ class CommandMenus:
         await self.set_default(application.bot)
 
     async def set_for_people(self, bot: Bot, person_ids: Collection[int]) -> int:
-        """Set these people's menus now (they just registered); how many were set."""
-        return await self._set_changed(bot, person_ids, only_changed=False)
+        """Set these people's menus now (they just registered), unless theirs is already set
+        (an invitation link opened twice); how many were set."""
+        return await self._set_changed(bot, person_ids, only_changed=True)
 
     async def set_for_office_group(self, bot: Bot, chat_id: int) -> bool:
         return await _set(bot, OFFICE_GROUP_MENU, BotCommandScopeChat(chat_id))
