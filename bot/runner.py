@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
@@ -18,7 +19,7 @@ from telegram.ext import Application
 from bot.app import build_application, make_office_desk, make_workflow
 from bot.config import Settings
 from bot.menus import CommandMenus
-from bot.outbox import OutboxSender, Pacer
+from bot.outbox import Hook, OutboxSender, Pacer
 from bot.polling import ChatLanes, poll_updates, retry_after_seconds
 from bot.prompts import PromptKeeper, WalkReplies
 from bot.scheduler import CalendarClock, Leadership
@@ -31,6 +32,7 @@ from report_templates.compose import TemplateError
 from report_templates.docx_writer import LayoutError
 from report_templates.draft import load_report_files
 from storage.db import Database, InstanceLock, sqlite_path, upgrade_database
+from storage.models import OutboxMessage
 from storage.questionnaire import forget_processed_updates
 
 logger = logging.getLogger(__name__)
@@ -95,7 +97,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
             ReportFiles(database, office=desk),
             after_sent=workflow.after_sent,
             on_blocked=duties.on_blocked,
-            on_failed=desk.delivery_failed,
+            on_failed=hooks_in_turn(desk.delivery_failed, workflow.delivery_failed),
             pacer=Pacer(settings.baocao_send_rate, settings.baocao_chat_rate),
             quiet_until=lambda now: calendar.quiet_until(now, settings.timezone),
             lease=timedelta(seconds=settings.baocao_outbox_lease_s),
@@ -312,3 +314,13 @@ async def _sync_menus(menus: CommandMenus, bot: Bot, stop: asyncio.Event) -> Non
         await menus.sync(bot, stop)
     except Exception:  # a menu is a convenience: it must not end the bot
         logger.exception("Setting the command menus failed")
+
+
+def hooks_in_turn(*hooks: Hook) -> Hook:
+    """Several outbox hooks run one after another in the same transaction."""
+
+    async def run_all(session: AsyncSession, row: OutboxMessage) -> None:
+        for hook in hooks:
+            await hook(session, row)
+
+    return run_all

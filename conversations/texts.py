@@ -335,7 +335,27 @@ VIEW_DATA_BUTTON = "📊 Xem số liệu"
 ACKNOWLEDGE_BUTTON = "✅ Đã nhận"
 TYPE_NUMBER_BUTTON = "✏️ Nhập số khác"
 
-NOT_APPROVER = "Chỉ Chủ tịch hoặc Phó Chủ tịch Ủy ban nhân dân của đơn vị này được duyệt báo cáo."
+NOT_APPROVER = "Anh/chị không phải người duyệt báo cáo của đơn vị này."
+# Telegram shows at most 200 characters in a button's pop-up.
+ALERT_LIMIT = 200
+
+
+def not_approver(*, unit: str, approvers: list[tuple[str, str]], unassigned_vice: bool) -> str:
+    """To the commune's own people: who approves its reports (`approvers`: title, name)."""
+    if approvers:
+        named = [f"{title} {name}" for title, name in approvers[:3]]
+        more = " hoặc người khác được phân công" if len(approvers) > 3 else ""
+        text = f"Báo cáo của {unit} do {' hoặc '.join(named)}{more} duyệt."
+    else:
+        text = (
+            f"{unit[:1].upper()}{unit[1:]} chưa có Chủ tịch hoặc Phó Chủ tịch được phân công "
+            "duyệt báo cáo; đề nghị liên hệ quản trị viên."
+        )
+    if unassigned_vice:
+        text += " Anh/chị chưa được phân công ký báo cáo này."
+    return text if len(text) <= ALERT_LIMIT else text[: ALERT_LIMIT - 1] + "…"
+
+
 NOT_CLERK = "Chỉ văn thư của đơn vị này được cấp số văn bản."
 NOT_OFFICE = "Chỉ cán bộ của cơ quan tiếp nhận báo cáo này được xác nhận."
 NOT_ALLOWED_TO_SEE = "Anh/chị không có quyền xem báo cáo này."
@@ -489,9 +509,33 @@ def final_caption(*, unit: str, period: str, number: str) -> str:
     return f"Báo cáo {period} của {unit}, số {number} (bản chính thức)."
 
 
-def approved_to_officer(*, unit: str, period: str, number: str, office: str) -> str:
-    where = f", đã gửi {office}" if office else ""
-    return f"✅ Báo cáo {period} của {unit} đã được duyệt, số {number}{where}. Cảm ơn anh/chị!"
+def approved_to_officer(
+    *, unit: str, period: str, number: str, office: str, office_chat: bool
+) -> str:
+    """At approval the report is only queued for the office: say so, and that they will hear
+    when it arrives (`office_chat`: the office has registered where it receives reports)."""
+    first = f"✅ Báo cáo {period} của {unit} đã được duyệt, số {number}."
+    if not office:
+        where = " Báo cáo được lưu trên hệ thống."
+    elif office_chat:
+        where = f" Báo cáo đang được gửi đến {office}; bot sẽ báo khi gửi xong."
+    else:
+        where = (
+            f" Báo cáo sẽ được gửi đến {office} khi cơ quan đăng ký nhận báo cáo trên bot; "
+            "bot sẽ báo khi gửi xong."
+        )
+    return f"{first}{where} Anh/chị không cần làm gì thêm. Cảm ơn anh/chị!"
+
+
+def delivered_to_commune(*, unit: str, period: str, number: str, office: str) -> str:
+    return f"📨 Báo cáo {period} của {unit} (số {number}) đã được gửi đến {office}."
+
+
+def undelivered_to_officer(*, unit: str, period: str, number: str, office: str) -> str:
+    return (
+        f"⚠️ Báo cáo {period} của {unit} (số {number}) chưa gửi được đến {office}. "
+        "Người duyệt báo cáo đã được báo để xử lý; anh/chị không cần làm gì thêm."
+    )
 
 
 def delivery_summary(

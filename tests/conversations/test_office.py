@@ -21,6 +21,7 @@ from sqlalchemy import select
 from telegram import Bot
 
 from bot.outbox import OutboxSender, Pacer
+from bot.runner import hooks_in_turn
 from bot.sending import ReportFiles
 from bot_api_standin import FakeUser, LocalBotApi
 from conversations import texts
@@ -107,7 +108,7 @@ def sender(bot: Bot, database: Database) -> OutboxSender:
         database,
         ReportFiles(database),
         after_sent=WORKFLOW.after_sent,
-        on_failed=DESK.delivery_failed,
+        on_failed=hooks_in_turn(DESK.delivery_failed, WORKFLOW.delivery_failed),
         first_retry_s=0.05,
         pacer=Pacer(1000, 1000),
     )
@@ -194,6 +195,20 @@ async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are
     assert to_chairman.startswith("⚠️ Báo cáo CCHC quý IV năm 2026 của xã Tân Quang")
     assert "Quản trị viên hệ thống đã được báo" in to_chairman
     assert said_to(api, lac_dao.chairman.telegram_user_id) == []
+    # The officers were told at approval only that it is being sent; now they hear the truth:
+    # Tân Quang's that it has not arrived, Lạc Đạo's (and its approver) that it has.
+    [approved_note] = said_to(api, tan_quang.officer.telegram_user_id, "✅")
+    assert "đang được gửi đến Sở Nội vụ tỉnh Hưng Yên; bot sẽ báo khi gửi xong" in approved_note
+    [undelivered] = said_to(api, tan_quang.officer.telegram_user_id)
+    assert undelivered.startswith("⚠️ Báo cáo quý IV năm 2026 của xã Tân Quang (số 01/BC-UBND)")
+    assert "chưa gửi được đến Sở Nội vụ tỉnh Hưng Yên" in undelivered
+    assert said_to(api, tan_quang.officer.telegram_user_id, "📨") == []
+    for person in (lac_dao.officer, lac_dao.chairman):
+        [delivered] = said_to(api, person.telegram_user_id, "📨")
+        assert delivered == (
+            "📨 Báo cáo quý IV năm 2026 của xã Lạc Đạo (số 01/BC-UBND) "
+            "đã được gửi đến Sở Nội vụ tỉnh Hưng Yên."
+        )
 
     # Requeued, refused again: nobody is told a second time.
     async with database.session() as session:
@@ -213,6 +228,11 @@ async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are
     assert line_of(fixed, "xã Tân Quang").startswith("✅ xã Tân Quang: số 01/BC-UBND")
     reports = [m for m in api.messages_to(OFFICE_CHAT) if "document" in m]
     assert len(reports) == 2
+    # Now Tân Quang's people hear it arrived: its officer once more, its approver too.
+    for person in (tan_quang.officer, tan_quang.chairman):
+        [delivered] = said_to(api, person.telegram_user_id, "📨")
+        assert "xã Tân Quang (số 01/BC-UBND) đã được gửi đến Sở Nội vụ" in delivered
+    assert len(said_to(api, tan_quang.officer.telegram_user_id)) == 1
 
 
 async def test_without_an_administrator_the_approver_is_told_and_the_log_says_so(
