@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
 from conversations.forms import DONE_UNCOUNTED, Form, Question, QuestionType, Section
+from conversations.looking_back import approved_figures, approved_for, approved_status
 from conversations.parsing import ParseError, fold
 from conversations.values import display, parse_answer
 from storage import audit
@@ -198,6 +199,10 @@ class Questionnaire:
         rounds = await editable_rounds(session=session, person_id=person.id)
         if not rounds:
             if await answering_roles(session=session, person_id=person.id):
+                # Nothing open: the report they answered for may be approved; say where it is.
+                approved = await approved_for(session, person)
+                if approved is not None:
+                    return _say(approved_status(approved))
                 return _say(texts.NO_OPEN_ROUND)
             return _say(texts.NOT_AN_ANSWERER)
         context = await self._round_to_work_on(session, person, rounds)
@@ -303,6 +308,13 @@ class Questionnaire:
         rounds = await editable_rounds(session=session, person_id=person.id)
         context = await self._round_to_work_on(session, person, rounds)
         if context is None:
+            # Nothing open for them: show what was approved, as the chairman signed it.
+            approved = await approved_for(session, person) if not rounds else None
+            if approved is not None:
+                figures = await approved_figures(
+                    session, person, approved, sections_for=self.sections_for
+                )
+                return _say(*figures)
             return _say(texts.NOTHING_ENTERED)
         state = await get_state(
             session=session, round_id=context.round.id, person_id=person.id, create=False

@@ -308,6 +308,40 @@ def review_footer(*, resubmit: bool) -> str:
     )
 
 
+def approved_status(
+    *,
+    unit: str,
+    period: str,
+    number: str | None,
+    issued_on: date | None,
+    approver: str | None,
+    office: str | None,
+    delivery: str | None,
+) -> str:
+    """Where the latest approved report stands, for its officers once nothing is open."""
+    by = f" ({approver} duyệt)" if approver else ""
+    if number is None:
+        lines = [f"✅ Báo cáo {period} của {unit} đã được duyệt{by}; văn thư đang cấp số."]
+    else:
+        day = f" ngày {issued_on:%d/%m/%Y}" if issued_on is not None else ""
+        lines = [f"✅ Báo cáo {period} của {unit} đã được duyệt{by}: số {number}{day}."]
+    if office and delivery == "delivered":
+        lines.append(f"Đã gửi đến {office}.")
+    elif office and delivery == "failed":
+        lines.append(f"Chưa gửi được đến {office}; người duyệt đã được báo để xử lý.")
+    elif office:
+        lines.append(f"Đang gửi đến {office}.")
+    lines.append(
+        "Anh/chị không cần làm gì thêm. Bot sẽ nhắn khi đến kỳ báo cáo sau. "
+        "Gõ /xem để xem số liệu đã duyệt."
+    )
+    return "\n".join(lines)
+
+
+def approved_figures_header(period: str) -> str:
+    return f"Số liệu đã duyệt của báo cáo {period} (phần của anh/chị):"
+
+
 def entered_header(period: ReportingPeriod) -> str:
     return f"Số liệu anh/chị đã nhập cho báo cáo {period_label(period)}:"
 

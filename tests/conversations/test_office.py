@@ -25,6 +25,7 @@ from bot.runner import hooks_in_turn
 from bot.sending import ReportFiles
 from bot_api_standin import FakeUser, LocalBotApi
 from conversations import texts
+from conversations.engine import Questionnaire
 from conversations.office import OfficeDesk
 from conversations.outgoing import Outcome, Text
 from storage.db import Database
@@ -47,6 +48,7 @@ from tests.storage.test_compilation import (
 OFFICE_CHAT = -1_001_777_000_001
 ADMIN_ID = 9_100_001
 DESK = OfficeDesk(FORM, layout=LAYOUT, zone=ZONE)
+ENGINE = Questionnaire(FORM)
 NOW = datetime(2026, 12, 10, 3, tzinfo=UTC)
 
 
@@ -155,6 +157,13 @@ def said_to(api: LocalBotApi, chat_id: int | None, marker: str = "⚠️") -> li
     return [m["text"] for m in api.messages_to(chat_id) if m.get("text", "").startswith(marker)]
 
 
+async def looking_back(database: Database, person: Person, command: str) -> str:
+    """What /baocao ("begin") or /xem ("entered") tells the person, as one text."""
+    async with database.session() as session:
+        reply = await getattr(ENGINE, command)(session, person=person)
+    return "\n".join(message.text for message in reply.messages)
+
+
 async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are_told_once(
     api: LocalBotApi, bot: Bot, database: Database
 ) -> None:
@@ -162,6 +171,9 @@ async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are
     tan_quang, lac_dao = place.tan_quang, place.lac_dao
 
     # Approved, queued, not sent yet: on its way, not "on time" yet.
+    assert "Đang gửi đến Sở Nội vụ tỉnh Hưng Yên." in await looking_back(
+        database, tan_quang.officer, "begin"
+    )
     waiting = await progress(database, place)
     assert "Đã duyệt nhưng chưa đến cơ quan: 2 đang gửi." in waiting
     assert line_of(waiting, "xã Tân Quang").startswith("📤 xã Tân Quang: số 01/BC-UBND, duyệt ")
@@ -209,6 +221,18 @@ async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are
             "📨 Báo cáo quý IV năm 2026 của xã Lạc Đạo (số 01/BC-UBND) "
             "đã được gửi đến Sở Nội vụ tỉnh Hưng Yên."
         )
+
+    # With nothing open, the officer's /baocao and /xem say where the approved report is.
+    status = await looking_back(database, tan_quang.officer, "begin")
+    assert status.startswith("✅ Báo cáo quý IV năm 2026 của xã Tân Quang đã được duyệt")
+    assert "(Chủ tịch Lê Văn Cường duyệt): số 01/BC-UBND ngày" in status
+    assert "Chưa gửi được đến Sở Nội vụ tỉnh Hưng Yên" in status
+    assert "Đã gửi đến Sở Nội vụ tỉnh Hưng Yên." in await looking_back(
+        database, lac_dao.officer, "begin"
+    )
+    figures = await looking_back(database, lac_dao.officer, "entered")
+    assert texts.approved_figures_header("quý IV năm 2026") in figures
+    assert texts.NOTHING_ENTERED not in figures and texts.NO_OPEN_ROUND not in figures
 
     # Requeued, refused again: nobody is told a second time.
     async with database.session() as session:

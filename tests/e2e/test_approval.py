@@ -160,6 +160,17 @@ async def test_return_correct_approve_and_deliver_once_through_429_502_and_a_res
     arrived = await binh.expect("📨", after=0)
     assert "(số 01/BC-UBND) đã được gửi đến Sở Nội vụ tỉnh Hưng Yên" in arrived["text"]
     await cuong.expect("📨", after=0)
+    # Nothing is open any more: /baocao says the report is approved and where it went, /xem
+    # shows the approved figures of his section (the corrected 8, not the 6 first typed).
+    status = await binh.says("/baocao", "đã được duyệt")
+    assert "số 01/BC-UBND ngày" in status["text"]
+    assert "(Chủ tịch Lê Văn Cường duyệt)" in status["text"]
+    assert "Đã gửi đến Sở Nội vụ tỉnh Hưng Yên." in status["text"]
+    assert "không cần làm gì thêm" in status["text"]
+    figures = await binh.says("/xem", "Số liệu đã duyệt")
+    assert "số 01/BC-UBND" in figures["text"] and "8 chuyên mục" in figures["text"]
+    assert texts.NOTHING_ENTERED not in figures["text"]
+    await cuong.expect("bản chính thức", after=0)
     ack = callback_of(delivered, texts.ACKNOWLEDGE_BUTTON)
     assert (await hai.tap_answer(delivered, ack))["text"] == texts.NOT_OFFICE
     office = PrivateChat(standin, LAN)
