@@ -261,6 +261,21 @@ def current_value(value: str) -> str:
     return f"Đã nhập: {value}."
 
 
+# The answer given, too long for the question's message, is sent whole just above it.
+CURRENT_VALUE_ABOVE = (
+    "Đã nhập: toàn văn ở tin nhắn phía trên. Để sửa, sao chép tin nhắn đó, sửa rồi gửi lại; "
+    "nếu không cần sửa, bấm «Giữ nguyên»."
+)
+
+
+def saved_sample(title: str, text: str) -> str:
+    """A sample text used at one tap: all of it, since the question showed only its start."""
+    return (
+        f"✔ Đã lưu: {title}:\n{text}\n"
+        "(Muốn sửa: bấm «◀ Quay lại» ở câu dưới đây, sao chép nội dung, sửa rồi gửi lại.)"
+    )
+
+
 def earlier_label(period_code: str) -> str:
     return f"(nội dung kỳ {period_code}) "
 
