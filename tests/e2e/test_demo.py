@@ -50,6 +50,11 @@ async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
     # The approval: returned with a comment, corrected, approved, delivered, acknowledged.
     assert "Đã trả lại báo cáo kèm ý kiến cho: Nguyễn Thị Hoa, Trần Văn Bình" in transcript
     assert "đã duyệt, số 01/BC-UBND" in transcript
+    assert (
+        "[bot → Bình Trần Văn] 📨 Báo cáo quý IV năm 2026 của xã Tân Quang (số 01/BC-UBND) "
+        "đã được gửi đến Sở Nội vụ tỉnh Hưng Yên." in transcript
+    )
+    assert "Số liệu đã duyệt của báo cáo quý IV năm 2026 (phần của anh/chị):" in transcript
     assert "[Lan Bùi Thị ⏎ button] a:" in transcript
     assert texts.ACKNOWLEDGED in transcript
     delivered = docx.Document(str(folder / "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx"))
