@@ -296,7 +296,7 @@ async def _approval(api: LocalBotApi) -> None:
     # The officers hear once the office has it; with nothing left to answer, /baocao says the
     # report is approved and where it went, and /xem shows the approved figures.
     await binh.expect("📨", after=0)
-    await binh.says("/baocao", "đã được duyệt")
+    await binh.says("/baocao", "duyệt: số")
     await binh.says("/xem", "Số liệu đã duyệt")
 
 

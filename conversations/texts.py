@@ -334,12 +334,12 @@ def approved_status(
     delivery: str | None,
 ) -> str:
     """Where the latest approved report stands, for its officers once nothing is open."""
-    by = f" ({approver} duyệt)" if approver else ""
+    approved = f"✅ Báo cáo {period} của {unit} đã được {approver + ' ' if approver else ''}duyệt"
     if number is None:
-        lines = [f"✅ Báo cáo {period} của {unit} đã được duyệt{by}; văn thư đang cấp số."]
+        lines = [f"{approved}; văn thư đang cấp số."]
     else:
         day = f" ngày {issued_on:%d/%m/%Y}" if issued_on is not None else ""
-        lines = [f"✅ Báo cáo {period} của {unit} đã được duyệt{by}: số {number}{day}."]
+        lines = [f"{approved}: số {number}{day}."]
     if office and delivery == "delivered":
         lines.append(f"Đã gửi đến {office}.")
     elif office and delivery == "failed":

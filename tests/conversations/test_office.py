@@ -224,8 +224,10 @@ async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are
 
     # With nothing open, the officer's /baocao and /xem say where the approved report is.
     status = await looking_back(database, tan_quang.officer, "begin")
-    assert status.startswith("✅ Báo cáo quý IV năm 2026 của xã Tân Quang đã được duyệt")
-    assert "(Chủ tịch Lê Văn Cường duyệt): số 01/BC-UBND ngày" in status
+    assert status.startswith(
+        "✅ Báo cáo quý IV năm 2026 của xã Tân Quang đã được Chủ tịch Lê Văn Cường duyệt: "
+        "số 01/BC-UBND ngày "
+    )
     assert "Chưa gửi được đến Sở Nội vụ tỉnh Hưng Yên" in status
     assert "Đã gửi đến Sở Nội vụ tỉnh Hưng Yên." in await looking_back(
         database, lac_dao.officer, "begin"

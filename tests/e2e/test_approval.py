@@ -162,9 +162,9 @@ async def test_return_correct_approve_and_deliver_once_through_429_502_and_a_res
     await cuong.expect("📨", after=0)
     # Nothing is open any more: /baocao says the report is approved and where it went, /xem
     # shows the approved figures of his section (the corrected 8, not the 6 first typed).
-    status = await binh.says("/baocao", "đã được duyệt")
+    status = await binh.says("/baocao", "duyệt: số")
     assert "số 01/BC-UBND ngày" in status["text"]
-    assert "(Chủ tịch Lê Văn Cường duyệt)" in status["text"]
+    assert "đã được Chủ tịch Lê Văn Cường duyệt" in status["text"]
     assert "Đã gửi đến Sở Nội vụ tỉnh Hưng Yên." in status["text"]
     assert "không cần làm gì thêm" in status["text"]
     figures = await binh.says("/xem", "Số liệu đã duyệt")
