@@ -73,7 +73,10 @@ class CommandMenus:
         return await self._set_changed(bot, person_ids, only_changed=True)
 
     async def set_for_office_group(self, bot: Bot, chat_id: int) -> bool:
-        return await _set(bot, OFFICE_GROUP_MENU, BotCommandScopeChat(chat_id))
+        try:
+            return await _set(bot, OFFICE_GROUP_MENU, BotCommandScopeChat(chat_id))
+        except _LongFloodWait:
+            return False
 
     async def sync(self, bot: Bot, stop: asyncio.Event) -> int:
         """At start-up: every office group's menu, and each person's whose menu changed since
@@ -117,8 +120,11 @@ class CommandMenus:
                 continue
             if count and self.gap_s:
                 await asyncio.sleep(self.gap_s)
-            if not await _set(bot, menu, BotCommandScopeChat(holder.chat_id)):
-                continue
+            try:
+                if not await _set(bot, menu, BotCommandScopeChat(holder.chat_id)):
+                    continue
+            except _LongFloodWait:
+                break  # the rest waits for the next start rather than hit the limit again
             try:
                 async with self.database.session() as session:
                     await record_menu(session=session, person_id=holder.person_id, digest=digest)
@@ -130,8 +136,13 @@ class CommandMenus:
         return count
 
 
+class _LongFloodWait(Exception):
+    """Telegram asks to wait longer than a menu is worth."""
+
+
 async def _set(bot: Bot, menu: Menu, scope: BotCommandScopeChat | BotCommandScopeDefault) -> bool:
-    """setMyCommands, waiting out one flood wait; False when it did not go."""
+    """setMyCommands, waiting out one short flood wait; False when it did not go (a longer
+    flood wait raises _LongFloodWait for a person's menu)."""
     commands = [BotCommand(name, about) for name, about in menu]
     for attempt in (1, 2):
         try:
@@ -140,6 +151,8 @@ async def _set(bot: Bot, menu: Menu, scope: BotCommandScopeChat | BotCommandScop
             wait = retry_after_seconds(exc)
             if attempt == 2 or wait > LONGEST_WAIT_S:
                 logger.warning("Flood wait of %.0f s while setting a command menu", wait)
+                if isinstance(scope, BotCommandScopeChat):
+                    raise _LongFloodWait from exc
                 return False
             await asyncio.sleep(wait)
         except TelegramError as exc:  # e.g. a chat that no longer exists: not worth retrying
