@@ -272,7 +272,7 @@ def saved_sample(title: str, text: str) -> str:
     """A sample text used at one tap: all of it, since the question showed only its start."""
     return (
         f"✔ Đã lưu: {title}:\n{text}\n"
-        "(Muốn sửa: bấm «◀ Quay lại» ở câu dưới đây, sao chép nội dung, sửa rồi gửi lại.)"
+        "(Muốn sửa: quay lại câu này, sao chép nội dung, sửa rồi gửi lại.)"
     )
 
 
