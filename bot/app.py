@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from telegram import BotCommand, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.config import Settings
@@ -15,9 +14,9 @@ from bot.handlers.office import OfficeHandlers
 from bot.handlers.questionnaire import QuestionnaireHandlers
 from bot.handlers.recipients import RecipientsHandlers
 from bot.handlers.registration import RegistrationHandlers
+from bot.menus import CommandMenus
 from bot.polling import failed_updates
 from bot.sending import ReportFiles
-from conversations import texts
 from conversations.approval import ApprovalWorkflow
 from conversations.calendar import Calendar, load_calendar
 from conversations.duties import CalendarDuties
@@ -66,10 +65,12 @@ def build_application(
     form: Form,
     workflow: ApprovalWorkflow | None = None,
     desk: OfficeDesk | None = None,
+    menus: CommandMenus | None = None,
 ) -> Application:  # type: ignore[type-arg]
     token = settings.token
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the bot")
+    menus = menus or CommandMenus(database, form)
     application = (
         ApplicationBuilder()
         .token(token)
@@ -79,11 +80,11 @@ def build_application(
         .concurrent_updates(False)
         # bot.polling fetches updates itself, confirming each only after it was handled.
         .updater(None)
-        .post_init(_set_commands)
+        .post_init(menus.set_default_at_start)
         .build()
     )
     workflow = workflow or make_workflow(settings, form)
-    registration = RegistrationHandlers(database)
+    registration = RegistrationHandlers(database, menus)
     questionnaire = QuestionnaireHandlers(
         database,
         Questionnaire(
@@ -119,16 +120,6 @@ def build_application(
     )
     application.add_error_handler(_on_error)
     return application
-
-
-async def _set_commands(application: Application) -> None:  # type: ignore[type-arg]
-    """Show the commands in the phone's menu; a failure here must not stop the bot."""
-    try:
-        await application.bot.set_my_commands(
-            [BotCommand(name, description) for name, description in texts.COMMANDS]
-        )
-    except TelegramError as exc:
-        logger.warning("Could not set the command menu: %s", exc)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

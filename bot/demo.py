@@ -309,6 +309,11 @@ async def _approval(api: LocalBotApi) -> None:
             predicate=lambda m: str(m.get("document", {}).get("file_name", "")).endswith(".pdf"),
         )
     await cuong.says("/lichsu", "Phiên bản 2")
+    # The officers hear once the office has it; with nothing left to answer, /baocao says the
+    # report is approved and where it went, and /xem shows the approved figures.
+    await binh.expect("📨", after=0)
+    await binh.says("/baocao", "duyệt: số")
+    await binh.says("/xem", "Số liệu đã duyệt")
 
 
 async def _office(api: LocalBotApi) -> None:

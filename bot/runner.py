@@ -11,12 +11,15 @@ from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application, make_office_desk, make_workflow
 from bot.config import Settings
-from bot.outbox import OutboxSender, Pacer
+from bot.menus import CommandMenus
+from bot.outbox import Hook, OutboxSender, Pacer
 from bot.polling import ChatLanes, poll_updates, retry_after_seconds
 from bot.prompts import PromptKeeper, WalkReplies
 from bot.scheduler import CalendarClock, Leadership
@@ -30,6 +33,7 @@ from report_templates.compose import TemplateError
 from report_templates.docx_writer import LayoutError
 from report_templates.draft import load_report_files
 from storage.db import Database, InstanceLock, sqlite_path, upgrade_database
+from storage.models import OutboxMessage
 from storage.questionnaire import forget_processed_updates
 
 logger = logging.getLogger(__name__)
@@ -83,7 +87,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         desk = make_office_desk(settings, form, workflow.layout, calendar)
         assert desk.duties is not None
         duties = desk.duties
-        application = build_application(settings, database, form, workflow, desk)
+        menus = CommandMenus(database, form)
+        application = build_application(settings, database, form, workflow, desk, menus)
         if not await _connect(application, settings, stop):
             await application.bot.shutdown()  # close the HTTP pool a failed connect opened
             return EXIT_TOKEN_REJECTED if not stop.is_set() else EXIT_OK
@@ -93,7 +98,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
             ReportFiles(database, office=desk),
             after_sent=workflow.after_sent,
             on_blocked=duties.on_blocked,
-            on_failed=desk.delivery_failed,
+            on_failed=hooks_in_turn(desk.delivery_failed, workflow.delivery_failed),
             pacer=Pacer(settings.baocao_send_rate, settings.baocao_chat_rate),
             quiet_until=lambda now: calendar.quiet_until(now, settings.timezone),
             lease=timedelta(seconds=settings.baocao_outbox_lease_s),
@@ -132,7 +137,8 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                     keeper,
                     Leadership(settings.database_url),
                     stop,
-                    zalo,
+                    menus=menus,
+                    zalo=zalo,
                 )
             finally:
                 if zalo is not None:
@@ -233,6 +239,7 @@ async def _serve(
     keeper: PromptKeeper,
     leadership: Leadership,
     stop: asyncio.Event,
+    menus: CommandMenus | None = None,
     zalo: ZaloService | None = None,
 ) -> None:
     if application.post_init is not None:
@@ -243,7 +250,9 @@ async def _serve(
         while not stop.is_set():
             if not await _lead(leadership, stop):
                 break
-            await _lead_until_lost(application, database, clock, keeper, leadership, stop, zalo)
+            await _lead_until_lost(
+                application, database, clock, keeper, leadership, stop, menus=menus, zalo=zalo
+            )
     finally:
         logger.info("Stopping")
         stop.set()
@@ -279,6 +288,7 @@ async def _lead_until_lost(
     keeper: PromptKeeper,
     leadership: Leadership,
     stop: asyncio.Event,
+    menus: CommandMenus | None = None,
     zalo: ZaloService | None = None,
 ) -> None:
     """Poll Telegram (and Zalo, when configured), run the calendar and re-send lost prompts
@@ -302,6 +312,12 @@ async def _lead_until_lost(
     watching = asyncio.create_task(watch(), name="leadership")
     logger.info("Baocao bot @%s is running; press Ctrl+C to stop", application.bot.username)
     keeping = asyncio.create_task(keeper.run(application.bot, leading), name="prompts")
+    # The leader sets the menus that changed while it was down, beside answering updates.
+    setting_menus = (
+        asyncio.create_task(_sync_menus(menus, application.bot, leading), name="menus")
+        if menus is not None
+        else None
+    )
     zalo_polling = asyncio.create_task(zalo.run(leading), name="zalo") if zalo is not None else None
     try:
         await poll_updates(application, leading, database=database, lanes=keeper.lanes)
@@ -309,8 +325,27 @@ async def _lead_until_lost(
         clock.stop()
         leading.set()
         await keeping
+        if setting_menus is not None:
+            await setting_menus
         if zalo_polling is not None:
             await zalo_polling
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watching
+
+
+async def _sync_menus(menus: CommandMenus, bot: Bot, stop: asyncio.Event) -> None:
+    try:
+        await menus.sync(bot, stop)
+    except Exception:  # a menu is a convenience: it must not end the bot
+        logger.exception("Setting the command menus failed")
+
+
+def hooks_in_turn(*hooks: Hook) -> Hook:
+    """Several outbox hooks run one after another in the same transaction."""
+
+    async def run_all(session: AsyncSession, row: OutboxMessage) -> None:
+        for hook in hooks:
+            await hook(session, row)
+
+    return run_all

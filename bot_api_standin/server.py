@@ -124,6 +124,17 @@ _INLINE_BUTTON_ACTIONS = frozenset(
     ]
 )
 _BOT_COMMAND_NAME_RE = re.compile(r"[a-z0-9_]{1,32}")
+_COMMAND_SCOPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
 _TOKEN_RE = re.compile(r"(\d+):[A-Za-z0-9_-]+")
 
 _BAD_GATEWAY_HTML = (
@@ -1033,9 +1044,26 @@ class LocalBotApi(TelegramState, Faults):
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
-        key = self._commands_key(call.params.get("scope"), call.params.get("language_code"))
+        scope = call.params.get("scope")
+        where = self._command_scope_name(scope)
+        key = self._commands_key(scope, call.params.get("language_code"))
         self._commands[key] = commands
+        names = " ".join(f"/{command['command']}" for command in commands)
+        self._transcript.append(f"[bot ☰ {where}] menu: {names or '(none)'}")
         return True
+
+    def _command_scope_name(self, scope: Any) -> str:
+        """Who a command scope is for, in the transcript's words; 400 as Telegram answers an
+        unknown scope or a chat the bot does not know."""
+        if scope is None:
+            return "everyone"
+        if not isinstance(scope, dict) or scope.get("type") not in _COMMAND_SCOPES:
+            raise ApiError(400, "Bad Request: can't parse BotCommandScope JSON object")
+        kind = scope["type"]
+        if kind not in ("chat", "chat_administrators", "chat_member"):
+            return "everyone" if kind == "default" else kind
+        chat = self._find_chat(scope.get("chat_id"))
+        return self._chat_name(chat["id"])
 
     async def _get_my_commands(self, call: _Call) -> list[JSONDict]:
         return self.my_commands(call.params.get("scope"), call.params.get("language_code") or "")

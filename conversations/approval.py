@@ -17,7 +17,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,6 +71,9 @@ ASKED_FOR_TEXT = (Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.CLERK)
 DOCUMENT_SYMBOL = "BC-UBND"  # a People's Committee's report (Decree 30/2020, Annex III)
 SIGNER_TITLES = {"chairman": "Chủ tịch", "vice_chairman": "Phó Chủ tịch"}
 HISTORY_ROUNDS = 3
+# How long the approver's confirmation waits in the outbox for the reply to go first: past the
+# reply's own retries (bot/handlers/common.py), so the copy goes only when the reply did not.
+REPLY_GRACE = timedelta(seconds=60)
 _NUMBER = re.compile(r"^\s*(\d{1,4})\s*(?:/\s*BC\s*-\s*UBND)?\s*$", re.IGNORECASE)
 
 
@@ -268,7 +271,7 @@ class ApprovalWorkflow:
     ) -> Outcome:
         role = await self._approver_role(session, person.id, case.unit.id)
         if role is None:
-            return Outcome.refused(texts.NOT_APPROVER)
+            return Outcome.refused(await self._not_approver(session, person, case))
         # Two approvers at once: the round row is locked, and the state read again after.
         round_ = await lock_round(session=session, round_id=case.round.id)
         await session.refresh(case.draft)
@@ -326,7 +329,32 @@ class ApprovalWorkflow:
                 drop_keyboard=True,
             )
         told = await self._number_and_send(session, case, number=None, by=person)
-        return Outcome.say(told, drop_keyboard=True)
+        return Outcome(
+            items=(Text(told),),
+            drop_keyboard=True,
+            saved_as=_decider_note_key(draft.id, person.id),
+        )
+
+    async def _not_approver(self, session: AsyncSession, person: Person, case: _Case) -> str:
+        """Why this person may not decide, naming who may: to the commune's own people (a
+        vice-chairman who does not sign must know whom to turn to); to anyone else, no names."""
+        roles = await self._roles(session, person.id, case.unit.id)
+        if not roles & set(MEMBER_ROLES):
+            return texts.NOT_APPROVER
+        approvers = (
+            await session.execute(
+                select(Person.full_name, Membership.role)
+                .join(Membership, Membership.person_id == Person.id)
+                .where(Membership.unit_id == case.unit.id, IS_APPROVER)
+                .order_by(Membership.id)
+            )
+        ).all()
+        ordered = sorted(approvers, key=lambda row: row[1] is not Role.CHAIRMAN)
+        return texts.not_approver(
+            unit=case.unit_label,
+            approvers=[(SIGNER_TITLES[role.value], name) for name, role in ordered],
+            unassigned_vice=Role.VICE_CHAIRMAN in roles,
+        )
 
     async def _why_not_decidable(
         self, session: AsyncSession, draft: Draft, round_: ReportingRound
@@ -401,7 +429,7 @@ class ApprovalWorkflow:
         round_ = await lock_round(session=session, round_id=case.round.id)
         await session.refresh(case.draft)
         refusal = (
-            texts.NOT_APPROVER
+            await self._not_approver(session, person, case)
             if role is None
             else await self._why_not_decidable(session, case.draft, round_)
         )
@@ -470,7 +498,9 @@ class ApprovalWorkflow:
         if refusal is not None:
             return Outcome.refused(refusal)
         told = await self._number_and_send(session, case, number=None, by=person)
-        return Outcome.say(told, drop_keyboard=True)
+        # A clerk who also approved it: the confirmation's held-back copy is theirs to settle.
+        key = _decider_note_key(case.draft.id, person.id)
+        return Outcome(items=(Text(told),), drop_keyboard=True, saved_as=key)
 
     async def _typed_number(
         self, session: AsyncSession, person: Person, case: _Case, text: str, pending: PendingInput
@@ -493,7 +523,8 @@ class ApprovalWorkflow:
         if await self._number_used(session, case.unit.id, year, number):
             return Outcome.say(texts.number_taken(number, year))
         await session.delete(pending)
-        return Outcome.say(await self._number_and_send(session, case, number=number, by=person))
+        told = await self._number_and_send(session, case, number=number, by=person)
+        return Outcome(items=(Text(told),), saved_as=_decider_note_key(case.draft.id, person.id))
 
     @staticmethod
     def _why_not_numberable(draft: Draft) -> str | None:
@@ -587,15 +618,17 @@ class ApprovalWorkflow:
         )
         told = texts.approved_final(number=draft.number, issued_on=issued, office=office_name)
         if decider is not None:
-            if decider.id != by.id:  # the clerk numbered it: the approver hears it from here
-                await self._queue(
-                    session,
-                    f"draft:{draft.id}:final:{decider.id}:note",
-                    "approved_to_approver",
-                    Text(told),
-                    person=decider,
-                    draft_id=draft.id,
-                )
+            # The approver hears it from the outbox when the clerk numbered it; when they did,
+            # as the reply to their tap, with this copy held back in case the reply is lost.
+            await self._queue(
+                session,
+                _decider_note_key(draft.id, decider.id),
+                "approved_to_approver",
+                Text(told),
+                person=decider,
+                draft_id=draft.id,
+                not_before=None if decider.id != by.id else utc_now() + REPLY_GRACE,
+            )
             for fmt in formats:
                 await self._queue(
                     session,
@@ -623,6 +656,7 @@ class ApprovalWorkflow:
                         period=case.period_label,
                         number=draft.number,
                         office=office_name,
+                        office_chat=office is not None and office.telegram_chat_id is not None,
                     )
                 ),
                 person=officer,
@@ -647,6 +681,46 @@ class ApprovalWorkflow:
             entity_id=round_.id,
             details={"draft_id": draft.id, "number": draft.number, "chat_id": row.chat_id},
         )
+        await self._tell_delivery(session, draft, "delivered")
+
+    async def delivery_failed(self, session: AsyncSession, row: OutboxMessage) -> None:
+        """Called in the transaction that marks a row FAILED or BLOCKED: when it was a report
+        to the office, its officers learn it has not arrived (the approver and the
+        administrators are told by the office's desk, with what to do)."""
+        if row.purpose != "office_delivery" or row.draft_id is None:
+            return
+        draft = await session.get(Draft, row.draft_id)
+        if draft is not None and draft.delivered_at is None:
+            await self._tell_delivery(session, draft, "undelivered")
+
+    async def _tell_delivery(self, session: AsyncSession, draft: Draft, outcome: str) -> None:
+        """Tell the officers who handed in the report (and, once it arrived, its approver)
+        whether it reached the office: what they were told at approval was only that it is
+        being sent."""
+        case = await self._case(session, draft)
+        if case is None or draft.number is None:
+            return
+        office = await session.get(Unit, case.unit.office_id) if case.unit.office_id else None
+        office_name = office.name if office is not None else ""
+        labels = {"unit": case.unit_label, "period": case.period_label, "number": draft.number}
+        if outcome == "delivered":
+            text = texts.delivered_to_commune(**labels, office=office_name)
+        else:
+            text = texts.undelivered_to_officer(**labels, office=office_name)
+        told = await _submitters(session, case.round.id)
+        if outcome == "delivered" and draft.decided_by_person_id is not None:
+            decider = await session.get(Person, draft.decided_by_person_id)
+            if decider is not None and decider not in told:
+                told.append(decider)
+        for person in told:
+            await self._queue(
+                session,
+                f"draft:{draft.id}:{outcome}:{person.id}",
+                f"{outcome}_to_commune",
+                Text(text),
+                person=person,
+                draft_id=draft.id,
+            )
 
     async def _acknowledge(self, session: AsyncSession, person: Person, case: _Case) -> Outcome:
         office_id = case.unit.office_id
@@ -776,6 +850,7 @@ class ApprovalWorkflow:
         person: Person | None = None,
         office: Unit | None = None,
         draft_id: int | None = None,
+        not_before: datetime | None = None,
     ) -> bool:
         if person is not None and person.telegram_user_id is None:
             return False
@@ -788,6 +863,7 @@ class ApprovalWorkflow:
             office_id=office.id if office is not None else None,
             person_id=person.id if person is not None else None,
             draft_id=draft_id,
+            not_before=not_before,
         )
 
     async def _case(self, session: AsyncSession, draft: Draft | None) -> _Case | None:
@@ -939,6 +1015,11 @@ async def _ask_next_message(
             person_id=person.id, kind=kind, draft_id=draft.id, unit_id=None, created_at=utc_now()
         )
     )
+
+
+def _decider_note_key(draft_id: int, person_id: int) -> str:
+    """The outbox key of the approver's "approved, number ..." note."""
+    return f"draft:{draft_id}:final:{person_id}:note"
 
 
 def _same_figures(before: dict[str, Any], after: dict[str, Any]) -> bool:

@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
 from conversations.forms import DONE_UNCOUNTED, Form, Question, QuestionType, Section
+from conversations.looking_back import approved_figures, approved_for, approved_status
 from conversations.parsing import ParseError, fold
-from conversations.values import display, parse_answer
+from conversations.values import display, editable, parse_answer
+from report_templates.preview import TELEGRAM_LIMIT, pack_messages
 from storage import audit
 from storage.figures import window_figures
 from storage.models import (
@@ -108,6 +110,8 @@ class Walk:
     submitted: set[str] = field(default_factory=set)
     # Six-month and annual reports: each narrative question's text in the window's quarters.
     window_texts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # This call saves a sample text the officer has not seen whole: the note shows all of it.
+    saving_sample: bool = False
 
     def value(self, code: str) -> Any:
         answer = self.answers.get(code)
@@ -198,6 +202,10 @@ class Questionnaire:
         rounds = await editable_rounds(session=session, person_id=person.id)
         if not rounds:
             if await answering_roles(session=session, person_id=person.id):
+                # Nothing open: the report they answered for may be approved; say where it is.
+                approved = await approved_for(session, person)
+                if approved is not None:
+                    return _say(approved_status(approved))
                 return _say(texts.NO_OPEN_ROUND)
             return _say(texts.NOT_AN_ANSWERER)
         context = await self._round_to_work_on(session, person, rounds)
@@ -303,6 +311,13 @@ class Questionnaire:
         rounds = await editable_rounds(session=session, person_id=person.id)
         context = await self._round_to_work_on(session, person, rounds)
         if context is None:
+            # Nothing open for them: show what was approved, as the chairman signed it.
+            approved = await approved_for(session, person) if not rounds else None
+            if approved is not None:
+                figures = await approved_figures(
+                    session, person, approved, sections_for=self.sections_for
+                )
+                return _say(*figures)
             return _say(texts.NOTHING_ENTERED)
         state = await get_state(
             session=session, round_id=context.round.id, person_id=person.id, create=False
@@ -380,14 +395,7 @@ class Questionnaire:
         reply = await self.current_prompt(session, person=walk.person)
         if reply is None or not reply.messages:
             return _say(note, accepted=False)
-        first, *rest = reply.messages
-        return Reply(
-            messages=(OutMessage(f"{note}\n\n{first.text}", first.buttons), *rest),
-            state_id=reply.state_id,
-            step=reply.step,
-            accepted=False,
-            question_code=reply.question_code,
-        )
+        return _noted(note, reply, accepted=False)
 
     # ----- loading ------------------------------------------------------------------------
 
@@ -523,11 +531,11 @@ class Questionnaire:
         if not known:
             return Reply(alert=texts.OLD_BUTTON, accepted=False)
         if question.type is QuestionType.LONG_TEXT and action.startswith("opt:"):
-            state.pending = {"kind": "text", "value": value}
-            state.status = WalkStatus.CONFIRMING
-            self._bump(state)
-            await session.flush()
-            return self._confirm_prompt(walk, bump=False)
+            # "Dùng mẫu 1" uses it: the saved note shows the whole text, and to change it the
+            # officer goes back, copies and edits it. (A second "use this" step let a typed
+            # next answer replace the narrative.)
+            walk.saving_sample = True
+            return await self._offer(session, walk, question, value)
         if action == "keepcur":
             return await self._store(session, walk, question, value)
         return await self._offer(session, walk, question, value)
@@ -643,14 +651,13 @@ class Questionnaire:
         reply = self._prompt(walk, question, bump=False)
         if saved is None:
             return reply
-        note = texts.saved(saved.title, display(saved, walk.value(saved.code), short=True))
-        first = reply.messages[0]
-        return Reply(
-            messages=(OutMessage(f"{note}\n\n{first.text}", first.buttons),),
-            state_id=reply.state_id,
-            step=reply.step,
-            question_code=reply.question_code,
-        )
+        return _noted(self._saved_note(walk, saved), reply)
+
+    def _saved_note(self, walk: Walk, saved: Question) -> str:
+        value = walk.value(saved.code)
+        if walk.saving_sample:
+            return texts.saved_sample(saved.title, display(saved, value))
+        return texts.saved(saved.title, display(saved, value, short=True))
 
     # ----- the review and submission ------------------------------------------------------
 
@@ -672,8 +679,7 @@ class Questionnaire:
         await session.flush()
         messages: list[OutMessage] = []
         if saved is not None:
-            value = display(saved, walk.value(saved.code), short=True)
-            messages.append(OutMessage(texts.saved(saved.title, value)))
+            messages.append(OutMessage(self._saved_note(walk, saved)))
         for text, numbers in self._summary(walk):
             rows = tuple(
                 tuple(Button(f"✏️ {n}", f"edit:{n}") for n in numbers[i : i + 6])
@@ -836,14 +842,7 @@ class Questionnaire:
             prompt = self._confirm_prompt(walk, bump=False)
         else:
             prompt = self._prompt(walk, question, bump=False)
-        first = prompt.messages[0]
-        return Reply(
-            messages=(OutMessage(f"⚠️ {problem}\n\n{first.text}", first.buttons),),
-            state_id=prompt.state_id,
-            step=prompt.step,
-            accepted=False,
-            question_code=prompt.question_code,
-        )
+        return _noted(f"⚠️ {problem}", prompt, accepted=False)
 
     def _prompt(self, walk: Walk, question: Question | None, *, bump: bool) -> Reply:
         state = walk.state
@@ -890,9 +889,16 @@ class Questionnaire:
             shown = display(question, value, short=True)
             lines.append(texts.carried_value(period_code, shown))
             buttons.append((Button(texts.KEEP_EARLIER_BUTTON, "keep"),))
+        above: list[OutMessage] = []
         if question.code in walk.answers:
-            shown = display(question, walk.value(question.code), short=True)
-            lines.append(texts.current_value(shown))
+            value = walk.value(question.code)
+            shown = display(question, value, short=True)
+            if shown != display(question, value):
+                # Cut here: the whole answer goes above, alone, so it can be copied and edited.
+                above = [OutMessage(part) for part in _chunks(editable(question, value))]
+                lines.append(texts.CURRENT_VALUE_ABOVE)
+            else:
+                lines.append(texts.current_value(shown))
             buttons.append((Button(texts.KEEP_CURRENT_BUTTON, "keepcur"),))
         lines.append(
             texts.how_to_answer(kind, required=question.required, uncounted=question.uncounted)
@@ -903,7 +909,7 @@ class Questionnaire:
             buttons.append((Button(texts.BACK_BUTTON, "back"),))
         text = "\n".join(lines)
         return Reply(
-            messages=(OutMessage(text, tuple(buttons)),),
+            messages=(*above, OutMessage(text, tuple(buttons))),
             state_id=state.id,
             step=state.step,
             question_code=question.code,
@@ -981,6 +987,35 @@ class _StoredValues(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._answers)
+
+
+def _noted(note: str, reply: Reply, *, accepted: bool = True) -> Reply:
+    """`reply` with a note before it: on its one message, or as a message of its own before
+    messages that must stay as they are (an answer shown whole to be copied) or that would
+    not fit with it."""
+    *above, last = reply.messages
+    joined = f"{note}\n\n{last.text}"
+    if above or _utf16_length(joined) > TELEGRAM_LIMIT:
+        messages = (OutMessage(note), *reply.messages)
+    else:
+        messages = (OutMessage(joined, last.buttons),)
+    return Reply(
+        messages=messages,
+        state_id=reply.state_id,
+        step=reply.step,
+        accepted=accepted and reply.accepted,
+        question_code=reply.question_code,
+    )
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _chunks(text: str) -> list[str]:
+    """Messages under Telegram's limit, split at line breaks (a line too long, anywhere)."""
+    parts = [[line + "\n"] for line in text.split("\n")]
+    return [part.rstrip("\n") for part in pack_messages(parts) if part.strip()]
 
 
 # Confirmations that typing the same value again also gives ("yes, I meant it").

@@ -77,6 +77,10 @@ class Outcome:
     alert: str | None = None
     accepted: bool = True  # False: refused; nothing changed
     drop_keyboard: bool = False  # take the pressed message's buttons off
+    # The outbox key of a copy of the first text, queued and held back in the same transaction:
+    # the handler marks it sent once the reply went, and if the reply never goes, the outbox
+    # sends the copy, so what was decided is never left unsaid.
+    saved_as: str | None = None
 
     @classmethod
     def refused(cls, alert: str) -> Outcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from conversations.forms import QuestionType
@@ -82,15 +83,16 @@ ROLE_DUTIES: dict[Role, str] = {
     Role.ADMIN: "Anh/chị quản lý đơn vị, người dùng và lịch báo cáo bằng lệnh baocao trên máy chủ.",
 }
 
+# Every command in the order menus list them; conversations/menus.py picks each person's.
 COMMANDS: list[tuple[str, str]] = [
     ("baocao", "Nhập hoặc tiếp tục nhập số liệu kỳ này"),
     ("xem", "Xem số liệu đã nhập"),
     ("huy", "Tạm dừng nhập (không mất số liệu)"),
+    ("tiendo", "Tiến độ báo cáo của các xã"),
+    ("tonghop", "Tệp tổng hợp số liệu của các xã"),
     ("lichsu", "Xem các phiên bản báo cáo và tải lại"),
-    ("noinhan", "Chủ tịch, Phó Chủ tịch: nơi nhận của báo cáo"),
-    ("tiendo", "Cơ quan tiếp nhận: tiến độ báo cáo của các xã"),
-    ("tonghop", "Cơ quan tiếp nhận: tệp tổng hợp số liệu"),
-    ("start", "Bắt đầu / đăng ký bằng đường liên kết mời"),
+    ("noinhan", "Xem hoặc sửa nơi nhận của báo cáo"),
+    ("start", "Đăng ký bằng đường liên kết mời"),
     ("help", "Xem các việc có thể làm"),
 ]
 
@@ -111,13 +113,16 @@ def office_group_greeting(*, unit: Unit) -> str:
     )
 
 
-def help_text(*, full_name: str, roles: list[tuple[Role, Unit]]) -> str:
+def help_text(
+    *, full_name: str, roles: list[tuple[Role, Unit]], commands: Sequence[tuple[str, str]]
+) -> str:
+    """What the person does on the bot, by role, and their commands (their phone's menu)."""
     lines = [f"Anh/chị {full_name}:"]
     for role, unit in roles:
         lines.append(f"• {role_in_unit(role, unit)}: {ROLE_DUTIES[role]}")
     lines.append("")
     lines.append("Các lệnh:")
-    lines.extend(f"/{name} - {description}" for name, description in COMMANDS)
+    lines.extend(f"/{name} - {description}" for name, description in commands)
     return "\n".join(lines)
 
 
@@ -256,6 +261,21 @@ def current_value(value: str) -> str:
     return f"Đã nhập: {value}."
 
 
+# The answer given, too long for the question's message, is sent whole just above it.
+CURRENT_VALUE_ABOVE = (
+    "Đã nhập: toàn văn ở tin nhắn phía trên. Để sửa, sao chép tin nhắn đó, sửa rồi gửi lại; "
+    "nếu không cần sửa, bấm «Giữ nguyên»."
+)
+
+
+def saved_sample(title: str, text: str) -> str:
+    """A sample text used at one tap: all of it, since the question showed only its start."""
+    return (
+        f"✔ Đã lưu: {title}:\n{text}\n"
+        "(Muốn sửa: quay lại câu này, sao chép nội dung, sửa rồi gửi lại.)"
+    )
+
+
 def earlier_label(period_code: str) -> str:
     return f"(nội dung kỳ {period_code}) "
 
@@ -303,6 +323,40 @@ def review_footer(*, resubmit: bool) -> str:
     )
 
 
+def approved_status(
+    *,
+    unit: str,
+    period: str,
+    number: str | None,
+    issued_on: date | None,
+    approver: str | None,
+    office: str | None,
+    delivery: str | None,
+) -> str:
+    """Where the latest approved report stands, for its officers once nothing is open."""
+    approved = f"✅ Báo cáo {period} của {unit} đã được {approver + ' ' if approver else ''}duyệt"
+    if number is None:
+        lines = [f"{approved}; văn thư đang cấp số."]
+    else:
+        day = f" ngày {issued_on:%d/%m/%Y}" if issued_on is not None else ""
+        lines = [f"{approved}: số {number}{day}."]
+    if office and delivery == "delivered":
+        lines.append(f"Đã gửi đến {office}.")
+    elif office and delivery == "failed":
+        lines.append(f"Chưa gửi được đến {office}; người duyệt đã được báo để xử lý.")
+    elif office:
+        lines.append(f"Đang gửi đến {office}.")
+    lines.append(
+        "Anh/chị không cần làm gì thêm. Bot sẽ nhắn khi đến kỳ báo cáo sau. "
+        "Gõ /xem để xem số liệu đã duyệt."
+    )
+    return "\n".join(lines)
+
+
+def approved_figures_header(period: str) -> str:
+    return f"Số liệu đã duyệt của báo cáo {period} (phần của anh/chị):"
+
+
 def entered_header(period: ReportingPeriod) -> str:
     return f"Số liệu anh/chị đã nhập cho báo cáo {period_label(period)}:"
 
@@ -330,7 +384,27 @@ VIEW_DATA_BUTTON = "📊 Xem số liệu"
 ACKNOWLEDGE_BUTTON = "✅ Đã nhận"
 TYPE_NUMBER_BUTTON = "✏️ Nhập số khác"
 
-NOT_APPROVER = "Chỉ Chủ tịch hoặc Phó Chủ tịch Ủy ban nhân dân của đơn vị này được duyệt báo cáo."
+NOT_APPROVER = "Anh/chị không phải người duyệt báo cáo của đơn vị này."
+# Telegram shows at most 200 characters in a button's pop-up.
+ALERT_LIMIT = 200
+
+
+def not_approver(*, unit: str, approvers: list[tuple[str, str]], unassigned_vice: bool) -> str:
+    """To the commune's own people: who approves its reports (`approvers`: title, name)."""
+    if approvers:
+        named = [f"{title} {name}" for title, name in approvers[:3]]
+        more = " hoặc người khác được phân công" if len(approvers) > 3 else ""
+        text = f"Báo cáo của {unit} do {' hoặc '.join(named)}{more} duyệt."
+    else:
+        text = (
+            f"{unit[:1].upper()}{unit[1:]} chưa có Chủ tịch hoặc Phó Chủ tịch được phân công "
+            "duyệt báo cáo; đề nghị liên hệ quản trị viên."
+        )
+    if unassigned_vice:
+        text += " Anh/chị chưa được phân công ký báo cáo này."
+    return text if len(text) <= ALERT_LIMIT else text[: ALERT_LIMIT - 1] + "…"
+
+
 NOT_CLERK = "Chỉ văn thư của đơn vị này được cấp số văn bản."
 NOT_OFFICE = "Chỉ cán bộ của cơ quan tiếp nhận báo cáo này được xác nhận."
 NOT_ALLOWED_TO_SEE = "Anh/chị không có quyền xem báo cáo này."
@@ -484,9 +558,33 @@ def final_caption(*, unit: str, period: str, number: str) -> str:
     return f"Báo cáo {period} của {unit}, số {number} (bản chính thức)."
 
 
-def approved_to_officer(*, unit: str, period: str, number: str, office: str) -> str:
-    where = f", đã gửi {office}" if office else ""
-    return f"✅ Báo cáo {period} của {unit} đã được duyệt, số {number}{where}. Cảm ơn anh/chị!"
+def approved_to_officer(
+    *, unit: str, period: str, number: str, office: str, office_chat: bool
+) -> str:
+    """At approval the report is only queued for the office: say so, and that they will hear
+    when it arrives (`office_chat`: the office has registered where it receives reports)."""
+    first = f"✅ Báo cáo {period} của {unit} đã được duyệt, số {number}."
+    if not office:
+        where = " Báo cáo được lưu trên hệ thống."
+    elif office_chat:
+        where = f" Báo cáo đang được gửi đến {office}; bot sẽ báo khi gửi xong."
+    else:
+        where = (
+            f" Báo cáo sẽ được gửi đến {office} khi cơ quan đăng ký nhận báo cáo trên bot; "
+            "bot sẽ báo khi gửi xong."
+        )
+    return f"{first}{where} Anh/chị không cần làm gì thêm. Cảm ơn anh/chị!"
+
+
+def delivered_to_commune(*, unit: str, period: str, number: str, office: str) -> str:
+    return f"📨 Báo cáo {period} của {unit} (số {number}) đã được gửi đến {office}."
+
+
+def undelivered_to_officer(*, unit: str, period: str, number: str, office: str) -> str:
+    return (
+        f"⚠️ Báo cáo {period} của {unit} (số {number}) chưa gửi được đến {office}. "
+        "Người duyệt báo cáo đã được báo để xử lý; anh/chị không cần làm gì thêm."
+    )
 
 
 def delivery_summary(

@@ -108,6 +108,30 @@ def display(question: Question, value: Any, *, short: bool = False) -> str:
     return text
 
 
+def editable(question: Question, value: Any) -> str:
+    """A stored answer the way it is typed, whole: copied, edited and sent back, it reads as
+    the same answer (documents one a line with their issuer and subject; choices by number)."""
+    kind = question.type
+    if kind in (QuestionType.DOCUMENT_REF, QuestionType.DOCUMENT_REFS) and value is not None:
+        items = value if isinstance(value, list) else [value]
+        return "\n".join(_document_line(item) for item in items)
+    if kind is QuestionType.MULTI_CHOICE and value is not None:
+        numbers = {choice.value: str(i) for i, choice in enumerate(question.choices, 1)}
+        items = value if isinstance(value, list) else [value]
+        return ", ".join(numbers.get(str(item), str(item)) for item in items)
+    return display(question, value)
+
+
+def _document_line(item: Any) -> str:
+    ref = DocumentRef.from_json(item)
+    parts = [ref.text()]
+    if ref.issuer:
+        parts.append(f"của {ref.issuer}")
+    if ref.about:
+        parts.append(f"về {ref.about}")
+    return " ".join(parts)
+
+
 def _document_text(item: Any) -> str:
     ref = DocumentRef.from_json(item)
     return " ".join(part for part in (ref.text(), ref.issuer and f"của {ref.issuer}") if part)

@@ -166,6 +166,9 @@ class Person(TimestampMixin, Base):
     telegram_username: Mapped[str | None] = mapped_column(String(64))
     # When Telegram first answered 403 for them (they blocked the bot); shown to their chairman.
     blocked_bot_at: Mapped[datetime | None]
+    # A digest of the command menu last set in their chat (bot/menus.py): a start-up sets the
+    # menus of only those whose roles changed since.
+    command_menu: Mapped[str | None] = mapped_column(String(32))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="person", lazy="raise")
 

@@ -56,8 +56,13 @@ async def enqueue(
     office_id: int | None = None,
     person_id: int | None = None,
     draft_id: int | None = None,
+    not_before: datetime | None = None,
 ) -> bool:
-    """Queue a message unless one with this key exists; True if it was queued now."""
+    """Queue a message unless one with this key exists; True if it was queued now.
+
+    `not_before` holds it back (a reply's safety net, see `mark_sent_as_reply`); meanwhile later
+    messages to the same chat wait behind it, so the order a person reads stays the order queued.
+    """
     if chat_id is None and office_id is None:
         raise ValueError("a message needs a chat or an office to go to")
     if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
@@ -71,6 +76,7 @@ async def enqueue(
             office_id=office_id,
             person_id=person_id,
             draft_id=draft_id,
+            **({"not_before": not_before} if not_before is not None else {}),
         )
     )
     # The unique key settles a race with another transaction queuing the same message.
@@ -205,6 +211,23 @@ async def mark_sent(*, session: AsyncSession, row_id: int, message_id: int | Non
     row.last_error = None
     await session.flush()
     return row
+
+
+async def mark_sent_as_reply(*, session: AsyncSession, key: str, message_id: int) -> bool:
+    """A message queued, held back, as the safety net of a reply went as that reply: mark it
+    sent, unless the sender has taken it already (then it goes twice rather than never)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.key == key, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(
+            status=OutboxStatus.SENT,
+            sent_at=utc_now(),
+            telegram_message_id=message_id,
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
 async def retry_later(

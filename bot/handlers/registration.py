@@ -20,6 +20,7 @@ from telegram.ext import (
 )
 
 from bot.handlers.common import account_of, answer_query
+from bot.menus import CommandMenus
 from bot.sending import keyboard
 from conversations import texts
 from conversations.office import OfficeDesk
@@ -36,8 +37,9 @@ PRIVATE_COMMANDS = ("baocao", "xem", "huy", "lichsu", "noinhan")
 
 
 class RegistrationHandlers:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, menus: CommandMenus) -> None:
         self.database = database
+        self.menus = menus
 
     def handlers(self) -> list[BaseHandler]:  # type: ignore[type-arg]
         messages = filters.UpdateType.MESSAGE
@@ -108,14 +110,18 @@ class RegistrationHandlers:
             )
         if in_group:
             await message.reply_text(texts.office_group_greeting(unit=registration.unit))
-            return
-        await message.reply_text(
-            texts.greeting(
-                full_name=registration.person.full_name,
-                role=registration.role,
-                unit=registration.unit,
+        else:
+            await message.reply_text(
+                texts.greeting(
+                    full_name=registration.person.full_name,
+                    role=registration.role,
+                    unit=registration.unit,
+                )
             )
-        )
+        # After the greeting: the menu is a convenience, the greeting is the answer.
+        await self.menus.set_for_people(context.bot, [registration.person.id])
+        if in_group:
+            await self.menus.set_for_office_group(context.bot, chat.id)
         if registration.delivery_chat_kept is not None:  # the office's group keeps its files
             question = OfficeDesk.delivery_chat_question(registration)
             await message.reply_text(question.text, reply_markup=keyboard(question.buttons))
@@ -136,6 +142,7 @@ class RegistrationHandlers:
             texts.help_text(
                 full_name=known.person.full_name,
                 roles=[(item.role, item.unit) for item in known.roles],
+                commands=await self.menus.menu_of_person(known.person.id),
             )
         )
 

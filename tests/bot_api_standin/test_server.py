@@ -17,7 +17,14 @@ from pathlib import Path
 import aiohttp
 import httpx
 import pytest
-from telegram import Bot, BotCommand, MessageEntity, ReplyKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    MessageEntity,
+    ReplyKeyboardMarkup,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, InvalidToken
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
@@ -408,6 +415,17 @@ async def test_commands_webhook_and_chat_actions(api: LocalBotApi, bot: Bot) -> 
         await bot.set_my_commands([BotCommand("Báo cáo", "x")])
     await bot.delete_my_commands(language_code="vi")
     assert api.my_commands(language_code="vi") == []
+
+    # Per chat: kept apart from the default, written to the transcript, a chat it does not know
+    # refused as Telegram refuses it.
+    await bot.set_my_commands([BotCommand("xem", "Xem")], scope=BotCommandScopeChat(AN.id))
+    assert api.my_commands({"type": "chat", "chat_id": AN.id}) == [
+        {"command": "xem", "description": "Xem"}
+    ]
+    assert api.my_commands() == []
+    assert api.transcript()[-1].endswith("] menu: /xem")
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.set_my_commands([BotCommand("xem", "Xem")], scope=BotCommandScopeChat(987654))
 
     assert await bot.send_chat_action(AN.id, "upload_document") is True
     assert await bot.delete_webhook(drop_pending_updates=True) is True

@@ -136,10 +136,11 @@ async def test_the_review_and_the_submission_are_typed_too(zalo_walk: Setup) -> 
     await hoa.say("/baocao")
     for answer in ("14", "90", "100", "1", "1", "bỏ qua"):
         await hoa.say(answer)
+    # Typing the sample's words uses it at once, as a tap does on Telegram.
     sample = (await hoa.say("mẫu 2"))[-1]
-    assert "Hình thức tuyên truyền đa dạng." in sample
-    assert "Gõ «đồng ý» để dùng nguyên văn" in sample
-    for answer in ("đồng ý", "08/01/2026", "03/KH-UBND ngày 08/01/2026", "1", "bỏ qua"):
+    assert "✔ Đã lưu: Ưu điểm:\nHình thức tuyên truyền đa dạng." in sample
+    assert "Ngày họp?" in sample
+    for answer in ("08/01/2026", "03/KH-UBND ngày 08/01/2026", "1", "bỏ qua"):
         await hoa.say(answer)
     review = await hoa.say("có làm")
     assert "• số thứ tự câu (1–5) để sửa câu đó" in review[-3]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import count
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ from storage.models import (
     DraftStatus,
     Membership,
     OutboxMessage,
+    OutboxStatus,
     PendingInput,
     PendingInputKind,
     Person,
@@ -45,6 +46,7 @@ from storage.models import (
     SectionSubmission,
     Unit,
     UnitKind,
+    utc_now,
 )
 from storage.outbox import mark_sent
 from storage.questionnaire import save_answer
@@ -485,9 +487,10 @@ async def test_with_no_approver_registered_the_version_waits_unsent(
     assert draft.report["signer_role"] == "chairman"
     assert draft.report["signer_name"] == commune.chairman.full_name
     assert await outbox(database) == []
-    # The vice-chairman who does not sign cannot decide it either.
+    # The vice-chairman who does not sign cannot decide it either, and is told who does.
     assert await press(database, commune.vice, draft.id, "ok") == Outcome.refused(
-        texts.NOT_APPROVER
+        f"Báo cáo của xã Tân Quang do Chủ tịch {commune.chairman.full_name} duyệt. "
+        "Anh/chị chưa được phân công ký báo cáo này."
     )
 
 
@@ -502,7 +505,11 @@ async def test_a_vice_chairman_who_does_not_sign_may_look_but_not_decide(
     before = await approval_state(database)
     for action in ("ok", "ret"):
         outcome = await press(database, commune.vice, draft.id, action)
-        assert outcome == Outcome.refused(texts.NOT_APPROVER)
+        # Told who approves this commune's reports, by name: not "the vice-chairman" she is.
+        assert outcome == Outcome.refused(
+            f"Báo cáo của xã Tân Quang do Chủ tịch {commune.chairman.full_name} duyệt. "
+            "Anh/chị chưa được phân công ký báo cáo này."
+        )
     assert await approval_state(database) == before
     assert (await press(database, commune.vice, draft.id, "data")).accepted
     assert (await press(database, commune.vice, draft.id, "get")).accepted
@@ -558,10 +565,17 @@ async def test_only_the_communes_approvers_decide_and_only_its_people_and_office
     stranger = await make_stranger(database)
     before = await approval_state(database)
 
-    for person in (commune.hoa, other.chairman, office.staff, stranger):
+    for person in (other.chairman, office.staff, stranger):
         for action in ("ok", "ret"):
             outcome = await press(database, person, submitted.id, action)
             assert outcome == Outcome.refused(texts.NOT_APPROVER), (person.full_name, action)
+    # The commune's own officer is told who approves (no names for anyone else).
+    for action in ("ok", "ret"):
+        outcome = await press(database, commune.hoa, submitted.id, action)
+        assert outcome == Outcome.refused(
+            f"Báo cáo của xã Tân Quang do Chủ tịch {commune.chairman.full_name} "
+            f"hoặc Phó Chủ tịch {commune.vice.full_name} duyệt."
+        )
     # The commune's own office too: it sees a version only once the commune approved it.
     for person in (office.staff, other.chairman, other_office.staff, stranger):
         for action in ("data", "get"):
@@ -848,7 +862,9 @@ async def test_chairman_approves_and_the_register_numbers_and_queues_delivery(
     told = texts.approved_final(
         number="01/BC-UBND", issued_on=f"{issued:%d/%m/%Y}", office=office.unit.name
     )
-    assert outcome == Outcome.say(told, drop_keyboard=True)
+    # Told at once, and the same words kept in the outbox in case that reply is lost.
+    note_key = f"draft:{submitted.id}:final:{commune.chairman.id}:note"
+    assert outcome == Outcome(items=(Text(told),), drop_keyboard=True, saved_as=note_key)
 
     [draft] = await drafts_of(database, commune.round_id)
     assert draft.status is DraftStatus.APPROVED
@@ -889,9 +905,16 @@ async def test_chairman_approves_and_the_register_numbers_and_queues_delivery(
         (commune.hoa.id, commune.hoa.telegram_user_id),
         (commune.binh.id, commune.binh.telegram_user_id),
     ]
-    expected = texts.approved_to_officer(**named, number="01/BC-UBND", office=office.unit.name)
+    expected = texts.approved_to_officer(
+        **named, number="01/BC-UBND", office=office.unit.name, office_chat=False
+    )
     assert all(row.payload["text"] == expected for row in to_officers)
-    [to_approver] = await outbox(database, purpose="approved_to_approver")
+    # Officers are told when it will go (the office has no chat yet), not that it arrived.
+    assert "khi cơ quan đăng ký nhận báo cáo" in expected and "đã gửi" not in expected
+    note, to_approver = await outbox(database, purpose="approved_to_approver")
+    assert (note.key, note.payload["text"], note.status) == (note_key, told, OutboxStatus.PENDING)
+    # Held back past the reply's own retries: it goes only if the reply did not.
+    assert note.not_before > utc_now() + timedelta(seconds=50)
     assert to_approver.chat_id == commune.chairman.telegram_user_id
     assert to_approver.payload["file"]["filename"].endswith("_so01.docx")
     assert to_approver.payload["caption"] == texts.final_caption(**named, number="01/BC-UBND")
@@ -917,8 +940,8 @@ async def test_vice_chairman_approval_is_signed_on_the_chairmans_behalf(
     )
     [delivery] = await outbox(database, purpose="office_delivery")
     assert f"Phó Chủ tịch {commune.vice.full_name}" in delivery.payload["caption"]
-    [to_approver] = await outbox(database, purpose="approved_to_approver")
-    assert to_approver.person_id == commune.vice.id
+    note, to_approver = await outbox(database, purpose="approved_to_approver")
+    assert note.person_id == to_approver.person_id == commune.vice.id
 
 
 async def test_a_second_approval_is_refused_and_changes_nothing(
@@ -1025,11 +1048,16 @@ async def test_with_a_clerk_approval_waits_for_the_number(
 
     numbered = await press(database, commune.clerk, draft.id, "num")
     issued = today()
-    assert numbered == Outcome.say(
-        texts.approved_final(
-            number="01/BC-UBND", issued_on=f"{issued:%d/%m/%Y}", office=office.unit.name
+    assert numbered == Outcome(
+        items=(
+            Text(
+                texts.approved_final(
+                    number="01/BC-UBND", issued_on=f"{issued:%d/%m/%Y}", office=office.unit.name
+                )
+            ),
         ),
         drop_keyboard=True,
+        saved_as=f"draft:{draft.id}:final:{commune.clerk.id}:note",  # none: not the approver
     )
     final = await latest_draft(database, commune.round_id)
     assert (final.number, final.issued_on) == ("01/BC-UBND", issued)
@@ -1390,7 +1418,7 @@ async def test_two_approvers_at_once_give_one_approval_and_one_number(
     assert len(await register(database)) == 1
     assert len(await audit_entries(database, "round.approved")) == 1
     assert len(await outbox(database, purpose="office_delivery")) == 1
-    assert len(await outbox(database, purpose="approved_to_approver")) == 1
+    assert len(await outbox(database, purpose="approved_to_approver")) == 2  # note and file
     winner = drafts[0].decided_by_person_id
     assert drafts[0].report["signer_name"] == (
         commune.chairman.full_name if winner == commune.chairman.id else commune.vice.full_name

@@ -1162,39 +1162,63 @@ async def test_long_text_options(province: Province) -> None:
         assert f"{number}. {phrase}" in shown
     assert [a for a in actions(reply) if a.startswith("opt:")] == ["opt:0", "opt:1", "opt:2"]
 
+    # One tap uses the sample: saved, shown whole, and the next question asked.
     reply = await hoa.press("opt:0")
     assert reply.accepted
-    assert suggestions[0] in text_of(reply)
-    assert actions(reply) == ["ok", "retype"]
-    state = await hoa.state()
-    assert state.status is WalkStatus.CONFIRMING
-    assert state.pending == {"kind": "text", "value": suggestions[0]}
-    assert await hoa.answers() == {}
-    await assert_refused(hoa, "😀", code="strengths", says="tin nhắn trống", confirming=True)
-    reply = await hoa.press("ok")
-    assert reply.accepted
     assert await hoa.answers() == {"strengths": suggestions[0]}
+    assert texts.saved_sample(FORM.questions["strengths"].title, suggestions[0]) in text_of(reply)
     assert (await hoa.state()).question_code == "limitations"
+    assert reply.question_code == "limitations"
 
-    # Picking a suggestion, then typing an edited version: the typed text is kept.
-    limitations = FORM.questions["limitations"].suggestions
-    await hoa.press("opt:1")
-    edited = limitations[1].replace("chưa đáp ứng yêu cầu", "còn thiếu, nhất là cho loa")
-    reply = await hoa.say(edited)
+    # What the officer types next is the next answer, not a replacement of the sample.
+    typed = "Một số thôn chưa có loa truyền thanh."
+    reply = await hoa.say(typed)
     assert reply.accepted
-    assert (await hoa.answers())["limitations"] == edited
+    assert await hoa.answers() == {"strengths": suggestions[0], "limitations": typed}
     assert (await hoa.state()).question_code == "causes"
 
-    # "Retype" drops the picked suggestion.
-    await hoa.press("opt:0")
-    await hoa.press("retype")
-    state = await hoa.state()
-    assert (state.status, state.question_code, state.pending) == (
-        WalkStatus.ASKING,
-        "causes",
-        None,
-    )
-    assert "causes" not in await hoa.answers()
+    # To edit a sample: back to it, where the saved text is offered to keep or to copy.
+    await hoa.go_to("strengths")
+    edited = suggestions[0] + " Cán bộ tích cực hơn."
+    reply = await hoa.say(edited)
+    assert reply.accepted
+    assert (await hoa.answers())["strengths"] == edited
+
+
+async def test_a_long_answer_is_shown_whole_to_be_copied_when_changed(
+    province: Province,
+) -> None:
+    """Changing a narrative longer than a review line: the whole text comes in a message of its
+    own just above the question (never cut with "…"), so it can be copied, edited and sent."""
+    hoa = province.hoa
+    paragraph = "Công tác tuyên truyền cải cách hành chính được quan tâm chỉ đạo thường xuyên. "
+    long_text = "\n".join(f"{n}. {paragraph * 4}".strip() for n in range(1, 9))
+    assert 2500 < len(long_text) <= 3000
+    await hoa.go_to("strengths")
+    assert (await hoa.say(long_text)).accepted
+
+    reply = await hoa.go_to("strengths")
+    *above, question = reply.messages
+    assert [message.text for message in above] == [long_text]
+    assert above[0].buttons == ()
+    assert texts.CURRENT_VALUE_ABOVE in question.text and "…" not in question.text
+    assert "keepcur" in [button.action for row in question.buttons for button in row]
+    assert reply.question_code == "strengths"
+    # A refusal keeps the whole text above the question.
+    refused = await hoa.say("😀")
+    assert not refused.accepted
+    assert long_text in [message.text for message in refused.messages]
+    assert all(len(message.text) <= 4096 for message in refused.messages)
+    # Sent back as copied and edited, it is the new answer.
+    edited = long_text.replace("thường xuyên", "sát sao", 1)
+    assert (await hoa.say(edited)).accepted
+    assert (await hoa.answers())["strengths"] == edited
+
+    # A short answer stays on the question's line, as before.
+    await hoa.go_to("limitations")
+    assert (await hoa.say("Còn ít tin bài.")).accepted
+    reply = await hoa.go_to("limitations")
+    assert len(reply.messages) == 1 and "Đã nhập: Còn ít tin bài." in text_of(reply)
 
 
 async def test_carry_over_is_offered_within_the_year_only(province: Province) -> None:
@@ -1529,16 +1553,20 @@ async def test_pause_and_resume(province: Province) -> None:
     reply = await hoa.press("skip")
     assert reply.accepted
 
-    # Pausing while a suggestion waits for "use it" drops the suggestion, not the answers.
+    # A suggestion used at one tap is kept through a pause; the walk goes on after it.
     await hoa.go_to("strengths")
     await hoa.press("opt:1")
     await hoa.pause()
     state = await hoa.state()
     assert (state.status, state.pending) == (WalkStatus.PAUSED, None)
     reply = await hoa.begin()
-    assert label("strengths") in text_of(reply)
+    assert label("limitations") in text_of(reply)
     assert (await hoa.state()).status is WalkStatus.ASKING
-    assert await hoa.answers() == {"plan_refs": PLAN, "higher_docs": None}
+    assert await hoa.answers() == {
+        "plan_refs": PLAN,
+        "higher_docs": None,
+        "strengths": FORM.questions["strengths"].suggestions[1],
+    }
 
 
 async def test_a_restarted_bot_continues_at_the_stored_question(province: Province) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from telegram import Bot
 
 from bot.outbox import OutboxSender, Pacer
+from bot.runner import hooks_in_turn
 from bot.sending import ReportFiles
 from bot_api_standin import FakeUser, LocalBotApi
 from conversations import texts
@@ -62,6 +63,7 @@ from tests.storage.test_compilation import (
 OFFICE_CHAT = -1_001_777_000_001
 ADMIN_ID = 9_100_001
 DESK = OfficeDesk(FORM, layout=LAYOUT, zone=ZONE)
+ENGINE = Questionnaire(FORM)
 NOW = datetime(2026, 12, 10, 3, tzinfo=UTC)
 
 
@@ -123,7 +125,7 @@ def sender(bot: Bot, database: Database) -> OutboxSender:
         database,
         ReportFiles(database),
         after_sent=WORKFLOW.after_sent,
-        on_failed=DESK.delivery_failed,
+        on_failed=hooks_in_turn(DESK.delivery_failed, WORKFLOW.delivery_failed),
         first_retry_s=0.05,
         pacer=Pacer(1000, 1000),
     )
@@ -170,6 +172,13 @@ def said_to(api: LocalBotApi, chat_id: int | None, marker: str = "⚠️") -> li
     return [m["text"] for m in api.messages_to(chat_id) if m.get("text", "").startswith(marker)]
 
 
+async def looking_back(database: Database, person: Person, command: str) -> str:
+    """What /baocao ("begin") or /xem ("entered") tells the person, as one text."""
+    async with database.session() as session:
+        reply = await getattr(ENGINE, command)(session, person=person)
+    return "\n".join(message.text for message in reply.messages)
+
+
 async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are_told_once(
     api: LocalBotApi, bot: Bot, database: Database
 ) -> None:
@@ -177,6 +186,9 @@ async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are
     tan_quang, lac_dao = place.tan_quang, place.lac_dao
 
     # Approved, queued, not sent yet: on its way, not "on time" yet.
+    assert "Đang gửi đến Sở Nội vụ tỉnh Hưng Yên." in await looking_back(
+        database, tan_quang.officer, "begin"
+    )
     waiting = await progress(database, place)
     assert "Đã duyệt nhưng chưa đến cơ quan: 2 đang gửi." in waiting
     assert line_of(waiting, "xã Tân Quang").startswith("📤 xã Tân Quang: số 01/BC-UBND, duyệt ")
@@ -210,6 +222,34 @@ async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are
     assert to_chairman.startswith("⚠️ Báo cáo CCHC quý IV năm 2026 của xã Tân Quang")
     assert "Quản trị viên hệ thống đã được báo" in to_chairman
     assert said_to(api, lac_dao.chairman.telegram_user_id) == []
+    # The officers were told at approval only that it is being sent; now they hear the truth:
+    # Tân Quang's that it has not arrived, Lạc Đạo's (and its approver) that it has.
+    [approved_note] = said_to(api, tan_quang.officer.telegram_user_id, "✅")
+    assert "đang được gửi đến Sở Nội vụ tỉnh Hưng Yên; bot sẽ báo khi gửi xong" in approved_note
+    [undelivered] = said_to(api, tan_quang.officer.telegram_user_id)
+    assert undelivered.startswith("⚠️ Báo cáo quý IV năm 2026 của xã Tân Quang (số 01/BC-UBND)")
+    assert "chưa gửi được đến Sở Nội vụ tỉnh Hưng Yên" in undelivered
+    assert said_to(api, tan_quang.officer.telegram_user_id, "📨") == []
+    for person in (lac_dao.officer, lac_dao.chairman):
+        [delivered] = said_to(api, person.telegram_user_id, "📨")
+        assert delivered == (
+            "📨 Báo cáo quý IV năm 2026 của xã Lạc Đạo (số 01/BC-UBND) "
+            "đã được gửi đến Sở Nội vụ tỉnh Hưng Yên."
+        )
+
+    # With nothing open, the officer's /baocao and /xem say where the approved report is.
+    status = await looking_back(database, tan_quang.officer, "begin")
+    assert status.startswith(
+        "✅ Báo cáo quý IV năm 2026 của xã Tân Quang đã được Chủ tịch Lê Văn Cường duyệt: "
+        "số 01/BC-UBND ngày "
+    )
+    assert "Chưa gửi được đến Sở Nội vụ tỉnh Hưng Yên" in status
+    assert "Đã gửi đến Sở Nội vụ tỉnh Hưng Yên." in await looking_back(
+        database, lac_dao.officer, "begin"
+    )
+    figures = await looking_back(database, lac_dao.officer, "entered")
+    assert texts.approved_figures_header("quý IV năm 2026") in figures
+    assert texts.NOTHING_ENTERED not in figures and texts.NO_OPEN_ROUND not in figures
 
     # Requeued, refused again: nobody is told a second time.
     async with database.session() as session:
@@ -229,6 +269,11 @@ async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are
     assert line_of(fixed, "xã Tân Quang").startswith("✅ xã Tân Quang: số 01/BC-UBND")
     reports = [m for m in api.messages_to(OFFICE_CHAT) if "document" in m]
     assert len(reports) == 2
+    # Now Tân Quang's people hear it arrived: its officer once more, its approver too.
+    for person in (tan_quang.officer, tan_quang.chairman):
+        [delivered] = said_to(api, person.telegram_user_id, "📨")
+        assert "xã Tân Quang (số 01/BC-UBND) đã được gửi đến Sở Nội vụ" in delivered
+    assert len(said_to(api, tan_quang.officer.telegram_user_id)) == 1
 
 
 async def test_without_an_administrator_the_approver_is_told_and_the_log_says_so(

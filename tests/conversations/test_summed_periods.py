@@ -633,29 +633,25 @@ async def test_narrative_options_list_the_quarters_texts_first(database: Databas
         f"Dùng mẫu {i}" for i in range(1, 3 + len(suggestions))
     ]
 
-    # Q1's strengths, picked and used as is.
-    confirm = await hoa.press("opt:0")
-    assert q1["strengths"] in text_of(confirm)
-    reply = await hoa.press("ok")
+    # Q1's strengths, used as is at one tap (and shown whole).
+    reply = await hoa.press("opt:0")
+    assert q1["strengths"] in text_of(reply)
     assert (await stored(database, h1))["strengths"] == q1["strengths"]
 
     # Q2's limitations.
     assert f"2. (nội dung kỳ 2026-Q2) {q2['limitations']}" in text_of(reply)
-    await hoa.press("opt:1")
-    reply = await hoa.press("ok")
+    reply = await hoa.press("opt:1")
     assert (await stored(database, h1))["limitations"] == q2["limitations"]
 
     # Causes: Q1 gave none, so Q2's is the only quarter's text, first.
     prompt = text_of(reply)
     assert f"1. (nội dung kỳ 2026-Q2) {q2['causes']}" in prompt
     assert "2026-Q1" not in prompt
-    await hoa.press("opt:0")
-    reply = await hoa.press("ok")
+    reply = await hoa.press("opt:0")
     assert (await stored(database, h1))["causes"] == q2["causes"]
 
     # Directions: the first of the form's phrasings comes after the two quarters' texts.
-    await hoa.press("opt:2")
-    reply = await hoa.press("ok")
+    reply = await hoa.press("opt:2")
     assert (await stored(database, h1))["directions"] == FORM.questions["directions"].suggestions[0]
 
     # Proposals: no quarter wrote any, so only the phrasings.
@@ -774,7 +770,6 @@ async def test_an_approved_quarter_counts_as_approved_not_as_changed_since(
     assert f"(nội dung kỳ 2026-Q1) {q1['strengths']}" in prompt
     assert "Đã sửa sau khi duyệt." not in prompt
     await hoa.press("opt:0")
-    await hoa.press("ok")
     for code in NARRATIVE[1:]:
         reply = await (hoa.press("skip") if FRESH[code] is None else hoa.say(FRESH[code]))
     assert "submit" in actions(reply)

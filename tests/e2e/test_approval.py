@@ -94,8 +94,12 @@ async def test_return_correct_approve_and_deliver_once_through_429_502_and_a_res
 
     # Only this commune's approver may decide: not an officer, not a vice-chairman who does not
     # sign, not another commune's chairman, not forged data.
-    assert (await binh.tap_answer(v1_message, v1_approve))["text"] == texts.NOT_APPROVER
-    assert (await dung.tap_answer(v1_message, v1_approve))["text"] == texts.NOT_APPROVER
+    # The commune's own people are told who approves, by name; anyone else only that they don't.
+    who = "Báo cáo của xã Tân Quang do Chủ tịch Lê Văn Cường duyệt."
+    assert (await binh.tap_answer(v1_message, v1_approve))["text"] == who
+    assert (await dung.tap_answer(v1_message, v1_approve))["text"] == (
+        f"{who} Anh/chị chưa được phân công ký báo cáo này."
+    )
     assert (await hai.tap_answer(v1_message, v1_approve))["text"] == texts.NOT_APPROVER
     stranger = PrivateChat(standin, FakeUser(id=849999, first_name="Người lạ"))
     assert (await stranger.tap_answer(v1_message, v1_approve))["text"] == texts.NOT_YOUR_BUTTON
@@ -150,7 +154,22 @@ async def test_return_correct_approve_and_deliver_once_through_429_502_and_a_res
     assert (await cuong.tap_answer(draft_2, v2_approve))["text"] == texts.ALREADY_APPROVED
 
     # The officers and the chairman are told; the office acknowledges, a stranger cannot.
-    await binh.expect("đã được duyệt, số 01/BC-UBND", after=0)
+    approved = await binh.expect("đã được duyệt, số 01/BC-UBND", after=0)
+    assert "đang được gửi đến Sở Nội vụ tỉnh Hưng Yên" in approved["text"]
+    # Told it arrived only once it did (the 429, the kill and the 502 are behind it).
+    arrived = await binh.expect("📨", after=0)
+    assert "(số 01/BC-UBND) đã được gửi đến Sở Nội vụ tỉnh Hưng Yên" in arrived["text"]
+    await cuong.expect("📨", after=0)
+    # Nothing is open any more: /baocao says the report is approved and where it went, /xem
+    # shows the approved figures of his section (the corrected 8, not the 6 first typed).
+    status = await binh.says("/baocao", "duyệt: số")
+    assert "số 01/BC-UBND ngày" in status["text"]
+    assert "đã được Chủ tịch Lê Văn Cường duyệt" in status["text"]
+    assert "Đã gửi đến Sở Nội vụ tỉnh Hưng Yên." in status["text"]
+    assert "không cần làm gì thêm" in status["text"]
+    figures = await binh.says("/xem", "Số liệu đã duyệt")
+    assert "số 01/BC-UBND" in figures["text"] and "8 chuyên mục" in figures["text"]
+    assert texts.NOTHING_ENTERED not in figures["text"]
     await cuong.expect("bản chính thức", after=0)
     ack = callback_of(delivered, texts.ACKNOWLEDGE_BUTTON)
     assert (await hai.tap_answer(delivered, ack))["text"] == texts.NOT_OFFICE

@@ -36,6 +36,12 @@ async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
     assert transcript.strip() in result.stdout
     assert "[bot → Hoa Nguyễn Thị] Xin chào anh/chị Nguyễn Thị Hoa!" in transcript
     assert "Chủ tịch Ủy ban nhân dân xã Tân Quang" in transcript
+    # Each role's menu: a stranger's, an officer's, the chairman's, the office's group.
+    assert "[bot ☰ everyone] menu: /start /help" in transcript
+    assert "[bot ☰ Hoa Nguyễn Thị] menu: /baocao /xem /huy /lichsu /help" in transcript
+    assert transcript.count("[bot ☰ Hoa Nguyễn Thị]") == 1  # her link opened twice: set once
+    assert "[bot ☰ Cường Lê Văn] menu: /lichsu /noinhan /help" in transcript
+    assert "[bot ☰ Sở Nội vụ - nhận báo cáo CCHC] menu: /tiendo /tonghop" in transcript
     assert texts.NOT_REGISTERED.splitlines()[0] in transcript
     assert texts.INVALID_INVITATION.splitlines()[0] in transcript
     assert "Nhóm này đã được đăng ký nhận báo cáo cho Sở Nội vụ tỉnh Hưng Yên" in transcript
@@ -44,6 +50,11 @@ async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
     # The approval: returned with a comment, corrected, approved, delivered, acknowledged.
     assert "Đã trả lại báo cáo kèm ý kiến cho: Nguyễn Thị Hoa, Trần Văn Bình" in transcript
     assert "đã duyệt, số 01/BC-UBND" in transcript
+    assert (
+        "[bot → Bình Trần Văn] 📨 Báo cáo quý IV năm 2026 của xã Tân Quang (số 01/BC-UBND) "
+        "đã được gửi đến Sở Nội vụ tỉnh Hưng Yên." in transcript
+    )
+    assert "Số liệu đã duyệt của báo cáo quý IV năm 2026 (phần của anh/chị):" in transcript
     assert "[Lan Bùi Thị ⏎ button] a:" in transcript
     assert texts.ACKNOWLEDGED in transcript
     delivered = docx.Document(str(folder / "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx"))

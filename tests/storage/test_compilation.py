@@ -44,6 +44,7 @@ from storage.models import (
     Unit,
     UnitKind,
 )
+from storage.outbox import mark_sent_as_reply
 from storage.periods import open_rounds
 from storage.questionnaire import answers_in_period, round_of_unit, save_answer
 from tests.factories import (
@@ -214,6 +215,10 @@ async def approve(database: Database, commune: Commune, draft: Draft) -> Draft:
         )
     told = [item.text for item in outcome.items if isinstance(item, Text)]
     assert told and "01/BC-UBND" in told[0], told
+    assert outcome.saved_as is not None
+    async with database.session() as session:
+        # What the handler does once the reply reached the chairman: its copy need not go.
+        await mark_sent_as_reply(session=session, key=outcome.saved_as, message_id=1)
     async with database.session() as session:
         approved = await session.get(Draft, draft.id)
         assert approved is not None and approved.status is DraftStatus.APPROVED
