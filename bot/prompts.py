@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.handlers.common import deliver
@@ -24,7 +23,7 @@ from bot.polling import ChatLanes
 from conversations.engine import ACTIVE, OutMessage, Questionnaire, Reply
 from storage.db import Database
 from storage.models import Person, QuestionnaireState
-from storage.questionnaire import prompt_delivered, record_shown
+from storage.questionnaire import prompt_delivered, record_delivered
 
 logger = logging.getLogger(__name__)
 
@@ -75,19 +74,13 @@ class WalkReplies:
                 return False
         if last is not None and reply.is_prompt:
             assert reply.state_id is not None and reply.step is not None
-            try:
-                async with self.database.session() as session:
-                    await record_shown(
-                        session=session,
-                        state_id=reply.state_id,
-                        step=reply.step,
-                        question_code=reply.question_code,
-                        message_id=last.message_id,
-                    )
-            except SQLAlchemyError as exc:
-                # Not worth failing the turn (and sending the prompt twice): the person's next
-                # answer is then taken as typed before it, and the prompt shown again.
-                logger.warning("Could not record a delivered prompt: %s", exc)
+            await record_delivered(
+                self.database,
+                state_id=reply.state_id,
+                step=reply.step,
+                question_code=reply.question_code,
+                message_id=last.message_id,
+            )
         return True
 
 

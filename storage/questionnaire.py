@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import case, delete, inspect, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
 from storage import audit
-from storage.db import insert_unless_present
+from storage.db import Database, insert_unless_present
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
     Answer,
@@ -31,6 +33,8 @@ from storage.models import (
     utc_now,
 )
 from storage.periods import EDITABLE_STATUSES
+
+logger = logging.getLogger(__name__)
 
 ANSWERING_ROLES = (Role.OFFICER, Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.CLERK)
 
@@ -125,6 +129,32 @@ async def record_shown(
         .values(shown=entries[-SHOWN_KEPT:], updated_at=QuestionnaireState.updated_at)
         .execution_options(synchronize_session=False)
     )
+
+
+async def record_delivered(
+    database: Database,
+    *,
+    state_id: int,
+    step: int,
+    question_code: str | None,
+    message_id: int,
+    channel: str = ChannelName.TELEGRAM,
+) -> None:
+    """`record_shown` in a transaction of its own, once the prompt's message went. A failure is
+    logged, not raised: not worth failing the turn (and sending the prompt twice) for; the
+    person's next answer is then taken as typed before it, and the prompt shown again."""
+    try:
+        async with database.session() as session:
+            await record_shown(
+                session=session,
+                state_id=state_id,
+                step=step,
+                question_code=question_code,
+                message_id=message_id,
+                channel=channel,
+            )
+    except SQLAlchemyError as exc:
+        logger.warning("Could not record a delivered prompt: %s", exc)
 
 
 async def forget_processed_updates(*, session: AsyncSession, older_than: timedelta) -> int:

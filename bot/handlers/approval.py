@@ -24,8 +24,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers.common import Turn, answer_query, deliver, deliver_text, turn
-from bot.handlers.questionnaire import Fallback, drop_keyboard
+from bot.handlers.common import (
+    Turn,
+    answer_query,
+    deliver,
+    finish_press,
+    turn,
+)
+from bot.handlers.questionnaire import Fallback
 from bot.sending import ReportFiles, send_item
 from conversations import texts
 from conversations.approval import (
@@ -116,14 +122,7 @@ class ApprovalHandlers:
                     now.session, person=now.known.person, draft_id=draft_id, action=action
                 )
         # Best effort: a press answered late (the bot was down) still gets its messages.
-        answered = await answer_query(query, outcome.alert)
-        if not isinstance(query.message, Message):
-            return
-        if outcome.drop_keyboard:
-            await drop_keyboard(query.message)
-        if not answered and outcome.alert is not None:
-            await deliver_text(context.bot, query.message.chat_id, outcome.alert)
-        await self._send(context.bot, query.message.chat_id, outcome)
+        await finish_press(query, context.bot, outcome, partial(self._send, context.bot))
 
     async def history(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """List the versions of the person's reports, each with a button to download it."""

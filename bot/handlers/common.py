@@ -20,6 +20,7 @@ from telegram import Bot, CallbackQuery, Message, User
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.polling import retry_after_seconds
+from conversations.outgoing import Outcome
 from storage.db import Database
 from storage.invitations import TelegramAccount
 from storage.models import Person
@@ -119,3 +120,31 @@ async def deliver(send: Callable[[], Awaitable[Message]], *, what: str) -> Messa
 async def deliver_text(bot: Bot, chat_id: int, text: str) -> Message | None:
     """Send a plain text with `deliver`'s retries."""
     return await deliver(partial(bot.send_message, chat_id, text), what="a notice")
+
+
+async def drop_keyboard(message: Message) -> None:
+    """Take the buttons off a message once one was used, so an old one is not tapped again."""
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except BadRequest as exc:  # already without buttons, or too old to edit: harmless
+        logger.debug("Could not remove a keyboard: %s", exc)
+    except TelegramError as exc:  # a bad moment: the old buttons are refused by step anyway
+        logger.info("Could not remove a keyboard: %s", exc)
+
+
+async def finish_press(
+    query: CallbackQuery,
+    bot: Bot,
+    outcome: Outcome,
+    send: Callable[[int, Outcome], Awaitable[None]],
+) -> None:
+    """After a button's turn: answer the press (best effort), take the keyboard off when the
+    outcome says so, say in the chat a refusal that could not pop up, then send the outcome."""
+    answered = await answer_query(query, outcome.alert)
+    if not isinstance(query.message, Message):
+        return
+    if outcome.drop_keyboard:
+        await drop_keyboard(query.message)
+    if not answered and outcome.alert is not None:
+        await deliver_text(bot, query.message.chat_id, outcome.alert)
+    await send(query.message.chat_id, outcome)

@@ -13,8 +13,7 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.handlers.common import answer_query, deliver, deliver_text, turn
-from bot.handlers.questionnaire import drop_keyboard
+from bot.handlers.common import answer_query, deliver, deliver_text, finish_press, turn
 from bot.sending import ReportFiles, send_item
 from conversations import texts
 from conversations.office import (
@@ -150,14 +149,7 @@ class OfficeHandlers:
                     move=choice.group(3) == "move",
                     now=datetime.now(UTC),
                 )
-        answered = await answer_query(query, outcome.alert)
-        if not isinstance(query.message, Message):
-            return
-        if outcome.drop_keyboard:
-            await drop_keyboard(query.message)
-        if not answered and outcome.alert is not None:
-            await deliver_text(context.bot, query.message.chat_id, outcome.alert)
-        await self._send(context, query.message.chat_id, outcome)
+        await finish_press(query, context.bot, outcome, partial(self._send, context))
 
     async def _send(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome

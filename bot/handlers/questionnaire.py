@@ -15,7 +15,6 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Chat, Message, Update
-from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -25,7 +24,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers.common import Turn, answer_query, deliver_text, turn
+from bot.handlers.common import Turn, answer_query, deliver_text, drop_keyboard, turn
 from bot.prompts import CALLBACK_PREFIX, WalkReplies
 from conversations import texts
 from conversations.duties import RESUME_CALLBACK
@@ -237,13 +236,3 @@ class QuestionnaireHandlers:
             if reply.alert is not None:
                 await deliver_text(context.bot, chat_id, reply.alert)
             await self.replies.send(context.bot, chat_id, where)
-
-
-async def drop_keyboard(message: Message) -> None:
-    """Take the buttons off a message once one was used, so an old one is not tapped again."""
-    try:
-        await message.edit_reply_markup(reply_markup=None)
-    except BadRequest as exc:  # already without buttons, or too old to edit: harmless
-        logger.debug("Could not remove a keyboard: %s", exc)
-    except TelegramError as exc:  # a bad moment: the old buttons are refused by step anyway
-        logger.info("Could not remove a keyboard: %s", exc)

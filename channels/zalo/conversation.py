@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels import text_only
@@ -25,7 +24,7 @@ from storage.contacts import find_by_contact, mark_used
 from storage.db import Database
 from storage.invitations import CODE_PATTERN, RedeemFailure, ZaloAccount, redeem_invitation
 from storage.models import ChannelName, Person, Role
-from storage.questionnaire import claim_update, latest_state, record_shown, shown_before
+from storage.questionnaire import claim_update, latest_state, record_delivered, shown_before
 
 logger = logging.getLogger(__name__)
 
@@ -159,18 +158,14 @@ class ZaloConversation:
                 last_at_ms = int(sent.at.timestamp() * 1000)
         if last_at_ms is not None and reply.is_prompt:
             assert reply.state_id is not None and reply.step is not None
-            try:
-                async with self.database.session() as session:
-                    await record_shown(
-                        session=session,
-                        state_id=reply.state_id,
-                        step=reply.step,
-                        question_code=reply.question_code,
-                        message_id=last_at_ms,
-                        channel=CHANNEL,
-                    )
-            except SQLAlchemyError as exc:
-                logger.warning("Could not record a delivered Zalo prompt: %s", exc)
+            await record_delivered(
+                self.database,
+                state_id=reply.state_id,
+                step=reply.step,
+                question_code=reply.question_code,
+                message_id=last_at_ms,
+                channel=CHANNEL,
+            )
         return True
 
 
