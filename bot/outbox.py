@@ -58,6 +58,8 @@ from telegram.error import (
 
 from bot.polling import retry_after_seconds
 from bot.sending import FileUnavailable, ReportFiles, marked_as_possible_repeat, send_item
+from channels.base import Failure, SendError
+from channels.zalo.outlet import ZaloOutlet
 from conversations.outgoing import from_payload
 from storage import outbox
 from storage.db import Database
@@ -127,6 +129,7 @@ class _Claimed:
     office_id: int | None
     payload: dict[str, Any]
     attempts: int
+    person_id: int | None = None
 
 
 class OutboxSender:
@@ -147,8 +150,11 @@ class OutboxSender:
         max_retry_s: float = MAX_RETRY_S,
         document_read_timeout_s: float | None = None,
         record_retry_s: float = RECORD_FIRST_RETRY_S,
+        zalo: ZaloOutlet | None = None,
     ) -> None:
         self.bot = bot
+        # Messages to people who use Zalo go there (channels.zalo.outlet); None: Telegram only.
+        self.zalo = zalo
         self.database = database
         self.files = files
         self.after_sent = after_sent
@@ -217,7 +223,15 @@ class OutboxSender:
             return 0
         async with self.database.session() as session:
             rows = [
-                _Claimed(row.id, row.key, row.chat_id, row.office_id, row.payload, row.attempts)
+                _Claimed(
+                    row.id,
+                    row.key,
+                    row.chat_id,
+                    row.office_id,
+                    row.payload,
+                    row.attempts,
+                    row.person_id,
+                )
                 for row in await outbox.claim_due(
                     session=session, limit=BATCH, owner=self.owner, lease=self.lease
                 )
@@ -277,6 +291,15 @@ class OutboxSender:
         return timedelta(seconds=delay * random.uniform(0.8, 1.2))
 
     async def _send(self, row: _Claimed) -> int:
+        if row.person_id is not None and row.office_id is None:
+            address = None if self.zalo is None else await self.zalo.address_for(row.person_id)
+            if address is not None:
+                return await self._send_on_zalo(row, address)
+            if row.chat_id is None:
+                await self._give_up(
+                    row, OutboxStatus.FAILED, "the person is on no channel this bot runs"
+                )
+                return 0
         chat_id = row.chat_id if row.chat_id is not None else await self._office_chat(row)
         if chat_id is None:
             logger.warning("The office of message %s has no chat yet; it waits", row.key)
@@ -343,7 +366,36 @@ class OutboxSender:
             return 1
         return 0
 
-    async def _sent(self, row: _Claimed, message_id: int) -> None:
+    async def _send_on_zalo(self, row: _Claimed, address: str) -> int:
+        """A message to a person whose channel is Zalo; failures read as Telegram's would."""
+        assert self.zalo is not None
+        try:
+            item = from_payload(row.payload)
+            await self.zalo.send(address, item)
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.error("Message %s cannot be read (%r); dropped", row.key, exc)
+            await self._give_up(row, OutboxStatus.FAILED, f"unreadable payload: {exc!r}")
+        except SendError as exc:
+            if exc.failure is Failure.RETRY_LATER:
+                delay = (
+                    timedelta(seconds=exc.retry_after)
+                    if exc.retry_after is not None
+                    else self._backoff(row)
+                )
+                logger.warning("Sending %s on Zalo failed (%s); trying again", row.key, exc)
+                await self._retry(row, delay, f"zalo: {exc.description}")
+            else:
+                status = (
+                    OutboxStatus.BLOCKED if exc.failure is Failure.BLOCKED else OutboxStatus.FAILED
+                )
+                logger.warning("Zalo refused %s for good: %s", row.key, exc)
+                await self._give_up(row, status, f"zalo: {exc.description}")
+        else:
+            await self._sent(row, None)
+            return 1
+        return 0
+
+    async def _sent(self, row: _Claimed, message_id: int | None) -> None:
         """Write down that Telegram has it, with what follows from that (the round delivered).
 
         Never raises: the message is out, and a failure here must not send it again.

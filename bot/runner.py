@@ -92,6 +92,17 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         if not await _connect(application, settings, stop):
             await application.bot.shutdown()  # close the HTTP pool a failed connect opened
             return EXIT_TOKEN_REJECTED if not stop.is_set() else EXIT_OK
+        zalo = (
+            ZaloService(
+                database,
+                Questionnaire(form),
+                token=settings.zalo_token,
+                api_url=settings.zalo_api_url,
+                poll_timeout_s=settings.zalo_poll_timeout_s,
+            )
+            if settings.zalo_token
+            else None
+        )
         sender = OutboxSender(
             application.bot,
             database,
@@ -104,6 +115,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
             lease=timedelta(seconds=settings.baocao_outbox_lease_s),
             # On SQLite the instance lock makes this the only sender.
             only_sender=sqlite_path(settings.database_url) is not None,
+            zalo=zalo.outlet if zalo is not None else None,
         )
         clock = CalendarClock(
             database, duties, every_s=settings.baocao_calendar_every_s, on_queued=sender.wake
@@ -116,17 +128,6 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                 ChatLanes(),
                 settled=timedelta(seconds=settings.baocao_prompt_resend_after_s),
                 every_s=settings.baocao_prompt_check_every_s,
-            )
-            zalo = (
-                ZaloService(
-                    database,
-                    Questionnaire(form),
-                    token=settings.zalo_token,
-                    api_url=settings.zalo_api_url,
-                    poll_timeout_s=settings.zalo_poll_timeout_s,
-                )
-                if settings.zalo_token
-                else None
             )
             try:
                 await _serve(

@@ -24,6 +24,7 @@ from conversations.calendar import Calendar, Event, EventKind
 from conversations.engine import Questionnaire
 from conversations.forms import Section
 from conversations.outgoing import Action, Text, to_payload
+from storage.contacts import registered_anywhere
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
     Membership,
@@ -247,7 +248,7 @@ class CalendarDuties:
                 .where(
                     Membership.unit_id == unit.id,
                     Membership.role.in_(ANSWERING_ROLES),
-                    Person.telegram_user_id.is_not(None),
+                    registered_anywhere(),
                 )
                 .order_by(Person.id)
             )

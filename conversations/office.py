@@ -49,6 +49,7 @@ from report_templates.preview import pack_messages
 from report_templates.progress_chart import Standing, progress_png
 from storage import audit
 from storage.compilation import CommuneReport, Compilation, approved_documents, compile_period
+from storage.contacts import registered_anywhere
 from storage.invitations import Registration
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
@@ -707,7 +708,7 @@ class OfficeDesk:
 async def _queue(
     session: AsyncSession, key: str, item: Text, person: Person, purpose: str = "office_reminder"
 ) -> int:
-    assert person.telegram_user_id is not None
+    # No Telegram id: the person is on Zalo, and the outbox sends it there.
     return int(
         await enqueue(
             session=session,
@@ -730,7 +731,7 @@ async def _units_with_registered(
                 select(Membership.unit_id)
                 .join(Person, Person.id == Membership.person_id)
                 .join(Unit, Unit.id == Membership.unit_id)
-                .where(Unit.office_id == office_id, who, Person.telegram_user_id.is_not(None))
+                .where(Unit.office_id == office_id, who, registered_anywhere())
                 .distinct()
             )
         ).all()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from storage.models import Contact, Membership, Person, utc_now
+from storage.models import ChannelName, Contact, Membership, Person, utc_now
 from storage.people import KnownPerson, known_person
 
 
@@ -61,4 +61,30 @@ async def mark_used(*, session: AsyncSession, channel: str, address: str) -> Non
         update(Contact)
         .where(Contact.channel == str(channel), Contact.address == address)
         .values(last_used_at=utc_now())
+    )
+
+
+async def zalo_address(*, session: AsyncSession, person_id: int) -> str | None:
+    """Where a message queued for the person goes on Zalo: their Zalo account when Zalo is the
+    channel they wrote from last, or their only one; None when it goes to Telegram."""
+    row = (
+        await session.execute(
+            select(Contact.address, Person.last_channel, Person.telegram_user_id)
+            .join(Person, Person.id == Contact.person_id)
+            .where(Contact.person_id == person_id, Contact.channel == ChannelName.ZALO)
+        )
+    ).first()
+    if row is None:
+        return None
+    address, last_channel, telegram_user_id = row
+    if last_channel == ChannelName.ZALO or telegram_user_id is None:
+        return str(address)
+    return None
+
+
+def registered_anywhere() -> ColumnElement[bool]:
+    """SQL: the person has registered on some channel (a Telegram account or a contact)."""
+    return or_(
+        Person.telegram_user_id.is_not(None),
+        select(Contact.id).where(Contact.person_id == Person.id).exists(),
     )

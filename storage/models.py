@@ -169,6 +169,9 @@ class Person(TimestampMixin, Base):
     # A digest of the command menu last set in their chat (bot/menus.py): a start-up sets the
     # menus of only those whose roles changed since.
     command_menu: Mapped[str | None] = mapped_column(String(32))
+    # The channel the person wrote from last ("zalo"; None or "telegram": Telegram): messages
+    # queued for them go there, once.
+    last_channel: Mapped[str | None] = mapped_column(String(16))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="person", lazy="raise")
 

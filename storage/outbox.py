@@ -63,8 +63,9 @@ async def enqueue(
     `not_before` holds it back (a reply's safety net, see `mark_sent_as_reply`); meanwhile later
     messages to the same chat wait behind it, so the order a person reads stays the order queued.
     """
-    if chat_id is None and office_id is None:
-        raise ValueError("a message needs a chat or an office to go to")
+    if chat_id is None and office_id is None and person_id is None:
+        # A person without a Telegram chat is reached on another channel (the sender asks).
+        raise ValueError("a message needs a chat, an office or a person to go to")
     if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
         return False
     session.add(

@@ -23,7 +23,7 @@ from bot.polling import retry_after_seconds
 from conversations.outgoing import Outcome
 from storage.db import Database
 from storage.invitations import TelegramAccount
-from storage.models import Person
+from storage.models import ChannelName, Person
 from storage.people import KnownPerson, find_by_telegram_id
 from storage.questionnaire import claim_update
 
@@ -68,6 +68,10 @@ async def turn(database: Database, update_id: int, user: User) -> AsyncIterator[
     """Open the update's transaction and find who sent it; commits when the block ends."""
     async with database.session() as session:
         known = await find_by_telegram_id(session=session, telegram_user_id=user.id)
+        if known is not None and known.person.last_channel not in (None, ChannelName.TELEGRAM):
+            # Back on Telegram after Zalo: queued messages follow them here (written only on
+            # a change, so an ordinary turn writes nothing more).
+            known.person.last_channel = ChannelName.TELEGRAM
         yield Turn(session, known, update_id)
 
 

@@ -61,6 +61,8 @@ class ZaloConversation:
                 reply = await self.questionnaire.current_prompt(session, person=known.person)
             else:
                 await mark_used(session=session, channel=CHANNEL, address=incoming.sender_id)
+                if known.person.last_channel != CHANNEL:
+                    known.person.last_channel = CHANNEL  # queued messages now come on Zalo
                 reply = await self._act(session, known.person, incoming)
         await self.send(incoming.address.chat_id, reply or _say(texts.NOTHING_TO_DO_YET))
 
@@ -105,6 +107,7 @@ class ZaloConversation:
             if result.failure is RedeemFailure.WRONG_CHAT:
                 return _say(texts.ZALO_ROLE_NOT_YET)
             return _say(texts.ZALO_INVALID_INVITATION)
+        registration.person.last_channel = CHANNEL  # they wrote from Zalo last
         if registration.newly_registered:
             logger.info(
                 "Registered person %s on Zalo as %s of unit %s",

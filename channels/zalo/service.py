@@ -10,6 +10,7 @@ from channels.base import Failure, Incoming, SendError
 from channels.lanes import ChatLanes
 from channels.zalo.api import ZaloBotApi
 from channels.zalo.conversation import ZaloConversation
+from channels.zalo.outlet import ZaloOutlet
 from channels.zalo.receiver import ZaloReceiver
 from conversations import texts
 from conversations.engine import Questionnaire
@@ -31,6 +32,7 @@ class ZaloService:
         self.poll_timeout_s = poll_timeout_s
         self.api = ZaloBotApi(token, base_url=api_url)
         self.conversation = ZaloConversation(database, questionnaire, self.api)
+        self.outlet = ZaloOutlet(database, self.api)  # the outbox's way to people on Zalo
         self.receiver = ZaloReceiver(
             database,
             self.conversation.handle,

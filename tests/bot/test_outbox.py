@@ -973,3 +973,74 @@ async def test_a_live_senders_slow_send_is_not_taken_over_and_a_dead_ones_is_wit
         await other_database.dispose()
     assert texts(api, BINH.id) == ["Bỏ dở"]
     assert (await row(database, "orphan")).claimed_by == other.owner
+
+
+# ------------------------------------------------------------------------------ Zalo
+
+
+async def test_messages_to_people_on_zalo_go_there_and_zalo_failures_read_as_telegrams(
+    database: Database, make_sender: Callable[..., OutboxSender], api: LocalBotApi
+) -> None:
+    """The outbox asks, for each message to a person, which channel they wrote from last; on
+    Zalo a flood or a 5xx is tried again, a refusal ends the row as blocked or failed, and a
+    document, which Zalo cannot carry yet, fails rather than being reported delivered."""
+    from channels.zalo.api import ZaloBotApi
+    from channels.zalo.outlet import ZaloOutlet
+    from conversations.duties import RESUME_CALLBACK
+    from storage.contacts import bind_contact
+    from storage.models import ChannelName
+    from tests.factories import make_person
+    from zalo_standin import ZaloStandIn
+
+    async with ZaloStandIn() as zalo, ZaloBotApi(zalo.token, base_url=zalo.url) as zalo_api:
+        on_zalo, gone = zalo.add_user("Hoa"), zalo.add_user("Bình")
+        await zalo.send_text(on_zalo, "hi")  # a Zalo bot writes only to who wrote to it
+        async with database.session() as session:
+            unit = await make_unit(session)
+            hoa = await make_person(session, unit=unit, telegram_user_id=AN.id)
+            binh = await make_person(session, unit=unit, full_name="Trần Văn Bình")
+            for person, user in ((hoa, on_zalo), (binh, gone)):
+                await bind_contact(
+                    session=session, person_id=person.id, channel="zalo", address=user.id
+                )
+            hoa.last_channel = ChannelName.ZALO
+            for key, person, item in (
+                (
+                    "zalo:text",
+                    hoa,
+                    Text("Kỳ báo cáo đã mở", ((Action("▶️ Bắt đầu", RESUME_CALLBACK),),)),
+                ),
+                ("zalo:blocked", binh, Text("Nhắc nhở")),
+                ("zalo:file", hoa, ReportFile(1, "docx", "bc.docx")),
+            ):
+                await enqueue(
+                    session=session,
+                    key=key,
+                    purpose="notice",
+                    payload=to_payload(item),
+                    chat_id=person.telegram_user_id,
+                    person_id=person.id,
+                )
+        zalo.fail_next("sendMessage", 429, "Too many requests")
+        sender = make_sender(zalo=ZaloOutlet(database, zalo_api))
+        for _ in range(20):
+            await sender.send_due()
+            async with database.session() as session:
+                if not await unsent_count(session=session):
+                    break
+            await asyncio.sleep(0.1)
+        async with database.session() as session:
+            rows = {
+                row.key: row
+                for row in await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.key.like("zalo:%"))
+                )
+            }
+
+    assert [m.text for m in zalo.messages_to(on_zalo)] == [
+        "Kỳ báo cáo đã mở\n\nTrả lời bằng cách gõ:\n• «/baocao» — Bắt đầu"
+    ]
+    assert rows["zalo:text"].status is OutboxStatus.SENT and rows["zalo:text"].attempts == 2
+    assert rows["zalo:blocked"].status is OutboxStatus.BLOCKED
+    assert rows["zalo:file"].status is OutboxStatus.FAILED
+    assert not [c for c in api.calls("sendMessage") if str(c.params.get("chat_id")) == str(AN.id)]

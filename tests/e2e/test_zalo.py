@@ -9,10 +9,13 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
+from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
+from conversations.outgoing import Text, to_payload
 from storage.db import Database
 from storage.inbox import waiting_updates
-from storage.models import Answer
-from tests.e2e.conftest import Baocao, BotProcess
+from storage.models import Answer, Person
+from storage.outbox import enqueue
+from tests.e2e.conftest import Baocao, BotProcess, outbox_drained
 from zalo_standin import ZaloStandIn, ZaloUser
 
 pytestmark = pytest.mark.e2e
@@ -104,3 +107,85 @@ async def test_an_officer_registers_and_answers_on_zalo_through_a_crash(
     assert zalo.pending_updates == 0
     secret = zalo.token.split(":", 1)[1]
     assert secret not in bot.log() and secret not in restarted.log()
+
+
+HOA_TELEGRAM = FakeUser(id=840001, first_name="Hoa", last_name="Nguyễn Thị")
+
+
+async def queue_notice(database: Database, key: str, person_name: str, text: str) -> None:
+    """A notice for the person, queued as the workflows queue theirs (chat = their Telegram)."""
+    async with database.session() as session:
+        person = await session.scalar(select(Person).where(Person.full_name == person_name))
+        assert person is not None
+        await enqueue(
+            session=session,
+            key=key,
+            purpose="notice",
+            payload=to_payload(Text(text)),
+            chat_id=person.telegram_user_id,
+            person_id=person.id,
+        )
+
+
+async def test_a_person_on_both_channels_gets_each_message_once_where_they_wrote_last(
+    province: Baocao, standin: LocalBotApi, zalo: ZaloStandIn, database: Database
+) -> None:
+    telegram_code = await province.invite_code("12151", "officer", "--person", "Nguyễn Thị Hoa")
+    zalo_code = (
+        await province.cli(
+            "invite",
+            "--unit",
+            "12151",
+            "--role",
+            "officer",
+            "--person",
+            "Nguyễn Thị Hoa",
+            "--channel",
+            "zalo",
+        )
+    ).stdout.splitlines()[0]
+    bot = start_with_zalo(province, zalo)
+    await bot.wait_for_log("Zalo bot .* is running beside Telegram")
+    on_telegram = PrivateChat(standin, HOA_TELEGRAM)
+    hoa = zalo.add_user("Nguyễn Thị Hoa")
+    await on_telegram.says(f"/start {telegram_code}", "Xin chào")
+    [greeting] = await say(zalo, hoa, zalo_code)  # the same person, now on Zalo too
+    assert "Xin chào anh/chị Nguyễn Thị Hoa" in greeting
+
+    # Zalo last: the round's prompt comes on Zalo, once, with what to type for its button.
+    telegram_before = len(standin.messages_to(HOA_TELEGRAM.id))
+    zalo_before = len(zalo.messages_to(hoa))
+    await province.cli("round", "open", "--period", "2026-Q4")
+    [prompt] = await replies(zalo, hoa, zalo_before)
+    assert "«/baocao» — Bắt đầu nhập" in prompt
+    await outbox_drained(database.url)
+    assert len(standin.messages_to(HOA_TELEGRAM.id)) == telegram_before
+
+    # Back on Telegram: the next message goes there, and not to Zalo.
+    await on_telegram.says("/xem", "")
+    zalo_before = len(zalo.messages_to(hoa))
+    await queue_notice(database, "test:notice:1", "Nguyễn Thị Hoa", "Thông báo thử")
+    await outbox_drained(database.url)
+    await asyncio.sleep(0.5)
+    assert standin.messages_to(HOA_TELEGRAM.id)[-1]["text"] == "Thông báo thử"
+    assert len(zalo.messages_to(hoa)) == zalo_before
+
+
+async def test_a_person_only_on_zalo_gets_the_rounds_prompt_there(
+    province: Baocao, zalo: ZaloStandIn, database: Database
+) -> None:
+    code = (
+        await province.cli("invite", "--unit", "12151", "--role", "officer", "--channel", "zalo")
+    ).stdout.splitlines()[0]
+    bot = start_with_zalo(province, zalo)
+    await bot.wait_for_log("Zalo bot .* is running beside Telegram")
+    hoa = zalo.add_user("Nguyễn Thị Hoa")
+    await say(zalo, hoa, code)
+
+    before = len(zalo.messages_to(hoa))
+    await province.cli("round", "open", "--period", "2026-Q4")
+    [prompt] = await replies(zalo, hoa, before)
+    started = await say(zalo, hoa, "/baocao")
+
+    assert "«/baocao» — Bắt đầu nhập" in prompt
+    assert "Trả lời bằng cách gõ:" in started[-1]
