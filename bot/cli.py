@@ -54,7 +54,11 @@ def _settings() -> Settings:
     except ConfigError as exc:
         click.echo(f"Configuration error: {exc}", err=True)
         sys.exit(2)
-    configure_logging(settings.baocao_log_level, secret=settings.token, also=[settings.zalo_token])
+    configure_logging(
+        settings.baocao_log_level,
+        secret=settings.token,
+        also=[settings.zalo_token, settings.zalo_secret],
+    )
     return settings
 
 

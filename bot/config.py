@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/baocao.sqlite3"
@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     # Zalo hands an update out once and for all, so a poll in flight is never cut: stopping
     # waits for it to end, at most this long.
     zalo_poll_timeout_s: int = Field(default=10, ge=1, le=60)
+    # Webhook mode instead of polling: the public https address Zalo posts updates to, and the
+    # secret it sends back in X-Bot-Api-Secret-Token (8 to 256 characters). The bot listens on
+    # BAOCAO_HTTP_HOST:BAOCAO_HTTP_PORT behind your reverse proxy, at the address's path.
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: SecretStr | None = Field(default=None, min_length=8, max_length=256)
+    baocao_http_host: str = "127.0.0.1"
+    baocao_http_port: int = Field(default=8080, ge=1, le=65535)
     database_url: str = DEFAULT_DATABASE_URL
     baocao_timezone: str = "Asia/Ho_Chi_Minh"
     baocao_log_level: str = "INFO"
@@ -147,6 +154,32 @@ class Settings(BaseSettings):
     def token(self) -> str | None:
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
 
+    @field_validator("zalo_webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not re.match(r"^https?://[^/\s]+/\S*$", value.strip()):
+            raise ValueError("must be the full address Zalo posts to, such as https://host/zalo")
+        return value.strip()
+
+    @field_validator("zalo_webhook_secret", mode="before")
+    @classmethod
+    def _empty_secret_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _webhook_needs_its_secret(self) -> Settings:
+        if self.zalo_webhook_url and self.zalo_webhook_secret is None:
+            raise ValueError(
+                "ZALO_WEBHOOK_SECRET: 8 to 256 characters, needed with ZALO_WEBHOOK_URL"
+            )
+        return self
+
+    @property
+    def zalo_secret(self) -> str | None:
+        return self.zalo_webhook_secret.get_secret_value() if self.zalo_webhook_secret else None
+
     @property
     def zalo_token(self) -> str | None:
         return self.zalo_bot_token.get_secret_value() if self.zalo_bot_token else None
@@ -159,7 +192,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+            name = ".".join(str(part) for part in error["loc"]).upper()
             message = str(error["msg"]).removeprefix("Value error, ")
-            problems.append(f"{name}: {message}")
+            # A rule across settings names its settings itself.
+            problems.append(f"{name}: {message}" if name else message)
         raise ConfigError("; ".join(problems)) from None

@@ -24,7 +24,7 @@ from bot.polling import ChatLanes, poll_updates, retry_after_seconds
 from bot.prompts import PromptKeeper, WalkReplies
 from bot.scheduler import CalendarClock, Leadership
 from bot.sending import ReportFiles
-from channels.zalo.service import ZaloService
+from channels.zalo.service import Webhook, ZaloService
 from conversations.calendar import CalendarError, load_calendar
 from conversations.engine import Questionnaire
 from conversations.forms import FormError, load_form
@@ -99,6 +99,16 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                 token=settings.zalo_token,
                 api_url=settings.zalo_api_url,
                 poll_timeout_s=settings.zalo_poll_timeout_s,
+                webhook=(
+                    Webhook(
+                        url=settings.zalo_webhook_url,
+                        secret=settings.zalo_secret,
+                        host=settings.baocao_http_host,
+                        port=settings.baocao_http_port,
+                    )
+                    if settings.zalo_webhook_url and settings.zalo_secret
+                    else None
+                ),
             )
             if settings.zalo_token
             else None

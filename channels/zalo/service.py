@@ -4,7 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from aiohttp import web
 
 from channels.base import Failure, Incoming, SendError
 from channels.lanes import ChatLanes
@@ -19,6 +24,16 @@ from storage.db import Database
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Webhook:
+    """Where Zalo posts updates (a public https address) and where this process listens."""
+
+    url: str
+    secret: str
+    host: str
+    port: int
+
+
 class ZaloService:
     def __init__(
         self,
@@ -28,8 +43,10 @@ class ZaloService:
         token: str,
         api_url: str,
         poll_timeout_s: int = 10,
+        webhook: Webhook | None = None,
     ) -> None:
         self.poll_timeout_s = poll_timeout_s
+        self.webhook = webhook
         self.api = ZaloBotApi(token, base_url=api_url)
         self.conversation = ZaloConversation(database, questionnaire, self.api)
         self.outlet = ZaloOutlet(database, self.api)  # the outbox's way to people on Zalo
@@ -63,9 +80,45 @@ class ZaloService:
         if left:
             logger.info("Handling %d Zalo message(s) kept before the last stop", left)
         try:
-            await self.receiver.poll(self.api, stop, timeout_s=self.poll_timeout_s)
+            if self.webhook is not None:
+                await self._serve_webhook(self.webhook, stop)
+            else:
+                await self._forget_webhook()  # getUpdates refuses while one is set
+                await self.receiver.poll(self.api, stop, timeout_s=self.poll_timeout_s)
         finally:
             await self.receiver.drain()
+
+    async def _serve_webhook(self, webhook: Webhook, stop: asyncio.Event) -> None:
+        """Listen for Zalo's posts, tell Zalo where to post, and wait for `stop`. The webhook
+        stays set on stopping: Zalo keeps trying while the bot restarts."""
+        app = web.Application()
+        app.router.add_post(
+            urlsplit(webhook.url).path or "/", self.receiver.webhook(webhook.secret)
+        )
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, webhook.host, webhook.port).start()
+            while not stop.is_set():
+                try:
+                    await self.api.set_webhook(webhook.url, webhook.secret)
+                    break
+                except SendError as exc:
+                    logger.warning("Could not set the Zalo webhook (%s); trying again", exc)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 5)
+            logger.info("Zalo posts updates to %s", webhook.url)
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+    async def _forget_webhook(self) -> None:
+        try:
+            if (await self.api.get_webhook_info()).get("url"):
+                await self.api.delete_webhook()
+                logger.info("Removed the Zalo webhook: this bot polls")
+        except SendError as exc:
+            logger.warning("Could not check Zalo's webhook: %s", exc)
 
     async def close(self) -> None:
         await self.api.close()

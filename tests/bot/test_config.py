@@ -49,6 +49,14 @@ def test_token_is_secret_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
         ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL: must be an http(s) address"),
         ("DATABASE_URL", "mysql://x", "DATABASE_URL: must start with"),
         ("BAOCAO_TIMEZONE", "Mars/Olympus", "BAOCAO_TIMEZONE: unknown time zone"),
+        ("ZALO_BOT_TOKEN", "not-a-token", "ZALO_BOT_TOKEN: does not look like a bot token"),
+        ("ZALO_API_URL", "bot-api.zaloplatforms.com", "ZALO_API_URL: must be an http(s)"),
+        ("ZALO_WEBHOOK_URL", "bot.example.vn/zalo", "ZALO_WEBHOOK_URL: must be the full address"),
+        (
+            "ZALO_WEBHOOK_URL",
+            "https://bot.example.vn/zalo",
+            "ZALO_WEBHOOK_SECRET: 8 to 256 characters, needed",
+        ),
     ],
 )
 def test_bad_values_are_one_readable_line(
@@ -77,3 +85,13 @@ def test_cli_prints_one_line_and_exits_2_on_bad_config(tmp_path) -> None:  # typ
         "or postgresql+asyncpg://"
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_zalo_token_and_webhook_secret_are_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZALO_BOT_TOKEN", "7000000001:zalo-secret-part-xyz")
+    monkeypatch.setenv("ZALO_WEBHOOK_URL", "https://bot.example.vn/zalo/webhook")
+    monkeypatch.setenv("ZALO_WEBHOOK_SECRET", "webhook-secret-123")
+    settings = load_settings()
+    assert settings.zalo_token == "7000000001:zalo-secret-part-xyz"
+    assert settings.zalo_secret == "webhook-secret-123"
+    assert "zalo-secret-part" not in repr(settings) and "webhook-secret" not in repr(settings)

@@ -4,12 +4,15 @@ typed words, and a kill -9 right after Zalo handed a message out loses nothing."
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
+from channels.zalo.receiver import SECRET_HEADER
 from conversations.outgoing import Text, to_payload
 from storage.db import Database
 from storage.inbox import waiting_updates
@@ -189,3 +192,62 @@ async def test_a_person_only_on_zalo_gets_the_rounds_prompt_there(
 
     assert "«/baocao» — Bắt đầu nhập" in prompt
     assert "Trả lời bằng cách gõ:" in started[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_in_webhook_mode_zalo_posts_to_the_bot_and_only_with_the_secret(
+    province: Baocao, zalo: ZaloStandIn, database: Database
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/zalo/webhook"
+    secret = "webhook-secret-0123"
+    code = (
+        await province.cli("invite", "--unit", "12151", "--role", "officer", "--channel", "zalo")
+    ).stdout.splitlines()[0]
+    await province.cli("round", "open", "--period", "2026-Q4")
+    webhook = {
+        "ZALO_WEBHOOK_URL": url,
+        "ZALO_WEBHOOK_SECRET": secret,
+        "BAOCAO_HTTP_PORT": str(port),
+    }
+    bot = province.start_bot(ZALO_BOT_TOKEN=zalo.token, ZALO_API_URL=zalo.url, **webhook)
+    await bot.wait_for_log("Zalo posts updates to")
+    hoa = zalo.add_user("Nguyễn Thị Hoa")
+
+    [greeting] = await say(zalo, hoa, code)
+    first = await say(zalo, hoa, "/baocao")
+    forged_update = {
+        "event_name": "message.text.received",
+        "message": {
+            "message_id": "forged-1",
+            "date": 1,
+            "from": {"id": hoa.id, "display_name": "Hoa"},
+            "chat": {"id": hoa.id, "chat_type": "PRIVATE"},
+            "text": "bỏ qua",
+        },
+    }
+    async with httpx.AsyncClient() as client:
+        forged = await client.post(
+            url, json={"ok": True, "result": forged_update}, headers={SECRET_HEADER: "wrong!!!"}
+        )
+    # Stored before Zalo got its 200, so a kill -9 right then loses nothing.
+    before = len(zalo.messages_to(hoa))
+    await zalo.send_text(hoa, "bỏ qua")
+    await kept_in_inbox(database)
+    bot.kill()
+    restarted = province.start_bot(ZALO_BOT_TOKEN=zalo.token, ZALO_API_URL=zalo.url, **webhook)
+    after_crash = await replies(zalo, hoa, before)
+    stored = await answers(database)
+    await restarted.stop()
+
+    assert "Anh/chị đã được đăng ký là cán bộ" in greeting
+    assert "Trả lời bằng cách gõ:" in first[-1]
+    assert forged.status_code == 403
+    assert len(stored) == 1, stored
+    assert any("Trả lời bằng cách gõ:" in text for text in after_crash)
+    assert secret not in bot.log() and secret not in restarted.log()
