@@ -99,6 +99,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                 token=settings.zalo_token,
                 api_url=settings.zalo_api_url,
                 poll_timeout_s=settings.zalo_poll_timeout_s,
+                workflow=workflow,
                 webhook=(
                     Webhook(
                         url=settings.zalo_webhook_url,

@@ -160,21 +160,32 @@ def _last_break(window: str, limit: int) -> int:
     return limit
 
 
-_PRESS_LABEL = re.compile(r'\b([Bb])ấm (?:nút )?"([^"]+)"')
+_PRESS_LABEL = re.compile(r'\b([Bb])ấm (?:nút )?["«]([^"»]+)["»]')
+_QUOTED = re.compile(r'["«]([^"»\n]{1,60})["»]')
 _PRESS = re.compile(r"\b([Bb])ấm\b")
 
 
 def _typed_not_pressed(text: str, options: Sequence[TypedOption]) -> str:
     """The engine's texts say "bấm" (press) for a button: here there is none, so they say what
     to type ("Bấm "Gửi báo cáo"" becomes "Gõ «gửi»")."""
-    words = {fold(_plain_label(option.label)): option.shown for option in options}
+    words = {
+        fold(_plain_label(option.label)): (
+            f"{option.shown.upper()} <nội dung>" if option.takes_rest else option.shown
+        )
+        for option in options
+    }
 
     def typed(match: re.Match[str]) -> str:
         verb = "Gõ" if match[1] == "B" else "gõ"
         word = words.get(fold(_plain_label(match[2])))
         return f"{verb} «{word}»" if word is not None else f'{verb} "{match[2]}"'
 
+    def quoted(match: re.Match[str]) -> str:
+        word = words.get(fold(_plain_label(match[1])))
+        return f"«{word}»" if word is not None else match[0]
+
     text = _PRESS_LABEL.sub(typed, text)
+    text = _QUOTED.sub(quoted, text)  # a label named without "bấm" ("hoặc «Yêu cầu sửa»")
     return _PRESS.sub(lambda match: "Gõ" if match[1] == "B" else "gõ", text)
 
 

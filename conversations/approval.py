@@ -35,6 +35,7 @@ from report_templates.docx_writer import Layout, docx_bytes
 from report_templates.from_round import report_from_json, report_input_for_round, report_to_json
 from report_templates.preview import TELEGRAM_LIMIT, pack_messages, preview_messages
 from storage import audit
+from storage.contacts import on_zalo, registered_anywhere
 from storage.models import (
     DocumentNumber,
     Draft,
@@ -207,7 +208,7 @@ class ApprovalWorkflow:
                 format="docx",
                 filename=case.filename(),
                 caption=texts.draft_caption(**labels, version=case.draft.version),
-                buttons=self._decision_buttons(case.draft.id),
+                buttons=self.decision_buttons(case.draft.id),
             )
         )
         for index, item in enumerate(items):
@@ -221,7 +222,7 @@ class ApprovalWorkflow:
             )
 
     @staticmethod
-    def _decision_buttons(draft_id: int) -> tuple[tuple[Action, ...], ...]:
+    def decision_buttons(draft_id: int) -> tuple[tuple[Action, ...], ...]:
         return (
             (
                 Action(texts.APPROVE_BUTTON, callback(draft_id, "ok")),
@@ -400,6 +401,23 @@ class ApprovalWorkflow:
             return None
         await session.delete(pending)
         return Outcome.say(texts.INPUT_CANCELLED)
+
+    @staticmethod
+    async def awaiting_decision(session: AsyncSession, *, person: Person) -> int | None:
+        """The id of the newest draft waiting for this person's decision (they approve for its
+        commune), for a channel without buttons where "duyệt" names no draft; None if none."""
+        return await session.scalar(
+            select(Draft.id)
+            .join(ReportingRound, ReportingRound.id == Draft.round_id)
+            .join(Membership, Membership.unit_id == ReportingRound.unit_id)
+            .where(
+                Draft.status == DraftStatus.AWAITING,
+                Membership.person_id == person.id,
+                IS_APPROVER,
+            )
+            .order_by(Draft.id.desc())
+            .limit(1)
+        )
 
     @staticmethod
     async def waiting_for(session: AsyncSession, *, person: Person) -> bool:
@@ -776,7 +794,7 @@ class ApprovalWorkflow:
                         session, person.id, round_.unit_id
                     ):
                         # An approver who registered after the draft went out decides from here.
-                        item = Text(item.text, item.buttons + self._decision_buttons(latest.id))
+                        item = Text(item.text, item.buttons + self.decision_buttons(latest.id))
                     items.append(item)
         if office_ids:
             drafts = list(
@@ -852,8 +870,12 @@ class ApprovalWorkflow:
         draft_id: int | None = None,
         not_before: datetime | None = None,
     ) -> bool:
-        if person is not None and person.telegram_user_id is None:
-            return False
+        if (
+            person is not None
+            and person.telegram_user_id is None
+            and not await on_zalo(session, person.id)
+        ):
+            return False  # on no channel: nobody to send it to
         return await enqueue(
             session=session,
             key=key,
@@ -979,7 +1001,7 @@ async def registered_people(
         await session.execute(
             select(Person, Membership.role)
             .join(Membership, Membership.person_id == Person.id)
-            .where(Membership.unit_id == unit_id, who, Person.telegram_user_id.is_not(None))
+            .where(Membership.unit_id == unit_id, who, registered_anywhere())
             .order_by(Membership.id)
         )
     ).all()

@@ -959,8 +959,8 @@ ZALO_INVALID_INVITATION = (
     "Anh/chị vui lòng liên hệ quản trị viên để được cấp mã mới."
 )
 ZALO_ROLE_NOT_YET = (
-    "Trên Zalo, bot hiện phục vụ cán bộ nhập số liệu. Với vai trò trong mã mời này, anh/chị "
-    "vui lòng dùng Telegram; mã mời vẫn dùng được ở đó."
+    "Trên Zalo, bot hiện phục vụ cán bộ nhập số liệu và lãnh đạo duyệt báo cáo. Với vai trò "
+    "trong mã mời này, anh/chị vui lòng dùng Telegram; mã mời vẫn dùng được ở đó."
 )
 
 
@@ -981,3 +981,9 @@ def zalo_invitation(*, code: str) -> str:
         f"một tin nhắn chỉ gồm mã sau:\n{code}\n"
         "Mã chỉ dùng được một lần."
     )
+
+
+ZALO_NO_FILE_YET = (
+    "(Tệp .docx chưa gửi được qua Zalo; toàn văn dự thảo ở các tin nhắn ngay trên. "
+    "Bản chính thức được gửi đến cơ quan nhận báo cáo khi duyệt.)"
+)

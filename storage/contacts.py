@@ -88,3 +88,13 @@ def registered_anywhere() -> ColumnElement[bool]:
         Person.telegram_user_id.is_not(None),
         select(Contact.id).where(Contact.person_id == Person.id).exists(),
     )
+
+
+async def on_zalo(session: AsyncSession, person_id: int) -> bool:
+    """Whether the person registered a Zalo account."""
+    found = await session.scalar(
+        select(Contact.id).where(
+            Contact.person_id == person_id, Contact.channel == ChannelName.ZALO
+        )
+    )
+    return found is not None

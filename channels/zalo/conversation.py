@@ -18,8 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels import text_only
 from channels.base import Incoming, IncomingKind, SendError
 from channels.zalo.api import MAX_TEXT_LENGTH, ZaloBotApi
+from channels.zalo.outlet import ZaloOutlet, typed_words
 from conversations import texts
-from conversations.engine import OutMessage, Questionnaire, Reply
+from conversations.approval import ApprovalWorkflow
+from conversations.engine import Button, OutMessage, Questionnaire, Reply
+from conversations.outgoing import Outcome
 from storage.contacts import find_by_contact, mark_used
 from storage.db import Database
 from storage.invitations import CODE_PATTERN, RedeemFailure, ZaloAccount, redeem_invitation
@@ -29,19 +32,29 @@ from storage.questionnaire import claim_update, latest_state, record_delivered, 
 logger = logging.getLogger(__name__)
 
 CHANNEL = ChannelName.ZALO
-# What Zalo serves today: the officers' questionnaire. Approval and delivery need the draft's
-# pages and links (channels.links), which are not wired to Zalo yet.
-ROLES_ON_ZALO = frozenset({Role.OFFICER})
+# What Zalo serves today: the questionnaire, and the approver's decision typed as words. The
+# office's commands and files (which need pages as pictures and links) are Telegram's still.
+ROLES_ON_ZALO = frozenset({Role.OFFICER, Role.CHAIRMAN, Role.VICE_CHAIRMAN})
 Command = Callable[[AsyncSession], Awaitable[Reply]]
 
 
 class ZaloConversation:
     """Handles one Zalo message end to end (ZaloReceiver calls `handle` in the chat's lane)."""
 
-    def __init__(self, database: Database, questionnaire: Questionnaire, api: ZaloBotApi) -> None:
+    def __init__(
+        self,
+        database: Database,
+        questionnaire: Questionnaire,
+        api: ZaloBotApi,
+        *,
+        workflow: ApprovalWorkflow | None = None,
+    ) -> None:
         self.database = database
         self.questionnaire = questionnaire
         self.api = api
+        # The chairman's decision typed as words; None: the questionnaire only.
+        self.workflow = workflow
+        self.outlet = ZaloOutlet(database, api)
 
     async def handle(self, incoming: Incoming) -> None:
         if incoming.in_group:
@@ -50,7 +63,7 @@ class ZaloConversation:
             known = await find_by_contact(
                 session=session, channel=CHANNEL, address=incoming.sender_id
             )
-            reply: Reply | None
+            reply: Reply | Outcome | None
             code = _invitation_code(incoming)
             if code is not None:
                 reply = await self._register(session, incoming, code)
@@ -64,9 +77,14 @@ class ZaloConversation:
                 if known.person.last_channel != CHANNEL:
                     known.person.last_channel = CHANNEL  # queued messages now come on Zalo
                 reply = await self._act(session, known.person, incoming)
-        await self.send(incoming.address.chat_id, reply or _say(texts.NOTHING_TO_DO_YET))
+        if isinstance(reply, Outcome):
+            await self.send_outcome(incoming.address.chat_id, reply)
+        else:
+            await self.send(incoming.address.chat_id, reply or _say(texts.NOTHING_TO_DO_YET))
 
-    async def _act(self, session: AsyncSession, person: Person, incoming: Incoming) -> Reply | None:
+    async def _act(
+        self, session: AsyncSession, person: Person, incoming: Incoming
+    ) -> Reply | Outcome | None:
         walk = self.questionnaire
         if incoming.kind is not IncomingKind.TEXT or incoming.text is None:
             where = await walk.current_prompt(session, person=person)
@@ -75,6 +93,9 @@ class ZaloConversation:
             return _prefixed(texts.ZALO_TEXT_ONLY, where)
         text = incoming.text.strip()
         command = text.split(maxsplit=1)[0].lower() if text.startswith("/") else None
+        decided = await self._approval(session, person, text, command)
+        if decided is not None:
+            return decided
         if command == "/baocao":
             return await walk.begin(session, person=person)
         if command == "/xem":
@@ -122,6 +143,49 @@ class ZaloConversation:
                 unit=registration.unit,
             )
         )
+
+    async def _approval(
+        self, session: AsyncSession, person: Person, text: str, command: str | None
+    ) -> Outcome | None:
+        """A return comment asked for, or the decision typed ("duyệt", "sửa <ý kiến>",
+        "xem số liệu") on the draft waiting for this approver; None for anything else."""
+        workflow = self.workflow
+        if workflow is None:
+            return None
+        if await workflow.waiting_for(session, person=person):
+            if command == "/huy":
+                return await workflow.cancel(session, person=person)
+            if command is None:
+                return await workflow.take_text(session, person=person, text=text)
+        if command is not None:
+            return None
+        draft_id = await workflow.awaiting_decision(session, person=person)
+        if draft_id is None:
+            return None
+        keyboard = workflow.decision_buttons(draft_id)
+        words = {action.data: typed_words(action.data) or () for row in keyboard for action in row}
+        buttons = [[Button(action.label, action.data) for action in row] for row in keyboard]
+        choice = text_only.read(text, text_only.options_for(buttons, words))
+        if choice is None:
+            return None
+        action = choice.action.rsplit(":", 1)[1]
+        outcome = await workflow.press(session, person=person, draft_id=draft_id, action=action)
+        if action == "ret" and choice.rest and await workflow.waiting_for(session, person=person):
+            # "sửa <ý kiến>": the comment came with the word, as a Telegram user types it next.
+            return await workflow.take_text(session, person=person, text=choice.rest) or outcome
+        return outcome
+
+    async def send_outcome(self, chat_id: str, outcome: Outcome) -> None:
+        """The approval's answer: its messages, or its refusal as a message (no pop-ups)."""
+        if not outcome.items and outcome.alert:
+            await self.send(chat_id, _say(outcome.alert, accepted=outcome.accepted))
+            return
+        for item in outcome.items:
+            try:
+                await self.outlet.send(chat_id, item)
+            except SendError as exc:
+                logger.warning("Could not send an approval reply on Zalo: %s", exc)
+                return
 
     async def _chosen_option(
         self, session: AsyncSession, person: Person, text: str, order: int

@@ -15,9 +15,9 @@ from channels.base import Failure, Incoming, SendError
 from channels.lanes import ChatLanes
 from channels.zalo.api import ZaloBotApi
 from channels.zalo.conversation import ZaloConversation
-from channels.zalo.outlet import ZaloOutlet
 from channels.zalo.receiver import ZaloReceiver
 from conversations import texts
+from conversations.approval import ApprovalWorkflow
 from conversations.engine import Questionnaire
 from storage.db import Database
 
@@ -44,12 +44,13 @@ class ZaloService:
         api_url: str,
         poll_timeout_s: int = 10,
         webhook: Webhook | None = None,
+        workflow: ApprovalWorkflow | None = None,
     ) -> None:
         self.poll_timeout_s = poll_timeout_s
         self.webhook = webhook
         self.api = ZaloBotApi(token, base_url=api_url)
-        self.conversation = ZaloConversation(database, questionnaire, self.api)
-        self.outlet = ZaloOutlet(database, self.api)  # the outbox's way to people on Zalo
+        self.conversation = ZaloConversation(database, questionnaire, self.api, workflow=workflow)
+        self.outlet = self.conversation.outlet  # the outbox's way to people on Zalo
         self.receiver = ZaloReceiver(
             database,
             self.conversation.handle,

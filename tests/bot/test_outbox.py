@@ -29,7 +29,7 @@ from bot.sending import CAPTION_LIMIT, REPORT_READ_TIMEOUT_S, ReportFiles
 from bot_api_standin import ApiError as _ApiError
 from bot_api_standin import FakeUser, LocalBotApi, SentRequest
 from conversations import texts as vietnamese
-from conversations.outgoing import Action, Item, ReportFile, Text, to_payload
+from conversations.outgoing import Action, CompiledFile, Item, ReportFile, Text, to_payload
 from storage.db import Database
 from storage.models import Draft, DraftStatus, OutboxMessage, OutboxStatus, Unit, UnitKind, utc_now
 from storage.outbox import MAYBE_DELIVERED, claim_due, enqueue, unsent_count
@@ -1011,7 +1011,8 @@ async def test_messages_to_people_on_zalo_go_there_and_zalo_failures_read_as_tel
                     Text("Kỳ báo cáo đã mở", ((Action("▶️ Bắt đầu", RESUME_CALLBACK),),)),
                 ),
                 ("zalo:blocked", binh, Text("Nhắc nhở")),
-                ("zalo:file", hoa, ReportFile(1, "docx", "bc.docx")),
+                ("zalo:file", hoa, ReportFile(1, "docx", "bc.docx", caption="Dự thảo")),
+                ("zalo:compiled", hoa, CompiledFile(1, "2026-Q4", "xlsx")),
             ):
                 await enqueue(
                     session=session,
@@ -1038,9 +1039,11 @@ async def test_messages_to_people_on_zalo_go_there_and_zalo_failures_read_as_tel
             }
 
     assert [m.text for m in zalo.messages_to(on_zalo)] == [
-        "Kỳ báo cáo đã mở\n\nTrả lời bằng cách gõ:\n• «/baocao» — Bắt đầu"
+        "Kỳ báo cáo đã mở\n\nTrả lời bằng cách gõ:\n• «/baocao» — Bắt đầu",
+        f"Dự thảo\n\n{vietnamese.ZALO_NO_FILE_YET}",
     ]
     assert rows["zalo:text"].status is OutboxStatus.SENT and rows["zalo:text"].attempts == 2
     assert rows["zalo:blocked"].status is OutboxStatus.BLOCKED
-    assert rows["zalo:file"].status is OutboxStatus.FAILED
+    assert rows["zalo:file"].status is OutboxStatus.SENT  # its caption, saying it is not a file
+    assert rows["zalo:compiled"].status is OutboxStatus.FAILED
     assert not [c for c in api.calls("sendMessage") if str(c.params.get("chat_id")) == str(AN.id)]

@@ -167,9 +167,7 @@ async def test_registering_on_zalo_with_the_code_as_a_message(database: Database
             unit = await make_unit(session, code="12151")
             await make_person(session, unit=unit, full_name="Trần Văn Bình")  # imported
             officer_code, _ = await create_invitation(session=session, unit=unit, role=Role.OFFICER)
-            chairman_code, _ = await create_invitation(
-                session=session, unit=unit, role=Role.CHAIRMAN
-            )
+            clerk_code, _ = await create_invitation(session=session, unit=unit, role=Role.CLERK)
             await open_round(session, unit=unit)
         conversation = ZaloConversation(database, Questionnaire(all_types_form()), api)
         receiver = ZaloReceiver(database, conversation.handle)
@@ -183,7 +181,7 @@ async def test_registering_on_zalo_with_the_code_as_a_message(database: Database
             [registered] = await binh.say(officer_code)  # the bare code
             [again] = await binh.say(f"/start {officer_code}")  # a second tap changes nothing
             first = await binh.say("/baocao")
-            [chairman] = await lan.say(f"/start {chairman_code}")
+            [clerk] = await lan.say(f"/start {clerk_code}")
             [stranger] = await lan.say("/baocao")
         finally:
             stop.set()
@@ -191,15 +189,15 @@ async def test_registering_on_zalo_with_the_code_as_a_message(database: Database
             await receiver.drain()
         async with database.session() as session:
             bound = (await session.scalars(select(Contact))).all()
-            chairman_invitation = await session.scalar(
-                select(Invitation).where(Invitation.role == Role.CHAIRMAN)
+            clerk_invitation = await session.scalar(
+                select(Invitation).where(Invitation.role == Role.CLERK)
             )
 
     assert "Mã mời không dùng được" in forged
     assert "Xin chào anh/chị Trần Văn Bình!" in registered  # the imported person, by name
     assert again == registered
     assert "Bao nhiêu buổi?" in first[-1]
-    assert "vui lòng dùng Telegram" in chairman
+    assert "vui lòng dùng Telegram" in clerk
     assert "chưa được đăng ký" in stranger
     assert [(c.channel, c.address) for c in bound] == [("zalo", binh.user.id)]
-    assert chairman_invitation is not None and chairman_invitation.used_at is None
+    assert clerk_invitation is not None and clerk_invitation.used_at is None

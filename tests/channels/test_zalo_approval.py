@@ -1,0 +1,154 @@
+"""A chairman on Zalo: the draft arrives as text (its preview, then its caption and the decision
+as words to type), and "xem số liệu", "sửa <ý kiến>" and "duyệt" act like the buttons."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from channels.zalo.api import ZaloBotApi
+from channels.zalo.conversation import ZaloConversation
+from channels.zalo.receiver import ZaloReceiver
+from conversations.engine import Questionnaire
+from conversations.outgoing import from_payload
+from storage.contacts import bind_contact
+from storage.db import Database
+from storage.models import ChannelName, Draft, DraftStatus, OutboxMessage, Person
+from tests.conversations.test_approval import (
+    COMMENT,
+    FORM,
+    WORKFLOW,
+    Commune,
+    complete_round,
+    make_commune,
+    make_office,
+)
+from zalo_standin import ZaloStandIn, ZaloUser
+
+
+@dataclass
+class ChairmanOnZalo:
+    zalo: ZaloStandIn
+    user: ZaloUser
+    commune: Commune
+    conversation: ZaloConversation
+
+    async def say(self, text: str) -> list[str]:
+        before = len(self.zalo.messages_to(self.user))
+        await self.zalo.send_text(self.user, text)
+        await self.zalo.wait_for_message(self.user, after=before)
+        while True:
+            count = len(self.zalo.messages_to(self.user))
+            await asyncio.sleep(0.15)
+            if len(self.zalo.messages_to(self.user)) == count:
+                return [m.text for m in self.zalo.messages_to(self.user)[before:]]
+
+    async def receive_the_draft(self, database: Database) -> list[str]:
+        """Send what the workflow queued for the chairman, as the outbox sender would."""
+        async with database.session() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.person_id == self.commune.chairman.id)
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+            address = await self.conversation.outlet.address_for(self.commune.chairman.id)
+        assert address == self.user.id
+        before = len(self.zalo.messages_to(self.user))
+        for row in rows:
+            await self.conversation.outlet.send(address, from_payload(row.payload))
+        return [m.text for m in self.zalo.messages_to(self.user)[before:]]
+
+
+@pytest.fixture
+async def chairman(database: Database) -> AsyncIterator[ChairmanOnZalo]:
+    office = await make_office(database)
+    commune = await make_commune(database, office=office, chairman_registered=False)
+    async with ZaloStandIn() as zalo, ZaloBotApi(zalo.token, base_url=zalo.url) as api:
+        user = zalo.add_user("Lê Văn Cường")
+        await zalo.send_text(user, "xin chào")  # a Zalo bot writes only to who wrote first
+        async with database.session() as session:
+            await bind_contact(
+                session=session, person_id=commune.chairman.id, channel="zalo", address=user.id
+            )
+            person = await session.get_one(Person, commune.chairman.id)
+            person.last_channel = ChannelName.ZALO
+        conversation = ZaloConversation(database, Questionnaire(FORM), api, workflow=WORKFLOW)
+        receiver = ZaloReceiver(database, conversation.handle)
+        async with ZaloBotApi(zalo.token, base_url=zalo.url) as first:
+            assert await first.get_update(timeout_s=1) is not None  # the greeting, not for here
+        stop = asyncio.Event()
+        polling = asyncio.create_task(receiver.poll(api, stop, timeout_s=1))
+        try:
+            yield ChairmanOnZalo(zalo, user, commune, conversation)
+        finally:
+            stop.set()
+            await polling
+            await receiver.drain()
+
+
+async def draft_status(database: Database, round_id: int) -> DraftStatus:
+    async with database.session() as session:
+        draft = await session.scalar(
+            select(Draft).where(Draft.round_id == round_id).order_by(Draft.id.desc())
+        )
+        assert draft is not None
+        return draft.status
+
+
+async def test_the_chairman_reads_the_draft_and_approves_it_typing(
+    database: Database, chairman: ChairmanOnZalo
+) -> None:
+    await complete_round(database, chairman.commune)
+
+    received = await chairman.receive_the_draft(database)
+    figures = await chairman.say("Xem số liệu")
+    approved = await chairman.say("DUYỆT")
+
+    draft_text = "\n".join(received)
+    assert "• «duyệt»\n" in received[-1]
+    assert "gõ «duyệt», hoặc «SỬA <nội dung>» để gửi lại" in received[-1]
+    assert "• «SỬA <nội dung>» — Yêu cầu sửa" in received[-1]
+    assert received[-1].endswith("• «xem số liệu»")
+    assert "BÁO CÁO" in draft_text.upper()  # the preview: the draft's text itself
+    assert any("6" in text for text in figures)
+    assert "Đã duyệt" in "\n".join(approved)
+    assert await draft_status(database, chairman.commune.round_id) is DraftStatus.APPROVED
+    assert all(len(m.text) <= 2000 for m in chairman.zalo.messages_to(chairman.user))
+
+
+async def test_sua_with_a_comment_sends_the_draft_back_in_one_message(
+    database: Database, chairman: ChairmanOnZalo
+) -> None:
+    await complete_round(database, chairman.commune)
+    await chairman.receive_the_draft(database)
+
+    returned = "\n".join(await chairman.say(f"Sửa {COMMENT}"))
+    stray = await chairman.say("duyệt")  # nothing waits for a decision any more
+
+    assert await draft_status(database, chairman.commune.round_id) is DraftStatus.RETURNED
+    assert "trả lại" in returned.lower() or "yêu cầu sửa" in returned.lower(), returned
+    assert "Đã duyệt" not in "\n".join(stray)
+    async with database.session() as session:
+        draft = await session.scalar(
+            select(Draft).where(Draft.round_id == chairman.commune.round_id)
+        )
+        assert draft is not None and COMMENT in str(draft.comment)
+
+
+async def test_sua_alone_asks_for_the_comment_and_takes_the_next_message(
+    database: Database, chairman: ChairmanOnZalo
+) -> None:
+    await complete_round(database, chairman.commune)
+    await chairman.receive_the_draft(database)
+
+    asked = "\n".join(await chairman.say("sua"))
+    await chairman.say(COMMENT)
+
+    assert "/huy" in asked
+    assert await draft_status(database, chairman.commune.round_id) is DraftStatus.RETURNED
