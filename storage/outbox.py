@@ -23,17 +23,22 @@ made) rows stay in the table; `baocao outbox list` shows them and `baocao outbox
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Subquery, and_, exists, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage import audit
+from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, Person, Unit, utc_now
+
+logger = logging.getLogger(__name__)
 
 UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 GIVEN_UP = (OutboxStatus.FAILED, OutboxStatus.BLOCKED)
@@ -214,7 +219,7 @@ async def mark_sent(*, session: AsyncSession, row_id: int, message_id: int | Non
     return row
 
 
-async def mark_sent_as_reply(*, session: AsyncSession, key: str, message_id: int) -> bool:
+async def mark_sent_as_reply(*, session: AsyncSession, key: str, message_id: int | None) -> bool:
     """A message queued, held back, as the safety net of a reply went as that reply: mark it
     sent, unless the sender has taken it already (then it goes twice rather than never)."""
     result = await session.execute(
@@ -428,3 +433,13 @@ async def requeue(
         )
     await session.flush()
     return result
+
+
+async def settle_reply_copy(database: Database, key: str, message_id: int | None) -> None:
+    """A reply went: its held-back copy (`mark_sent_as_reply`) need not, in a transaction of its
+    own. A failure is logged: then the copy goes too, a repeat, never a loss."""
+    try:
+        async with database.session() as session:
+            await mark_sent_as_reply(session=session, key=key, message_id=message_id)
+    except SQLAlchemyError as exc:
+        logger.warning("Could not mark the outbox copy %s of a reply as sent: %s", key, exc)

@@ -12,7 +12,6 @@ from collections.abc import Awaitable
 from functools import partial
 from typing import Protocol
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Chat, Message, Update, User
 from telegram.ext import (
@@ -44,7 +43,7 @@ from conversations.engine import Reply
 from conversations.outgoing import Outcome
 from storage.db import Database
 from storage.models import Person
-from storage.outbox import mark_sent_as_reply
+from storage.outbox import settle_reply_copy
 
 logger = logging.getLogger(__name__)
 
@@ -204,12 +203,4 @@ class ApprovalHandlers:
             if sent is None:
                 return  # in order or not at all: the rest would read wrong without it
             if index == 0 and outcome.saved_as is not None:
-                await self._settle_copy(outcome.saved_as, sent.message_id)
-
-    async def _settle_copy(self, key: str, message_id: int) -> None:
-        """The reply went: its held-back copy in the outbox need not."""
-        try:
-            async with self.database.session() as session:
-                await mark_sent_as_reply(session=session, key=key, message_id=message_id)
-        except SQLAlchemyError as exc:  # then the copy goes too: a repeat, never a loss
-            logger.warning("Could not mark the outbox copy %s of a reply as sent: %s", key, exc)
+                await settle_reply_copy(self.database, outcome.saved_as, sent.message_id)

@@ -27,6 +27,7 @@ from storage.contacts import find_by_contact, mark_used
 from storage.db import Database
 from storage.invitations import CODE_PATTERN, RedeemFailure, ZaloAccount, redeem_invitation
 from storage.models import ChannelName, Person, Role
+from storage.outbox import settle_reply_copy
 from storage.questionnaire import claim_update, latest_state, record_delivered, shown_before
 
 logger = logging.getLogger(__name__)
@@ -180,12 +181,14 @@ class ZaloConversation:
         if not outcome.items and outcome.alert:
             await self.send(chat_id, _say(outcome.alert, accepted=outcome.accepted))
             return
-        for item in outcome.items:
+        for index, item in enumerate(outcome.items):
             try:
                 await self.outlet.send(chat_id, item)
             except SendError as exc:
                 logger.warning("Could not send an approval reply on Zalo: %s", exc)
-                return
+                return  # in order or not at all; a held-back copy of the first still goes
+            if index == 0 and outcome.saved_as is not None:
+                await settle_reply_copy(self.database, outcome.saved_as, None)
 
     async def _chosen_option(
         self, session: AsyncSession, person: Person, text: str, order: int

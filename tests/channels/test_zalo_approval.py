@@ -17,7 +17,7 @@ from conversations.engine import Questionnaire
 from conversations.outgoing import from_payload
 from storage.contacts import bind_contact
 from storage.db import Database
-from storage.models import ChannelName, Draft, DraftStatus, OutboxMessage, Person
+from storage.models import ChannelName, Draft, DraftStatus, OutboxMessage, OutboxStatus, Person
 from tests.conversations.test_approval import (
     COMMENT,
     FORM,
@@ -120,6 +120,14 @@ async def test_the_chairman_reads_the_draft_and_approves_it_typing(
     assert "Đã duyệt" in "\n".join(approved)
     assert await draft_status(database, chairman.commune.round_id) is DraftStatus.APPROVED
     assert all(len(m.text) <= 2000 for m in chairman.zalo.messages_to(chairman.user))
+    async with database.session() as session:  # the reply went: its safety-net copy will not
+        copy = await session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.person_id == chairman.commune.chairman.id,
+                OutboxMessage.not_before > OutboxMessage.created_at,
+            )
+        )
+    assert copy is not None and copy.status is OutboxStatus.SENT
 
 
 async def test_sua_with_a_comment_sends_the_draft_back_in_one_message(
