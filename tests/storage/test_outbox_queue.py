@@ -90,10 +90,11 @@ async def test_the_same_key_is_queued_once(database: Database) -> None:
     assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)
 
 
-async def test_a_row_needs_a_chat_or_an_office(database: Database) -> None:
-    """enqueue without chat_id and office_id raises ValueError and writes nothing."""
+async def test_a_row_needs_a_chat_an_office_or_a_person(database: Database) -> None:
+    """enqueue with none of chat_id, office_id and person_id raises ValueError and writes
+    nothing (a person without a chat is reached on another channel)."""
     async with database.session() as session:
-        with pytest.raises(ValueError, match="chat or an office"):
+        with pytest.raises(ValueError, match="a chat, an office or a person"):
             await enqueue(session=session, key="nowhere", purpose="test", payload={"text": "x"})
     async with database.session() as session:
         assert await unsent_count(session=session) == 0
