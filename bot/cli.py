@@ -124,20 +124,29 @@ def run() -> None:
     default=None,
     help="Folder for the demo's files (default ./demo-output).",
 )
-def demo(out_dir: Path | None) -> None:
-    """Play the whole flow against a local Bot API stand-in and print the chat."""
-    _demo(_settings(), out_dir)
+@click.option(
+    "--channel",
+    type=click.Choice(["telegram", "zalo"]),
+    default="telegram",
+    show_default=True,
+    help="zalo: the radio officer and the chairman use Zalo, the rest Telegram.",
+)
+def demo(out_dir: Path | None, channel: str) -> None:
+    """Play the whole flow against local stand-ins of the Bot APIs and print the chat."""
+    _demo(_settings(), out_dir, channel)
 
 
-def _demo(settings: Settings, out_dir: Path | None) -> None:
+def _demo(settings: Settings, out_dir: Path | None, channel: str = "telegram") -> None:
     from bot.demo import run_demo
+    from bot.demo_zalo import run_zalo_demo
 
     if "baocao_log_level" not in settings.model_fields_set:
         # The transcript is what a newcomer came to read; keep the bot's log to warnings
         # unless a level was asked for (in the environment or .env).
         configure_logging("WARNING")
 
-    folder = _run(run_demo(out_dir or Path("demo-output"), echo=click.echo))
+    play = run_zalo_demo if channel == "zalo" else run_demo
+    folder = _run(play(out_dir or Path("demo-output"), echo=click.echo))
     click.echo(f"\nThe demo's files are in {folder.resolve()}")
 
 

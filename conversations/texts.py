@@ -983,7 +983,4 @@ def zalo_invitation(*, code: str) -> str:
     )
 
 
-ZALO_NO_FILE_YET = (
-    "(Tệp .docx chưa gửi được qua Zalo; toàn văn dự thảo ở các tin nhắn ngay trên. "
-    "Bản chính thức được gửi đến cơ quan nhận báo cáo khi duyệt.)"
-)
+ZALO_NO_FILE_YET = "(Bot chưa gửi được tệp qua Zalo; toàn văn báo cáo ở các tin nhắn ngay trên.)"

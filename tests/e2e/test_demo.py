@@ -109,3 +109,33 @@ async def test_demo_out_folder_and_rerun(tmp_path: Path) -> None:
         result = await baocao_here("demo", "--out", "mine", env=base_environment(), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
     assert f"The demo's files are in {(tmp_path / 'mine').resolve()}" in result.stdout
+
+
+async def test_the_zalo_demo_plays_the_flow_with_the_officer_and_the_chairman_on_zalo(
+    tmp_path: Path,
+) -> None:
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", "demo", "--channel", "zalo", "--out", "zalo"],
+        env=base_environment(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert result.returncode == 0, result.stderr
+    transcript = (tmp_path / "zalo" / "transcript.txt").read_text(encoding="utf-8")
+    zalo, telegram = transcript.split("--- Telegram ---")
+    assert texts.ZALO_NOT_REGISTERED.splitlines()[0] in zalo  # the stranger
+    assert "bot → Trần Văn Bình: Xin chào anh/chị Trần Văn Bình!" in zalo
+    assert "• 1 — Đang hoạt động" in zalo  # a choice typed by its number
+    assert "Anh/chị vui lòng nhập bằng chữ số" in zalo  # "sáu" refused
+    assert "Lê Văn Cường → bot: xem số liệu" in zalo
+    assert "bot → Lê Văn Cường: Đã trả lại báo cáo kèm ý kiến" in zalo
+    assert "bot → Trần Văn Bình: ✏️ Chủ tịch Lê Văn Cường đề nghị sửa báo cáo" in zalo
+    assert "bot → Lê Văn Cường: ✅ Đã duyệt. Báo cáo số 01/BC-UBND" in zalo
+    assert "bot → Trần Văn Bình: 📨 Báo cáo quý IV năm 2026 của xã Tân Quang" in zalo
+    assert "bấm" not in zalo.lower()  # nothing to press on Zalo
+    assert "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx" in telegram  # the office's group
+    assert (tmp_path / "zalo" / "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx").exists()
