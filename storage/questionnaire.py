@@ -77,10 +77,18 @@ def shown_before(
     there: what the person was looking at when they typed it. None if no remembered prompt came
     before it. (Telegram orders a chat's messages by id; Zalo's ids are not ordered, so there
     both sides are placed by Zalo's timestamps in milliseconds.)"""
+    # Telegram's ids never tie; Zalo's milliseconds can, and a reply sent in the millisecond
+    # its prompt went out is read as a reply to it.
+    ties_count = channel != ChannelName.TELEGRAM
     earlier = [
         e
         for e in state.shown or []
-        if _channel_of(e) == channel and int(e.get("message", 0)) < message_order
+        if _channel_of(e) == channel
+        and (
+            int(e.get("message", 0)) <= message_order
+            if ties_count
+            else int(e.get("message", 0)) < message_order
+        )
     ]
     return max(earlier, key=lambda e: int(e["message"]), default=None)
 

@@ -17,7 +17,8 @@ from conversations.engine import Questionnaire
 from storage.contacts import bind_contact
 from storage.db import Database
 from storage.invitations import create_invitation
-from storage.models import Answer, Contact, Invitation, Role
+from storage.models import Answer, ChannelName, Contact, Invitation, QuestionnaireState, Role
+from storage.questionnaire import shown_before
 from tests.factories import all_types_form, make_person, make_unit, open_round
 from zalo_standin import ZaloStandIn, ZaloUser
 
@@ -201,3 +202,20 @@ async def test_registering_on_zalo_with_the_code_as_a_message(database: Database
     assert "chưa được đăng ký" in stranger
     assert [(c.channel, c.address) for c in bound] == [("zalo", binh.user.id)]
     assert clerk_invitation is not None and clerk_invitation.used_at is None
+
+
+def test_a_zalo_reply_in_the_millisecond_of_its_prompt_counts_for_that_prompt() -> None:
+    """Zalo places messages by milliseconds, which can tie; Telegram's ids cannot."""
+    state = QuestionnaireState(
+        shown=[
+            {"step": 2, "question": "q_count", "message": 41},
+            {"step": 3, "question": "q_minutes", "message": 1_764_633_600_000, "channel": "zalo"},
+        ]
+    )
+
+    seen_on_zalo = shown_before(state, 1_764_633_600_000, ChannelName.ZALO)
+    assert seen_on_zalo is not None and seen_on_zalo["step"] == 3
+    assert shown_before(state, 1_764_633_599_999, ChannelName.ZALO) is None
+    assert shown_before(state, 41) is None  # on Telegram, message 41 is the prompt itself
+    seen_on_telegram = shown_before(state, 42)
+    assert seen_on_telegram is not None and seen_on_telegram["step"] == 2
