@@ -57,7 +57,7 @@ def _settings() -> Settings:
     configure_logging(
         settings.baocao_log_level,
         secret=settings.token,
-        also=[settings.zalo_token, settings.zalo_secret],
+        also=[settings.zalo_token, settings.zalo_secret, settings.link_secret],
     )
     return settings
 

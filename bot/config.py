@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # BAOCAO_HTTP_HOST:BAOCAO_HTTP_PORT behind your reverse proxy, at the address's path.
     zalo_webhook_url: str | None = None
     zalo_webhook_secret: SecretStr | None = Field(default=None, min_length=8, max_length=256)
+    # Links to report files for people on Zalo (which takes no files): the public address of
+    # this bot's web server, and the secret that signs the links (16 characters or more).
+    baocao_public_url: str | None = None
+    baocao_link_secret: SecretStr | None = Field(default=None, min_length=16)
     baocao_http_host: str = "127.0.0.1"
     baocao_http_port: int = Field(default=8080, ge=1, le=65535)
     database_url: str = DEFAULT_DATABASE_URL
@@ -163,18 +167,35 @@ class Settings(BaseSettings):
             raise ValueError("must be the full address Zalo posts to, such as https://host/zalo")
         return value.strip()
 
-    @field_validator("zalo_webhook_secret", mode="before")
+    @field_validator("baocao_public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not re.match(r"^https?://[^/\s]+", value.strip()):
+            raise ValueError("must be an http(s) address such as https://bot.example.gov.vn")
+        return value.strip().rstrip("/")
+
+    @field_validator("zalo_webhook_secret", "baocao_link_secret", mode="before")
     @classmethod
     def _empty_secret_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
-    def _webhook_needs_its_secret(self) -> Settings:
+    def _addresses_need_their_secrets(self) -> Settings:
         if self.zalo_webhook_url and self.zalo_webhook_secret is None:
             raise ValueError(
                 "ZALO_WEBHOOK_SECRET: 8 to 256 characters, needed with ZALO_WEBHOOK_URL"
             )
+        if self.baocao_public_url and self.baocao_link_secret is None:
+            raise ValueError(
+                "BAOCAO_LINK_SECRET: 16 characters or more, needed with BAOCAO_PUBLIC_URL"
+            )
         return self
+
+    @property
+    def link_secret(self) -> str | None:
+        return self.baocao_link_secret.get_secret_value() if self.baocao_link_secret else None
 
     @property
     def zalo_secret(self) -> str | None:

@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -23,8 +24,9 @@ from bot.outbox import Hook, OutboxSender, Pacer
 from bot.polling import ChatLanes, poll_updates, retry_after_seconds
 from bot.prompts import PromptKeeper, WalkReplies
 from bot.scheduler import CalendarClock, Leadership
-from bot.sending import ReportFiles
-from channels.zalo.service import Webhook, ZaloService
+from bot.sending import ReportFiles, linked_report
+from channels.links import FileLinks, LinkServer
+from channels.zalo.service import Listen, Webhook, ZaloService
 from conversations.calendar import CalendarError, load_calendar
 from conversations.engine import Questionnaire
 from conversations.forms import FormError, load_form
@@ -101,13 +103,19 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                 poll_timeout_s=settings.zalo_poll_timeout_s,
                 workflow=workflow,
                 webhook=(
-                    Webhook(
-                        url=settings.zalo_webhook_url,
-                        secret=settings.zalo_secret,
+                    Webhook(url=settings.zalo_webhook_url, secret=settings.zalo_secret)
+                    if settings.zalo_webhook_url and settings.zalo_secret
+                    else None
+                ),
+                listen=Listen(settings.baocao_http_host, settings.baocao_http_port),
+                links=(
+                    LinkServer(
+                        FileLinks(settings.link_secret, settings.baocao_public_url),
+                        partial(linked_report, ReportFiles(database, office=desk)),
                         host=settings.baocao_http_host,
                         port=settings.baocao_http_port,
                     )
-                    if settings.zalo_webhook_url and settings.zalo_secret
+                    if settings.baocao_public_url and settings.link_secret
                     else None
                 ),
             )

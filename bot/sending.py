@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import update
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 
+from channels.links import LinkedFile
 from conversations import texts
 from conversations.office import OfficeDesk
 from conversations.outgoing import CompiledFile, Item, Keyboard, Picture, ReportFile, Text
@@ -158,3 +159,23 @@ async def send_item(
         write_timeout=60,
         read_timeout=document_read_timeout or REPORT_READ_TIMEOUT_S,
     )
+
+
+REPORT_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
+
+
+async def linked_report(files: ReportFiles, name: str) -> LinkedFile | None:
+    """The report file a signed link names ("<version id>/<format>/<file name>", see
+    channels.zalo.outlet); None when the name is not one or the version is gone."""
+    draft_id, _, rest = name.partition("/")
+    fmt, _, filename = rest.partition("/")
+    if not draft_id.isdigit() or fmt not in REPORT_TYPES or not filename:
+        return None
+    try:
+        data = await files.read(int(draft_id), fmt)
+    except FileUnavailable:
+        return None
+    return LinkedFile(filename, REPORT_TYPES[fmt], data)

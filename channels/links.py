@@ -83,8 +83,12 @@ class LinkServer:
 
     def app(self) -> web.Application:
         app = web.Application()
-        app.router.add_get("/f/{purpose}/{token}", self._serve)
+        self.add_routes(app)
         return app
+
+    def add_routes(self, app: web.Application) -> None:
+        """Serve the links from `app` (one server can carry a webhook too)."""
+        app.router.add_get("/f/{purpose}/{token}", self._serve)
 
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app(), access_log=None)

@@ -984,3 +984,8 @@ def zalo_invitation(*, code: str) -> str:
 
 
 ZALO_NO_FILE_YET = "(Bot chưa gửi được tệp qua Zalo; toàn văn báo cáo ở các tin nhắn ngay trên.)"
+
+
+def zalo_file_link(*, filename: str, link: str) -> str:
+    """A report file on Zalo, where the bot cannot send files: a link to download it."""
+    return f"📎 Tải tệp {filename} (đường liên kết chỉ dùng cho anh/chị, có thời hạn):\n{link}"

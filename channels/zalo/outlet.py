@@ -16,6 +16,7 @@ import re
 
 from channels import text_only
 from channels.base import Failure, SendError, Sent
+from channels.links import FileLinks
 from channels.zalo.api import MAX_TEXT_LENGTH, ZaloBotApi
 from conversations import texts
 from conversations.approval import CALLBACK_PREFIX as APPROVAL_PREFIX
@@ -61,10 +62,22 @@ def render(text: str, keyboard: Keyboard) -> str:
     return text_only.render(OutMessage(text, buttons), words)
 
 
+REPORT_LINK_PURPOSE = "report"
+
+
+def report_link_name(item: ReportFile) -> str:
+    """What a link to a stored report names: its version, format and file name."""
+    return f"{item.draft_id}/{item.format}/{item.filename}"
+
+
 class ZaloOutlet:
-    def __init__(self, database: Database, api: ZaloBotApi) -> None:
+    def __init__(
+        self, database: Database, api: ZaloBotApi, *, links: FileLinks | None = None
+    ) -> None:
         self.database = database
         self.api = api
+        # Signed links to report files under the public address; None: files are not offered.
+        self.links = links
 
     async def address_for(self, person_id: int) -> str | None:
         async with self.database.session() as session:
@@ -75,8 +88,12 @@ class ZaloOutlet:
         if isinstance(item, Text):
             shown = render(item.text, item.buttons)
         elif isinstance(item, ReportFile):
-            caption = "\n\n".join(part for part in (item.caption, texts.ZALO_NO_FILE_YET) if part)
-            shown = render(caption, item.buttons)
+            if self.links is not None:
+                link = self.links.link(report_link_name(item), REPORT_LINK_PURPOSE)
+                note = texts.zalo_file_link(filename=item.filename, link=link)
+            else:
+                note = texts.ZALO_NO_FILE_YET
+            shown = render("\n\n".join(part for part in (item.caption, note) if part), item.buttons)
         else:
             raise SendError(Failure.FAILED, "this file cannot be sent on Zalo yet")
         sent: Sent | None = None

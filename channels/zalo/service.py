@@ -13,6 +13,7 @@ from aiohttp import web
 
 from channels.base import Failure, Incoming, SendError
 from channels.lanes import ChatLanes
+from channels.links import LinkServer
 from channels.zalo.api import ZaloBotApi
 from channels.zalo.conversation import ZaloConversation
 from channels.zalo.receiver import ZaloReceiver
@@ -26,10 +27,16 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Webhook:
-    """Where Zalo posts updates (a public https address) and where this process listens."""
+    """Where Zalo posts updates (a public https address) and the secret it sends back."""
 
     url: str
     secret: str
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Where this process's small web server listens (behind the public address's proxy)."""
+
     host: str
     port: int
 
@@ -45,12 +52,17 @@ class ZaloService:
         poll_timeout_s: int = 10,
         webhook: Webhook | None = None,
         workflow: ApprovalWorkflow | None = None,
+        listen: Listen | None = None,
+        links: LinkServer | None = None,
     ) -> None:
         self.poll_timeout_s = poll_timeout_s
         self.webhook = webhook
+        self.listen = listen
+        self.links = links
         self.api = ZaloBotApi(token, base_url=api_url)
         self.conversation = ZaloConversation(database, questionnaire, self.api, workflow=workflow)
         self.outlet = self.conversation.outlet  # the outbox's way to people on Zalo
+        self.outlet.links = links.links if links is not None else None
         self.receiver = ZaloReceiver(
             database,
             self.conversation.handle,
@@ -80,38 +92,48 @@ class ZaloService:
         left = await self.receiver.start()
         if left:
             logger.info("Handling %d Zalo message(s) kept before the last stop", left)
+        server = await self._serve_http()
         try:
             if self.webhook is not None:
-                await self._serve_webhook(self.webhook, stop)
+                await self._take_webhook(self.webhook, stop)
             else:
                 await self._forget_webhook()  # getUpdates refuses while one is set
                 await self.receiver.poll(self.api, stop, timeout_s=self.poll_timeout_s)
         finally:
             await self.receiver.drain()
+            if server is not None:
+                await server.cleanup()
 
-    async def _serve_webhook(self, webhook: Webhook, stop: asyncio.Event) -> None:
-        """Listen for Zalo's posts, tell Zalo where to post, and wait for `stop`. The webhook
-        stays set on stopping: Zalo keeps trying while the bot restarts."""
+    async def _serve_http(self) -> web.AppRunner | None:
+        """One small web server for what Zalo needs of this process: its webhook, the links to
+        report files; None when neither is configured."""
+        if self.listen is None or (self.webhook is None and self.links is None):
+            return None
         app = web.Application()
-        app.router.add_post(
-            urlsplit(webhook.url).path or "/", self.receiver.webhook(webhook.secret)
-        )
+        if self.webhook is not None:
+            path = urlsplit(self.webhook.url).path or "/"
+            app.router.add_post(path, self.receiver.webhook(self.webhook.secret))
+        if self.links is not None:
+            self.links.add_routes(app)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        try:
-            await web.TCPSite(runner, webhook.host, webhook.port).start()
-            while not stop.is_set():
-                try:
-                    await self.api.set_webhook(webhook.url, webhook.secret)
-                    break
-                except SendError as exc:
-                    logger.warning("Could not set the Zalo webhook (%s); trying again", exc)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), 5)
-            logger.info("Zalo posts updates to %s", webhook.url)
-            await stop.wait()
-        finally:
-            await runner.cleanup()
+        await web.TCPSite(runner, self.listen.host, self.listen.port).start()
+        logger.info("Listening on %s:%s for Zalo", self.listen.host, self.listen.port)
+        return runner
+
+    async def _take_webhook(self, webhook: Webhook, stop: asyncio.Event) -> None:
+        """Tell Zalo where to post, and wait for `stop`. The webhook stays set on stopping:
+        Zalo keeps trying while the bot restarts."""
+        while not stop.is_set():
+            try:
+                await self.api.set_webhook(webhook.url, webhook.secret)
+                break
+            except SendError as exc:
+                logger.warning("Could not set the Zalo webhook (%s); trying again", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 5)
+        logger.info("Zalo posts updates to %s", webhook.url)
+        await stop.wait()
 
     async def _forget_webhook(self) -> None:
         try:

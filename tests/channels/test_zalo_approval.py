@@ -4,12 +4,17 @@ as words to type), and "xem số liệu", "sửa <ý kiến>" and "duyệt" act 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 
+import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.sending import ReportFiles, linked_report
+from channels.links import FileLinks, LinkServer
 from channels.zalo.api import ZaloBotApi
 from channels.zalo.conversation import ZaloConversation
 from channels.zalo.receiver import ZaloReceiver
@@ -160,3 +165,36 @@ async def test_sua_alone_asks_for_the_comment_and_takes_the_next_message(
 
     assert "/huy" in asked
     assert await draft_status(database, chairman.commune.round_id) is DraftStatus.RETURNED
+
+
+async def test_with_a_public_address_the_draft_comes_with_a_link_to_its_docx(
+    database: Database, chairman: ChairmanOnZalo
+) -> None:
+    server = LinkServer(
+        FileLinks("links-secret-0123456789", "http://placeholder"),
+        partial(linked_report, ReportFiles(database)),
+        host="127.0.0.1",
+        port=0,
+    )
+    await server.start()
+    server.links.base_url = f"http://127.0.0.1:{server.port}"
+    chairman.conversation.outlet.links = server.links
+    try:
+        await complete_round(database, chairman.commune)
+        received = await chairman.receive_the_draft(database)
+        [link] = re.findall(r"http://127\.0\.0\.1:\d+/f/report/\S+", received[-1])
+        async with httpx.AsyncClient() as client:
+            file = await client.get(link)
+            forged = await client.get(link[:-4] + "AAAA")
+    finally:
+        await server.stop()
+    async with database.session() as session:
+        draft = await session.scalar(
+            select(Draft).where(Draft.round_id == chairman.commune.round_id)
+        )
+        assert draft is not None
+
+    assert "📎 Tải tệp BC-CCHC_2026-Q4_" in received[-1]
+    assert file.status_code == 200 and file.content == draft.docx
+    assert "BC-CCHC_2026-Q4_" in file.headers["content-disposition"]
+    assert forged.status_code == 404
