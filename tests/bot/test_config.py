@@ -57,6 +57,8 @@ def test_token_is_secret_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
             "https://bot.example.vn/zalo",
             "ZALO_WEBHOOK_SECRET: 8 to 256 characters, needed",
         ),
+        ("BAOCAO_PUBLIC_URL", "bot.example.vn", "BAOCAO_PUBLIC_URL: must be an http(s)"),
+        ("BAOCAO_PUBLIC_URL", "https://bot.example.vn", "BAOCAO_LINK_SECRET: 16 characters"),
     ],
 )
 def test_bad_values_are_one_readable_line(
