@@ -214,6 +214,8 @@ async def test_in_webhook_mode_zalo_posts_to_the_bot_and_only_with_the_secret(
         "ZALO_WEBHOOK_URL": url,
         "ZALO_WEBHOOK_SECRET": secret,
         "BAOCAO_HTTP_PORT": str(port),
+        "BAOCAO_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "BAOCAO_LINK_SECRET": "link-secret-0123456789",
     }
     bot = province.start_bot(ZALO_BOT_TOKEN=zalo.token, ZALO_API_URL=zalo.url, **webhook)
     await bot.wait_for_log("Zalo posts updates to")
@@ -235,6 +237,9 @@ async def test_in_webhook_mode_zalo_posts_to_the_bot_and_only_with_the_secret(
         forged = await client.post(
             url, json={"ok": True, "result": forged_update}, headers={SECRET_HEADER: "wrong!!!"}
         )
+        # The same server carries the links to report files; a forged one opens nothing.
+        forged_link = await client.get(f"http://127.0.0.1:{port}/f/report/not-a-signed-link")
+    await bot.wait_for_log("Refused a report link with a bad signature")
     # Stored before Zalo got its 200, so a kill -9 right then loses nothing.
     before = len(zalo.messages_to(hoa))
     await zalo.send_text(hoa, "bỏ qua")
@@ -248,6 +253,7 @@ async def test_in_webhook_mode_zalo_posts_to_the_bot_and_only_with_the_secret(
     assert "Anh/chị đã được đăng ký là cán bộ" in greeting
     assert "Trả lời bằng cách gõ:" in first[-1]
     assert forged.status_code == 403
+    assert forged_link.status_code == 404
     assert len(stored) == 1, stored
     assert any("Trả lời bằng cách gõ:" in text for text in after_crash)
     assert secret not in bot.log() and secret not in restarted.log()
