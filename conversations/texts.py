@@ -970,7 +970,9 @@ def zalo_help(*, full_name: str) -> str:
         "/baocao - Nhập hoặc tiếp tục nhập số liệu kỳ này\n"
         "/xem - Xem số liệu đã nhập\n"
         "/huy - Tạm dừng nhập (không mất số liệu)\n"
-        "Khi bot hỏi, anh/chị gõ câu trả lời; các lựa chọn được ghi ngay dưới câu hỏi."
+        "Khi bot hỏi, anh/chị gõ câu trả lời; các lựa chọn được ghi ngay dưới câu hỏi.\n"
+        "Lãnh đạo duyệt báo cáo: khi bot gửi dự thảo, gõ «duyệt», «sửa <ý kiến>» hoặc "
+        "«xem số liệu»."
     )
 
 

@@ -1,17 +1,18 @@
-"""The questionnaire on Zalo: the same engine as on Telegram, replies without buttons.
+"""The questionnaire and the approver's decision on Zalo: the same engine and workflow as on
+Telegram, replies without buttons.
 
 A registered person's message goes through the same turn as on Telegram: one transaction that
 claims the message (a redelivery only repeats where the person is), runs the engine and records
 that the person wrote from Zalo, then the replies, each button written out as words to type
 (channels.text_only) and split under Zalo's 2,000 characters. A typed word that names an option
 of the prompt the person saw acts as that button; anything else is an answer, read against the
-prompt that was on their screen when they typed it (Zalo's timestamps place both).
+prompt that was on their screen when they typed it (Zalo's timestamps place both). An approver's
+"duyệt", "sửa <ý kiến>" or "xem số liệu" acts on the draft waiting for their decision.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,9 +35,8 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = ChannelName.ZALO
 # What Zalo serves today: the questionnaire, and the approver's decision typed as words. The
-# office's commands and files (which need pages as pictures and links) are Telegram's still.
+# office's commands and compiled files, and the clerk's numbering, are Telegram's still.
 ROLES_ON_ZALO = frozenset({Role.OFFICER, Role.CHAIRMAN, Role.VICE_CHAIRMAN})
-Command = Callable[[AsyncSession], Awaitable[Reply]]
 
 
 class ZaloConversation:
