@@ -13,7 +13,6 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
@@ -94,6 +93,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         if not await _connect(application, settings, stop):
             await application.bot.shutdown()  # close the HTTP pool a failed connect opened
             return EXIT_TOKEN_REJECTED if not stop.is_set() else EXIT_OK
+        files = ReportFiles(database, office=desk)  # one: a version's PDF is made once
         zalo = (
             ZaloService(
                 database,
@@ -111,7 +111,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                 links=(
                     LinkServer(
                         FileLinks(settings.link_secret, settings.baocao_public_url),
-                        partial(linked_report, ReportFiles(database, office=desk)),
+                        partial(linked_report, files),
                         host=settings.baocao_http_host,
                         port=settings.baocao_http_port,
                     )
@@ -125,7 +125,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         sender = OutboxSender(
             application.bot,
             database,
-            ReportFiles(database, office=desk),
+            files,
             after_sent=workflow.after_sent,
             on_blocked=duties.on_blocked,
             on_failed=hooks_in_turn(desk.delivery_failed, workflow.delivery_failed),
@@ -334,11 +334,18 @@ async def _lead_until_lost(
     keeping = asyncio.create_task(keeper.run(application.bot, leading), name="prompts")
     # The leader sets the menus that changed while it was down, beside answering updates.
     setting_menus = (
-        asyncio.create_task(_sync_menus(menus, application.bot, leading), name="menus")
+        asyncio.create_task(
+            _logged(menus.sync(application.bot, leading), "Setting the command menus"),
+            name="menus",
+        )
         if menus is not None
         else None
     )
-    zalo_polling = asyncio.create_task(zalo.run(leading), name="zalo") if zalo is not None else None
+    zalo_polling = (
+        asyncio.create_task(_logged(zalo.run(leading), "The Zalo side"), name="zalo")
+        if zalo is not None
+        else None
+    )
     try:
         await poll_updates(application, leading, database=database, lanes=keeper.lanes)
     finally:
@@ -354,11 +361,13 @@ async def _lead_until_lost(
             await watching
 
 
-async def _sync_menus(menus: CommandMenus, bot: Bot, stop: asyncio.Event) -> None:
+async def _logged(work: Awaitable[object], what: str) -> None:
+    """Background work beside polling (menus, Zalo): a failure is logged at once, and the bot
+    goes on serving Telegram."""
     try:
-        await menus.sync(bot, stop)
-    except Exception:  # a menu is a convenience: it must not end the bot
-        logger.exception("Setting the command menus failed")
+        await work
+    except Exception:
+        logger.exception("%s failed", what)
 
 
 def hooks_in_turn(*hooks: Hook) -> Hook:

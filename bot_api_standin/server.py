@@ -841,38 +841,11 @@ class LocalBotApi(TelegramState, Faults):
     async def _send_document(self, call: _Call) -> JSONDict:
         chat = self._resolve_chat(call.params)
         stored = self._input_document(call)
-        caption, entities = self._formatted(
-            call.params,
-            "caption",
-            "caption_entities",
-            limit=MAX_CAPTION_LENGTH,
-            too_long="Bad Request: message caption is too long",
-        )
-        markup = self._reply_markup(call.params)
-        reply_to = self._reply_target(chat, call.params)
-        self._check_rate_limit(chat["id"])
-        self._keep_file(stored)  # only now: a refused upload leaves no file behind
-        content: JSONDict = {"document": self._document_json(stored)}
-        if caption:
-            content["caption"] = caption
-        if entities:
-            content["caption_entities"] = entities
-        return self._new_bot_message(chat, content, markup, reply_to)
+        return self._file_message(call, chat, stored, {"document": self._document_json(stored)})
 
     async def _send_photo(self, call: _Call) -> JSONDict:
         chat = self._resolve_chat(call.params)
         stored, (width, height) = self._input_photo(call)
-        caption, entities = self._formatted(
-            call.params,
-            "caption",
-            "caption_entities",
-            limit=MAX_CAPTION_LENGTH,
-            too_long="Bad Request: message caption is too long",
-        )
-        markup = self._reply_markup(call.params)
-        reply_to = self._reply_target(chat, call.params)
-        self._check_rate_limit(chat["id"])
-        self._keep_file(stored)  # only now: a refused upload leaves no file behind
         # Telegram also makes smaller copies; the stand-in keeps the picture as it was sent,
         # so a test reads back exactly the bytes the bot uploaded.
         size = {
@@ -882,7 +855,23 @@ class LocalBotApi(TelegramState, Faults):
             "height": height,
             "file_size": len(stored.data),
         }
-        content: JSONDict = {"photo": [size]}
+        return self._file_message(call, chat, stored, {"photo": [size]})
+
+    def _file_message(
+        self, call: _Call, chat: JSONDict, stored: StoredFile, content: JSONDict
+    ) -> JSONDict:
+        """A document or a photo with its caption: checked as Telegram checks it, then kept."""
+        caption, entities = self._formatted(
+            call.params,
+            "caption",
+            "caption_entities",
+            limit=MAX_CAPTION_LENGTH,
+            too_long="Bad Request: message caption is too long",
+        )
+        markup = self._reply_markup(call.params)
+        reply_to = self._reply_target(chat, call.params)
+        self._check_rate_limit(chat["id"])
+        self._keep_file(stored)  # only now: a refused upload leaves no file behind
         if caption:
             content["caption"] = caption
         if entities:

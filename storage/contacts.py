@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from storage.models import ChannelName, Contact, Membership, Person, utc_now
+from storage.models import ChannelName, Contact, Membership, Person
 from storage.people import KnownPerson, known_person
 
 
@@ -50,18 +50,8 @@ async def bind_contact(
         session.add(mine)
     mine.address = address
     mine.display_name = display_name
-    mine.last_used_at = utc_now()
     await session.flush()
     return mine
-
-
-async def mark_used(*, session: AsyncSession, channel: str, address: str) -> None:
-    """The person wrote from this account now: messages to them go here until they use another."""
-    await session.execute(
-        update(Contact)
-        .where(Contact.channel == str(channel), Contact.address == address)
-        .values(last_used_at=utc_now())
-    )
 
 
 async def zalo_address(*, session: AsyncSession, person_id: int) -> str | None:

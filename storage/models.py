@@ -178,8 +178,7 @@ class Person(TimestampMixin, Base):
 
 class Contact(TimestampMixin, Base):
     """Where a person is reached on a channel other than Telegram (Zalo today): the account
-    they registered from. `last_used_at` says which channel they used last, the one a message
-    to them goes to."""
+    they registered from. Which channel a message goes to is `Person.last_channel`."""
 
     __tablename__ = "contacts"
     __table_args__ = (
@@ -192,7 +191,6 @@ class Contact(TimestampMixin, Base):
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(80))
     display_name: Mapped[str | None] = mapped_column(String(200))
-    last_used_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class Membership(Base):

@@ -24,7 +24,7 @@ from conversations import texts
 from conversations.approval import ApprovalWorkflow
 from conversations.engine import Button, OutMessage, Questionnaire, Reply
 from conversations.outgoing import Outcome
-from storage.contacts import find_by_contact, mark_used
+from storage.contacts import find_by_contact
 from storage.db import Database
 from storage.invitations import CODE_PATTERN, RedeemFailure, ZaloAccount, redeem_invitation
 from storage.models import ChannelName, Person, Role
@@ -74,7 +74,6 @@ class ZaloConversation:
                 # Delivered again (a crash after the turn committed): repeat where they are.
                 reply = await self.questionnaire.current_prompt(session, person=known.person)
             else:
-                await mark_used(session=session, channel=CHANNEL, address=incoming.sender_id)
                 if known.person.last_channel != CHANNEL:
                     known.person.last_channel = CHANNEL  # queued messages now come on Zalo
                 reply = await self._act(session, known.person, incoming)

@@ -24,7 +24,6 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("address", sa.String(length=80), nullable=False),
         sa.Column("display_name", sa.String(length=200), nullable=True),
-        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
