@@ -101,12 +101,12 @@ def main(ctx: click.Context, env_file: Path | None) -> None:
 
 @main.command()
 def run() -> None:
-    """Run the bot; without TELEGRAM_BOT_TOKEN, run the local demo instead."""
+    """Run the bot (on Telegram, Zalo or both); without either token, the local demo."""
     settings = _settings()
-    if settings.token is None:
+    if settings.token is None and settings.zalo_token is None:
         click.echo(
-            "TELEGRAM_BOT_TOKEN is not set: running the local demo instead "
-            "(set it in .env to run the real bot).",
+            "Neither TELEGRAM_BOT_TOKEN nor ZALO_BOT_TOKEN is set: running the local demo "
+            "instead (set one in .env to run the real bot).",
             err=True,
         )
         _demo(settings, None)

@@ -62,8 +62,9 @@ from channels.base import Failure, SendError
 from channels.zalo.outlet import ZaloOutlet
 from conversations.outgoing import from_payload
 from storage import outbox
+from storage.contacts import destination
 from storage.db import Database
-from storage.models import OutboxMessage, OutboxStatus, Unit
+from storage.models import ChannelName, OutboxMessage, OutboxStatus, Unit
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ class _Claimed:
 class OutboxSender:
     def __init__(
         self,
-        bot: Bot,
+        bot: Bot | None,
         database: Database,
         files: ReportFiles,
         *,
@@ -152,6 +153,7 @@ class OutboxSender:
         record_retry_s: float = RECORD_FIRST_RETRY_S,
         zalo: ZaloOutlet | None = None,
     ) -> None:
+        # None: this bot runs on Zalo only, and a message for Telegram fails (listed, retryable).
         self.bot = bot
         # Messages to people who use Zalo go there (channels.zalo.outlet); None: Telegram only.
         self.zalo = zalo
@@ -291,20 +293,31 @@ class OutboxSender:
         return timedelta(seconds=delay * random.uniform(0.8, 1.2))
 
     async def _send(self, row: _Claimed) -> int:
-        if row.person_id is not None and row.office_id is None:
-            address = None if self.zalo is None else await self.zalo.address_for(row.person_id)
-            if address is not None:
-                return await self._send_on_zalo(row, address)
-            if row.chat_id is None:
-                await self._give_up(
-                    row, OutboxStatus.FAILED, "the person is on no channel this bot runs"
-                )
-                return 0
-        chat_id = row.chat_id if row.chat_id is not None else await self._office_chat(row)
-        if chat_id is None:
+        async with self.database.session() as session:
+            to = await destination(
+                session=session,
+                person_id=row.person_id,
+                office_id=row.office_id,
+                chat_id=row.chat_id,
+            )
+        if to is None and row.office_id is not None:
             logger.warning("The office of message %s has no chat yet; it waits", row.key)
             await self._retry(row, NO_OFFICE_CHAT_RETRY, "the office has not registered a chat")
             return 0
+        if to is None:
+            await self._give_up(
+                row, OutboxStatus.FAILED, "the person is on no channel this bot runs"
+            )
+            return 0
+        if to.channel is ChannelName.ZALO:
+            if self.zalo is None:
+                await self._give_up(row, OutboxStatus.FAILED, "Zalo is not set up on this bot")
+                return 0
+            return await self._send_on_zalo(row, to.address)
+        if self.bot is None:
+            await self._give_up(row, OutboxStatus.FAILED, "Telegram is not set up on this bot")
+            return 0
+        chat_id = int(to.address)
         chat_wait = self.pacer.chat_wait(chat_id)
         if chat_wait > 0:  # this chat had a message under a second ago: later, not now
             await self._put_back(row, chat_wait, "waiting for the chat's pace")
@@ -362,7 +375,7 @@ class OutboxSender:
             )
             await self._retry(row, delay, f"{type(exc).__name__}: {exc}", maybe_delivered=maybe)
         else:
-            await self._sent(row, message.message_id)
+            await self._sent(row, message.message_id, ChannelName.TELEGRAM)
             return 1
         return 0
 
@@ -371,6 +384,8 @@ class OutboxSender:
         assert self.zalo is not None
         try:
             item = from_payload(row.payload)
+            if row.office_id is not None and row.payload.get(outbox.MAYBE_DELIVERED):
+                item = marked_as_possible_repeat(item)
             await self.zalo.send(address, item)
         except (KeyError, TypeError, ValueError) as exc:
             logger.error("Message %s cannot be read (%r); dropped", row.key, exc)
@@ -391,18 +406,20 @@ class OutboxSender:
                 logger.warning("Zalo refused %s for good: %s", row.key, exc)
                 await self._give_up(row, status, f"zalo: {exc.description}")
         else:
-            await self._sent(row, None)
+            await self._sent(row, None, ChannelName.ZALO)
             return 1
         return 0
 
-    async def _sent(self, row: _Claimed, message_id: int | None) -> None:
+    async def _sent(self, row: _Claimed, message_id: int | None, channel: ChannelName) -> None:
         """Write down that Telegram has it, with what follows from that (the round delivered).
 
         Never raises: the message is out, and a failure here must not send it again.
         """
 
         async def mark(session: AsyncSession) -> OutboxMessage:
-            return await outbox.mark_sent(session=session, row_id=row.id, message_id=message_id)
+            return await outbox.mark_sent(
+                session=session, row_id=row.id, message_id=message_id, channel=channel
+            )
 
         try:
             await self._record(row, mark, self.after_sent)
@@ -475,13 +492,6 @@ class OutboxSender:
             await outbox.retry_later(
                 session=session, row_id=row.id, delay=timedelta(0), error="chat migrated"
             )
-
-    async def _office_chat(self, row: _Claimed) -> int | None:
-        if row.office_id is None:
-            return None
-        async with self.database.session() as session:
-            office = await session.get(Unit, row.office_id)
-            return office.telegram_chat_id if office is not None else None
 
     async def _retry(
         self, row: _Claimed, delay: timedelta, error: str, *, maybe_delivered: bool = False

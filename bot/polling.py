@@ -39,6 +39,7 @@ from telegram.ext import Application
 # Re-exported: the lanes and the flood gate serve every channel (channels.lanes).
 from channels.lanes import ChatLanes, FloodGate  # shared by every channel
 from conversations import texts
+from storage.audit import acting_on
 from storage.db import Database
 from storage.inbox import forget_updates, keep_updates, waiting_updates
 from storage.models import ChannelName
@@ -317,7 +318,8 @@ async def _handle(
     failed = failed_updates(application)
     for attempt, delay in enumerate((*retry_delays_s, None), 1):
         failed.discard(update.update_id)
-        await application.process_update(update)
+        with acting_on(ChannelName.TELEGRAM):
+            await application.process_update(update)
         if update.update_id not in failed:
             return
         if delay is None:

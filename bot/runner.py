@@ -88,9 +88,15 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         desk = make_office_desk(settings, form, workflow.layout, calendar)
         assert desk.duties is not None
         duties = desk.duties
-        menus = CommandMenus(database, form)
-        application = build_application(settings, database, form, workflow, desk, menus)
-        if not await _connect(application, settings, stop):
+        # Without a Telegram token the bot runs on Zalo alone (a province where Telegram is
+        # blocked); `baocao run` starts the demo only when neither token is set.
+        menus = CommandMenus(database, form) if settings.token is not None else None
+        application = (
+            build_application(settings, database, form, workflow, desk, menus)
+            if settings.token is not None
+            else None
+        )
+        if application is not None and not await _connect(application, settings, stop):
             await application.bot.shutdown()  # close the HTTP pool a failed connect opened
             return EXIT_TOKEN_REJECTED if not stop.is_set() else EXIT_OK
         files = ReportFiles(database, office=desk)  # one: a version's PDF is made once
@@ -102,6 +108,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                 api_url=settings.zalo_api_url,
                 poll_timeout_s=settings.zalo_poll_timeout_s,
                 workflow=workflow,
+                desk=desk,
                 webhook=(
                     Webhook(url=settings.zalo_webhook_url, secret=settings.zalo_secret)
                     if settings.zalo_webhook_url and settings.zalo_secret
@@ -118,12 +125,13 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                     if settings.baocao_public_url and settings.link_secret
                     else None
                 ),
+                pages=files,
             )
             if settings.zalo_token
             else None
         )
         sender = OutboxSender(
-            application.bot,
+            application.bot if application is not None else None,
             database,
             files,
             after_sent=workflow.after_sent,
@@ -167,7 +175,10 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
             _say_token_rejected(settings)
             return EXIT_TOKEN_REJECTED
         finally:
-            await application.shutdown()
+            if application is not None:
+                await application.shutdown()
+        if application is None and zalo is not None and zalo.token_rejected:
+            return EXIT_TOKEN_REJECTED
         return EXIT_OK
     finally:
         await database.dispose()
@@ -252,7 +263,7 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def _serve(
-    application: Application,  # type: ignore[type-arg]
+    application: Application | None,  # type: ignore[type-arg]
     database: Database,
     sender: OutboxSender,
     clock: CalendarClock,
@@ -262,9 +273,10 @@ async def _serve(
     menus: CommandMenus | None = None,
     zalo: ZaloService | None = None,
 ) -> None:
-    if application.post_init is not None:
-        await application.post_init(application)
-    await application.start()
+    if application is not None:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
     sending = asyncio.create_task(sender.run(stop), name="outbox")
     try:
         while not stop.is_set():
@@ -278,7 +290,7 @@ async def _serve(
         stop.set()
         await sending
         await leadership.release()
-        if application.running:
+        if application is not None and application.running:
             await application.stop()
 
 
@@ -302,7 +314,7 @@ async def _lead(leadership: Leadership, stop: asyncio.Event) -> bool:
 
 
 async def _lead_until_lost(
-    application: Application,  # type: ignore[type-arg]
+    application: Application | None,  # type: ignore[type-arg]
     database: Database,
     clock: CalendarClock,
     keeper: PromptKeeper,
@@ -320,6 +332,23 @@ async def _lead_until_lost(
             await _sleep_or_stop(stop, LEADER_RETRY_S)
         leading.set()
 
+    if application is None:
+        # Zalo alone: its side is the whole bot, and a token Zalo refuses stops it.
+        assert zalo is not None, "a bot needs Telegram or Zalo"
+        clock.start()
+        watching = asyncio.create_task(watch(), name="leadership")
+        logger.info("Baocao bot is running on Zalo only; press Ctrl+C to stop")
+        try:
+            await zalo.run(leading)
+            if not leading.is_set():
+                stop.set()  # the token was refused: nothing is left to serve
+        finally:
+            clock.stop()
+            leading.set()
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+        return
     # A webhook left from elsewhere would make getUpdates fail; pending updates are kept.
     removed = await _until_done(
         stop,

@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import logging
 import tempfile
+from collections import OrderedDict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from channels.links import LinkedFile
 from conversations import texts
 from conversations.office import OfficeDesk
 from conversations.outgoing import CompiledFile, Item, Keyboard, Picture, ReportFile, Text
+from report_templates import pages
 from report_templates.draft import convert_to_pdf
 from storage.db import Database
 from storage.models import Draft
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 CAPTION_LIMIT = 1024
 # Seconds to wait for Telegram's answer to an upload: a report, and an office's compiled files.
 REPORT_READ_TIMEOUT_S = 60.0
+PAGES_KEPT = 24
 COMPILED_READ_TIMEOUT_S = 120.0
 
 
@@ -47,6 +50,9 @@ class ReportFiles:
         self.office = office
         # Sends run side by side: one conversion per version, the others wait for it.
         self._converting: dict[int, asyncio.Lock] = {}
+        # The pictures of the versions shown last (Zalo fetches each page once, right after
+        # it is sent; a few versions' pages are plenty).
+        self._pages: OrderedDict[tuple[int, int], bytes] = OrderedDict()
 
     async def _stored(self, draft_id: int) -> tuple[bytes, bytes | None]:
         async with self.database.session() as session:
@@ -67,6 +73,30 @@ class ReportFiles:
             if pdf is not None:
                 return pdf
             return await self._convert(draft_id, docx)
+
+    async def page_count(self, draft_id: int) -> int:
+        """How many pages the version prints on (its PDF is made if missing)."""
+        pdf = await self.read(draft_id, "pdf")
+        try:
+            return await asyncio.to_thread(pages.page_count, pdf)
+        except pages.PagesUnavailable as exc:
+            raise FileUnavailable(f"the PDF of version {draft_id} cannot be read") from exc
+
+    async def page(self, draft_id: int, number: int) -> bytes:
+        """Page `number` (from 1) of the version as a PNG."""
+        key = (draft_id, number)
+        if key in self._pages:
+            self._pages.move_to_end(key)
+            return self._pages[key]
+        pdf = await self.read(draft_id, "pdf")
+        try:
+            picture = await asyncio.to_thread(pages.render_page, pdf, number)
+        except (pages.PagesUnavailable, IndexError) as exc:
+            raise FileUnavailable(f"version {draft_id} has no page {number}") from exc
+        self._pages[key] = picture
+        while len(self._pages) > PAGES_KEPT:
+            self._pages.popitem(last=False)
+        return picture
 
     async def compiled(self, item: CompiledFile) -> tuple[str, bytes]:
         if self.office is None:
@@ -167,15 +197,43 @@ REPORT_TYPES = {
 }
 
 
+COMPILED_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": REPORT_TYPES["docx"],
+    "zip": "application/zip",
+}
+
+
 async def linked_report(files: ReportFiles, name: str) -> LinkedFile | None:
-    """The report file a signed link names ("<version id>/<format>/<file name>", see
-    channels.zalo.outlet); None when the name is not one or the version is gone."""
+    """The report file a signed link names: "<version id>/<format>/<file name>", or
+    "<version id>/page/<number>" for a page as a picture, or "compiled/<office id>/<period>/<part>"
+    for an office's compiled file (see channels.zalo.outlet); None when the name is not one or
+    the version (or the page, or the office) is gone."""
+    if name.startswith("compiled/"):
+        return await _linked_compiled(files, name)
     draft_id, _, rest = name.partition("/")
     fmt, _, filename = rest.partition("/")
-    if not draft_id.isdigit() or fmt not in REPORT_TYPES or not filename:
+    if not draft_id.isdigit() or not filename:
         return None
     try:
+        if fmt == "page" and filename.isdigit():
+            picture = await files.page(int(draft_id), int(filename))
+            return LinkedFile(f"trang-{int(filename)}.png", "image/png", picture)
+        if fmt not in REPORT_TYPES:
+            return None
         data = await files.read(int(draft_id), fmt)
     except FileUnavailable:
         return None
     return LinkedFile(filename, REPORT_TYPES[fmt], data)
+
+
+async def _linked_compiled(files: ReportFiles, name: str) -> LinkedFile | None:
+    _, office_id, period_code, part = [*name.split("/"), "", "", ""][:4]
+    if not office_id.isdigit() or part not in COMPILED_TYPES or not period_code:
+        return None
+    item = CompiledFile(int(office_id), period_code, part)  # type: ignore[arg-type]
+    try:
+        filename, data = await files.compiled(item)
+    except FileUnavailable:
+        return None
+    return LinkedFile(filename, COMPILED_TYPES[part], data)

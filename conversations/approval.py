@@ -881,7 +881,6 @@ class ApprovalWorkflow:
             key=key,
             purpose=purpose,
             payload=to_payload(item),
-            chat_id=person.telegram_user_id if person is not None else None,
             office_id=office.id if office is not None else None,
             person_id=person.id if person is not None else None,
             draft_id=draft_id,

@@ -145,7 +145,6 @@ class CalendarDuties:
                     f"{event.slot}:{round_.id}:{work.person.id}",
                     event.kind.value,
                     Text(text, ((Action(button, RESUME_CALLBACK),),)),
-                    chat_id=work.person.telegram_user_id,
                     person_id=work.person.id,
                 )
         return queued
@@ -169,7 +168,6 @@ class CalendarDuties:
                             missing=missing,
                         )
                     ),
-                    chat_id=approver.telegram_user_id,
                     person_id=approver.id,
                 )
         return queued
@@ -231,7 +229,6 @@ class CalendarDuties:
                             name=person.full_name, role=texts.role_in_unit(role, unit)
                         )
                     ),
-                    chat_id=approver.telegram_user_id,
                     person_id=approver.id,
                 )
 
@@ -342,7 +339,6 @@ class CalendarDuties:
         purpose: str,
         item: Text,
         *,
-        chat_id: int | None = None,
         person_id: int | None = None,
         office_id: int | None = None,
     ) -> int:
@@ -351,7 +347,6 @@ class CalendarDuties:
             key=key,
             purpose=purpose,
             payload=to_payload(item),
-            chat_id=chat_id,
             person_id=person_id,
             office_id=office_id,
         )

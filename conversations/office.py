@@ -74,6 +74,7 @@ logger = logging.getLogger(__name__)
 
 CALLBACK_PREFIX = "o:"
 REMIND_PATTERN = re.compile(r"^o:rem:(\d{1,12})$")
+PERIOD_ARGUMENT_LIMIT = 20  # "2026-Q4" and a little slack; anything longer is not a period code
 # Where the office's files go, asked of staff who joined from a private chat: the office, the
 # chat they went to when asked (a press after it changed is old), keep it or move them here.
 DELIVERY_CHAT_PATTERN = re.compile(r"^o:chat:(\d{1,12}):(-?\d{1,20}):(keep|move)$")
@@ -671,9 +672,7 @@ class OfficeDesk:
         where = await _failed_where(session, row)
         error = row.last_error or "?"
         # Nobody is told in the chat that just refused the message.
-        admins = [
-            person for person in await _admins(session) if person.telegram_user_id != row.chat_id
-        ]
+        admins = [person for person in await _admins(session) if not _refused_by(row, person)]
         queued = 0
         for admin in admins:
             text = texts.delivery_failed_to_admin(
@@ -692,8 +691,7 @@ class OfficeDesk:
             )
         if (
             approver is not None
-            and approver.telegram_user_id is not None
-            and approver.telegram_user_id != row.chat_id
+            and not _refused_by(row, approver)
             and approver.id not in {admin.id for admin in admins}
         ):
             text = texts.delivery_failed_to_approver(
@@ -705,17 +703,26 @@ class OfficeDesk:
         return queued
 
 
+def _refused_by(row: OutboxMessage, person: Person) -> bool:
+    """Whether the failed message was the person's own (they are not told in the chat that
+    refused it)."""
+    if row.office_id is not None:
+        return False
+    return row.person_id == person.id or (
+        row.chat_id is not None and row.chat_id == person.telegram_user_id
+    )
+
+
 async def _queue(
     session: AsyncSession, key: str, item: Text, person: Person, purpose: str = "office_reminder"
 ) -> int:
-    # No Telegram id: the person is on Zalo, and the outbox sends it there.
+    # To the person, wherever they are when it goes (the outbox asks).
     return int(
         await enqueue(
             session=session,
             key=key,
             purpose=purpose,
             payload=to_payload(item),
-            chat_id=person.telegram_user_id,
             person_id=person.id,
         )
     )

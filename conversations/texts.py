@@ -959,13 +959,25 @@ ZALO_INVALID_INVITATION = (
     "Anh/chị vui lòng liên hệ quản trị viên để được cấp mã mới."
 )
 ZALO_ROLE_NOT_YET = (
-    "Trên Zalo, bot hiện phục vụ cán bộ nhập số liệu và lãnh đạo duyệt báo cáo. Với vai trò "
-    "trong mã mời này, anh/chị vui lòng dùng Telegram; mã mời vẫn dùng được ở đó."
+    "Trên Zalo, bot hiện phục vụ cán bộ nhập số liệu, lãnh đạo duyệt báo cáo và cơ quan tiếp "
+    "nhận. Với vai trò trong mã mời này, anh/chị vui lòng dùng Telegram; mã mời vẫn dùng được ở "
+    "đó."
+)
+ZALO_OFFICE_FILES_HERE = (
+    "📥 Báo cáo đã duyệt của các xã sẽ được gửi đến anh/chị tại đây, qua Zalo "
+    "(ảnh từng trang và đường liên kết tải tệp)."
+)
+ZALO_OFFICE_FILES_ELSEWHERE = (
+    "📥 Báo cáo của các xã vẫn được gửi đến nơi cơ quan đã đăng ký trước đó. "
+    "Anh/chị xem tiến độ bằng /tiendo, lấy tệp tổng hợp bằng /tonghop."
+)
+ZALO_NO_COMPILED_FILE = (
+    "(Bot chưa gửi được tệp tổng hợp qua Zalo. Anh/chị vui lòng liên hệ quản trị viên.)"
 )
 
 
-def zalo_help(*, full_name: str) -> str:
-    return (
+def zalo_help(*, full_name: str, office: bool = False) -> str:
+    help_text = (
         f"Anh/chị {full_name}:\n"
         "/baocao - Nhập hoặc tiếp tục nhập số liệu kỳ này\n"
         "/xem - Xem số liệu đã nhập\n"
@@ -974,6 +986,12 @@ def zalo_help(*, full_name: str) -> str:
         "Lãnh đạo duyệt báo cáo: khi bot gửi dự thảo, gõ «duyệt», «sửa <ý kiến>» hoặc "
         "«xem số liệu»."
     )
+    if office:
+        help_text += (
+            "\nCơ quan tiếp nhận: /tiendo - tiến độ báo cáo của các xã (gõ «nhắc» để nhắc các "
+            "xã chưa báo cáo); /tonghop - các tệp tổng hợp."
+        )
+    return help_text
 
 
 def zalo_invitation(*, code: str) -> str:
@@ -988,6 +1006,14 @@ def zalo_invitation(*, code: str) -> str:
 ZALO_NO_FILE_YET = "(Bot chưa gửi được tệp qua Zalo; toàn văn báo cáo ở các tin nhắn ngay trên.)"
 
 
-def zalo_file_link(*, filename: str, link: str) -> str:
-    """A report file on Zalo, where the bot cannot send files: a link to download it."""
-    return f"📎 Tải tệp {filename} (đường liên kết chỉ dùng cho anh/chị, có thời hạn):\n{link}"
+def zalo_file_links(files: list[tuple[str, str]], *, days: int) -> str:
+    """A report's files on Zalo, where the bot cannot send files: links to download them."""
+    lines = [f"📎 {filename}:\n{link}" for filename, link in files]
+    return "\n".join(
+        [f"Tải tệp (đường liên kết chỉ dùng cho anh/chị, dùng được {days} ngày):", *lines]
+    )
+
+
+def zalo_page_caption(*, filename: str, page: int, pages: int) -> str:
+    """Under one page of a report shown as a picture on Zalo."""
+    return f"📄 {filename} · trang {page}/{pages}"

@@ -1,12 +1,15 @@
-"""People's accounts on channels other than Telegram (the `contacts` table)."""
+"""People's accounts on channels other than Telegram (the `contacts` table), offices' (the
+`office_contacts` table), and where a queued message goes: `destination`."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from storage.models import ChannelName, Contact, Membership, Person
+from storage.models import ChannelName, Contact, Membership, OfficeContact, Person, Unit
 from storage.people import KnownPerson, known_person
 
 
@@ -88,3 +91,78 @@ async def on_zalo(session: AsyncSession, person_id: int) -> bool:
         )
     )
     return found is not None
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A chat on a channel: a Telegram chat id (as text) or a Zalo account."""
+
+    channel: ChannelName
+    address: str
+
+
+async def destination(
+    *,
+    session: AsyncSession,
+    person_id: int | None = None,
+    office_id: int | None = None,
+    chat_id: int | None = None,
+) -> Destination | None:
+    """Where a message queued for a person, an office or a chat goes now; None when they are
+    on no channel (yet). Read when sending, so a message queued before someone registered, moved
+    to Zalo or came back to Telegram follows them."""
+    if office_id is not None:
+        return await _office_destination(session, office_id)
+    if person_id is not None:
+        zalo = await zalo_address(session=session, person_id=person_id)
+        if zalo is not None:
+            return Destination(ChannelName.ZALO, zalo)
+        telegram_id = await session.scalar(
+            select(Person.telegram_user_id).where(Person.id == person_id)
+        )
+        if telegram_id is not None:
+            return Destination(ChannelName.TELEGRAM, str(telegram_id))
+    if chat_id is not None:  # a group's own notice, or a row queued before 0011 named the person
+        return Destination(ChannelName.TELEGRAM, str(chat_id))
+    return None
+
+
+async def _office_destination(session: AsyncSession, office_id: int) -> Destination | None:
+    office = await session.get(Unit, office_id)
+    if office is None:
+        return None
+    zalo = await office_contact(session=session, office_id=office_id, channel=ChannelName.ZALO)
+    telegram = office.telegram_chat_id
+    if zalo is not None and (office.delivery_channel == ChannelName.ZALO or telegram is None):
+        return Destination(ChannelName.ZALO, zalo)
+    if telegram is not None:
+        return Destination(ChannelName.TELEGRAM, str(telegram))
+    return None
+
+
+async def office_contact(*, session: AsyncSession, office_id: int, channel: str) -> str | None:
+    """The office's address on `channel` (other than Telegram), if one was set."""
+    address = await session.scalar(
+        select(OfficeContact.address).where(
+            OfficeContact.unit_id == office_id, OfficeContact.channel == str(channel)
+        )
+    )
+    return None if address is None else str(address)
+
+
+async def bind_office_contact(
+    *, session: AsyncSession, office_id: int, channel: str, address: str, person_id: int
+) -> None:
+    """Make `address` the office's place on `channel` (its files go there when that channel is
+    the office's delivery channel, or the office has no Telegram chat)."""
+    contact = await session.scalar(
+        select(OfficeContact).where(
+            OfficeContact.unit_id == office_id, OfficeContact.channel == str(channel)
+        )
+    )
+    if contact is None:
+        contact = OfficeContact(unit_id=office_id, channel=str(channel), address=address)
+        session.add(contact)
+    contact.address = address
+    contact.set_by_person_id = person_id
+    await session.flush()

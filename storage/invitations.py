@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
-from storage.contacts import bind_contact
+from storage.contacts import bind_contact, bind_office_contact, office_contact
 from storage.models import ChannelName, Contact, Invitation, Membership, Person, Role, Unit, utc_now
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,9 @@ class Registration:
     # An office's invitation redeemed in a private chat while the office's files go to another
     # chat (its group): that chat, kept until the person says to move them here.
     delivery_chat_kept: int | None = None
+    # An office's invitation redeemed on Zalo (whose bots join no groups): whether the office's
+    # files now come to this account (the office had nowhere to receive them yet).
+    office_files_here: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,22 @@ async def redeem_invitation(
             kept = unit.telegram_chat_id
         else:
             unit.telegram_chat_id = int(chat_id)
+    files_here = False
+    if invitation.role is Role.OFFICE and isinstance(account, ZaloAccount):
+        # The office's files come to this Zalo account only if they had nowhere to go: a
+        # colleague registering later does not take them from the office's group or from the
+        # colleague who receives them.
+        placed = await office_contact(session=session, office_id=unit.id, channel=ChannelName.ZALO)
+        if unit.telegram_chat_id is None and placed is None:
+            await bind_office_contact(
+                session=session,
+                office_id=unit.id,
+                channel=ChannelName.ZALO,
+                address=account.user_id,
+                person_id=person.id,
+            )
+            unit.delivery_channel = ChannelName.ZALO
+            files_here = True
     await session.flush()
     await audit.record(
         session=session,
@@ -221,7 +240,12 @@ async def redeem_invitation(
     )
     return RedeemResult(
         registration=Registration(
-            person, unit, invitation.role, newly_registered=True, delivery_chat_kept=kept
+            person,
+            unit,
+            invitation.role,
+            newly_registered=True,
+            delivery_chat_kept=kept,
+            office_files_here=files_here,
         )
     )
 

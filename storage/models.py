@@ -143,6 +143,9 @@ class Unit(TimestampMixin, Base):
     office_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     # For offices: the chat (private or group) that receives files; set when staff register.
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    # For offices: the channel their files go to ("zalo": their `OfficeContact` there; None or
+    # "telegram": `telegram_chat_id`).
+    delivery_channel: Mapped[str | None] = mapped_column(String(16))
     # For communes: the "Nơi nhận" lines of their reports, as set (units.csv or /noinhan);
     # None prints the default (the receiving office, the committee's leaders, "Lưu: VT.").
     recipients: Mapped[list[str] | None] = mapped_column(JSON)
@@ -191,6 +194,22 @@ class Contact(TimestampMixin, Base):
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(80))
     display_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class OfficeContact(TimestampMixin, Base):
+    """Where an office receives its files on a channel other than Telegram: on Zalo, whose bots
+    cannot join groups, the account of the staff member who registered there."""
+
+    __tablename__ = "office_contacts"
+    __table_args__ = (UniqueConstraint("unit_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(80))
+    set_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
 
 
 class Membership(Base):
@@ -387,6 +406,7 @@ class OutboxMessage(Base):
         # For "is an earlier message to this chat still unsent?" on every claim.
         Index("ix_outbox_chat_id_id", "chat_id", "id"),
         Index("ix_outbox_office_id_id", "office_id", "id"),
+        Index("ix_outbox_person_id_id", "person_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -411,6 +431,8 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The channel it went out on ("telegram", "zalo"), once sent.
+    channel: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(String(300))
 
 
@@ -424,6 +446,8 @@ class AuditEntry(Base):
     actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_label: Mapped[str | None] = mapped_column(String(64))  # e.g. "cli" for admin commands
+    # The channel the action came from ("telegram", "zalo"); None for the CLI and the calendar.
+    channel: Mapped[str | None] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(64))
     entity_type: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer)

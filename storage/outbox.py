@@ -36,7 +36,7 @@ from sqlalchemy.orm import aliased
 
 from storage import audit
 from storage.db import Database
-from storage.models import OutboxMessage, OutboxStatus, Person, Unit, utc_now
+from storage.models import ChannelName, OutboxMessage, OutboxStatus, Person, Unit, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,8 @@ async def enqueue(
     messages to the same chat wait behind it, so the order a person reads stays the order queued.
     """
     if chat_id is None and office_id is None and person_id is None:
-        # A person without a Telegram chat is reached on another channel (the sender asks).
+        # A person or an office is reached where they are when it is sent (the sender asks);
+        # a bare chat id is for a group's own notice.
         raise ValueError("a message needs a chat, an office or a person to go to")
     if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
         return False
@@ -112,7 +113,8 @@ async def claim_due(
         and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - lease),
     )
     earlier = aliased(OutboxMessage)
-    # Two tests rather than one with OR, so each uses its (chat_id, id) or (office_id, id) index.
+    # Separate tests rather than one with OR, so each uses its (chat_id, id), (office_id, id) or
+    # (person_id, id) index. A person's messages keep their order whichever channel they go to.
     earlier_to_chat = exists().where(
         earlier.chat_id == OutboxMessage.chat_id,
         earlier.id < OutboxMessage.id,
@@ -120,6 +122,13 @@ async def claim_due(
     )
     earlier_to_office = exists().where(
         earlier.office_id == OutboxMessage.office_id,
+        earlier.id < OutboxMessage.id,
+        earlier.status.in_(UNSENT),
+    )
+    earlier_to_person = exists().where(
+        earlier.person_id == OutboxMessage.person_id,
+        OutboxMessage.office_id.is_(None),
+        earlier.office_id.is_(None),
         earlier.id < OutboxMessage.id,
         earlier.status.in_(UNSENT),
     )
@@ -131,6 +140,7 @@ async def claim_due(
                     claimable,
                     ~earlier_to_chat,
                     ~earlier_to_office,
+                    ~earlier_to_person,
                 )
                 .order_by(OutboxMessage.id)
                 .limit(limit)
@@ -209,17 +219,30 @@ async def _row(session: AsyncSession, row_id: int) -> OutboxMessage:
     return row
 
 
-async def mark_sent(*, session: AsyncSession, row_id: int, message_id: int | None) -> OutboxMessage:
+async def mark_sent(
+    *,
+    session: AsyncSession,
+    row_id: int,
+    message_id: int | None,
+    channel: str = ChannelName.TELEGRAM,
+) -> OutboxMessage:
     row = await _row(session, row_id)
     row.status = OutboxStatus.SENT
     row.sent_at = utc_now()
+    row.channel = str(channel)
     row.telegram_message_id = message_id
     row.last_error = None
     await session.flush()
     return row
 
 
-async def mark_sent_as_reply(*, session: AsyncSession, key: str, message_id: int | None) -> bool:
+async def mark_sent_as_reply(
+    *,
+    session: AsyncSession,
+    key: str,
+    message_id: int | None,
+    channel: str = ChannelName.TELEGRAM,
+) -> bool:
     """A message queued, held back, as the safety net of a reply went as that reply: mark it
     sent, unless the sender has taken it already (then it goes twice rather than never)."""
     result = await session.execute(
@@ -228,6 +251,7 @@ async def mark_sent_as_reply(*, session: AsyncSession, key: str, message_id: int
         .values(
             status=OutboxStatus.SENT,
             sent_at=utc_now(),
+            channel=str(channel),
             telegram_message_id=message_id,
             last_error=None,
         )
@@ -330,7 +354,8 @@ class Listed:
     not_before: datetime
     sent_at: datetime | None
     last_error: str | None
-    to: str  # "office SNV-33 (Sở Nội vụ)", "Lê Văn Cường (chat 123)", "chat 123"
+    # "office SNV-33 (Sở Nội vụ)", "Lê Văn Cường", "Lê Văn Cường (on zalo)", "chat 123"
+    to: str
 
 
 async def list_rows(
@@ -355,7 +380,7 @@ async def list_rows(
         if row.office_id is not None:
             to = f"office {office_code} ({office_name})"
         elif person_name is not None:
-            to = f"{person_name} (chat {row.chat_id})"
+            to = person_name if row.channel is None else f"{person_name} (on {row.channel})"
         else:
             to = f"chat {row.chat_id}"
         listed.append(
@@ -435,11 +460,15 @@ async def requeue(
     return result
 
 
-async def settle_reply_copy(database: Database, key: str, message_id: int | None) -> None:
+async def settle_reply_copy(
+    database: Database, key: str, message_id: int | None, channel: str = ChannelName.TELEGRAM
+) -> None:
     """A reply went: its held-back copy (`mark_sent_as_reply`) need not, in a transaction of its
     own. A failure is logged: then the copy goes too, a repeat, never a loss."""
     try:
         async with database.session() as session:
-            await mark_sent_as_reply(session=session, key=key, message_id=message_id)
+            await mark_sent_as_reply(
+                session=session, key=key, message_id=message_id, channel=channel
+            )
     except SQLAlchemyError as exc:
         logger.warning("Could not mark the outbox copy %s of a reply as sent: %s", key, exc)

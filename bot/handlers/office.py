@@ -19,6 +19,7 @@ from conversations import texts
 from conversations.office import (
     CALLBACK_PREFIX,
     DELIVERY_CHAT_PATTERN,
+    PERIOD_ARGUMENT_LIMIT,
     REMIND_PATTERN,
     OfficeDesk,
 )
@@ -26,8 +27,6 @@ from conversations.outgoing import Outcome
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
-
-ARGUMENT_LIMIT = 20  # "2026-Q4" and a little slack; anything longer is not a period code
 
 
 class OfficeHandlers:
@@ -67,7 +66,7 @@ class OfficeHandlers:
             if not private and not known.staffs_office_of_chat(message.chat_id):
                 return  # in a group the bot answers only the staff of the office it belongs to
             outcome: Outcome | None
-            if len(argument) > ARGUMENT_LIMIT:
+            if len(argument) > PERIOD_ARGUMENT_LIMIT:
                 outcome = Outcome.say(texts.BAD_PERIOD_CODE)
             else:
                 act = self.desk.compiled if compiled else self.desk.progress

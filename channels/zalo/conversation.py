@@ -13,7 +13,9 @@ prompt that was on their screen when they typed it (Zalo's timestamps place both
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels import text_only
@@ -23,20 +25,23 @@ from channels.zalo.outlet import ZaloOutlet, typed_words
 from conversations import texts
 from conversations.approval import ApprovalWorkflow
 from conversations.engine import Button, OutMessage, Questionnaire, Reply
-from conversations.outgoing import Outcome
+from conversations.office import PERIOD_ARGUMENT_LIMIT, OfficeDesk
+from conversations.outgoing import CompiledFile, Outcome, Picture
+from conversations.parsing import fold
+from storage.audit import acting_on
 from storage.contacts import find_by_contact
 from storage.db import Database
 from storage.invitations import CODE_PATTERN, RedeemFailure, ZaloAccount, redeem_invitation
-from storage.models import ChannelName, Person, Role
+from storage.models import ChannelName, Person, ReportingPeriod, Role
 from storage.outbox import settle_reply_copy
 from storage.questionnaire import claim_update, latest_state, record_delivered, shown_before
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = ChannelName.ZALO
-# What Zalo serves today: the questionnaire, and the approver's decision typed as words. The
-# office's commands and compiled files, and the clerk's numbering, are Telegram's still.
-ROLES_ON_ZALO = frozenset({Role.OFFICER, Role.CHAIRMAN, Role.VICE_CHAIRMAN})
+# What Zalo serves: the questionnaire, the approver's decision typed as words, and the receiving
+# office (/tiendo, /tonghop, «nhắc», its files). The clerk's numbering is Telegram's still.
+ROLES_ON_ZALO = frozenset({Role.OFFICER, Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.OFFICE})
 
 
 class ZaloConversation:
@@ -49,17 +54,24 @@ class ZaloConversation:
         api: ZaloBotApi,
         *,
         workflow: ApprovalWorkflow | None = None,
+        desk: OfficeDesk | None = None,
     ) -> None:
         self.database = database
         self.questionnaire = questionnaire
         self.api = api
         # The chairman's decision typed as words; None: the questionnaire only.
         self.workflow = workflow
+        # The receiving office's commands; None: not served here.
+        self.desk = desk
         self.outlet = ZaloOutlet(database, api)
 
     async def handle(self, incoming: Incoming) -> None:
         if incoming.in_group:
             return  # a basic Zalo bot is never in a group; nothing there is for it
+        with acting_on(CHANNEL):
+            await self._handle(incoming)
+
+    async def _handle(self, incoming: Incoming) -> None:
         async with self.database.session() as session:
             known = await find_by_contact(
                 session=session, channel=CHANNEL, address=incoming.sender_id
@@ -103,7 +115,11 @@ class ZaloConversation:
         if command == "/huy":
             return await walk.pause(session, person=person)
         if command == "/help":
-            return _say(texts.zalo_help(full_name=person.full_name))
+            office = self.desk is not None and bool(await self.desk.offices_of(session, person))
+            return _say(texts.zalo_help(full_name=person.full_name, office=office))
+        office_answer = await self._office(session, person, text, command)
+        if office_answer is not None:
+            return office_answer
         order = _millis(incoming)
         chosen = await self._chosen_option(session, person, text, order)
         if chosen is not None:
@@ -129,6 +145,18 @@ class ZaloConversation:
                 return _say(texts.ZALO_ROLE_NOT_YET)
             return _say(texts.ZALO_INVALID_INVITATION)
         registration.person.last_channel = CHANNEL  # they wrote from Zalo last
+        greeting = texts.greeting(
+            full_name=registration.person.full_name,
+            role=registration.role,
+            unit=registration.unit,
+        )
+        if registration.role is Role.OFFICE:
+            where = (
+                texts.ZALO_OFFICE_FILES_HERE
+                if registration.office_files_here
+                else texts.ZALO_OFFICE_FILES_ELSEWHERE
+            )
+            greeting = f"{greeting}\n\n{where}"
         if registration.newly_registered:
             logger.info(
                 "Registered person %s on Zalo as %s of unit %s",
@@ -136,13 +164,38 @@ class ZaloConversation:
                 registration.role.value,
                 registration.unit.code,
             )
-        return _say(
-            texts.greeting(
-                full_name=registration.person.full_name,
-                role=registration.role,
-                unit=registration.unit,
+        return _say(greeting)
+
+    async def _office(
+        self, session: AsyncSession, person: Person, text: str, command: str | None
+    ) -> Outcome | None:
+        """/tiendo, /tonghop and «nhắc» for the receiving office's staff; None for anything
+        else, or for someone who works for no receiving office."""
+        desk = self.desk
+        if desk is None or (command not in ("/tiendo", "/tonghop") and fold(text) != "nhac"):
+            return None
+        now = datetime.now(UTC)
+        if command is None:  # «nhắc»: the office's button, for its latest period
+            offices = await desk.offices_of(session, person)
+            if not offices:
+                return None
+            code = await desk.latest_period(session, offices[0])
+            period_id = (
+                None
+                if code is None
+                else await session.scalar(
+                    select(ReportingPeriod.id).where(ReportingPeriod.code == code)
+                )
             )
-        )
+            if period_id is None:
+                return Outcome.say(texts.NO_PERIOD_YET)
+            return await desk.remind(session, person=person, period_id=period_id, now=now)
+        argument = text.split(maxsplit=1)[1].strip() if len(text.split(maxsplit=1)) > 1 else ""
+        if len(argument) > PERIOD_ARGUMENT_LIMIT:
+            return Outcome.say(texts.BAD_PERIOD_CODE)
+        act = desk.compiled if command == "/tonghop" else desk.progress
+        outcome = await act(session, person=person, group_chat_id=None, argument=argument, now=now)
+        return outcome if outcome is not None else Outcome.say(texts.NOT_OFFICE_STAFF)
 
     async def _approval(
         self, session: AsyncSession, person: Person, text: str, command: str | None
@@ -181,13 +234,18 @@ class ZaloConversation:
             await self.send(chat_id, _say(outcome.alert, accepted=outcome.accepted))
             return
         for index, item in enumerate(outcome.items):
+            if isinstance(item, Picture):
+                continue  # the office's chart: the list that follows says the same in words
             try:
                 await self.outlet.send(chat_id, item)
             except SendError as exc:
+                if isinstance(item, CompiledFile):
+                    await self.send(chat_id, _say(texts.ZALO_NO_COMPILED_FILE))
+                    continue
                 logger.warning("Could not send an approval reply on Zalo: %s", exc)
                 return  # in order or not at all; a held-back copy of the first still goes
             if index == 0 and outcome.saved_as is not None:
-                await settle_reply_copy(self.database, outcome.saved_as, None)
+                await settle_reply_copy(self.database, outcome.saved_as, None, CHANNEL)
 
     async def _chosen_option(
         self, session: AsyncSession, person: Person, text: str, order: int

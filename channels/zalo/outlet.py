@@ -5,14 +5,18 @@ The outbox sender asks `address_for` for each message to a person: when Zalo is 
 they wrote from last (or their only one), the message goes here, as text. Each button is kept
 as the words that do the same when typed on Zalo ("▶️ Bắt đầu nhập" is "/baocao", "✅ Duyệt" is
 "duyệt", "✏️ Yêu cầu sửa" is "sửa <ý kiến>"); a button with no typed equivalent is left out.
-A report file cannot be sent on Zalo yet: its caption goes, saying so, with its buttons as words
-(the draft's full text came before it, in the messages of its preview); any other file fails,
-so nobody is told it was delivered.
+Zalo carries no documents, so a report's .docx goes as its pages, pictures fetched by Zalo from
+the bot's signed links (channels.links), then its caption with links to the .docx and the .pdf
+and its buttons as words. Without a public address for links, the caption goes alone, saying
+so (the draft's full text came before it, in the messages of its preview). Any other file
+fails, so nobody is told it was delivered.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from typing import Protocol
 
 from channels import text_only
 from channels.base import Failure, SendError, Sent
@@ -22,9 +26,13 @@ from conversations import texts
 from conversations.approval import CALLBACK_PREFIX as APPROVAL_PREFIX
 from conversations.duties import RESUME_CALLBACK
 from conversations.engine import Button, OutMessage
-from conversations.outgoing import Item, Keyboard, ReportFile, Text
+from conversations.office import REMIND_PATTERN
+from conversations.outgoing import CompiledFile, Item, Keyboard, ReportFile, Text
+from report_templates.pages import MAX_PAGES
 from storage.contacts import zalo_address
 from storage.db import Database
+
+logger = logging.getLogger(__name__)
 
 # The approval's buttons as typed words; "…" takes the rest of the message (the comment).
 APPROVAL_WORDS: dict[str, tuple[str, ...]] = {
@@ -39,6 +47,8 @@ def typed_words(data: str) -> tuple[str, ...] | None:
     """What typing does on Zalo what a button with this data does; None if nothing does."""
     if data == RESUME_CALLBACK:
         return ("/baocao",)
+    if REMIND_PATTERN.match(data):
+        return ("nhắc",)  # the office's latest period, as /tiendo shows it by default
     match = _APPROVAL_DATA.match(data)
     return APPROVAL_WORDS.get(match[1]) if match else None
 
@@ -63,21 +73,53 @@ def render(text: str, keyboard: Keyboard) -> str:
 
 
 REPORT_LINK_PURPOSE = "report"
+PAGE_LINK_PURPOSE = "page"
+COMPILED_LINK_PURPOSE = "compiled"
+# What an office's compiled files are called in a message (their file names are made when built).
+COMPILED_LABELS = {
+    "xlsx": "Bảng tổng hợp số liệu (.xlsx)",
+    "docx": "Báo cáo tổng hợp (.docx)",
+    "zip": "Báo cáo của các xã (.zip)",
+}
 
 
-def report_link_name(item: ReportFile) -> str:
+def report_link_name(draft_id: int, fmt: str, filename: str) -> str:
     """What a link to a stored report names: its version, format and file name."""
-    return f"{item.draft_id}/{item.format}/{item.filename}"
+    return f"{draft_id}/{fmt}/{filename}"
+
+
+def compiled_link_name(item: CompiledFile) -> str:
+    """What a link to one of an office's compiled files names: built when the link is opened,
+    with the figures of that moment, as a queued file is built when it is sent."""
+    return f"compiled/{item.office_id}/{item.period_code}/{item.part}"
+
+
+def page_link_name(draft_id: int, number: int) -> str:
+    """What a link to one page of a stored report, as a picture, names."""
+    return f"{draft_id}/page/{number}"
+
+
+class Pages(Protocol):
+    """Where a version's pages come from (bot.sending.ReportFiles)."""
+
+    async def page_count(self, draft_id: int) -> int: ...
 
 
 class ZaloOutlet:
     def __init__(
-        self, database: Database, api: ZaloBotApi, *, links: FileLinks | None = None
+        self,
+        database: Database,
+        api: ZaloBotApi,
+        *,
+        links: FileLinks | None = None,
+        pages: Pages | None = None,
     ) -> None:
         self.database = database
         self.api = api
         # Signed links to report files under the public address; None: files are not offered.
         self.links = links
+        # The versions' pages as pictures, shown before the links; None: links only.
+        self.pages = pages
 
     async def address_for(self, person_id: int) -> str | None:
         async with self.database.session() as session:
@@ -89,10 +131,15 @@ class ZaloOutlet:
             shown = render(item.text, item.buttons)
         elif isinstance(item, ReportFile):
             if self.links is not None:
-                link = self.links.link(report_link_name(item), REPORT_LINK_PURPOSE)
-                note = texts.zalo_file_link(filename=item.filename, link=link)
+                if item.format == "docx":
+                    await self._send_pages(address, item)
+                note = self._file_links(item)
             else:
                 note = texts.ZALO_NO_FILE_YET
+            shown = render("\n\n".join(part for part in (item.caption, note) if part), item.buttons)
+        elif isinstance(item, CompiledFile) and self.links is not None:
+            link = self.links.link(compiled_link_name(item), COMPILED_LINK_PURPOSE)
+            note = texts.zalo_file_links([(COMPILED_LABELS[item.part], link)], days=self._days())
             shown = render("\n\n".join(part for part in (item.caption, note) if part), item.buttons)
         else:
             raise SendError(Failure.FAILED, "this file cannot be sent on Zalo yet")
@@ -101,3 +148,36 @@ class ZaloOutlet:
             sent = await self.api.send_message(address, piece)
         assert sent is not None
         return sent
+
+    async def _send_pages(self, address: str, item: ReportFile) -> None:
+        """The version's pages as pictures, each fetched by Zalo from its signed link. A version
+        whose PDF cannot be made (no LibreOffice) goes without them: the links still carry it."""
+        if self.pages is None or self.links is None:
+            return
+        try:
+            count = await self.pages.page_count(item.draft_id)
+        except Exception:
+            logger.warning("No pages to show of version %s", item.draft_id, exc_info=True)
+            return
+        shown = min(count, MAX_PAGES)
+        for number in range(1, shown + 1):
+            link = self.links.link(page_link_name(item.draft_id, number), PAGE_LINK_PURPOSE)
+            caption = texts.zalo_page_caption(filename=item.filename, page=number, pages=count)
+            await self.api.send_photo(address, link, caption)
+
+    def _file_links(self, item: ReportFile) -> str:
+        """Links to the version as .docx and as .pdf (one link when the item is the .pdf)."""
+        assert self.links is not None
+        formats = ("docx", "pdf") if item.format == "docx" else (item.format,)
+        stem = item.filename.rsplit(".", 1)[0]
+        lines = []
+        for fmt in formats:
+            filename = f"{stem}.{fmt}"
+            name = report_link_name(item.draft_id, fmt, filename)
+            lines.append((filename, self.links.link(name, REPORT_LINK_PURPOSE)))
+        return texts.zalo_file_links(lines, days=self._days())
+
+    def _days(self) -> int:
+        """How many days a link works, as the message says."""
+        assert self.links is not None
+        return max(1, self.links.max_age_s // 86400)

@@ -16,10 +16,12 @@ from channels.lanes import ChatLanes
 from channels.links import LinkServer
 from channels.zalo.api import ZaloBotApi
 from channels.zalo.conversation import ZaloConversation
+from channels.zalo.outlet import Pages
 from channels.zalo.receiver import ZaloReceiver
 from conversations import texts
 from conversations.approval import ApprovalWorkflow
 from conversations.engine import Questionnaire
+from conversations.office import OfficeDesk
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -52,17 +54,22 @@ class ZaloService:
         poll_timeout_s: int = 10,
         webhook: Webhook | None = None,
         workflow: ApprovalWorkflow | None = None,
+        desk: OfficeDesk | None = None,
         listen: Listen | None = None,
         links: LinkServer | None = None,
+        pages: Pages | None = None,
     ) -> None:
         self.poll_timeout_s = poll_timeout_s
         self.webhook = webhook
         self.listen = listen
         self.links = links
         self.api = ZaloBotApi(token, base_url=api_url)
-        self.conversation = ZaloConversation(database, questionnaire, self.api, workflow=workflow)
+        self.conversation = ZaloConversation(
+            database, questionnaire, self.api, workflow=workflow, desk=desk
+        )
         self.outlet = self.conversation.outlet  # the outbox's way to people on Zalo
         self.outlet.links = links.links if links is not None else None
+        self.outlet.pages = pages
         self.receiver = ZaloReceiver(
             database,
             self.conversation.handle,
@@ -71,6 +78,8 @@ class ZaloService:
             lanes=ChatLanes(),
         )
         self.api_url = api_url
+        # Set when Zalo refused the token: a bot on Zalo alone then stops with that code.
+        self.token_rejected = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Check the token, handle what a crash left, then poll until `stop` is set."""
@@ -86,9 +95,10 @@ class ZaloService:
                     self.api_url,
                     exc.description,
                 )
+                self.token_rejected = True
                 return
         else:
-            logger.info("Zalo bot %s is running beside Telegram", me.get("account_name", "?"))
+            logger.info("Zalo bot %s is running", me.get("account_name", "?"))
         left = await self.receiver.start()
         if left:
             logger.info("Handling %d Zalo message(s) kept before the last stop", left)

@@ -4,7 +4,9 @@ as words to type), and "xem số liệu", "sửa <ý kiến>" and "duyệt" act 
 from __future__ import annotations
 
 import asyncio
+import io
 import re
+import struct
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
@@ -13,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.sending import ReportFiles, linked_report
+from bot.sending import FileUnavailable, ReportFiles, linked_report
 from channels.links import FileLinks, LinkServer
 from channels.zalo.api import ZaloBotApi
 from channels.zalo.conversation import ZaloConversation
@@ -167,34 +169,83 @@ async def test_sua_alone_asks_for_the_comment_and_takes_the_next_message(
     assert await draft_status(database, chairman.commune.round_id) is DraftStatus.RETURNED
 
 
-async def test_with_a_public_address_the_draft_comes_with_a_link_to_its_docx(
+def two_page_pdf() -> bytes:
+    """A PDF of two A4 pages, drawn without LibreOffice (matplotlib writes PDFs)."""
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
+
+    out = io.BytesIO()
+    with PdfPages(out) as document:
+        for number in (1, 2):
+            figure = Figure(figsize=(8.27, 11.69))
+            figure.text(0.1, 0.9, f"Trang {number}")
+            document.savefig(figure)
+    return out.getvalue()
+
+
+async def test_with_a_public_address_the_draft_comes_as_pages_and_links(
     database: Database, chairman: ChairmanOnZalo
 ) -> None:
+    files = ReportFiles(database)
     server = LinkServer(
         FileLinks("links-secret-0123456789", "http://placeholder"),
-        partial(linked_report, ReportFiles(database)),
+        partial(linked_report, files),
         host="127.0.0.1",
         port=0,
     )
     await server.start()
     server.links.base_url = f"http://127.0.0.1:{server.port}"
     chairman.conversation.outlet.links = server.links
-    try:
-        await complete_round(database, chairman.commune)
-        received = await chairman.receive_the_draft(database)
-        [link] = re.findall(r"http://127\.0\.0\.1:\d+/f/report/\S+", received[-1])
-        async with httpx.AsyncClient() as client:
-            file = await client.get(link)
-            forged = await client.get(link[:-4] + "AAAA")
-    finally:
-        await server.stop()
+    chairman.conversation.outlet.pages = files
+    chairman.zalo.fetch_photos = True  # as Zalo does: it downloads the picture from its URL
+    await complete_round(database, chairman.commune)
+    pdf = two_page_pdf()
     async with database.session() as session:
         draft = await session.scalar(
             select(Draft).where(Draft.round_id == chairman.commune.round_id)
         )
         assert draft is not None
+        draft.pdf = pdf  # made by LibreOffice in a deployment; stored, it is what is shown
+        docx = draft.docx
+    try:
+        received = await chairman.receive_the_draft(database)
+        links = re.findall(r"http://127\.0\.0\.1:\d+/f/report/\S+", received[-1])
+        async with httpx.AsyncClient() as client:
+            files_got = [await client.get(link) for link in links]
+            forged = await client.get(links[0][:-4] + "AAAA")
+            page_link = chairman.zalo.messages_to(chairman.user)[-3].photo_url
+            assert page_link is not None
+            as_report = await client.get(page_link.replace("/f/page/", "/f/report/"))
+    finally:
+        await server.stop()
 
-    assert "📎 Tải tệp BC-CCHC_2026-Q4_" in received[-1]
-    assert file.status_code == 200 and file.content == draft.docx
-    assert "BC-CCHC_2026-Q4_" in file.headers["content-disposition"]
+    photos = [m for m in chairman.zalo.messages_to(chairman.user) if m.photo_url]
+    assert [m.text.rsplit("·", 1)[-1].strip() for m in photos] == ["trang 1/2", "trang 2/2"]
+    for photo in photos:
+        assert photo.photo is not None and photo.photo.startswith(b"\x89PNG")
+        width, height = struct.unpack(">II", photo.photo[16:24])
+        assert (width, height) == (910, 1286)  # A4 at 110 dots per inch
+    assert "BC-CCHC_2026-Q4_" in photos[0].text
+    assert [f.status_code for f in files_got] == [200, 200]
+    assert files_got[0].content == docx and files_got[1].content == pdf
+    assert ".docx:" in received[-1] and ".pdf:" in received[-1]
+    assert "BC-CCHC_2026-Q4_" in files_got[0].headers["content-disposition"]
     assert forged.status_code == 404
+    assert as_report.status_code == 404  # a page's link opens nothing but that page
+
+
+async def test_a_draft_whose_pdf_cannot_be_made_comes_with_links_only(
+    database: Database, chairman: ChairmanOnZalo
+) -> None:
+    class NoPages:
+        async def page_count(self, draft_id: int) -> int:
+            raise FileUnavailable("no PDF could be made")
+
+    chairman.conversation.outlet.links = FileLinks("links-secret-0123456789", "http://bot.example")
+    chairman.conversation.outlet.pages = NoPages()
+    await complete_round(database, chairman.commune)
+
+    received = await chairman.receive_the_draft(database)
+
+    assert not [m for m in chairman.zalo.messages_to(chairman.user) if m.photo_url]
+    assert len(re.findall(r"http://bot\.example/f/report/\S+", received[-1])) == 2

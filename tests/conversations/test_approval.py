@@ -430,7 +430,7 @@ async def test_complete_round_sends_version_1_to_each_registered_approver(
         assert len(mine) >= 3  # intro, at least one preview part, the file
         for index, row in enumerate(mine):
             assert row.key == f"draft:{draft.id}:approver:{approver.id}:{index}"
-            assert row.chat_id == approver.telegram_user_id
+            assert row.chat_id is None  # the person is reached where they are when it goes
             assert row.office_id is None and row.draft_id == draft.id
         assert mine[0].payload == {
             "text": texts.draft_intro(**named, version=1),
@@ -682,8 +682,8 @@ async def test_return_with_a_comment_reopens_every_section_and_tells_the_officer
     named = await labels(database, commune)
     rows = await outbox(database, purpose="returned_to_officer")
     assert [(row.person_id, row.chat_id) for row in rows] == [
-        (commune.hoa.id, commune.hoa.telegram_user_id),
-        (commune.binh.id, commune.binh.telegram_user_id),
+        (commune.hoa.id, None),
+        (commune.binh.id, None),
     ]
     expected = texts.returned_to_officer(
         approver=f"Chủ tịch {commune.chairman.full_name}", **named, version=1, comment=comment
@@ -902,8 +902,8 @@ async def test_chairman_approves_and_the_register_numbers_and_queues_delivery(
 
     to_officers = await outbox(database, purpose="approved_to_officer")
     assert [(row.person_id, row.chat_id) for row in to_officers] == [
-        (commune.hoa.id, commune.hoa.telegram_user_id),
-        (commune.binh.id, commune.binh.telegram_user_id),
+        (commune.hoa.id, None),
+        (commune.binh.id, None),
     ]
     expected = texts.approved_to_officer(
         **named, number="01/BC-UBND", office=office.unit.name, office_chat=False
@@ -915,7 +915,7 @@ async def test_chairman_approves_and_the_register_numbers_and_queues_delivery(
     assert (note.key, note.payload["text"], note.status) == (note_key, told, OutboxStatus.PENDING)
     # Held back past the reply's own retries: it goes only if the reply did not.
     assert note.not_before > utc_now() + timedelta(seconds=50)
-    assert to_approver.chat_id == commune.chairman.telegram_user_id
+    assert (to_approver.person_id, to_approver.chat_id) == (commune.chairman.id, None)
     assert to_approver.payload["file"]["filename"].endswith("_so01.docx")
     assert to_approver.payload["caption"] == texts.final_caption(**named, number="01/BC-UBND")
     assert not await outbox(database, purpose="number_request")
@@ -1023,10 +1023,7 @@ async def test_with_a_clerk_approval_waits_for_the_number(
     assert not await outbox(database, purpose="approved_to_officer")
     named = await labels(database, commune)
     [request] = await outbox(database, purpose="number_request")
-    assert (request.person_id, request.chat_id) == (
-        commune.clerk.id,
-        commune.clerk.telegram_user_id,
-    )
+    assert (request.person_id, request.chat_id) == (commune.clerk.id, None)
     assert request.payload == {
         "text": texts.ask_clerk_number(
             approver=f"Chủ tịch {commune.chairman.full_name}", **named, next_number=1

@@ -81,7 +81,7 @@ async def test_an_officer_registers_and_answers_on_zalo_through_a_crash(
     assert refused.returncode != 0 and "invite this role on Telegram" in refused.stderr
     await province.cli("round", "open", "--period", "2026-Q4")
     bot = start_with_zalo(province, zalo)
-    await bot.wait_for_log("Zalo bot .* is running beside Telegram")
+    await bot.wait_for_log("Zalo bot .* is running")
     hoa = zalo.add_user("Nguyễn Thị Hoa")
 
     [greeting] = await say(zalo, hoa, code)
@@ -148,7 +148,7 @@ async def test_a_person_on_both_channels_gets_each_message_once_where_they_wrote
         )
     ).stdout.splitlines()[0]
     bot = start_with_zalo(province, zalo)
-    await bot.wait_for_log("Zalo bot .* is running beside Telegram")
+    await bot.wait_for_log("Zalo bot .* is running")
     on_telegram = PrivateChat(standin, HOA_TELEGRAM)
     hoa = zalo.add_user("Nguyễn Thị Hoa")
     await on_telegram.says(f"/start {telegram_code}", "Xin chào")
@@ -181,7 +181,7 @@ async def test_a_person_only_on_zalo_gets_the_rounds_prompt_there(
         await province.cli("invite", "--unit", "12151", "--role", "officer", "--channel", "zalo")
     ).stdout.splitlines()[0]
     bot = start_with_zalo(province, zalo)
-    await bot.wait_for_log("Zalo bot .* is running beside Telegram")
+    await bot.wait_for_log("Zalo bot .* is running")
     hoa = zalo.add_user("Nguyễn Thị Hoa")
     await say(zalo, hoa, code)
 
@@ -257,3 +257,42 @@ async def test_in_webhook_mode_zalo_posts_to_the_bot_and_only_with_the_secret(
     assert len(stored) == 1, stored
     assert any("Trả lời bằng cách gõ:" in text for text in after_crash)
     assert secret not in bot.log() and secret not in restarted.log()
+
+
+async def test_on_zalo_alone_the_bot_serves_officers_and_the_office_without_telegram(
+    province: Baocao, standin: LocalBotApi, zalo: ZaloStandIn, database: Database
+) -> None:
+    """A province where Telegram is blocked: no TELEGRAM_BOT_TOKEN, only Zalo's. The officer
+    answers, the office registers and its files come to it on Zalo; Telegram is never called."""
+
+    async def zalo_code(unit: str, role: str) -> str:
+        invited = await province.cli("invite", "--unit", unit, "--role", role, "--channel", "zalo")
+        return invited.stdout.splitlines()[0]
+
+    officer, office = await zalo_code("12151", "officer"), await zalo_code("SNV-33", "office")
+    await province.cli("round", "open", "--period", "2026-Q4")
+    before_start = len(standin.requests)
+    bot = province.start_bot(
+        TELEGRAM_BOT_TOKEN="",
+        ZALO_BOT_TOKEN=zalo.token,
+        ZALO_API_URL=zalo.url,
+        ZALO_POLL_TIMEOUT_S="1",
+    )
+    await bot.wait_for_log("running on Zalo only")
+    hoa, thu = zalo.add_user("Nguyễn Thị Hoa"), zalo.add_user("Phạm Thị Thu")
+
+    [registered] = await say(zalo, hoa, officer)
+    first = await say(zalo, hoa, "/baocao")
+    skipped = await say(zalo, hoa, "bỏ qua")
+    [office_greeting] = await say(zalo, thu, office)
+    progress = "\n".join(await say(zalo, thu, "/tiendo"))
+    stored = await answers(database)
+    await bot.stop()
+
+    assert "Anh/chị đã được đăng ký là cán bộ" in registered
+    assert "Trả lời bằng cách gõ:" in first[-1] and "Trả lời bằng cách gõ:" in skipped[-1]
+    assert len(stored) == 1
+    assert "qua Zalo" in office_greeting  # the office had nowhere else: its files come here
+    assert "Tân Quang" in progress
+    assert bot.process.returncode == 0
+    assert len(standin.requests) == before_start  # not one call to Telegram

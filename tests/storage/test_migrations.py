@@ -169,3 +169,59 @@ async def test_channel_keys_carry_telegram_updates_over_and_back(database_url: s
     assert handled == [("telegram", "77")]
     assert [row[0] for row in back] == [903, 904, 905]
     assert [row[0] for row in processed] == [77]
+
+
+async def test_0011_marks_what_was_sent_and_done_before_as_telegram(database_url: str) -> None:
+    """Before 0011 everything went through Telegram: a sent message (it has Telegram's id) and
+    an action by a Telegram user are marked so; what was not sent, or done from the CLI, is not."""
+    from alembic import command
+    from sqlalchemy import text
+
+    def migrate(sync: object, action: str, revision: str) -> None:
+        config = alembic_config(database_url)
+        config.attributes["connection"] = sync
+        getattr(command, action)(config, revision)
+
+    await upgrade_database(database_url, "0010")
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as connection:
+            for key, status, message_id in (("a", "sent", 501), ("b", "pending", None)):
+                await connection.execute(
+                    text(
+                        "INSERT INTO outbox (key, chat_id, purpose, payload, status, attempts, "
+                        "not_before, created_at, telegram_message_id) VALUES (:key, 42, 'x', "
+                        "'{}', :status, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :message_id)"
+                    ),
+                    {"key": key, "status": status, "message_id": message_id},
+                )
+            for actor, label in ((42, None), (None, "cli")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO audit_log (at, actor_telegram_id, actor_label, action, "
+                        "entity_type, details) VALUES (CURRENT_TIMESTAMP, :actor, :label, "
+                        "'approve', 'draft', '{}')"
+                    ),
+                    {"actor": actor, "label": label},
+                )
+        async with db.engine.begin() as connection:
+            await connection.run_sync(migrate, "upgrade", "0011")
+        async with db.engine.connect() as connection:
+            sent = (
+                await connection.execute(text("SELECT key, channel FROM outbox ORDER BY key"))
+            ).all()
+            done = (
+                await connection.execute(
+                    text("SELECT actor_label, channel FROM audit_log ORDER BY id")
+                )
+            ).all()
+        async with db.engine.begin() as connection:
+            await connection.run_sync(migrate, "downgrade", "0010")
+        async with db.engine.connect() as connection:
+            kept = (await connection.execute(text("SELECT key FROM outbox ORDER BY key"))).all()
+    finally:
+        await db.dispose()
+
+    assert sent == [("a", "telegram"), ("b", None)]
+    assert done == [(None, "telegram"), ("cli", None)]
+    assert [row[0] for row in kept] == ["a", "b"]

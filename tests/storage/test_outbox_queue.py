@@ -34,7 +34,12 @@ AN, BINH, CHI = 111_111, 222_222, 333_333
 
 
 async def put(
-    database: Database, key: str, *, chat_id: int | None = None, office_id: int | None = None
+    database: Database,
+    key: str,
+    *,
+    chat_id: int | None = None,
+    office_id: int | None = None,
+    person_id: int | None = None,
 ) -> int:
     async with database.session() as session:
         assert await enqueue(
@@ -44,6 +49,7 @@ async def put(
             payload=to_payload(Text(key)),
             chat_id=chat_id,
             office_id=office_id,
+            person_id=person_id,
         )
         row_id = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
     assert row_id is not None
@@ -150,6 +156,29 @@ async def test_claim_takes_the_oldest_row_of_each_chat_and_office(database: Data
         assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)
     # SENDING rows still hold their chats.
     assert await claim(database) == []
+
+
+async def test_a_persons_messages_go_one_at_a_time_whatever_their_channel(
+    database: Database,
+) -> None:
+    """Rows name the person, not a chat (the sender finds where they are): still one at a time,
+    oldest first, and a row queued before 0011 with their Telegram chat holds the newer ones."""
+    async with database.session() as session:
+        commune = await make_unit(session)
+        office = await make_unit(session, kind=UnitKind.OFFICE)
+        an = await make_person(session, unit=commune, telegram_user_id=AN)
+        binh = await make_person(session, unit=commune, telegram_user_id=None)
+        an_id, binh_id, office_id = an.id, binh.id, office.id
+    await put(database, "an-old", chat_id=AN, person_id=an_id)
+    await put(database, "an-1", person_id=an_id)
+    await put(database, "binh-1", person_id=binh_id)
+    await put(database, "binh-2", person_id=binh_id)
+    await put(database, "office", office_id=office_id)
+
+    assert await claim(database) == ["an-old", "binh-1", "office"]
+    for key in ("an-old", "binh-1", "office"):
+        await set_status(database, key, OutboxStatus.SENT)
+    assert await claim(database) == ["an-1", "binh-2"]
 
 
 async def test_claim_respects_the_limit_and_the_order(database: Database) -> None:
@@ -397,7 +426,7 @@ async def test_list_rows_filters_by_status_names_the_recipient_and_keeps_the_new
                 key=key,
                 purpose="test",
                 payload=to_payload(Text(key)),
-                chat_id=None if key == "to-office" else (AN if key == "to-person" else CHI),
+                chat_id=CHI if key in ("to-chat", "later") else None,
                 office_id=office.id if key == "to-office" else None,
                 person_id=person.id if key == "to-person" else None,
             )
@@ -411,7 +440,7 @@ async def test_list_rows_filters_by_status_names_the_recipient_and_keeps_the_new
     assert total == 3
     assert [(row.key, row.to) for row in failed] == [
         ("to-office", "office SNV (Sở Nội vụ)"),
-        ("to-person", f"Lê Văn Cường (chat {AN})"),
+        ("to-person", "Lê Văn Cường"),
         ("to-chat", f"chat {CHI}"),
     ]
     assert [row.key for row in newest] == ["to-person", "to-chat"]
