@@ -1,29 +1,36 @@
-"""`baocao demo --channel zalo`: the same flow with the radio officer and the chairman on Zalo.
+"""`baocao demo --channel zalo`: the same flow with the radio officer, the chairman and the
+receiving office on Zalo.
 
-A local stand-in of Zalo's Bot API runs beside the Telegram one, and the real bot serves both.
-Bình (radio officer) and Cường (chairman) register on Zalo by sending their codes; Bình answers
-his section typing every choice, a slip refused; Hoa (on Telegram) hands in the rest; the draft
-reaches Cường on Zalo as text, he looks at the figures, sends it back with "sửa <ý kiến>", Bình
-corrects his figure, and Cường approves by typing "duyệt"; the office's group (on Telegram)
-receives the report. Both chats are printed and saved in transcript.txt.
+A local stand-in of Zalo's Bot API runs beside the Telegram one, and the real bot serves both,
+with its small web server giving out signed links to the files (Zalo carries no documents).
+Bình (radio officer), Cường (chairman) and Thu (the office) register on Zalo by sending their
+codes; Bình answers his section typing every choice, a slip refused; Hoa (on Telegram) hands in
+the rest; the draft reaches Cường on Zalo as text, then its pages as pictures and links to the
+.docx and .pdf; he looks at the figures, sends it back with "sửa <ý kiến>", Bình corrects his
+figure, and Cường approves by typing "duyệt"; Thu receives the report the same way and types
+/tiendo. Both chats are printed and saved in transcript.txt, and what Thu received (the pages
+and the files behind the links) is saved in the folder. Pages need LibreOffice to make the PDF;
+without it the links still carry the .docx.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+import secrets
+import socket
 from collections.abc import Callable
 from pathlib import Path
+
+import httpx
 
 from bot.config import load_settings
 from bot.demo import (
     DEMO_DATABASE,
-    OFFICE_GROUP,
-    OFFICE_STAFF,
     OFFICER,
     RETURN_COMMENT,
     _officer_entered_earlier,
     _prepare_folder,
-    _save_delivered,
     _set_up_province,
     _write,
 )
@@ -65,13 +72,18 @@ class ZaloChat:
 async def run_zalo_demo(out_dir: Path, *, echo: Callable[[str], None] = print) -> Path:
     """Run the flow with Zalo; return the folder holding its files."""
     _prepare_folder(out_dir)
-    async with LocalBotApi() as api, ZaloStandIn() as zalo:
+    port = _free_port()
+    # fetch_photos: the stand-in downloads each page from its link, as Zalo's servers do.
+    async with LocalBotApi() as api, ZaloStandIn(fetch_photos=True) as zalo:
         settings = load_settings(
             telegram_bot_token=api.token,
             telegram_api_url=api.url,
             zalo_bot_token=zalo.token,
             zalo_api_url=zalo.url,
             zalo_poll_timeout_s=1,
+            baocao_public_url=f"http://127.0.0.1:{port}",
+            baocao_link_secret=secrets.token_urlsafe(24),
+            baocao_http_port=port,
             database_url=f"sqlite+aiosqlite:///{(out_dir / DEMO_DATABASE).resolve()}",
             baocao_output_dir=out_dir,
             baocao_calendar=out_dir / "calendar.yaml",
@@ -82,8 +94,8 @@ async def run_zalo_demo(out_dir: Path, *, echo: Callable[[str], None] = print) -
         bot = asyncio.create_task(run_bot(settings, stop=stop))
         try:
             await api.wait_until_polling(timeout=30)
-            await _play(api, zalo, codes, settings.database_url)
-            delivered = _save_delivered(api, out_dir)
+            thu = await _play(api, zalo, codes, settings.database_url)
+            delivered = await _save_received(zalo, thu, out_dir)
         finally:
             stop.set()
             exit_code = await bot
@@ -97,7 +109,7 @@ async def run_zalo_demo(out_dir: Path, *, echo: Callable[[str], None] = print) -
                 "--- Telegram ---",
                 *api.transcript(),
                 "",
-                "--- Files the office's group received (in this folder) ---",
+                "--- What the office received on Zalo (in this folder) ---",
                 *(path.name for path in delivered),
             ]
         )
@@ -107,22 +119,50 @@ async def run_zalo_demo(out_dir: Path, *, echo: Callable[[str], None] = print) -
     return out_dir
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _save_received(zalo: ZaloStandIn, office: ZaloUser, out_dir: Path) -> list[Path]:
+    """Keep what the office received, as its staff would: each page picture, and the files
+    behind the links in its messages (downloaded from the bot's web server)."""
+    saved: list[Path] = []
+    links: list[str] = []
+    for message in zalo.messages_to(office):
+        if message.photo is not None:
+            page = re.search(r"trang (\d+)/", message.text)
+            path = out_dir / f"zalo-trang-{page[1] if page else len(saved) + 1}.png"
+            path.write_bytes(message.photo)
+            saved.append(path)
+        links += re.findall(r"https?://\S+/f/report/\S+", message.text)
+    async with httpx.AsyncClient() as client:
+        for link in links:
+            response = await client.get(link)
+            if response.status_code != 200:
+                continue  # an expired link would say so to the office too; nothing to keep
+            name = re.search(r"filename\*=UTF-8''(\S+)", response.headers["content-disposition"])
+            path = out_dir / (name[1] if name else "tep")
+            path.write_bytes(response.content)
+            if path not in saved:  # the .pdf is linked under the draft and as its own copy
+                saved.append(path)
+    return saved
+
+
 async def _play(
     api: LocalBotApi, zalo: ZaloStandIn, codes: dict[str, str], database_url: str
-) -> None:
+) -> ZaloUser:
     stranger = ZaloChat(zalo, zalo.add_user("Người lạ"))
     binh = ZaloChat(zalo, zalo.add_user("Trần Văn Bình"))
     cuong = ZaloChat(zalo, zalo.add_user("Lê Văn Cường"))
+    thu = ZaloChat(zalo, zalo.add_user("Bùi Thị Lan"))
     hoa = PrivateChat(api, OFFICER)
 
     await stranger.says("Cho tôi xem báo cáo của xã", "chưa được đăng ký")
     await binh.says(codes["radio officer"], "Xin chào")  # the code, sent as a message
     await cuong.says(f"/start {codes['chairman']}", "Xin chào")
-    seen = len(api.messages_to(OFFICE_GROUP["id"]))
-    api.send_message(
-        OFFICE_STAFF, f"/start@{api.bot_username} {codes['office']}", chat=OFFICE_GROUP
-    )
-    await api.wait_for_message(OFFICE_GROUP["id"], after=seen, timeout=WAIT_S)
+    await thu.says(codes["office"], "qua Zalo")  # the office has no group: its files come here
 
     # Bình's section, every choice typed.
     await binh.says("/baocao", "Câu 1/7")
@@ -159,8 +199,9 @@ async def _play(
     await hoa.taps(texts.SUBMIT_BUTTON, "đã đủ số liệu")
     await cuong.expect("phiên bản 2", after=seen)
     await cuong.expect("«duyệt»", after=seen)  # he reads version 2 to its end, then decides
+    seen = thu.mark()
     await cuong.says("Duyệt", "Đã duyệt")
-    await api.wait_for_message(
-        OFFICE_GROUP["id"], timeout=WAIT_S, predicate=lambda message: "document" in message
-    )
+    await thu.expect(".pdf:", after=seen)  # the pages, then the links to the .docx and .pdf
     await binh.expect("📨", after=0)  # told once the office has it, on Zalo
+    await thu.says("/tiendo", "Tân Quang")
+    return thu.user

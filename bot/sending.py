@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 import tempfile
 from collections import OrderedDict
@@ -52,7 +53,7 @@ class ReportFiles:
         self._converting: dict[int, asyncio.Lock] = {}
         # The pictures of the versions shown last (Zalo fetches each page once, right after
         # it is sent; a few versions' pages are plenty).
-        self._pages: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        self._pages: OrderedDict[tuple[str, int], bytes] = OrderedDict()
 
     async def _stored(self, draft_id: int) -> tuple[bytes, bytes | None]:
         async with self.database.session() as session:
@@ -74,21 +75,27 @@ class ReportFiles:
                 return pdf
             return await self._convert(draft_id, docx)
 
-    async def page_count(self, draft_id: int) -> int:
-        """How many pages the version prints on (its PDF is made if missing)."""
+    async def pages_of(self, draft_id: int) -> tuple[int, str]:
+        """How many pages the version prints on (its PDF is made if missing), and a digest of
+        that PDF: a page's link names it, so a link to a page of the draft does not show the
+        numbered copy that replaced it at approval."""
         pdf = await self.read(draft_id, "pdf")
         try:
-            return await asyncio.to_thread(pages.page_count, pdf)
+            count = await asyncio.to_thread(pages.page_count, pdf)
         except pages.PagesUnavailable as exc:
             raise FileUnavailable(f"the PDF of version {draft_id} cannot be read") from exc
+        return count, _digest(pdf)
 
-    async def page(self, draft_id: int, number: int) -> bytes:
-        """Page `number` (from 1) of the version as a PNG."""
-        key = (draft_id, number)
+    async def page(self, draft_id: int, number: int, digest: str) -> bytes:
+        """Page `number` (from 1) of the version as a PNG, if its PDF is still the one whose
+        `digest` the link names."""
+        pdf = await self.read(draft_id, "pdf")
+        if _digest(pdf) != digest:
+            raise FileUnavailable(f"version {draft_id} changed since the link was made")
+        key = (digest, number)
         if key in self._pages:
             self._pages.move_to_end(key)
             return self._pages[key]
-        pdf = await self.read(draft_id, "pdf")
         try:
             picture = await asyncio.to_thread(pages.render_page, pdf, number)
         except (pages.PagesUnavailable, IndexError) as exc:
@@ -119,6 +126,10 @@ class ReportFiles:
                 .values(pdf=made)
             )
         return made
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
 def _pdf_from_docx(docx: bytes) -> bytes | None:
@@ -205,10 +216,11 @@ COMPILED_TYPES = {
 
 
 async def linked_report(files: ReportFiles, name: str) -> LinkedFile | None:
-    """The report file a signed link names: "<version id>/<format>/<file name>", or
-    "<version id>/page/<number>" for a page as a picture, or "compiled/<office id>/<period>/<part>"
-    for an office's compiled file (see channels.zalo.outlet); None when the name is not one or
-    the version (or the page, or the office) is gone."""
+    """The file a signed link names (see channels.zalo.outlet), or None when the name is not
+    one or the version (or the page, or the office) is gone:
+    - "<version id>/<format>/<file name>": a report file;
+    - "<version id>/page/<number>/<PDF digest>": a page as a picture;
+    - "compiled/<office id>/<period>/<part>": one of an office's compiled files."""
     if name.startswith("compiled/"):
         return await _linked_compiled(files, name)
     draft_id, _, rest = name.partition("/")
@@ -216,9 +228,10 @@ async def linked_report(files: ReportFiles, name: str) -> LinkedFile | None:
     if not draft_id.isdigit() or not filename:
         return None
     try:
-        if fmt == "page" and filename.isdigit():
-            picture = await files.page(int(draft_id), int(filename))
-            return LinkedFile(f"trang-{int(filename)}.png", "image/png", picture)
+        number, _, digest = filename.partition("/")
+        if fmt == "page" and number.isdigit() and digest:
+            picture = await files.page(int(draft_id), int(number), digest)
+            return LinkedFile(f"trang-{int(number)}.png", "image/png", picture)
         if fmt not in REPORT_TYPES:
             return None
         data = await files.read(int(draft_id), fmt)

@@ -94,15 +94,16 @@ def compiled_link_name(item: CompiledFile) -> str:
     return f"compiled/{item.office_id}/{item.period_code}/{item.part}"
 
 
-def page_link_name(draft_id: int, number: int) -> str:
-    """What a link to one page of a stored report, as a picture, names."""
-    return f"{draft_id}/page/{number}"
+def page_link_name(draft_id: int, number: int, digest: str) -> str:
+    """What a link to one page of a stored report, as a picture, names: with the digest of the
+    PDF it was drawn from, so it never shows another file under the same version."""
+    return f"{draft_id}/page/{number}/{digest}"
 
 
 class Pages(Protocol):
     """Where a version's pages come from (bot.sending.ReportFiles)."""
 
-    async def page_count(self, draft_id: int) -> int: ...
+    async def pages_of(self, draft_id: int) -> tuple[int, str]: ...
 
 
 class ZaloOutlet:
@@ -131,9 +132,10 @@ class ZaloOutlet:
             shown = render(item.text, item.buttons)
         elif isinstance(item, ReportFile):
             if self.links is not None:
+                has_pdf = item.format == "pdf"
                 if item.format == "docx":
-                    await self._send_pages(address, item)
-                note = self._file_links(item)
+                    has_pdf = await self._send_pages(address, item)
+                note = self._file_links(item, with_pdf=has_pdf)
             else:
                 note = texts.ZALO_NO_FILE_YET
             shown = render("\n\n".join(part for part in (item.caption, note) if part), item.buttons)
@@ -149,26 +151,29 @@ class ZaloOutlet:
         assert sent is not None
         return sent
 
-    async def _send_pages(self, address: str, item: ReportFile) -> None:
-        """The version's pages as pictures, each fetched by Zalo from its signed link. A version
-        whose PDF cannot be made (no LibreOffice) goes without them: the links still carry it."""
+    async def _send_pages(self, address: str, item: ReportFile) -> bool:
+        """The version's pages as pictures, each fetched by Zalo from its signed link; False
+        when the version has no PDF to draw them from (no LibreOffice): the .docx link still
+        carries it."""
         if self.pages is None or self.links is None:
-            return
+            return False
         try:
-            count = await self.pages.page_count(item.draft_id)
+            count, digest = await self.pages.pages_of(item.draft_id)
         except Exception:
             logger.warning("No pages to show of version %s", item.draft_id, exc_info=True)
-            return
+            return False
         shown = min(count, MAX_PAGES)
         for number in range(1, shown + 1):
-            link = self.links.link(page_link_name(item.draft_id, number), PAGE_LINK_PURPOSE)
+            name = page_link_name(item.draft_id, number, digest)
+            link = self.links.link(name, PAGE_LINK_PURPOSE)
             caption = texts.zalo_page_caption(filename=item.filename, page=number, pages=count)
             await self.api.send_photo(address, link, caption)
+        return True
 
-    def _file_links(self, item: ReportFile) -> str:
-        """Links to the version as .docx and as .pdf (one link when the item is the .pdf)."""
+    def _file_links(self, item: ReportFile, *, with_pdf: bool) -> str:
+        """Links to the version as .docx and, when it has one, as .pdf."""
         assert self.links is not None
-        formats = ("docx", "pdf") if item.format == "docx" else (item.format,)
+        formats = (("docx",) if item.format == "docx" else ()) + (("pdf",) if with_pdf else ())
         stem = item.filename.rsplit(".", 1)[0]
         lines = []
         for fmt in formats:

@@ -169,7 +169,7 @@ async def test_sua_alone_asks_for_the_comment_and_takes_the_next_message(
     assert await draft_status(database, chairman.commune.round_id) is DraftStatus.RETURNED
 
 
-def two_page_pdf() -> bytes:
+def two_page_pdf(title: str = "Trang") -> bytes:
     """A PDF of two A4 pages, drawn without LibreOffice (matplotlib writes PDFs)."""
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
@@ -178,7 +178,7 @@ def two_page_pdf() -> bytes:
     with PdfPages(out) as document:
         for number in (1, 2):
             figure = Figure(figsize=(8.27, 11.69))
-            figure.text(0.1, 0.9, f"Trang {number}")
+            figure.text(0.1, 0.9, f"{title} {number}")
             document.savefig(figure)
     return out.getvalue()
 
@@ -216,6 +216,10 @@ async def test_with_a_public_address_the_draft_comes_as_pages_and_links(
             page_link = chairman.zalo.messages_to(chairman.user)[-3].photo_url
             assert page_link is not None
             as_report = await client.get(page_link.replace("/f/page/", "/f/report/"))
+            async with database.session() as session:  # numbered at approval: a new file
+                renumbered = await session.get_one(Draft, draft.id)
+                renumbered.pdf = two_page_pdf(title="Số 01/BC-UBND")
+            stale_page = await client.get(page_link)
     finally:
         await server.stop()
 
@@ -232,13 +236,14 @@ async def test_with_a_public_address_the_draft_comes_as_pages_and_links(
     assert "BC-CCHC_2026-Q4_" in files_got[0].headers["content-disposition"]
     assert forged.status_code == 404
     assert as_report.status_code == 404  # a page's link opens nothing but that page
+    assert stale_page.status_code == 404  # nor a page of the file that replaced it
 
 
 async def test_a_draft_whose_pdf_cannot_be_made_comes_with_links_only(
     database: Database, chairman: ChairmanOnZalo
 ) -> None:
     class NoPages:
-        async def page_count(self, draft_id: int) -> int:
+        async def pages_of(self, draft_id: int) -> tuple[int, str]:
             raise FileUnavailable("no PDF could be made")
 
     chairman.conversation.outlet.links = FileLinks("links-secret-0123456789", "http://bot.example")
@@ -248,4 +253,5 @@ async def test_a_draft_whose_pdf_cannot_be_made_comes_with_links_only(
     received = await chairman.receive_the_draft(database)
 
     assert not [m for m in chairman.zalo.messages_to(chairman.user) if m.photo_url]
-    assert len(re.findall(r"http://bot\.example/f/report/\S+", received[-1])) == 2
+    links = re.findall(r"http://bot\.example/f/report/\S+", received[-1])
+    assert len(links) == 1 and ".docx:" in received[-1] and ".pdf:" not in received[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -111,7 +112,7 @@ async def test_demo_out_folder_and_rerun(tmp_path: Path) -> None:
     assert f"The demo's files are in {(tmp_path / 'mine').resolve()}" in result.stdout
 
 
-async def test_the_zalo_demo_plays_the_flow_with_the_officer_and_the_chairman_on_zalo(
+async def test_the_zalo_demo_plays_the_flow_with_the_officer_chairman_and_office_on_zalo(
     tmp_path: Path,
 ) -> None:
     # In this process: the scripted people answer within the millisecond a question arrives.
@@ -132,5 +133,15 @@ async def test_the_zalo_demo_plays_the_flow_with_the_officer_and_the_chairman_on
     assert "bot → Lê Văn Cường: ✅ Đã duyệt. Báo cáo số 01/BC-UBND" in zalo
     assert "bot → Trần Văn Bình: 📨 Báo cáo quý IV năm 2026 của xã Tân Quang" in zalo
     assert "bấm" not in zalo.lower()  # nothing to press on Zalo
-    assert "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx" in telegram  # the office's group
-    assert (tmp_path / "zalo" / "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx").exists()
+    assert "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx:\nhttp://127.0.0.1:" in zalo  # its link
+    assert "Bùi Thị Lan → bot: /tiendo" in zalo  # the office, typing its command
+    assert "bot → Bùi Thị Lan: [ảnh http://127.0.0.1:" in zalo  # a page, as a picture
+    folder = tmp_path / "zalo"
+    docx = (folder / "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx").read_bytes()
+    assert docx.startswith(b"PK")  # downloaded through its link
+    if shutil.which("soffice") is not None:  # the PDF and its pages need LibreOffice
+        pdf = folder / "BC-CCHC_2026-Q4_12151_tan-quang_so01.pdf"
+        assert pdf.read_bytes().startswith(b"%PDF")
+        assert (folder / "zalo-trang-1.png").read_bytes().startswith(b"\x89PNG")
+    telegram_chats = telegram.split("--- What the office received on Zalo")[0]
+    assert "BC-CCHC" not in telegram_chats  # Hoa's chat on Telegram has no report in it
