@@ -40,29 +40,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
 
-from bot.polling import retry_after_seconds
-from bot.sending import FileUnavailable, ReportFiles, marked_as_possible_repeat, send_item
-from channels.base import Failure, SendError
+from bot.sending import ReportFiles, marked_as_possible_repeat
+from channels.base import Failure, Outlet, SendError
+from channels.telegram import TelegramOutlet
 from channels.zalo.outlet import ZaloOutlet
 from conversations.outgoing import from_payload
 from storage import outbox
-from storage.contacts import destination
+from storage.contacts import Destination, destination
 from storage.db import Database
 from storage.models import ChannelName, OutboxMessage, OutboxStatus, Unit
 
@@ -153,10 +143,15 @@ class OutboxSender:
         record_retry_s: float = RECORD_FIRST_RETRY_S,
         zalo: ZaloOutlet | None = None,
     ) -> None:
-        # None: this bot runs on Zalo only, and a message for Telegram fails (listed, retryable).
-        self.bot = bot
-        # Messages to people who use Zalo go there (channels.zalo.outlet); None: Telegram only.
-        self.zalo = zalo
+        # One outlet per channel this bot runs: a message for a channel it does not run (Telegram
+        # on a bot that runs on Zalo alone) fails, listed and retryable.
+        self.outlets: dict[ChannelName, Outlet] = {}
+        if bot is not None:
+            self.outlets[ChannelName.TELEGRAM] = TelegramOutlet(
+                bot, files, document_read_timeout=document_read_timeout_s
+            )
+        if zalo is not None:
+            self.outlets[ChannelName.ZALO] = zalo
         self.database = database
         self.files = files
         self.after_sent = after_sent
@@ -177,7 +172,10 @@ class OutboxSender:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.first_retry_s = first_retry_s
         self.max_retry_s = max_retry_s
-        self._paused_until = 0.0  # time.monotonic(); Telegram asked the whole bot to wait
+        self._paused_until = 0.0  # time.monotonic(); quiet hours: nothing goes until then
+        # time.monotonic() until which a channel's sends wait: it answered 429 (flood limits
+        # are per bot, so one chat's 429 holds every send on that channel).
+        self._paused: dict[ChannelName, float] = {}
         self._wake = asyncio.Event()
         self._in_flight: set[int] = set()  # rows claimed and not yet written down: renewed
         self._stop: asyncio.Event | None = None
@@ -208,7 +206,7 @@ class OutboxSender:
                 await self._idle(stop)
 
     async def _idle(self, stop: asyncio.Event) -> None:
-        wait = max(IDLE_S, self._paused_until - time.monotonic())
+        wait = max(IDLE_S, self._paused_until - time.monotonic(), self._flood_wait())
         stopping = asyncio.ensure_future(stop.wait())
         woken = asyncio.ensure_future(self._wake.wait())
         try:
@@ -221,7 +219,7 @@ class OutboxSender:
 
     async def send_due(self) -> int:
         """Send what is due now; the number of rows sent."""
-        if time.monotonic() < self._paused_until or self._quiet():
+        if time.monotonic() < self._paused_until or self._flood_wait() > 0 or self._quiet():
             return 0
         async with self.database.session() as session:
             rows = [
@@ -265,6 +263,12 @@ class OutboxSender:
             except (SQLAlchemyError, OSError) as exc:  # busy or unreachable: the next beat
                 logger.warning("Could not renew the outbox's claims (%s); trying again", exc)
 
+    def _flood_wait(self) -> float:
+        """Seconds until some channel may send again: 0 unless every one is waiting out a 429."""
+        now = time.monotonic()
+        waits = [max(0.0, self._paused.get(channel, 0.0) - now) for channel in self.outlets]
+        return min(waits, default=0.0)
+
     def _quiet(self) -> bool:
         if self.quiet_until is None:
             return False
@@ -305,27 +309,24 @@ class OutboxSender:
             await self._retry(row, NO_OFFICE_CHAT_RETRY, "the office has not registered a chat")
             return 0
         if to is None:
-            await self._give_up(
-                row, OutboxStatus.FAILED, "the person is on no channel this bot runs"
-            )
+            await self._give_up(row, OutboxStatus.FAILED, "on no channel this bot runs")
             return 0
-        if to.channel is ChannelName.ZALO:
-            if self.zalo is None:
-                await self._give_up(row, OutboxStatus.FAILED, "Zalo is not set up on this bot")
+        outlet = self.outlets.get(to.channel)
+        if outlet is None:
+            await self._give_up(row, OutboxStatus.FAILED, f"{to.channel} is not set up on this bot")
+            return 0
+        if to.channel is ChannelName.TELEGRAM:
+            # Telegram's limits: 30 messages a second per bot, about one a second per chat.
+            chat_id = int(to.address)
+            chat_wait = self.pacer.chat_wait(chat_id)
+            if chat_wait > 0:  # this chat had a message under a second ago: later, not now
+                await self._put_back(row, chat_wait, "waiting for the chat's pace")
                 return 0
-            return await self._send_on_zalo(row, to.address)
-        if self.bot is None:
-            await self._give_up(row, OutboxStatus.FAILED, "Telegram is not set up on this bot")
-            return 0
-        chat_id = int(to.address)
-        chat_wait = self.pacer.chat_wait(chat_id)
-        if chat_wait > 0:  # this chat had a message under a second ago: later, not now
-            await self._put_back(row, chat_wait, "waiting for the chat's pace")
-            return 0
-        await self.pacer.acquire(chat_id)
-        if time.monotonic() < self._paused_until:
+            await self.pacer.acquire(chat_id)
+        paused_until = self._paused.get(to.channel, 0.0)
+        if time.monotonic() < paused_until:
             # A 429 came back while this one waited for its slot: it waits with the rest.
-            await self._put_back(row, self._paused_until - time.monotonic(), "waiting out a 429")
+            await self._put_back(row, paused_until - time.monotonic(), "waiting out a 429")
             return 0
         try:
             item = from_payload(row.payload)
@@ -337,78 +338,51 @@ class OutboxSender:
             # An earlier try may have arrived: the office is told this one may repeat it.
             item = marked_as_possible_repeat(item)
         try:
-            message = await send_item(
-                self.bot,
-                chat_id,
-                item,
-                self.files,
-                document_read_timeout=self.document_read_timeout_s,
-            )
-        except ChatMigrated as exc:
+            sent = await outlet.send(to.address, item)
+        except SendError as exc:
+            await self._not_sent(row, to, exc)
+            return 0
+        # Telegram's message ids are numbers, kept with the row; Zalo's are not.
+        message_id = int(sent.message_id) if to.channel is ChannelName.TELEGRAM else None
+        await self._sent(row, message_id, to.channel)
+        return 1
+
+    async def _not_sent(self, row: _Claimed, to: Destination, exc: SendError) -> None:
+        """What a failed send means for its row, whatever the channel said it in."""
+        error = exc.description
+        if to.channel is not ChannelName.TELEGRAM:
+            error = f"{to.channel}: {error}"
+        if exc.failure is Failure.MOVED and exc.moved_to is not None:
             # The group became a supergroup: the same chat under a new id, asked again now.
-            await self._chat_moved(row, chat_id, int(exc.new_chat_id))
-        except RetryAfter as exc:
-            wait = retry_after_seconds(exc)
-            self._paused_until = time.monotonic() + wait
-            logger.warning("Telegram asks to wait %.0f s (429); the outbox pauses", wait)
-            await self._retry(row, timedelta(seconds=wait), f"429: retry after {wait:.0f} s")
-        except Forbidden as exc:
-            logger.warning("Chat %s refuses the bot (%s); %s not sent", chat_id, exc, row.key)
-            await self._give_up(row, OutboxStatus.BLOCKED, str(exc))
-        except BadRequest as exc:
-            logger.error("Telegram refused %s for good: %s", row.key, exc)
-            await self._give_up(row, OutboxStatus.FAILED, str(exc))
-        except FileUnavailable as exc:
-            logger.error("Cannot send %s: %s", row.key, exc)
-            await self._give_up(row, OutboxStatus.FAILED, str(exc))
-        except TelegramError as exc:  # NetworkError, TimedOut, 5xx: the next try may work
+            await self._chat_moved(row, int(to.address), int(exc.moved_to))
+        elif exc.failure is Failure.RETRY_LATER and exc.retry_after is not None:
+            # A flood limit is the bot's, not the chat's: every send on the channel waits.
+            wait = exc.retry_after
+            self._paused[to.channel] = time.monotonic() + wait
+            logger.warning("%s asks to wait %.0f s (429); its sends pause", to.channel, wait)
+            if to.channel is ChannelName.TELEGRAM:
+                error = f"429: retry after {wait:.0f} s"
+            await self._retry(row, timedelta(seconds=wait), error)
+        elif exc.failure is Failure.RETRY_LATER:  # a timeout, a 5xx: the next try may work
             delay = self._backoff(row)
-            maybe = _maybe_delivered(exc)
             logger.warning(
-                "Sending %s failed (%s: %s)%s; try %s again in %.0f s",
+                "Sending %s on %s failed (%s)%s; try %s again in %.0f s",
                 row.key,
-                type(exc).__name__,
-                exc,
-                " after it may have reached Telegram" if maybe else "",
+                to.channel,
+                error,
+                " after it may have arrived" if exc.maybe_delivered else "",
                 row.attempts + 1,
                 delay.total_seconds(),
             )
-            await self._retry(row, delay, f"{type(exc).__name__}: {exc}", maybe_delivered=maybe)
+            await self._retry(row, delay, error, maybe_delivered=exc.maybe_delivered)
+        elif exc.failure is Failure.BLOCKED:
+            logger.warning(
+                "%s %s refuses the bot (%s); %s not sent", to.channel, to.address, error, row.key
+            )
+            await self._give_up(row, OutboxStatus.BLOCKED, error)
         else:
-            await self._sent(row, message.message_id, ChannelName.TELEGRAM)
-            return 1
-        return 0
-
-    async def _send_on_zalo(self, row: _Claimed, address: str) -> int:
-        """A message to a person whose channel is Zalo; failures read as Telegram's would."""
-        assert self.zalo is not None
-        try:
-            item = from_payload(row.payload)
-            if row.office_id is not None and row.payload.get(outbox.MAYBE_DELIVERED):
-                item = marked_as_possible_repeat(item)
-            await self.zalo.send(address, item)
-        except (KeyError, TypeError, ValueError) as exc:
-            logger.error("Message %s cannot be read (%r); dropped", row.key, exc)
-            await self._give_up(row, OutboxStatus.FAILED, f"unreadable payload: {exc!r}")
-        except SendError as exc:
-            if exc.failure is Failure.RETRY_LATER:
-                delay = (
-                    timedelta(seconds=exc.retry_after)
-                    if exc.retry_after is not None
-                    else self._backoff(row)
-                )
-                logger.warning("Sending %s on Zalo failed (%s); trying again", row.key, exc)
-                await self._retry(row, delay, f"zalo: {exc.description}")
-            else:
-                status = (
-                    OutboxStatus.BLOCKED if exc.failure is Failure.BLOCKED else OutboxStatus.FAILED
-                )
-                logger.warning("Zalo refused %s for good: %s", row.key, exc)
-                await self._give_up(row, status, f"zalo: {exc.description}")
-        else:
-            await self._sent(row, None, ChannelName.ZALO)
-            return 1
-        return 0
+            logger.error("%s refused %s for good: %s", to.channel, row.key, error)
+            await self._give_up(row, OutboxStatus.FAILED, error)
 
     async def _sent(self, row: _Claimed, message_id: int | None, channel: ChannelName) -> None:
         """Write down that Telegram has it, with what follows from that (the round delivered).
@@ -524,21 +498,6 @@ class OutboxSender:
                 error=why,
                 refund_attempt=True,
             )
-
-
-def _maybe_delivered(exc: TelegramError) -> bool:
-    """Whether Telegram may have taken a message although the call failed: the whole request
-    went out and its answer did not come back (the read timed out, or the connection dropped
-    while waiting). A connect or pool timeout, or an error status, means it did not; so does a
-    write timeout (Telegram acts on a complete request only)."""
-    if not isinstance(exc, NetworkError):
-        return False
-    cause = exc.__cause__
-    if isinstance(exc, TimedOut):
-        return not isinstance(
-            cause, httpx.ConnectTimeout | httpx.PoolTimeout | httpx.WriteTimeout
-        ) and not exc.message.startswith("Pool timeout")
-    return isinstance(cause, httpx.ReadError | httpx.RemoteProtocolError)
 
 
 def _transient(exc: BaseException) -> bool:

@@ -1,9 +1,6 @@
-"""Turn outgoing items into Bot API calls; report files are read from the database when sent.
-
-Documents get longer timeouts than PTB's defaults (5 s to read the answer, 20 s to write): an
-upload on a slow line takes long to write, and Telegram answers a document later than a text. A
-read that times out is the worst case, since Telegram may have shown the message anyway, so the
-read timeout is generous rather than tight.
+"""The bytes behind outgoing items: stored report versions (their .docx, their PDF made once,
+their pages as pictures) and an office's compiled files, built when sent; and the files a signed
+link names. How each channel sends them is the channel's (channels.telegram, channels.zalo).
 """
 
 from __future__ import annotations
@@ -18,12 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import update
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 
+from channels.base import FileUnavailable
 from channels.links import LinkedFile
 from conversations import texts
 from conversations.office import OfficeDesk
-from conversations.outgoing import CompiledFile, Item, Keyboard, Picture, ReportFile, Text
+from conversations.outgoing import CompiledFile, Item, ReportFile
 from report_templates import pages
 from report_templates.draft import convert_to_pdf
 from storage.db import Database
@@ -31,15 +28,7 @@ from storage.models import Draft
 
 logger = logging.getLogger(__name__)
 
-CAPTION_LIMIT = 1024
-# Seconds to wait for Telegram's answer to an upload: a report, and an office's compiled files.
-REPORT_READ_TIMEOUT_S = 60.0
 PAGES_KEPT = 24
-COMPILED_READ_TIMEOUT_S = 120.0
-
-
-class FileUnavailable(Exception):
-    """The file cannot be made (the version is gone, or LibreOffice failed)."""
 
 
 class ReportFiles:
@@ -140,66 +129,12 @@ def _pdf_from_docx(docx: bytes) -> bytes | None:
         return pdf.read_bytes() if pdf is not None else None
 
 
-def keyboard(buttons: Keyboard) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(a.label, callback_data=a.data) for a in row] for row in buttons]
-    )
-
-
 def marked_as_possible_repeat(item: Item) -> Item:
     """The same file with a note before its caption that it may repeat an earlier message."""
     if not isinstance(item, ReportFile | CompiledFile):
         return item
     caption = f"{texts.MAYBE_REPEAT_NOTE}\n{item.caption}".rstrip("\n")
     return dataclasses.replace(item, caption=caption)
-
-
-async def send_item(
-    bot: Bot,
-    chat_id: int,
-    item: Item,
-    files: ReportFiles,
-    *,
-    document_read_timeout: float | None = None,
-) -> Message:
-    """Send one item; Telegram's errors (RetryAfter, Forbidden...) reach the caller.
-
-    `document_read_timeout` overrides how long to wait for Telegram's answer to a document.
-    """
-    if isinstance(item, Text):
-        return await bot.send_message(chat_id, item.text, reply_markup=keyboard(item.buttons))
-    if isinstance(item, Picture):
-        return await bot.send_photo(
-            chat_id,
-            photo=InputFile(item.data, filename=item.filename),
-            caption=item.caption[:CAPTION_LIMIT] or None,
-            reply_markup=keyboard(item.buttons),
-            write_timeout=60,
-            read_timeout=document_read_timeout or REPORT_READ_TIMEOUT_S,
-        )
-    if isinstance(item, CompiledFile):
-        filename, content = await files.compiled(item)
-        return await bot.send_document(
-            chat_id,
-            document=InputFile(content, filename=filename),
-            caption=item.caption[:CAPTION_LIMIT] or None,
-            reply_markup=keyboard(item.buttons),
-            # An office's .zip of many reports: minutes, not seconds, on a slow line.
-            write_timeout=600,
-            read_timeout=document_read_timeout or COMPILED_READ_TIMEOUT_S,
-        )
-    data = await files.read(item.draft_id, item.format)
-    return await bot.send_document(
-        chat_id,
-        document=InputFile(data, filename=item.filename),
-        caption=item.caption[:CAPTION_LIMIT] or None,
-        reply_markup=keyboard(item.buttons),
-        # A report of a few dozen kB on a slow line: more than the default 20 s to write.
-        write_timeout=60,
-        read_timeout=document_read_timeout or REPORT_READ_TIMEOUT_S,
-    )
 
 
 REPORT_TYPES = {

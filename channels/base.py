@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
 
+from storage.models import ChannelName  # every update, contact and sent message records it
 
-class ChannelName(StrEnum):
-    TELEGRAM = "telegram"
-    ZALO = "zalo"
+if TYPE_CHECKING:
+    from conversations.outgoing import Item
 
 
 class Failure(StrEnum):
@@ -28,7 +29,9 @@ class Failure(StrEnum):
 
 
 class SendError(Exception):
-    """A send that did not go, classified; `retry_after` in seconds when the platform said."""
+    """A send that did not go, classified; `retry_after` in seconds when the platform said;
+    `maybe_delivered` when the whole request went out and its answer never came back (the
+    platform may have shown the message)."""
 
     def __init__(
         self,
@@ -37,12 +40,18 @@ class SendError(Exception):
         *,
         retry_after: float | None = None,
         moved_to: str | None = None,
+        maybe_delivered: bool = False,
     ) -> None:
         super().__init__(description)
         self.failure = failure
         self.description = description
         self.retry_after = retry_after
         self.moved_to = moved_to
+        self.maybe_delivered = maybe_delivered
+
+
+class FileUnavailable(Exception):
+    """A file to send cannot be made (the version is gone, or LibreOffice failed)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,13 @@ class Sent:
 
     message_id: str
     at: datetime
+
+
+class Outlet(Protocol):
+    """One channel's way out: send an item (a text with its buttons, a report file, an office's
+    compiled file) to an address on it, or raise SendError saying what became of it."""
+
+    async def send(self, address: str, item: Item) -> Sent: ...
 
 
 class IncomingKind(StrEnum):

@@ -31,7 +31,8 @@ from bot.handlers.common import (
     turn,
 )
 from bot.handlers.questionnaire import Fallback
-from bot.sending import ReportFiles, send_item
+from bot.sending import ReportFiles
+from channels.telegram import send_item
 from conversations import texts
 from conversations.approval import (
     ASKED_FOR_TEXT,

@@ -14,7 +14,8 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.handlers.common import answer_query, deliver, deliver_text, finish_press, turn
-from bot.sending import ReportFiles, send_item
+from bot.sending import ReportFiles
+from channels.telegram import send_item
 from conversations import texts
 from conversations.office import (
     CALLBACK_PREFIX,

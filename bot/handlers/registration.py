@@ -21,7 +21,7 @@ from telegram.ext import (
 
 from bot.handlers.common import account_of, answer_query
 from bot.menus import CommandMenus
-from bot.sending import keyboard
+from channels.telegram import keyboard
 from conversations import texts
 from conversations.office import OfficeDesk
 from storage.db import Database

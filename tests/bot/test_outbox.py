@@ -25,9 +25,10 @@ from telegram.request import HTTPXRequest
 import bot.outbox as outbox_module
 import storage.db
 from bot.outbox import NO_OFFICE_CHAT_RETRY, OutboxSender, Pacer
-from bot.sending import CAPTION_LIMIT, REPORT_READ_TIMEOUT_S, ReportFiles
+from bot.sending import ReportFiles
 from bot_api_standin import ApiError as _ApiError
 from bot_api_standin import FakeUser, LocalBotApi, SentRequest
+from channels.telegram import CAPTION_LIMIT, REPORT_READ_TIMEOUT_S
 from conversations import texts as vietnamese
 from conversations.outgoing import Action, CompiledFile, Item, ReportFile, Text, to_payload
 from storage.db import Database

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.sending import FileUnavailable, ReportFiles, linked_report
+from bot.sending import ReportFiles, linked_report
+from channels.base import FileUnavailable
 from channels.links import FileLinks, LinkServer
 from channels.zalo.api import ZaloBotApi
 from channels.zalo.conversation import ZaloConversation
