@@ -33,5 +33,9 @@ class Minutes(NumberType):
             return f"{text} phút ({spoken})"
         return f"{text} {question.unit}".rstrip()
 
+    def editable(self, question: Question, value: Any) -> str:
+        # The hours in brackets that `display` adds are not something the parser reads back.
+        return f"{group_thousands(int(value))} phút"
+
     def column_unit(self, question: Question) -> str:
         return "phút"
