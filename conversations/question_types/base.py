@@ -7,7 +7,7 @@ every call, since one type serves many questions.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from conversations import texts
@@ -197,7 +197,7 @@ def _types_combining(combine: Combine) -> str:
     return _names(name for name, kind in REGISTRY.items() if combine in kind.combines)
 
 
-def _names(names: Any) -> str:
+def _names(names: Iterable[str]) -> str:
     """'count', 'count and minutes', 'count, minutes and percent'."""
     listed = list(names)
     if len(listed) <= 1:
