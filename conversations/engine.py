@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
-from conversations.forms import DONE_UNCOUNTED, Form, Question, QuestionType, Section
+from conversations.forms import Form, Question, Section
 from conversations.looking_back import approved_figures, approved_for, approved_status
 from conversations.parsing import ParseError, fold
 from conversations.values import display, editable, parse_answer
@@ -530,7 +530,7 @@ class Questionnaire:
         value, known = self._button_value(walk, question, action)
         if not known:
             return Reply(alert=texts.OLD_BUTTON, accepted=False)
-        if question.type is QuestionType.LONG_TEXT and action.startswith("opt:"):
+        if question.answer_type.takes_suggestions and action.startswith("opt:"):
             # "Dùng mẫu 1" uses it: the saved note shows the whole text, and to change it the
             # officer goes back, copies and edits it. (A second "use this" step let a typed
             # next answer replace the narrative.)
@@ -542,29 +542,19 @@ class Questionnaire:
 
     def _button_value(self, walk: Walk, question: Question, action: str) -> tuple[Any, bool]:
         """The value a button stands for, and whether this button exists on this question."""
-        kind = question.type
         if action == "skip" and not question.required:
             return None, True
-        if action == "zero" and kind.is_number:
-            return 0, True
-        if action == "done" and question.uncounted:
-            return DONE_UNCOUNTED, True
         if action == "keepcur" and question.code in walk.answers:
             return walk.value(question.code), True
         if action == "keep" and question.carry_over and question.code in walk.earlier:
             return walk.earlier[question.code][1], True
-        if action.startswith("v:"):
-            index = _index(action)
-            if kind is QuestionType.YES_NO and index in (0, 1):
-                return index == 1, True
-            if kind is QuestionType.CHOICE and index is not None and index < len(question.choices):
-                return question.choices[index].value, True
-        if action.startswith("opt:") and kind is QuestionType.LONG_TEXT:
+        if action.startswith("opt:") and question.answer_type.takes_suggestions:
             index = _index(action)
             options = self._text_options(walk, question)
             if index is not None and 0 <= index < len(options):
                 return options[index][1], True
-        return None, False
+            return None, False
+        return question.answer_type.button_value(question, action)
 
     async def _offer(
         self, session: AsyncSession, walk: Walk, question: Question, value: Any
@@ -599,10 +589,7 @@ class Questionnaire:
         return self.form.problem_with(question.code, value, walk.values())
 
     def _far_from_history(self, walk: Walk, question: Question, value: Any) -> bool:
-        if not question.history_check or question.type not in (
-            QuestionType.COUNT,
-            QuestionType.MINUTES,
-        ):
+        if not question.history_check or not question.answer_type.is_amount:
             return False
         before = walk.previous.get(question.code)
         if not isinstance(before, int | float) or before <= 0 or not isinstance(value, int):
@@ -855,19 +842,13 @@ class Questionnaire:
         if question.hint:
             lines.append(question.hint)
         buttons: list[tuple[Button, ...]] = []
-        kind = question.type
-        if kind is QuestionType.YES_NO:
-            buttons.append((Button("Có", "v:1"), Button("Không", "v:0")))
-        elif kind is QuestionType.CHOICE:
-            buttons.extend((Button(c.label, f"v:{i}"),) for i, c in enumerate(question.choices))
-        elif kind is QuestionType.MULTI_CHOICE:
-            lines.append("")
-            lines.extend(f"{i}. {c.label}" for i, c in enumerate(question.choices, 1))
-        elif kind.is_number:
-            buttons.append((Button(texts.ZERO_BUTTON, "zero"),))
-            if question.uncounted:
-                buttons.append((Button(texts.DONE_UNCOUNTED_BUTTON, "done"),))
-        if kind is QuestionType.LONG_TEXT:
+        answer_type = question.answer_type
+        lines.extend(answer_type.prompt_lines(question))
+        buttons.extend(
+            tuple(Button(label, action) for label, action in row)
+            for row in answer_type.buttons(question)
+        )
+        if answer_type.takes_suggestions:
             options = self._text_options(walk, question)
             if options:
                 lines.append("")
@@ -882,7 +863,7 @@ class Questionnaire:
                 # Four to a row: an annual report offers four quarters' texts and the phrasings.
                 buttons.extend(tuple(picks[i : i + 4]) for i in range(0, len(picks), 4))
         previous = walk.previous.get(question.code)
-        if previous is not None and kind.is_number:
+        if previous is not None and answer_type.is_number:
             lines.append(texts.last_period_value(display(question, previous)))
         if question.carry_over and question.code in walk.earlier:
             period_code, value = walk.earlier[question.code]
@@ -900,9 +881,7 @@ class Questionnaire:
             else:
                 lines.append(texts.current_value(shown))
             buttons.append((Button(texts.KEEP_CURRENT_BUTTON, "keepcur"),))
-        lines.append(
-            texts.how_to_answer(kind, required=question.required, uncounted=question.uncounted)
-        )
+        lines.append(texts.how_to_answer(answer_type.hint(question), required=question.required))
         if not question.required:
             buttons.append((Button(texts.SKIP_BUTTON, "skip"),))
         if walk.before(question.code) is not None:

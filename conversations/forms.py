@@ -7,7 +7,6 @@ with their messages. The engine (conversations.engine) walks it; nothing here kn
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,55 +17,27 @@ from typing import Any, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from conversations import texts
+from conversations.question_types import REGISTRY, AnswerType, QuestionType
+from conversations.question_types.base import DONE_UNCOUNTED as DONE_UNCOUNTED
+from conversations.question_types.base import Combine
+from conversations.question_types.base import counted as counted
+from conversations.question_types.base import is_done as is_done
+
+# DONE_UNCOUNTED, counted and is_done are imported as themselves: the report templates read
+# them from the form, as they did before the question types had a package of their own.
+
 DEFAULT_FORM = "form_cchc.yaml"
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 ASSIGNABLE_ROLES = ("officer", "chairman", "vice_chairman", "clerk")
 
 
-class QuestionType(enum.StrEnum):
-    COUNT = "count"
-    MINUTES = "minutes"
-    PERCENT = "percent"
-    YES_NO = "yes_no"
-    CHOICE = "choice"
-    SHORT_TEXT = "short_text"
-    LONG_TEXT = "long_text"
-    DATE = "date"
-    DOCUMENT_REF = "document_ref"
-    MULTI_CHOICE = "multi_choice"  # several of a list, typed as numbers: "1, 3, 5"
-    DOCUMENT_REFS = "document_refs"  # several documents, one per line, with issuer and subject
-
-    @property
-    def is_number(self) -> bool:
-        return self in (QuestionType.COUNT, QuestionType.MINUTES, QuestionType.PERCENT)
-
-    @property
-    def has_choices(self) -> bool:
-        return self in (QuestionType.CHOICE, QuestionType.MULTI_CHOICE)
-
-
-# The stored value of a count that the officer said was done but not counted ("lồng ghép trong
-# các cuộc họp" with no figure): a form of publicity is done with figures, done without, or not.
-DONE_UNCOUNTED = "done"
-
-
-def counted(value: Any) -> int | float | None:
-    """The figure of a numeric answer; None when skipped or done without a figure."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return value
-
-
-def is_done(value: Any) -> bool:
-    """Whether a count answer says the thing was done: a figure above zero or DONE_UNCOUNTED."""
-    return value == DONE_UNCOUNTED or (counted(value) or 0) > 0
-
-
-SUMMABLE = frozenset({QuestionType.COUNT, QuestionType.MINUTES})
-LISTS = frozenset({QuestionType.MULTI_CHOICE, QuestionType.DOCUMENT_REFS})
-
 # Sanity ceilings when a question names none: nobody airs 100,000 minutes in a quarter.
-DEFAULT_CEILINGS = {QuestionType.COUNT: 100_000, QuestionType.MINUTES: 200_000}
+DEFAULT_CEILINGS = {
+    QuestionType(name): kind.default_ceiling
+    for name, kind in REGISTRY.items()
+    if kind.default_ceiling is not None
+}
 
 Scalar = bool | int | float | str
 
@@ -161,43 +132,31 @@ class Question(_Strict):
     # "best" (choices only): the first-listed choice any quarter gave, e.g. a radio station that
     # worked in one quarter of the half year counts as working, so its figures are reported.
     # "union" (multi_choice, document_refs): everything any quarter named, each once.
-    combine: Literal["sum", "last", "best", "union"] | None = None
+    combine: Combine | None = None
 
     @model_validator(mode="after")
     def _fits_type(self) -> Self:
-        if self.type.has_choices and len(self.choices) < 2:
-            raise ValueError("a choice question needs at least two choices")
-        if not self.type.has_choices and self.choices:
-            raise ValueError("only choice questions have choices")
-        if self.uncounted and self.type is not QuestionType.COUNT:
-            raise ValueError("uncounted applies to count questions")
-        if self.combine == "union" and self.type not in LISTS:
-            raise ValueError("combine: union applies to multi_choice and document_refs")
-        if self.rules and not self.type.is_number:
-            raise ValueError("rules compare numbers; this question is not a number")
-        if self.max is not None and not self.type.is_number:
-            raise ValueError("max applies to numbers only")
-        if self.suggestions and self.type is not QuestionType.LONG_TEXT:
-            raise ValueError("suggestions are for long_text questions")
-        if self.combine == "sum" and self.type not in SUMMABLE:
-            raise ValueError("only count and minutes questions can be summed")
-        if self.combine == "best" and self.type is not QuestionType.CHOICE:
-            raise ValueError("combine: best applies to choice questions")
+        problem = self.answer_type.problem_in_form(self)
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
     @property
-    def combined_by(self) -> Literal["sum", "last", "best", "union"]:
+    def answer_type(self) -> AnswerType:
+        """How answers to this question are read, shown, asked, written and combined."""
+        return REGISTRY[self.type]
+
+    @property
+    def combined_by(self) -> Combine:
         if self.combine is not None:
             return self.combine
-        if self.type in LISTS:
-            return "union"
-        return "sum" if self.type in SUMMABLE else "last"
+        return self.answer_type.default_combine
 
     @property
     def is_narrative(self) -> bool:
         """Asked afresh for six-month and annual reports; every other answer is summed or
         carried from the quarters."""
-        return self.type is QuestionType.LONG_TEXT
+        return self.answer_type.is_narrative
 
     @property
     def title(self) -> str:
@@ -205,9 +164,7 @@ class Question(_Strict):
 
     @property
     def ceiling(self) -> int | None:
-        if self.type is QuestionType.PERCENT:
-            return 100
-        return self.max or DEFAULT_CEILINGS.get(self.type)
+        return self.answer_type.ceiling(self)
 
 
 class Section(_Strict):
@@ -259,17 +216,7 @@ class Form(_Strict):
             given = [q[question.code] for q in quarters if q.get(question.code) is not None]
             if not given:
                 continue
-            if question.combined_by == "sum":
-                combined[question.code] = _sum_counts(given)
-            elif question.combined_by == "union":
-                combined[question.code] = _union(given)
-            elif question.combined_by == "best":
-                order = [choice.value for choice in question.choices]
-                combined[question.code] = min(
-                    given, key=lambda v: order.index(v) if v in order else len(order)
-                )
-            else:
-                combined[question.code] = given[-1]
+            combined[question.code] = question.answer_type.combine(question, given)
         return combined
 
     def section(self, code: str) -> Section:
@@ -305,8 +252,6 @@ class Form(_Strict):
         another answer (from either side) holds where the rule's question is asked. Whether
         `code` itself is asked is the caller's to know.
         """
-        from conversations import texts  # texts imports this module for QuestionType
-
         question = self.questions[code]
         if value is None:
             return None if not question.required else texts.REQUIRED
@@ -320,33 +265,6 @@ class Form(_Strict):
             if rule.broken_by(candidate.get(owner.code), candidate.get(rule.other)):
                 return rule.message
         return None
-
-
-def _sum_counts(given: Sequence[Any]) -> Any:
-    """Quarters' counts added up; done-without-figure quarters add nothing but keep "done" when
-    no quarter gave a figure."""
-    figures = [counted(value) for value in given]
-    total = sum(figure for figure in figures if figure is not None)
-    if total == 0 and DONE_UNCOUNTED in given:
-        return DONE_UNCOUNTED
-    return total
-
-
-def _union(given: Sequence[Any]) -> list[Any]:
-    """Every item any quarter named, once, in first-named order (a list per quarter; an older
-    single value counts as a list of one)."""
-    items: dict[Any, Any] = {}
-    for value in given:
-        for item in value if isinstance(value, list) else [value]:
-            items.setdefault(_identity(item), item)
-    return list(items.values())
-
-
-def _identity(item: Any) -> Any:
-    """A document is the same document whoever typed its issuer; anything else is itself."""
-    if isinstance(item, Mapping) and "number" in item and "symbol" in item:
-        return ("document", item.get("number"), item.get("symbol"), item.get("year"))
-    return item
 
 
 class FormError(Exception):
@@ -488,7 +406,7 @@ def _cross_check(form: Form) -> Iterator[_Problem]:
                 )
             for r_index, rule in enumerate(question.rules):
                 other = form.questions.get(rule.other)
-                if other is None or not other.type.is_number or other.code == question.code:
+                if other is None or not other.answer_type.is_number or other.code == question.code:
                     yield _Problem(
                         (*at, "rules", r_index),
                         f"rule refers to {rule.other!r}, which is not another number question",

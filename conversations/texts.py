@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from conversations.forms import QuestionType
 from storage.models import PeriodKind, ReportingPeriod, Role, RoundStatus, Unit, UnitKind
 
 ROLE_LABELS: dict[Role, str] = {
@@ -209,29 +208,11 @@ RETYPE_BUTTON = "✏️ Nhập lại"
 OPTIONS_HEADER = "Có thể chọn một mẫu dưới đây (rồi sửa nếu cần), hoặc tự gõ nội dung:"
 REVIEW_HOW = 'Để sửa, bấm nút số câu (hoặc gõ số câu). Nếu đã đúng, bấm "Gửi báo cáo".'
 
-_HOW_TO_ANSWER: dict[QuestionType, str] = {
-    QuestionType.COUNT: "Nhập một số, ví dụ 6 (nhập 0 nếu không có).",
-    QuestionType.MINUTES: "Nhập số phút hoặc giờ, ví dụ 90 phút, 1 giờ 30, 1h30.",
-    QuestionType.PERCENT: "Nhập tỷ lệ phần trăm, ví dụ 100%.",
-    QuestionType.YES_NO: 'Bấm Có hoặc Không (hoặc gõ "có" / "không").',
-    QuestionType.CHOICE: "Bấm một lựa chọn (hoặc gõ số thứ tự của lựa chọn).",
-    QuestionType.SHORT_TEXT: "Gõ câu trả lời ngắn.",
-    QuestionType.LONG_TEXT: "Gõ nội dung, hoặc bấm chọn một mẫu.",
-    QuestionType.DATE: "Nhập ngày theo dạng ngày/tháng/năm, ví dụ 08/01/2026.",
-    QuestionType.DOCUMENT_REF: "Nhập số, ký hiệu và ngày, ví dụ 03/KH-UBND ngày 08/01/2026.",
-    QuestionType.MULTI_CHOICE: "Gõ số thứ tự các mục, cách nhau bằng dấu phẩy, ví dụ 1, 3, 5.",
-    QuestionType.DOCUMENT_REFS: (
-        "Mỗi văn bản một dòng: số, ký hiệu, ngày, cơ quan ban hành, trích yếu, ví dụ "
-        "181/KH-UBND ngày 29/12/2025 của UBND tỉnh về tuyên truyền cải cách hành chính."
-    ),
-}
 
-
-def how_to_answer(kind: QuestionType, *, required: bool, uncounted: bool = False) -> str:
-    text = _HOW_TO_ANSWER[kind]
-    if uncounted:
-        text += f' Có làm nhưng không đếm được thì bấm "{DONE_UNCOUNTED_BUTTON}" (hoặc gõ "có").'
-    return f"✍️ {text}" if required else f"✍️ {text} Câu này không bắt buộc."
+def how_to_answer(hint: str, *, required: bool) -> str:
+    """The last line of a question: how to answer it (its type's hint), and whether it may be
+    skipped."""
+    return f"✍️ {hint}" if required else f"✍️ {hint} Câu này không bắt buộc."
 
 
 def section_heading(number: int, sections: int, title: str) -> str:

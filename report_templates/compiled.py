@@ -28,10 +28,10 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
-from conversations.forms import DONE_UNCOUNTED, Form, Question, QuestionType, counted
+from conversations.forms import DONE_UNCOUNTED, Form, Question, counted
 from conversations.parsing import fold
 from conversations.texts import KIND_LABELS, period_words
-from conversations.values import display, group_thousands
+from conversations.values import group_thousands
 from report_templates.compose import DRAFT_BLANK, TIMEZONE, hai_so, phut, so
 from report_templates.document import Block, Paragraph, ReportDocument
 from storage.compilation import CommuneReport, Compilation
@@ -80,11 +80,7 @@ def narrative_questions(form: Form) -> list[Question]:
 
 def column_title(question: Question) -> str:
     """'Chuyên mục CCHC đã xây dựng (chuyên mục)': the label with its unit."""
-    unit = {
-        QuestionType.MINUTES: "phút",
-        QuestionType.PERCENT: "%",
-        QuestionType.YES_NO: "có/không",
-    }.get(question.type, question.unit)
+    unit = question.answer_type.column_unit(question)
     return f"{question.title} ({unit})" if unit else question.title
 
 
@@ -112,7 +108,8 @@ def totals(form: Form, communes: Sequence[CommuneReport]) -> list[Total]:
         values = [
             c.answers[question.code] for c in reported if c.answers.get(question.code) is not None
         ]
-        if question.type in (QuestionType.COUNT, QuestionType.MINUTES, QuestionType.PERCENT):
+        tally = question.answer_type.tally
+        if tally == "figures":
             numbers = [n for n in (counted(v) for v in values) if n is not None]
             uncounted = sum(1 for v in values if v == DONE_UNCOUNTED)
             if question.combined_by == "sum":
@@ -120,9 +117,9 @@ def totals(form: Form, communes: Sequence[CommuneReport]) -> list[Total]:
             else:
                 mean = _one_decimal(sum(numbers) / len(numbers)) if numbers else None
                 found.append(Total(question, mean, len(numbers), is_mean=True))
-        elif question.type is QuestionType.YES_NO:
+        elif tally == "yes":
             found.append(Total(question, None, len(values), yes=sum(1 for v in values if v)))
-        elif question.type.has_choices:
+        elif tally == "choices":
             counts = Counter(
                 str(item) for v in values for item in (v if isinstance(v, list) else [v])
             )
@@ -143,11 +140,7 @@ def _one_decimal(value: float) -> float:
 def _cell_value(question: Question, value: Any) -> Any:
     if value is None:
         return None
-    if question.type.is_number and counted(value) is not None:
-        return value
-    if question.type is QuestionType.DATE:
-        return date.fromisoformat(str(value))
-    return display(question, value)
+    return question.answer_type.cell_value(question, value)
 
 
 class _Sheet:
@@ -296,9 +289,10 @@ def _figures_sheet(
 
 
 def _total_cell(total: Total) -> Any:
-    if total.question.type is QuestionType.YES_NO:
+    tally = total.question.answer_type.tally
+    if tally == "yes":
         return f"{total.yes}/{total.reporting} có"
-    if total.question.type.has_choices:
+    if tally == "choices":
         return "; ".join(f"{name}: {count}" for name, count in total.choices) or None
     if total.uncounted and not total.value:
         return f"{total.uncounted} đơn vị có thực hiện, không thống kê"
@@ -418,12 +412,13 @@ def total_text(total: Total) -> str | None:
     question = total.question
     if total.reporting == 0:
         return None
-    if question.type is QuestionType.YES_NO:
+    tally = question.answer_type.tally
+    if tally == "yes":
         return f"{group_thousands(total.yes)}/{group_thousands(total.reporting)} đơn vị có"
-    if question.type.has_choices:
+    if tally == "choices":
         return "; ".join(f"{name}: {group_thousands(n)} đơn vị" for name, n in total.choices)
-    if question.type is QuestionType.DOCUMENT_REFS:
-        return None  # documents are cited in each commune's report, not added up
+    if tally is None:
+        return None  # documents and texts are cited in each commune's report, not added up
     if total.value is None:
         return None
     if total.uncounted:
@@ -431,9 +426,10 @@ def total_text(total: Total) -> str | None:
         return done if not total.value else f"{so(total.value, question.unit)} ({done})"
     if total.is_mean:
         mean = f"{total.value:g}".replace(".", ",")
-        unit = "%" if question.type is QuestionType.PERCENT else f" {question.unit}".rstrip()
+        percent = question.answer_type.figure_format == "percent"
+        unit = "%" if percent else f" {question.unit}".rstrip()
         return f"bình quân {mean}{unit}"
-    if question.type is QuestionType.MINUTES:
+    if question.answer_type.figure_format == "minutes":
         return phut(total.value) if total.value else "không có"
     return so(total.value, question.unit)  # "06 chuyên mục", "không có băng rôn"
 
@@ -446,7 +442,7 @@ TOP_CHANGES = 3  # the changes named in the evaluation
 
 def publicity_forms(form: Form) -> list[Question]:
     """The forms of publicity: the counts a commune may say it did without a figure."""
-    return [q for q in figure_questions(form) if q.type is QuestionType.COUNT and q.uncounted]
+    return [q for q in figure_questions(form) if q.uncounted]
 
 
 def _did(value: Any) -> bool:
@@ -497,7 +493,7 @@ def changes(form: Form, current: Compilation, previous: Compilation) -> list[Cha
     ]
     found = []
     for question in figure_questions(form):
-        if question.type not in (QuestionType.COUNT, QuestionType.MINUTES):
+        if not question.answer_type.is_amount:
             continue
         if question.combined_by != "sum":
             continue  # a rate or a mean is not a total that grows
@@ -514,7 +510,7 @@ def changes(form: Form, current: Compilation, previous: Compilation) -> list[Cha
 
 
 def _amount(question: Question, value: int) -> str:
-    if question.type is QuestionType.MINUTES:
+    if question.answer_type.figure_format == "minutes":
         return phut(value)
     return f"{hai_so(value)} {question.unit}".rstrip()
 
