@@ -3,8 +3,8 @@
 A walk's state lives in the database, so the question a person should be looking at is known
 even when the message asking it was lost (a 5xx, a timeout, a crash after the answer was
 stored). Each delivered prompt is recorded with its message id; the keeper finds walks whose
-current prompt was never recorded and sends it again, at most once more than needed and
-never zero times.
+current prompt was never recorded and sends it again, on the channel the person is on now
+(Telegram or Zalo), at most once more than needed and never zero times.
 """
 
 from __future__ import annotations
@@ -12,17 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Hashable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Protocol
 
 from sqlalchemy import select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.handlers.common import deliver
 from bot.polling import ChatLanes
+from channels.zalo.conversation import ZaloConversation
 from conversations.engine import ACTIVE, OutMessage, Questionnaire, Reply
+from storage.contacts import destination, registered_anywhere
 from storage.db import Database
-from storage.models import Person, QuestionnaireState
+from storage.models import ChannelName, Person, QuestionnaireState
 from storage.questionnaire import prompt_delivered, record_delivered
 
 logger = logging.getLogger(__name__)
@@ -84,6 +88,45 @@ class WalkReplies:
         return True
 
 
+class WalkChannel(Protocol):
+    """How a walk's reply goes out on one channel, and the lanes its turns run in there."""
+
+    lanes: ChatLanes
+
+    async def send(self, address: str, reply: Reply) -> bool: ...
+
+    def lane_key(self, address: str) -> Hashable: ...
+
+
+class TelegramWalks:
+    """The walk's replies on Telegram: messages with buttons, the prompt recorded when it went."""
+
+    def __init__(self, bot: Bot, replies: WalkReplies, lanes: ChatLanes) -> None:
+        self.bot = bot
+        self.replies = replies
+        self.lanes = lanes
+
+    async def send(self, address: str, reply: Reply) -> bool:
+        return await self.replies.send(self.bot, int(address), reply)
+
+    def lane_key(self, address: str) -> Hashable:
+        return int(address)  # Telegram's turns run in lanes keyed by the numeric chat id
+
+
+class ZaloWalks:
+    """The walk's replies on Zalo: text only, sent by the Zalo conversation, in its lanes."""
+
+    def __init__(self, conversation: ZaloConversation, lanes: ChatLanes) -> None:
+        self.conversation = conversation
+        self.lanes = lanes
+
+    async def send(self, address: str, reply: Reply) -> bool:
+        return await self.conversation.send(address, reply)
+
+    def lane_key(self, address: str) -> Hashable:
+        return address
+
+
 class PromptKeeper:
     """Re-sends the current prompt of walks whose last reply was lost."""
 
@@ -91,49 +134,51 @@ class PromptKeeper:
         self,
         database: Database,
         questionnaire: Questionnaire,
-        replies: WalkReplies,
-        lanes: ChatLanes,
+        channels: Mapping[ChannelName, WalkChannel],
         *,
         settled: timedelta = SETTLED,
         every_s: float = SWEEP_EVERY_S,
     ) -> None:
         self.database = database
         self.questionnaire = questionnaire
-        self.replies = replies
-        self.lanes = lanes
+        self.channels = channels
         self.settled = settled
         self.every_s = every_s
 
-    async def undelivered(self, now: datetime) -> list[tuple[int, int]]:
-        """(person id, chat id) of walks whose current prompt never reached the person."""
+    async def undelivered(self, now: datetime) -> list[int]:
+        """The people whose walk's current prompt never reached them."""
         async with self.database.session() as session:
-            rows = await session.execute(
-                select(QuestionnaireState, Person.telegram_user_id)
+            states = await session.scalars(
+                select(QuestionnaireState)
                 .join(Person, Person.id == QuestionnaireState.person_id)
                 .where(
                     QuestionnaireState.status.in_(ACTIVE),
                     QuestionnaireState.updated_at > now - FORGOTTEN,
                     QuestionnaireState.updated_at < now - self.settled,
-                    Person.telegram_user_id.is_not(None),
+                    registered_anywhere(),
                     Person.blocked_bot_at.is_(None),
                 )
             )
-            found: dict[int, int] = {}
-            for state, chat_id in rows:
-                if not prompt_delivered(state) and chat_id is not None:
-                    found[state.person_id] = chat_id
-        return sorted(found.items())
+            return sorted({state.person_id for state in states if not prompt_delivered(state)})
 
-    async def sweep(self, bot: Bot, now: datetime | None = None) -> int:
-        """Send each undelivered prompt once; the number sent."""
+    async def sweep(self, now: datetime | None = None) -> int:
+        """Send each undelivered prompt once, where the person is; the number sent."""
         sent = 0
-        for person_id, chat_id in await self.undelivered(now or datetime.now(UTC)):
-            async with self.lanes.lane(chat_id):  # never between a turn and its reply
+        for person_id in await self.undelivered(now or datetime.now(UTC)):
+            async with self.database.session() as session:
+                to = await destination(session=session, person_id=person_id)
+            channel = self.channels.get(to.channel) if to is not None else None
+            if to is None or channel is None:
+                continue  # on a channel this bot does not run: nothing to send it with
+            # Never between a turn and its reply: in the lane the person's turns run in.
+            async with channel.lanes.lane(channel.lane_key(to.address)):
                 reply = await self._still_undelivered(person_id)
                 if reply is None:
                     continue
-                logger.info("Re-sending a prompt that did not reach person %s", person_id)
-                if await self.replies.send(bot, chat_id, reply):
+                logger.info(
+                    "Re-sending a prompt that did not reach person %s on %s", person_id, to.channel
+                )
+                if await channel.send(to.address, reply):
                     sent += 1
         return sent
 
@@ -149,7 +194,7 @@ class PromptKeeper:
             state = await session.get(QuestionnaireState, reply.state_id)
             return None if state is None or prompt_delivered(state) else reply
 
-    async def run(self, bot: Bot, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event) -> None:
         """Sweep every `every_s` seconds until `stop` is set.
 
         Not at once on start: answers that waited at Telegram while the bot was down come
@@ -161,6 +206,6 @@ class PromptKeeper:
             if stop.is_set():
                 break
             try:
-                await self.sweep(bot)
+                await self.sweep()
             except Exception:  # a bad moment of the database must not end the keeper
                 logger.exception("The prompt keeper's sweep failed")

@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.menus import CommandMenus
 from bot.outbox import Hook, OutboxSender, Pacer
 from bot.polling import ChatLanes, poll_updates, retry_after_seconds
-from bot.prompts import PromptKeeper, WalkReplies
+from bot.prompts import PromptKeeper, TelegramWalks, WalkChannel, WalkReplies, ZaloWalks
 from bot.scheduler import CalendarClock, Leadership
 from bot.sending import ReportFiles, linked_report
 from channels.links import FileLinks, LinkServer
@@ -34,7 +34,7 @@ from report_templates.compose import TemplateError
 from report_templates.docx_writer import LayoutError
 from report_templates.draft import load_report_files
 from storage.db import Database, InstanceLock, sqlite_path, upgrade_database
-from storage.models import OutboxMessage
+from storage.models import ChannelName, OutboxMessage
 from storage.questionnaire import forget_processed_updates
 
 logger = logging.getLogger(__name__)
@@ -148,11 +148,18 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
             database, duties, every_s=settings.baocao_calendar_every_s, on_queued=sender.wake
         )
         try:
+            lanes = ChatLanes()  # Telegram's turns: in order within a chat, chats side by side
+            walks: dict[ChannelName, WalkChannel] = {}
+            if application is not None:
+                walks[ChannelName.TELEGRAM] = TelegramWalks(
+                    application.bot, WalkReplies(database), lanes
+                )
+            if zalo is not None:
+                walks[ChannelName.ZALO] = ZaloWalks(zalo.conversation, zalo.receiver.lanes)
             keeper = PromptKeeper(
                 database,
                 Questionnaire(form),
-                WalkReplies(database),
-                ChatLanes(),
+                walks,
                 settled=timedelta(seconds=settings.baocao_prompt_resend_after_s),
                 every_s=settings.baocao_prompt_check_every_s,
             )
@@ -163,6 +170,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                     sender,
                     clock,
                     keeper,
+                    lanes,
                     Leadership(settings.database_url),
                     stop,
                     menus=menus,
@@ -268,6 +276,7 @@ async def _serve(
     sender: OutboxSender,
     clock: CalendarClock,
     keeper: PromptKeeper,
+    lanes: ChatLanes,
     leadership: Leadership,
     stop: asyncio.Event,
     menus: CommandMenus | None = None,
@@ -283,7 +292,15 @@ async def _serve(
             if not await _lead(leadership, stop):
                 break
             await _lead_until_lost(
-                application, database, clock, keeper, leadership, stop, menus=menus, zalo=zalo
+                application,
+                database,
+                clock,
+                keeper,
+                lanes,
+                leadership,
+                stop,
+                menus=menus,
+                zalo=zalo,
             )
     finally:
         logger.info("Stopping")
@@ -318,6 +335,7 @@ async def _lead_until_lost(
     database: Database,
     clock: CalendarClock,
     keeper: PromptKeeper,
+    lanes: ChatLanes,
     leadership: Leadership,
     stop: asyncio.Event,
     menus: CommandMenus | None = None,
@@ -337,6 +355,7 @@ async def _lead_until_lost(
         assert zalo is not None, "a bot needs Telegram or Zalo"
         clock.start()
         watching = asyncio.create_task(watch(), name="leadership")
+        keeping = asyncio.create_task(keeper.run(leading), name="prompts")
         logger.info("Baocao bot is running on Zalo only; press Ctrl+C to stop")
         try:
             await zalo.run(leading)
@@ -345,6 +364,7 @@ async def _lead_until_lost(
         finally:
             clock.stop()
             leading.set()
+            await keeping
             watching.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watching
@@ -360,7 +380,7 @@ async def _lead_until_lost(
     clock.start()
     watching = asyncio.create_task(watch(), name="leadership")
     logger.info("Baocao bot @%s is running; press Ctrl+C to stop", application.bot.username)
-    keeping = asyncio.create_task(keeper.run(application.bot, leading), name="prompts")
+    keeping = asyncio.create_task(keeper.run(leading), name="prompts")
     # The leader sets the menus that changed while it was down, beside answering updates.
     setting_menus = (
         asyncio.create_task(
@@ -376,7 +396,7 @@ async def _lead_until_lost(
         else None
     )
     try:
-        await poll_updates(application, leading, database=database, lanes=keeper.lanes)
+        await poll_updates(application, leading, database=database, lanes=lanes)
     finally:
         clock.stop()
         leading.set()

@@ -10,12 +10,12 @@ from sqlalchemy import update
 from telegram import Bot
 
 from bot.polling import ChatLanes
-from bot.prompts import PromptKeeper, WalkReplies
+from bot.prompts import PromptKeeper, TelegramWalks, WalkReplies, ZaloWalks
 from bot_api_standin import FakeUser, LocalBotApi
 from conversations.engine import Questionnaire
 from conversations.forms import load_form
 from storage.db import Database
-from storage.models import Person, QuestionnaireState, Role
+from storage.models import ChannelName, Person, QuestionnaireState, Role
 from storage.questionnaire import prompt_delivered as delivered
 from tests.factories import make_person, make_unit, open_round
 
@@ -61,17 +61,18 @@ async def settle(database: Database) -> None:
         )
 
 
-def keeper_for(database: Database) -> PromptKeeper:
-    return PromptKeeper(database, Questionnaire(FORM), WalkReplies(database), ChatLanes())
+def keeper_for(database: Database, bot: Bot) -> PromptKeeper:
+    walks = {ChannelName.TELEGRAM: TelegramWalks(bot, WalkReplies(database), ChatLanes())}
+    return PromptKeeper(database, Questionnaire(FORM), walks)
 
 
 async def test_the_keeper_sends_a_lost_question_once(
     database: Database, api: LocalBotApi, bot: Bot
 ) -> None:
     await walking(database, HOA)
-    keeper = keeper_for(database)
+    keeper = keeper_for(database, bot)
     before = len(api.messages_to(HOA.id))
-    assert await keeper.sweep(bot) == 1
+    assert await keeper.sweep() == 1
     sent = api.messages_to(HOA.id)[before:]
     assert len(sent) == 1 and "Câu 1/" in sent[0]["text"]
     async with database.session() as session:
@@ -79,7 +80,7 @@ async def test_the_keeper_sends_a_lost_question_once(
     assert delivered(state)
     assert state.shown is not None and state.shown[-1]["message"] == sent[0]["message_id"]
     await settle(database)
-    assert await keeper.sweep(bot) == 0  # delivered now: never again
+    assert await keeper.sweep() == 0  # delivered now: never again
 
 
 async def test_the_keeper_leaves_busy_blocked_and_paused_walks(
@@ -87,7 +88,7 @@ async def test_the_keeper_leaves_busy_blocked_and_paused_walks(
 ) -> None:
     hoa = await walking(database, HOA)
     an = await walking(database, AN)
-    keeper = keeper_for(database)
+    keeper = keeper_for(database, bot)
     async with database.session() as session:
         await session.execute(  # Hoa's walk just changed: her turn is sending its reply
             update(QuestionnaireState)
@@ -96,11 +97,11 @@ async def test_the_keeper_leaves_busy_blocked_and_paused_walks(
         )
         blocked = await session.get_one(Person, an.id)
         blocked.blocked_bot_at = datetime.now(UTC)
-    assert await keeper.sweep(bot) == 0
+    assert await keeper.sweep() == 0
     async with database.session() as session:
         await Questionnaire(FORM).pause(session, person=hoa)
     await settle(database)
-    assert await keeper.sweep(bot) == 0
+    assert await keeper.sweep() == 0
 
 
 async def test_a_reply_that_fails_is_retried_and_recorded_only_when_it_went(
@@ -128,3 +129,45 @@ async def test_a_reply_that_fails_is_retried_and_recorded_only_when_it_went(
     async with database.session() as session:
         state = await session.get_one(QuestionnaireState, reply.state_id)
     assert state.shown == shown and not delivered(state)
+
+
+async def test_the_keeper_sends_a_lost_question_on_zalo_to_someone_who_is_there(
+    database: Database, api: LocalBotApi, bot: Bot
+) -> None:
+    """Hoa wrote from Zalo last: her lost question goes there, as text, once, and is recorded
+    as shown on Zalo; nothing goes to her Telegram chat."""
+    from channels.zalo.api import ZaloBotApi
+    from channels.zalo.conversation import ZaloConversation
+    from storage.contacts import bind_contact
+    from zalo_standin import ZaloStandIn
+
+    person = await walking(database, HOA)
+    async with ZaloStandIn() as zalo, ZaloBotApi(zalo.token, base_url=zalo.url) as zalo_api:
+        user = zalo.add_user("Hoa")
+        await zalo.send_text(user, "hi")  # a Zalo bot writes only to who wrote to it
+        async with database.session() as session:
+            await bind_contact(
+                session=session, person_id=person.id, channel="zalo", address=user.id
+            )
+            hoa = await session.get_one(Person, person.id)
+            hoa.last_channel = ChannelName.ZALO
+        await settle(database)
+        conversation = ZaloConversation(database, Questionnaire(FORM), zalo_api)
+        walks = {
+            ChannelName.TELEGRAM: TelegramWalks(bot, WalkReplies(database), ChatLanes()),
+            ChannelName.ZALO: ZaloWalks(conversation, ChatLanes()),
+        }
+        keeper = PromptKeeper(database, Questionnaire(FORM), walks)
+        on_telegram = len(api.messages_to(HOA.id))
+
+        assert await keeper.sweep() == 1
+        await settle(database)
+        assert await keeper.sweep() == 0
+        sent = [m.text for m in zalo.messages_to(user)]
+
+    assert len(sent) == 1 and "Câu 1/" in sent[0] and "Trả lời bằng cách gõ" in sent[0]
+    assert len(api.messages_to(HOA.id)) == on_telegram
+    async with database.session() as session:
+        state = await session.get_one(QuestionnaireState, 1)
+    assert delivered(state) and state.shown is not None
+    assert state.shown[-1].get("channel") == "zalo"
