@@ -665,7 +665,7 @@ def invite(unit_code: str, role: Role, days: int, person_name: str | None, chann
     settings = _settings()
     if channel == "zalo" and role not in ROLES_ON_ZALO:
         raise click.ClickException(
-            "Zalo serves officers and approvers today; invite this role on Telegram"
+            "Zalo serves officers, approvers, clerks and offices; invite this role on Telegram"
         )
     username = _bot_username(settings) if channel == "telegram" else ""
 

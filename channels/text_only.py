@@ -44,10 +44,16 @@ class TypedOption:
     label: str
     words: tuple[str, ...]
     takes_rest: bool = False
+    placeholder: str = "nội dung"  # what the rest is, as the person is told to type it
 
     @property
     def shown(self) -> str:
         return self.words[0]
+
+    @property
+    def typed(self) -> str:
+        """How the message writes what to type: "SỬA <nội dung>", "SỐ <số>", "duyệt"."""
+        return f"{self.shown.upper()} <{self.placeholder}>" if self.takes_rest else self.shown
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,8 @@ def options_for(
     """The typed form of a message's buttons, in their order.
 
     `extra_words` gives words for actions this module does not know (the approval's "duyệt",
-    "sửa"); an action whose words end with " …" takes the rest of the text. A button with no
+    "sửa"); an action whose words end with " …" takes the rest of the text, and with
+    " …<what>" says what that rest is ("số …<số>" is shown as "SỐ <số>"). A button with no
     words at all is numbered after the options, so nothing is left that only a tap could do.
     """
     known = {**ACTION_WORDS, **(extra_words or {})}
@@ -82,9 +89,15 @@ def options_for(
             options.append(TypedOption(button.action, button.label, (f"mẫu {int(match[1]) + 1}",)))
         elif button.action in known:
             words = known[button.action]
-            takes_rest = any(word.endswith(" …") for word in words)
-            cleaned = tuple(word.removesuffix(" …") for word in words)
-            options.append(TypedOption(button.action, button.label, cleaned, takes_rest))
+            rests = [_REST.match(word) for word in words]
+            takes_rest = any(rests)
+            cleaned = tuple(
+                rest[1] if rest else word for word, rest in zip(words, rests, strict=True)
+            )
+            placeholder = next((rest[2] for rest in rests if rest and rest[2]), "nội dung")
+            options.append(
+                TypedOption(button.action, button.label, cleaned, takes_rest, placeholder)
+            )
         else:
             unnamed.append(button)
     for button in unnamed:
@@ -112,7 +125,7 @@ def render(message: OutMessage, extra_words: dict[str, tuple[str, ...]] | None =
         if option.shown.isdigit():
             lines.append(f"• {option.shown} — {label}")
             continue
-        typed = f"«{option.shown.upper()} <nội dung>»" if option.takes_rest else f"«{option.shown}»"
+        typed = f"«{option.typed}»"
         same = fold(option.shown) == fold(label)
         lines.append(f"• {typed}" if same else f"• {typed} — {label}")
     return "\n".join(lines)
@@ -163,17 +176,13 @@ def _last_break(window: str, limit: int) -> int:
 _PRESS_LABEL = re.compile(r'\b([Bb])ấm (?:nút )?["«]([^"»]+)["»]')
 _QUOTED = re.compile(r'["«]([^"»\n]{1,60})["»]')
 _PRESS = re.compile(r"\b([Bb])ấm\b")
+_REST = re.compile(r"^(.*) …(?:<(.+)>)?$")
 
 
 def _typed_not_pressed(text: str, options: Sequence[TypedOption]) -> str:
     """The engine's texts say "bấm" (press) for a button: here there is none, so they say what
     to type ("Bấm "Gửi báo cáo"" becomes "Gõ «gửi»")."""
-    words = {
-        fold(_plain_label(option.label)): (
-            f"{option.shown.upper()} <nội dung>" if option.takes_rest else option.shown
-        )
-        for option in options
-    }
+    words = {fold(_plain_label(option.label)): option.typed for option in options}
 
     def typed(match: re.Match[str]) -> str:
         verb = "Gõ" if match[1] == "B" else "gõ"

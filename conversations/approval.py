@@ -231,6 +231,16 @@ class ApprovalWorkflow:
             (Action(texts.VIEW_DATA_BUTTON, callback(draft_id, "data")),),
         )
 
+    @staticmethod
+    def number_buttons(draft_id: int, next_number: int) -> tuple[tuple[Action, ...], ...]:
+        """The clerk's choice: the register's next number, or one typed."""
+        return (
+            (
+                Action(texts.use_number_button(next_number), callback(draft_id, "num")),
+                Action(texts.TYPE_NUMBER_BUTTON, callback(draft_id, "typ")),
+            ),
+        )
+
     # ----- buttons ---------------------------------------------------------------------------
 
     async def press(
@@ -313,14 +323,7 @@ class ApprovalWorkflow:
                             period=case.period_label,
                             next_number=next_number,
                         ),
-                        (
-                            (
-                                Action(
-                                    texts.use_number_button(next_number), callback(draft.id, "num")
-                                ),
-                                Action(texts.TYPE_NUMBER_BUTTON, callback(draft.id, "typ")),
-                            ),
-                        ),
+                        self.number_buttons(draft.id, next_number),
                     ),
                     person=clerk,
                     draft_id=draft.id,
@@ -414,6 +417,24 @@ class ApprovalWorkflow:
                 Draft.status == DraftStatus.AWAITING,
                 Membership.person_id == person.id,
                 IS_APPROVER,
+            )
+            .order_by(Draft.id.desc())
+            .limit(1)
+        )
+
+    @staticmethod
+    async def awaiting_number(session: AsyncSession, *, person: Person) -> int | None:
+        """The id of the newest approved version waiting for a number from this clerk, for a
+        channel without buttons where "dùng số" names no version; None if none."""
+        return await session.scalar(
+            select(Draft.id)
+            .join(ReportingRound, ReportingRound.id == Draft.round_id)
+            .join(Membership, Membership.unit_id == ReportingRound.unit_id)
+            .where(
+                Draft.status == DraftStatus.APPROVED,
+                Draft.number.is_(None),
+                Membership.person_id == person.id,
+                Membership.role == Role.CLERK,
             )
             .order_by(Draft.id.desc())
             .limit(1)

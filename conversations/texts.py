@@ -940,7 +940,7 @@ ZALO_INVALID_INVITATION = (
     "Anh/chị vui lòng liên hệ quản trị viên để được cấp mã mới."
 )
 ZALO_ROLE_NOT_YET = (
-    "Trên Zalo, bot hiện phục vụ cán bộ nhập số liệu, lãnh đạo duyệt báo cáo và cơ quan tiếp "
+    "Trên Zalo, bot phục vụ cán bộ nhập số liệu, lãnh đạo duyệt báo cáo, văn thư và cơ quan tiếp "
     "nhận. Với vai trò trong mã mời này, anh/chị vui lòng dùng Telegram; mã mời vẫn dùng được ở "
     "đó."
 )

@@ -39,9 +39,12 @@ from storage.questionnaire import claim_update, latest_state, record_delivered, 
 logger = logging.getLogger(__name__)
 
 CHANNEL = ChannelName.ZALO
-# What Zalo serves: the questionnaire, the approver's decision typed as words, and the receiving
-# office (/tiendo, /tonghop, «nhắc», its files). The clerk's numbering is Telegram's still.
-ROLES_ON_ZALO = frozenset({Role.OFFICER, Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.OFFICE})
+# What Zalo serves: the questionnaire, the approver's decision and the clerk's number typed as
+# words, and the receiving office (/tiendo, /tonghop, «nhắc», its files). Administrators work
+# from the command line and Telegram.
+ROLES_ON_ZALO = frozenset(
+    {Role.OFFICER, Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.CLERK, Role.OFFICE}
+)
 
 
 class ZaloConversation:
@@ -200,8 +203,9 @@ class ZaloConversation:
     async def _approval(
         self, session: AsyncSession, person: Person, text: str, command: str | None
     ) -> Outcome | None:
-        """A return comment asked for, or the decision typed ("duyệt", "sửa <ý kiến>",
-        "xem số liệu") on the draft waiting for this approver; None for anything else."""
+        """A return comment or a number asked for; the decision typed ("duyệt", "sửa <ý kiến>",
+        "xem số liệu") on the draft waiting for this approver; or the clerk's number ("dùng số",
+        "số 7") for the approved version waiting for it; None for anything else."""
         workflow = self.workflow
         if workflow is None:
             return None
@@ -213,9 +217,13 @@ class ZaloConversation:
         if command is not None:
             return None
         draft_id = await workflow.awaiting_decision(session, person=person)
-        if draft_id is None:
-            return None
-        keyboard = workflow.decision_buttons(draft_id)
+        if draft_id is not None:
+            keyboard = workflow.decision_buttons(draft_id)
+        else:
+            draft_id = await workflow.awaiting_number(session, person=person)
+            if draft_id is None:
+                return None
+            keyboard = workflow.number_buttons(draft_id, 0)  # the words, not the labels, count
         words = {action.data: typed_words(action.data) or () for row in keyboard for action in row}
         buttons = [[Button(action.label, action.data) for action in row] for row in keyboard]
         choice = text_only.read(text, text_only.options_for(buttons, words))
@@ -223,8 +231,12 @@ class ZaloConversation:
             return None
         action = choice.action.rsplit(":", 1)[1]
         outcome = await workflow.press(session, person=person, draft_id=draft_id, action=action)
-        if action == "ret" and choice.rest and await workflow.waiting_for(session, person=person):
-            # "sửa <ý kiến>": the comment came with the word, as a Telegram user types it next.
+        if (
+            action in ("ret", "typ")
+            and choice.rest
+            and await workflow.waiting_for(session, person=person)
+        ):
+            # "sửa <ý kiến>", "số 7": what the Telegram user types next came with the word.
             return await workflow.take_text(session, person=person, text=choice.rest) or outcome
         return outcome
 

@@ -39,6 +39,8 @@ APPROVAL_WORDS: dict[str, tuple[str, ...]] = {
     "ok": ("duyệt",),
     "ret": ("sửa …",),
     "data": ("xem số liệu",),
+    "num": ("dùng số",),  # the clerk: the register's next number
+    "typ": ("số …<số>",),  # the clerk: "số 7", or "số" and the number in the next message
 }
 _APPROVAL_DATA = re.compile(rf"^{re.escape(APPROVAL_PREFIX)}\d+:([a-z]+)$")
 

@@ -256,3 +256,58 @@ async def test_a_draft_whose_pdf_cannot_be_made_comes_with_links_only(
     assert not [m for m in chairman.zalo.messages_to(chairman.user) if m.photo_url]
     links = re.findall(r"http://bot\.example/f/report/\S+", received[-1])
     assert len(links) == 1 and ".docx:" in received[-1] and ".pdf:" not in received[-1]
+
+
+@pytest.mark.parametrize(("typed", "number"), [("dùng số", "01/BC-UBND"), ("Số 7", "07/BC-UBND")])
+async def test_a_clerk_on_zalo_numbers_the_approved_report_typing(
+    database: Database, typed: str, number: str
+) -> None:
+    office = await make_office(database)
+    commune = await make_commune(database, office=office, clerk=True)
+    assert commune.clerk is not None
+    async with ZaloStandIn() as zalo, ZaloBotApi(zalo.token, base_url=zalo.url) as api:
+        user = zalo.add_user("Văn thư")
+        await zalo.send_text(user, "xin chào")
+        async with database.session() as session:
+            await bind_contact(
+                session=session, person_id=commune.clerk.id, channel="zalo", address=user.id
+            )
+            clerk = await session.get_one(Person, commune.clerk.id)
+            clerk.last_channel = ChannelName.ZALO
+        conversation = ZaloConversation(database, Questionnaire(FORM), api, workflow=WORKFLOW)
+        receiver = ZaloReceiver(database, conversation.handle)
+        async with ZaloBotApi(zalo.token, base_url=zalo.url) as first:
+            assert await first.get_update(timeout_s=1) is not None  # the greeting, not for here
+        stop = asyncio.Event()
+        polling = asyncio.create_task(receiver.poll(api, stop, timeout_s=1))
+        try:
+            await complete_round(database, commune)
+            async with database.session() as session:
+                draft = await session.scalar(
+                    select(Draft).where(Draft.round_id == commune.round_id)
+                )
+                assert draft is not None
+                approved = await WORKFLOW.press(
+                    session, person=commune.chairman, draft_id=draft.id, action="ok"
+                )
+                request = await session.scalar(
+                    select(OutboxMessage).where(OutboxMessage.purpose == "number_request")
+                )
+                assert request is not None
+            await conversation.outlet.send(user.id, from_payload(request.payload))
+            asked = zalo.messages_to(user)[-1].text
+            before = len(zalo.messages_to(user))
+            await zalo.send_text(user, typed)
+            await zalo.wait_for_message(user, after=before)
+            told = zalo.messages_to(user)[-1].text
+        finally:
+            stop.set()
+            await polling
+            await receiver.drain()
+    async with database.session() as session:
+        numbered = await session.get_one(Draft, draft.id)
+
+    assert approved.accepted
+    assert "• «dùng số» — Dùng số 01\n• «SỐ <số>» — Nhập số khác" in asked
+    assert "bấm" not in asked.lower()
+    assert numbered.number == number, told

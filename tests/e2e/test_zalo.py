@@ -76,7 +76,7 @@ async def test_an_officer_registers_and_answers_on_zalo_through_a_crash(
     code = invited.stdout.splitlines()[0]
     assert "gửi cho bot một tin nhắn chỉ gồm mã sau" in invited.stdout
     refused = await province.cli(
-        "invite", "--unit", "12151", "--role", "clerk", "--channel", "zalo", check=False
+        "invite", "--unit", "33", "--role", "admin", "--channel", "zalo", check=False
     )
     assert refused.returncode != 0 and "invite this role on Telegram" in refused.stderr
     await province.cli("round", "open", "--period", "2026-Q4")
