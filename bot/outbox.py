@@ -359,7 +359,9 @@ class OutboxSender:
             # A flood limit is the bot's, not the chat's: every send on the channel waits.
             wait = exc.retry_after
             self._paused[to.channel] = time.monotonic() + wait
-            logger.warning("%s asks to wait %.0f s (429); its sends pause", to.channel, wait)
+            logger.warning(
+                "%s asks to wait %.0f s (429); its sends pause", to.channel.title(), wait
+            )
             if to.channel is ChannelName.TELEGRAM:
                 error = f"429: retry after {wait:.0f} s"
             await self._retry(row, timedelta(seconds=wait), error)
