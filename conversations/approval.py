@@ -409,35 +409,20 @@ class ApprovalWorkflow:
     async def awaiting_decision(session: AsyncSession, *, person: Person) -> int | None:
         """The id of the newest draft waiting for this person's decision (they approve for its
         commune), for a channel without buttons where "duyệt" names no draft; None if none."""
-        return await session.scalar(
-            select(Draft.id)
-            .join(ReportingRound, ReportingRound.id == Draft.round_id)
-            .join(Membership, Membership.unit_id == ReportingRound.unit_id)
-            .where(
-                Draft.status == DraftStatus.AWAITING,
-                Membership.person_id == person.id,
-                IS_APPROVER,
-            )
-            .order_by(Draft.id.desc())
-            .limit(1)
+        return await _newest_draft(
+            session, person, Draft.status == DraftStatus.AWAITING, IS_APPROVER
         )
 
     @staticmethod
     async def awaiting_number(session: AsyncSession, *, person: Person) -> int | None:
         """The id of the newest approved version waiting for a number from this clerk, for a
         channel without buttons where "dùng số" names no version; None if none."""
-        return await session.scalar(
-            select(Draft.id)
-            .join(ReportingRound, ReportingRound.id == Draft.round_id)
-            .join(Membership, Membership.unit_id == ReportingRound.unit_id)
-            .where(
-                Draft.status == DraftStatus.APPROVED,
-                Draft.number.is_(None),
-                Membership.person_id == person.id,
-                Membership.role == Role.CLERK,
-            )
-            .order_by(Draft.id.desc())
-            .limit(1)
+        return await _newest_draft(
+            session,
+            person,
+            Draft.status == DraftStatus.APPROVED,
+            Draft.number.is_(None),
+            Membership.role == Role.CLERK,
         )
 
     @staticmethod
@@ -1072,3 +1057,17 @@ def _same_figures(before: dict[str, Any], after: dict[str, Any]) -> bool:
 
 def _clip(text: str) -> str:
     return text if len(text) <= TELEGRAM_LIMIT else text[: TELEGRAM_LIMIT - 1] + "…"
+
+
+async def _newest_draft(
+    session: AsyncSession, person: Person, *conditions: ColumnElement[bool]
+) -> int | None:
+    """The newest draft of a commune the person has a role in that meets `conditions`."""
+    return await session.scalar(
+        select(Draft.id)
+        .join(ReportingRound, ReportingRound.id == Draft.round_id)
+        .join(Membership, Membership.unit_id == ReportingRound.unit_id)
+        .where(Membership.person_id == person.id, *conditions)
+        .order_by(Draft.id.desc())
+        .limit(1)
+    )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pypdfium2
 
@@ -26,36 +28,34 @@ class PagesUnavailable(Exception):
     """The PDF could not be read."""
 
 
-def page_count(pdf: bytes) -> int:
+@contextmanager
+def _opened(pdf: bytes) -> Iterator[pypdfium2.PdfDocument]:
     with _pdfium:
         try:
             document = pypdfium2.PdfDocument(pdf)
         except pypdfium2.PdfiumError as exc:
             raise PagesUnavailable(str(exc)) from exc
         try:
-            return len(document)
+            yield document
         finally:
             document.close()
+
+
+def page_count(pdf: bytes) -> int:
+    with _opened(pdf) as document:
+        return len(document)
 
 
 def render_page(pdf: bytes, number: int, *, dpi: int = DPI) -> bytes:
     """Page `number` (from 1) as a PNG; IndexError when the document has no such page."""
-    with _pdfium:
+    with _opened(pdf) as document:
+        if not 1 <= number <= len(document):
+            raise IndexError(f"no page {number} in a {len(document)}-page document")
+        page = document[number - 1]
         try:
-            document = pypdfium2.PdfDocument(pdf)
-        except pypdfium2.PdfiumError as exc:
-            raise PagesUnavailable(str(exc)) from exc
-        try:
-            if not 1 <= number <= len(document):
-                raise IndexError(f"no page {number} in a {len(document)}-page document")
-            page = document[number - 1]
-            try:
-                bitmap = page.render(scale=dpi / 72, grayscale=True)
-                image = bitmap.to_pil()
-            finally:
-                page.close()
+            image = page.render(scale=dpi / 72, grayscale=True).to_pil()
         finally:
-            document.close()
+            page.close()
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

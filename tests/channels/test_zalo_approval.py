@@ -8,6 +8,7 @@ import io
 import re
 import struct
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 
@@ -77,15 +78,24 @@ class ChairmanOnZalo:
 async def chairman(database: Database) -> AsyncIterator[ChairmanOnZalo]:
     office = await make_office(database)
     commune = await make_commune(database, office=office, chairman_registered=False)
+    async with on_zalo(database, commune.chairman, "Lê Văn Cường") as (zalo, user, conversation):
+        yield ChairmanOnZalo(zalo, user, commune, conversation)
+
+
+@asynccontextmanager
+async def on_zalo(
+    database: Database, person: Person, name: str
+) -> AsyncIterator[tuple[ZaloStandIn, ZaloUser, ZaloConversation]]:
+    """The person registered on a Zalo stand-in, and the bot's Zalo side polling it."""
     async with ZaloStandIn() as zalo, ZaloBotApi(zalo.token, base_url=zalo.url) as api:
-        user = zalo.add_user("Lê Văn Cường")
+        user = zalo.add_user(name)
         await zalo.send_text(user, "xin chào")  # a Zalo bot writes only to who wrote first
         async with database.session() as session:
             await bind_contact(
-                session=session, person_id=commune.chairman.id, channel="zalo", address=user.id
+                session=session, person_id=person.id, channel="zalo", address=user.id
             )
-            person = await session.get_one(Person, commune.chairman.id)
-            person.last_channel = ChannelName.ZALO
+            registered = await session.get_one(Person, person.id)
+            registered.last_channel = ChannelName.ZALO
         conversation = ZaloConversation(database, Questionnaire(FORM), api, workflow=WORKFLOW)
         receiver = ZaloReceiver(database, conversation.handle)
         async with ZaloBotApi(zalo.token, base_url=zalo.url) as first:
@@ -93,7 +103,7 @@ async def chairman(database: Database) -> AsyncIterator[ChairmanOnZalo]:
         stop = asyncio.Event()
         polling = asyncio.create_task(receiver.poll(api, stop, timeout_s=1))
         try:
-            yield ChairmanOnZalo(zalo, user, commune, conversation)
+            yield zalo, user, conversation
         finally:
             stop.set()
             await polling
@@ -265,45 +275,24 @@ async def test_a_clerk_on_zalo_numbers_the_approved_report_typing(
     office = await make_office(database)
     commune = await make_commune(database, office=office, clerk=True)
     assert commune.clerk is not None
-    async with ZaloStandIn() as zalo, ZaloBotApi(zalo.token, base_url=zalo.url) as api:
-        user = zalo.add_user("Văn thư")
-        await zalo.send_text(user, "xin chào")
+    async with on_zalo(database, commune.clerk, "Văn thư") as (zalo, user, conversation):
+        await complete_round(database, commune)
         async with database.session() as session:
-            await bind_contact(
-                session=session, person_id=commune.clerk.id, channel="zalo", address=user.id
+            draft = await session.scalar(select(Draft).where(Draft.round_id == commune.round_id))
+            assert draft is not None
+            approved = await WORKFLOW.press(
+                session, person=commune.chairman, draft_id=draft.id, action="ok"
             )
-            clerk = await session.get_one(Person, commune.clerk.id)
-            clerk.last_channel = ChannelName.ZALO
-        conversation = ZaloConversation(database, Questionnaire(FORM), api, workflow=WORKFLOW)
-        receiver = ZaloReceiver(database, conversation.handle)
-        async with ZaloBotApi(zalo.token, base_url=zalo.url) as first:
-            assert await first.get_update(timeout_s=1) is not None  # the greeting, not for here
-        stop = asyncio.Event()
-        polling = asyncio.create_task(receiver.poll(api, stop, timeout_s=1))
-        try:
-            await complete_round(database, commune)
-            async with database.session() as session:
-                draft = await session.scalar(
-                    select(Draft).where(Draft.round_id == commune.round_id)
-                )
-                assert draft is not None
-                approved = await WORKFLOW.press(
-                    session, person=commune.chairman, draft_id=draft.id, action="ok"
-                )
-                request = await session.scalar(
-                    select(OutboxMessage).where(OutboxMessage.purpose == "number_request")
-                )
-                assert request is not None
-            await conversation.outlet.send(user.id, from_payload(request.payload))
-            asked = zalo.messages_to(user)[-1].text
-            before = len(zalo.messages_to(user))
-            await zalo.send_text(user, typed)
-            await zalo.wait_for_message(user, after=before)
-            told = zalo.messages_to(user)[-1].text
-        finally:
-            stop.set()
-            await polling
-            await receiver.drain()
+            request = await session.scalar(
+                select(OutboxMessage).where(OutboxMessage.purpose == "number_request")
+            )
+            assert request is not None
+        await conversation.outlet.send(user.id, from_payload(request.payload))
+        asked = zalo.messages_to(user)[-1].text
+        before = len(zalo.messages_to(user))
+        await zalo.send_text(user, typed)
+        await zalo.wait_for_message(user, after=before)
+        told = zalo.messages_to(user)[-1].text
     async with database.session() as session:
         numbered = await session.get_one(Draft, draft.id)
 

@@ -168,7 +168,7 @@ async def test_registering_on_zalo_with_the_code_as_a_message(database: Database
             unit = await make_unit(session, code="12151")
             await make_person(session, unit=unit, full_name="Trần Văn Bình")  # imported
             officer_code, _ = await create_invitation(session=session, unit=unit, role=Role.OFFICER)
-            clerk_code, _ = await create_invitation(session=session, unit=unit, role=Role.CLERK)
+            admin_code, _ = await create_invitation(session=session, unit=unit, role=Role.ADMIN)
             await open_round(session, unit=unit)
         conversation = ZaloConversation(database, Questionnaire(all_types_form()), api)
         receiver = ZaloReceiver(database, conversation.handle)
@@ -182,7 +182,7 @@ async def test_registering_on_zalo_with_the_code_as_a_message(database: Database
             [registered] = await binh.say(officer_code)  # the bare code
             [again] = await binh.say(f"/start {officer_code}")  # a second tap changes nothing
             first = await binh.say("/baocao")
-            [clerk] = await lan.say(f"/start {clerk_code}")
+            [admin] = await lan.say(f"/start {admin_code}")  # administrators use Telegram
             [stranger] = await lan.say("/baocao")
         finally:
             stop.set()
@@ -190,18 +190,18 @@ async def test_registering_on_zalo_with_the_code_as_a_message(database: Database
             await receiver.drain()
         async with database.session() as session:
             bound = (await session.scalars(select(Contact))).all()
-            clerk_invitation = await session.scalar(
-                select(Invitation).where(Invitation.role == Role.CLERK)
+            admin_invitation = await session.scalar(
+                select(Invitation).where(Invitation.role == Role.ADMIN)
             )
 
     assert "Mã mời không dùng được" in forged
     assert "Xin chào anh/chị Trần Văn Bình!" in registered  # the imported person, by name
     assert again == registered
     assert "Bao nhiêu buổi?" in first[-1]
-    assert "vui lòng dùng Telegram" in clerk
+    assert "vui lòng dùng Telegram" in admin
     assert "chưa được đăng ký" in stranger
     assert [(c.channel, c.address) for c in bound] == [("zalo", binh.user.id)]
-    assert clerk_invitation is not None and clerk_invitation.used_at is None
+    assert admin_invitation is not None and admin_invitation.used_at is None
 
 
 def test_a_zalo_reply_in_the_millisecond_of_its_prompt_counts_for_that_prompt() -> None:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
+from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database, alembic_config, current_revision, upgrade_database
@@ -113,16 +115,17 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(database: Database) -
     assert (mode, timeout, foreign_keys) == ("wal", 10_000, 1)
 
 
+def _migrate(database_url: str, sync: object, action: str, revision: str) -> None:
+    """Alembic's upgrade or downgrade to `revision` on an open connection (run_sync)."""
+    config = alembic_config(database_url)
+    config.attributes["connection"] = sync
+    getattr(command, action)(config, revision)
+
+
 async def test_channel_keys_carry_telegram_updates_over_and_back(database_url: str) -> None:
     """0007 keys the inbox and the handled updates by channel: what a running bot had kept
     before the upgrade is still there after it, in the same order, and after a downgrade."""
-    from alembic import command
-    from sqlalchemy import text
-
-    def migrate(sync: object, action: str, revision: str) -> None:
-        config = alembic_config(database_url)
-        config.attributes["connection"] = sync
-        getattr(command, action)(config, revision)
+    migrate = partial(_migrate, database_url)
 
     await upgrade_database(database_url, "0006")
     db = Database(database_url)
@@ -174,13 +177,7 @@ async def test_channel_keys_carry_telegram_updates_over_and_back(database_url: s
 async def test_0011_marks_what_was_sent_and_done_before_as_telegram(database_url: str) -> None:
     """Before 0011 everything went through Telegram: a sent message (it has Telegram's id) and
     an action by a Telegram user are marked so; what was not sent, or done from the CLI, is not."""
-    from alembic import command
-    from sqlalchemy import text
-
-    def migrate(sync: object, action: str, revision: str) -> None:
-        config = alembic_config(database_url)
-        config.attributes["connection"] = sync
-        getattr(command, action)(config, revision)
+    migrate = partial(_migrate, database_url)
 
     await upgrade_database(database_url, "0010")
     db = Database(database_url)
