@@ -447,12 +447,16 @@ class Questionnaire:
                 session=session,
                 unit_id=context.unit.id,
                 period_code=previous_code(context.period.code),
+                report_kind=context.round.kind,
             )
         else:
             # The narrative of a six-month or annual report is asked afresh; what each quarter
             # of the window said is offered to pick from.
             quarters = await window_figures(
-                session=session, unit_id=context.unit.id, code=context.period.code
+                session=session,
+                unit_id=context.unit.id,
+                code=context.period.code,
+                report_kind=context.round.kind,
             )
             for code in codes:
                 for quarter in quarters:
@@ -460,7 +464,11 @@ class Questionnaire:
                     if isinstance(text, str) and text.strip():
                         window_texts.setdefault(code, []).append((quarter.code, text))
         earlier_rows = await earlier_answers(
-            session=session, unit_id=context.unit.id, before=context.period, codes=codes
+            session=session,
+            unit_id=context.unit.id,
+            before=context.period,
+            codes=codes,
+            report_kind=context.round.kind,
         )
         earlier = {code: (period.code, value) for code, (period, value) in earlier_rows.items()}
         from_other_years = {

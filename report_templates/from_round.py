@@ -14,6 +14,7 @@ from conversations.texts import KIND_LABELS
 from report_templates.compose import ReportInput, draft_date_for
 from storage.figures import window_figures
 from storage.models import (
+    DEFAULT_REPORT_KIND,
     Membership,
     PeriodKind,
     Person,
@@ -64,10 +65,16 @@ async def report_input_for_round(
     if period.kind is not PeriodKind.QUARTER:
         # A six-month or annual report: the figures are its quarters' added up; only the
         # narrative was asked afresh, and it wins over anything carried.
-        quarters = await window_figures(session=session, unit_id=unit.id, code=period.code)
+        quarters = await window_figures(
+            session=session, unit_id=unit.id, code=period.code, report_kind=round_.kind
+        )
         answers = {**form.combine([quarter.answers for quarter in quarters]), **answers}
     previous = await figures_of_period(
-        session=session, form=form, unit_id=unit.id, code=previous_code(period.code)
+        session=session,
+        form=form,
+        unit_id=unit.id,
+        code=previous_code(period.code),
+        report_kind=round_.kind,
     )
     return ReportInput(
         unit_kind_label=KIND_LABELS[unit.kind],
@@ -86,14 +93,23 @@ async def report_input_for_round(
 
 
 async def figures_of_period(
-    *, session: AsyncSession, form: Form, unit_id: int, code: str
+    *,
+    session: AsyncSession,
+    form: Form,
+    unit_id: int,
+    code: str,
+    report_kind: str = DEFAULT_REPORT_KIND,
 ) -> dict[str, Any]:
-    """A period's figures as reported: a quarter's (approved version first), or a six-month or
-    annual window's quarters combined, plus that round's own narrative."""
-    quarters = await window_figures(session=session, unit_id=unit_id, code=code)
+    """A period's figures of `report_kind` as reported: a quarter's (approved version first),
+    or a six-month or annual window's quarters combined, plus that round's own narrative."""
+    quarters = await window_figures(
+        session=session, unit_id=unit_id, code=code, report_kind=report_kind
+    )
     if len(quarters) == 1:
         return dict(quarters[0].answers)
-    own = await answers_in_period(session=session, unit_id=unit_id, period_code=code)
+    own = await answers_in_period(
+        session=session, unit_id=unit_id, period_code=code, report_kind=report_kind
+    )
     return {**form.combine([quarter.answers for quarter in quarters]), **own}
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
+    DEFAULT_REPORT_KIND,
     Draft,
     DraftStatus,
     ReportingPeriod,
@@ -120,9 +121,16 @@ async def find_office(session: AsyncSession, code: str) -> Unit:
 
 
 async def compile_period(
-    *, session: AsyncSession, office: Unit, period_code: str, today: date, zone: ZoneInfo
+    *,
+    session: AsyncSession,
+    office: Unit,
+    period_code: str,
+    today: date,
+    zone: ZoneInfo,
+    report_kind: str = DEFAULT_REPORT_KIND,
 ) -> Compilation:
-    """Every commune of the office for a period, with its approved figures where there are."""
+    """Every commune of the office for a period, with its approved figures of `report_kind`
+    where there are."""
     spec = window(period_code)
     period = await session.scalar(select(ReportingPeriod).where(ReportingPeriod.code == spec.code))
     deadline = period.deadline_on if period is not None and period.deadline_on else spec.deadline_on
@@ -164,7 +172,11 @@ async def compile_period(
         )
         .outerjoin(
             ReportingRound,
-            and_(ReportingRound.unit_id == Unit.id, ReportingRound.period_id == period_id),
+            and_(
+                ReportingRound.unit_id == Unit.id,
+                ReportingRound.period_id == period_id,
+                ReportingRound.kind == report_kind,
+            ),
         )
         .outerjoin(first_version, first_version.c.round_id == ReportingRound.id)
         .outerjoin(approved, approved.c.round_id == ReportingRound.id)

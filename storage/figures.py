@@ -14,7 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Draft, DraftStatus, PeriodKind, ReportingPeriod, ReportingRound
+from storage.models import (
+    DEFAULT_REPORT_KIND,
+    Draft,
+    DraftStatus,
+    PeriodKind,
+    ReportingPeriod,
+    ReportingRound,
+)
 from storage.periods import window
 from storage.questionnaire import answers_in_period
 
@@ -39,7 +46,9 @@ class QuarterFigures:
         return bool(self.answers)
 
 
-async def quarter_figures(*, session: AsyncSession, unit_id: int, code: str) -> QuarterFigures:
+async def quarter_figures(
+    *, session: AsyncSession, unit_id: int, code: str, report_kind: str = DEFAULT_REPORT_KIND
+) -> QuarterFigures:
     approved = (
         await session.execute(
             select(Draft.report, Draft.number)
@@ -47,6 +56,7 @@ async def quarter_figures(*, session: AsyncSession, unit_id: int, code: str) -> 
             .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
             .where(
                 ReportingRound.unit_id == unit_id,
+                ReportingRound.kind == report_kind,
                 ReportingPeriod.code == code,
                 Draft.status == DraftStatus.APPROVED,
             )
@@ -55,16 +65,20 @@ async def quarter_figures(*, session: AsyncSession, unit_id: int, code: str) -> 
     if approved is not None:
         report, number = approved
         return QuarterFigures(code=code, answers=dict(report.get("answers") or {}), number=number)
-    answers = await answers_in_period(session=session, unit_id=unit_id, period_code=code)
+    answers = await answers_in_period(
+        session=session, unit_id=unit_id, period_code=code, report_kind=report_kind
+    )
     return QuarterFigures(code=code, answers=answers, number=None)
 
 
 async def window_figures(
-    *, session: AsyncSession, unit_id: int, code: str
+    *, session: AsyncSession, unit_id: int, code: str, report_kind: str = DEFAULT_REPORT_KIND
 ) -> tuple[QuarterFigures, ...]:
     return tuple(
         [
-            await quarter_figures(session=session, unit_id=unit_id, code=quarter)
+            await quarter_figures(
+                session=session, unit_id=unit_id, code=quarter, report_kind=report_kind
+            )
             for quarter in quarters_of(code)
         ]
     )

@@ -264,15 +264,23 @@ class ReportingPeriod(Base):
     deadline_on: Mapped[date | None] = mapped_column(Date)
 
 
+# The report every round was for before report kinds: publicizing administrative reform.
+DEFAULT_REPORT_KIND = "cchc"
+
+
 class ReportingRound(TimestampMixin, Base):
-    """One commune's report for one period."""
+    """One commune's report of one kind for one period."""
 
     __tablename__ = "reporting_rounds"
-    __table_args__ = (UniqueConstraint("period_id", "unit_id"),)
+    __table_args__ = (UniqueConstraint("period_id", "unit_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(ForeignKey("reporting_periods.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    # The report kind's code (report_kinds/<code>/kind.yaml).
+    kind: Mapped[str] = mapped_column(
+        String(32), default=DEFAULT_REPORT_KIND, server_default=DEFAULT_REPORT_KIND
+    )
     status: Mapped[RoundStatus] = mapped_column(
         _enum(RoundStatus, "round_status"), default=RoundStatus.OPEN
     )

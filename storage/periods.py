@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import audit
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
+    DEFAULT_REPORT_KIND,
     PeriodKind,
     ReportingPeriod,
     ReportingRound,
@@ -138,8 +139,10 @@ async def open_rounds(
     unit_codes: Sequence[str] = (),
     actor_label: str = "cli",
     deadline_on: date | None = None,
+    report_kind: str = DEFAULT_REPORT_KIND,
 ) -> OpenedRounds:
-    """Open the period's round for the named communes, or every commune; repeating is harmless."""
+    """Open the period's round of `report_kind` for the named communes, or every commune;
+    repeating is harmless."""
     period = await get_or_create_period(session=session, code=code, deadline_on=deadline_on)
     query = select(Unit).where(Unit.kind.in_(COMMUNE_LEVEL_KINDS)).order_by(Unit.code)
     if unit_codes:
@@ -151,7 +154,9 @@ async def open_rounds(
     existing = set(
         (
             await session.scalars(
-                select(ReportingRound.unit_id).where(ReportingRound.period_id == period.id)
+                select(ReportingRound.unit_id).where(
+                    ReportingRound.period_id == period.id, ReportingRound.kind == report_kind
+                )
             )
         ).all()
     )
@@ -160,7 +165,9 @@ async def open_rounds(
         if unit.id in existing:
             already.append(unit)
             continue
-        round_ = ReportingRound(period_id=period.id, unit_id=unit.id, status=RoundStatus.OPEN)
+        round_ = ReportingRound(
+            period_id=period.id, unit_id=unit.id, kind=report_kind, status=RoundStatus.OPEN
+        )
         session.add(round_)
         await session.flush()
         await audit.record(
@@ -169,7 +176,7 @@ async def open_rounds(
             entity_type="round",
             entity_id=round_.id,
             actor_label=actor_label,
-            details={"period": period.code, "unit": unit.code},
+            details={"period": period.code, "unit": unit.code, "kind": report_kind},
         )
         opened.append(unit)
     return OpenedRounds(period=period, opened=tuple(opened), already_open=tuple(already))

@@ -17,6 +17,7 @@ from storage import audit
 from storage.db import Database, insert_unless_present
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
+    DEFAULT_REPORT_KIND,
     Answer,
     ChannelName,
     HandledUpdate,
@@ -345,9 +346,15 @@ async def answers_of(*, session: AsyncSession, round_id: int) -> dict[str, Answe
 
 
 async def earlier_answers(
-    *, session: AsyncSession, unit_id: int, before: ReportingPeriod, codes: Iterable[str]
+    *,
+    session: AsyncSession,
+    unit_id: int,
+    before: ReportingPeriod,
+    codes: Iterable[str],
+    report_kind: str = DEFAULT_REPORT_KIND,
 ) -> dict[str, tuple[ReportingPeriod, Any]]:
-    """The unit's most recent earlier answer to each question, with the period it was given in."""
+    """The unit's most recent earlier answer to each question of `report_kind`, with the period
+    it was given in (another kind's question of the same code is another question)."""
     wanted = list(codes)
     if not wanted:
         return {}
@@ -357,6 +364,7 @@ async def earlier_answers(
         .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
         .where(
             ReportingRound.unit_id == unit_id,
+            ReportingRound.kind == report_kind,
             ReportingPeriod.closes_on < before.closes_on,
             Answer.question_code.in_(wanted),
         )
@@ -374,13 +382,17 @@ async def earlier_answers(
 
 
 async def answers_in_period(
-    *, session: AsyncSession, unit_id: int, period_code: str
+    *, session: AsyncSession, unit_id: int, period_code: str, report_kind: str = DEFAULT_REPORT_KIND
 ) -> dict[str, Any]:
     rows = await session.execute(
         select(Answer.question_code, Answer.value)
         .join(ReportingRound, ReportingRound.id == Answer.round_id)
         .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-        .where(ReportingRound.unit_id == unit_id, ReportingPeriod.code == period_code)
+        .where(
+            ReportingRound.unit_id == unit_id,
+            ReportingRound.kind == report_kind,
+            ReportingPeriod.code == period_code,
+        )
     )
     return {code: value.get("value") for code, value in rows}
 

@@ -222,3 +222,73 @@ async def test_0011_marks_what_was_sent_and_done_before_as_telegram(database_url
     assert sent == [("a", "telegram"), ("b", None)]
     assert done == [(None, "telegram"), ("cli", None)]
     assert [row[0] for row in kept] == ["a", "b"]
+
+
+async def test_0012_makes_every_existing_round_cchcs_and_lets_a_commune_have_one_per_kind(
+    database_url: str,
+) -> None:
+    """Rounds opened before report kinds keep their answers and become the CCHC report's; after
+    it a commune may have one round per period for each kind, never two of the same kind."""
+    migrate = partial(_migrate, database_url)
+    await upgrade_database(database_url, "0011")
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO units (code, name, kind, created_at, updated_at) VALUES "
+                    "('12151', 'Tân Quang', 'commune', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO reporting_periods (code, kind, year, number, starts_on, "
+                    "closes_on) VALUES ('2026-Q4', 'quarter', 2026, 4, '2026-09-15', "
+                    "'2026-12-14')"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO reporting_rounds (period_id, unit_id, status, opened_at, "
+                    "created_at, updated_at) VALUES (1, 1, 'open', CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO answers (round_id, question_code, value, form_version, "
+                    "answered_at) VALUES (1, 'radio_items', '{\"value\": 25}', '2026.2', "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+        async with db.engine.begin() as connection:
+            await connection.run_sync(migrate, "upgrade", "0012")
+        async with db.engine.begin() as connection:
+            kinds = (await connection.execute(text("SELECT kind FROM reporting_rounds"))).all()
+            answers = (await connection.execute(text("SELECT round_id FROM answers"))).all()
+            await connection.execute(
+                text(
+                    "INSERT INTO reporting_rounds (period_id, unit_id, kind, status, opened_at, "
+                    "created_at, updated_at) VALUES (1, 1, 'tthc', 'open', CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+        with pytest.raises(IntegrityError):
+            async with db.engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "INSERT INTO reporting_rounds (period_id, unit_id, kind, status, "
+                        "opened_at, created_at, updated_at) VALUES (1, 1, 'cchc', 'open', "
+                        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    )
+                )
+        async with db.engine.begin() as connection:
+            await connection.run_sync(migrate, "downgrade", "0011")
+        async with db.engine.connect() as connection:
+            back = (await connection.execute(text("SELECT id FROM reporting_rounds"))).all()
+    finally:
+        await db.dispose()
+
+    assert [row[0] for row in kinds] == ["cchc"]
+    assert [row[0] for row in answers] == [1]
+    assert [row[0] for row in back] == [1]  # CCHC's round, and its answer, stay on downgrade

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from storage.db import Database
 from storage.imports import import_people, import_units
 from storage.models import (
+    Answer,
     AuditEntry,
     PeriodKind,
     ReportingPeriod,
@@ -229,6 +230,52 @@ async def test_open_rounds_opens_one_round_per_commune_level_unit(
     assert sorted(entry.details["unit"] for entry in entries) == list(COMMUNE_CODES)
     assert {entry.details["period"] for entry in entries} == {"2026-Q4"}
     assert {entry.actor_label for entry in entries} == {"cli"}
+
+
+async def test_each_report_kind_has_its_own_round_and_answers(
+    database: Database, province_files: tuple[Path, Path]
+) -> None:
+    """One commune, one period, two kinds: two rounds; each kind's answers and history are its
+    own, though a question code is the same in both."""
+    from storage.figures import quarter_figures
+    from storage.questionnaire import answers_in_period
+
+    await _import_province(database, province_files)
+    async with database.session() as session:
+        cchc = await open_rounds(session=session, code="2026-Q4", unit_codes=["12151"])
+        tthc = await open_rounds(
+            session=session, code="2026-Q4", unit_codes=["12151"], report_kind="tthc"
+        )
+        again = await open_rounds(
+            session=session, code="2026-Q4", unit_codes=["12151"], report_kind="tthc"
+        )
+        rounds = {round_.kind: round_ for round_ in await session.scalars(select(ReportingRound))}
+        for kind, value in (("cchc", 25), ("tthc", 130)):
+            session.add(
+                Answer(
+                    round_id=rounds[kind].id,
+                    question_code="proposals",
+                    value={"value": value},
+                    form_version="1",
+                )
+            )
+    async with database.session() as session:
+        unit_id = rounds["cchc"].unit_id
+        cchc_answers = await answers_in_period(
+            session=session, unit_id=unit_id, period_code="2026-Q4"
+        )
+        tthc_answers = await answers_in_period(
+            session=session, unit_id=unit_id, period_code="2026-Q4", report_kind="tthc"
+        )
+        tthc_figures = await quarter_figures(
+            session=session, unit_id=unit_id, code="2026-Q4", report_kind="tthc"
+        )
+
+    assert [u.code for u in cchc.opened] == [u.code for u in tthc.opened] == ["12151"]
+    assert [u.code for u in again.already_open] == ["12151"]
+    assert set(rounds) == {"cchc", "tthc"}
+    assert cchc_answers == {"proposals": 25}
+    assert tthc_answers == tthc_figures.answers == {"proposals": 130}
 
 
 async def test_open_rounds_is_idempotent(
