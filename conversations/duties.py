@@ -71,7 +71,6 @@ class CalendarDuties:
         at_deadline: AtDeadline | None = None,
     ) -> None:
         self.questionnaire = questionnaire
-        self.form = questionnaire.form
         self.calendar = calendar
         self.zone = zone
         # The receiving office's compiled files, queued when the deadline has passed.
@@ -264,7 +263,7 @@ class CalendarDuties:
             sections = [
                 section
                 for section in self.questionnaire.sections_for(
-                    person_id, frozenset(roles[person_id]), assignments, kind
+                    person_id, frozenset(roles[person_id]), assignments, kind, round_.kind
                 )
                 if section.code not in submitted
             ]
@@ -293,7 +292,7 @@ class CalendarDuties:
         kind = await self._kind_of(session, round_)
         return [
             (section.title, ", ".join(owners.get(section.code, [])))
-            for section in self.form.asked_in(kind)
+            for section in self.questionnaire.form_of(round_.kind).asked_in(kind)
             if section.code not in submitted
         ]
 

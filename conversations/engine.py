@@ -24,11 +24,13 @@ from report_templates.preview import TELEGRAM_LIMIT, pack_messages
 from storage import audit
 from storage.figures import window_figures
 from storage.models import (
+    DEFAULT_REPORT_KIND,
     Answer,
     ChannelName,
     PeriodKind,
     Person,
     QuestionnaireState,
+    ReportingPeriod,
     RoundStatus,
     SectionSubmission,
     WalkStatus,
@@ -184,22 +186,54 @@ class Questionnaire:
 
     def __init__(
         self,
-        form: Form,
+        form: Form | Mapping[str, Form],
         *,
         on_round_submitted: RoundSubmitted | None = None,
         today: Callable[[], date] | None = None,
+        kind_names: Mapping[str, str] | None = None,
     ) -> None:
-        self.form = form
+        # Each report kind's form by its code; one form alone is CCHC's (the kind of every
+        # round before report kinds).
+        self.forms: dict[str, Form] = (
+            {DEFAULT_REPORT_KIND: form} if isinstance(form, Form) else dict(form)
+        )
+        # What people call each kind ("CCHC", "TTHC"), when they must choose between them.
+        self.kind_names = dict(kind_names or {})
         # The approval workflow: told, in the same transaction, that a round is complete.
         self.on_round_submitted = on_round_submitted
         # The day in the units' time zone, for dates typed in the future.
         self.today = today or date.today
 
+    @property
+    def form(self) -> Form:
+        """The form of the only kind, for callers that serve one report (tests, the CLI)."""
+        if len(self.forms) != 1:
+            raise ValueError("several report kinds: ask form_of(kind)")
+        return next(iter(self.forms.values()))
+
+    def form_of(self, report_kind: str) -> Form:
+        """The form a round of this kind is answered with; KeyError for a kind not loaded."""
+        return self.forms[report_kind]
+
     # ----- entry points -------------------------------------------------------------------
 
-    async def begin(self, session: AsyncSession, *, person: Person) -> Reply:
-        """/baocao: start or continue the person's part for the open period."""
-        rounds = await editable_rounds(session=session, person_id=person.id)
+    async def begin(
+        self, session: AsyncSession, *, person: Person, report_kind: str | None = None
+    ) -> Reply:
+        """/baocao: start or continue the person's part for the open period. With work left in
+        rounds of several report kinds, the person chooses which ("/baocao tthc")."""
+        rounds = self._served(await editable_rounds(session=session, person_id=person.id))
+        if report_kind is not None:
+            report_kind = report_kind.strip().lower()
+            if report_kind not in self.forms:  # never echoed: it may be anything typed
+                return _say(texts.unknown_report(sorted(self.forms)))
+            rounds = [context for context in rounds if context.round.kind == report_kind]
+            if not rounds:
+                return _say(texts.no_open_report(self._kind_name(report_kind)))
+        else:
+            waiting = await self._kinds_with_work(session, person, rounds)
+            if len(waiting) > 1:
+                return _say(texts.choose_report(waiting))
         if not rounds:
             if await answering_roles(session=session, person_id=person.id):
                 # Nothing open: the report they answered for may be approved; say where it is.
@@ -297,7 +331,7 @@ class Questionnaire:
         if state is None or state.person_id != person.id:
             return Reply(alert=texts.NOT_YOUR_BUTTON, accepted=False)
         context = await round_for(session=session, person_id=person.id, round_id=state.round_id)
-        if context is None:
+        if context is None or context.round.kind not in self.forms:
             return Reply(alert=texts.NOT_YOUR_BUTTON, accepted=False)
         if context.round.status not in EDITABLE_STATUSES:
             return Reply(alert=texts.ROUND_CLOSED, accepted=False)
@@ -308,7 +342,7 @@ class Questionnaire:
 
     async def entered(self, session: AsyncSession, *, person: Person) -> Reply:
         """/xem: everything this person has entered for the open period, section by section."""
-        rounds = await editable_rounds(session=session, person_id=person.id)
+        rounds = self._served(await editable_rounds(session=session, person_id=person.id))
         context = await self._round_to_work_on(session, person, rounds)
         if context is None:
             # Nothing open for them: show what was approved, as the chairman signed it.
@@ -375,7 +409,7 @@ class Questionnaire:
         unless it already reached them (it came after their message: repeating it would
         invite a second answer to it, and then another notice)."""
         code = None if seen is None else seen.get("question")
-        question = self.form.questions.get(code) if isinstance(code, str) else None
+        question = walk.form.questions.get(code) if isinstance(code, str) else None
         on_screen = prompt_delivered(walk.state)
         if question is not None and question.code in walk.answers:
             stored = walk.value(question.code)
@@ -399,6 +433,33 @@ class Questionnaire:
 
     # ----- loading ------------------------------------------------------------------------
 
+    def _kind_name(self, report_kind: str) -> str:
+        return self.kind_names.get(report_kind, report_kind.upper())
+
+    async def _kinds_with_work(
+        self, session: AsyncSession, person: Person, rounds: list[RoundContext]
+    ) -> list[tuple[str, str, ReportingPeriod]]:
+        """(kind code, its name, period) of each kind whose round has a section of the
+        person's not handed in yet, by kind code."""
+        found: dict[str, tuple[str, str, ReportingPeriod]] = {}
+        for context in rounds:
+            kind = context.round.kind
+            if kind in found:
+                continue
+            assignments = await section_assignments(session=session, unit_id=context.unit.id)
+            sections = self.sections_for(
+                person.id, context.roles, assignments, context.period.kind, kind
+            )
+            submitted = await submissions_of(session=session, round_id=context.round.id)
+            if any(section.code not in submitted for section in sections):
+                found[kind] = (kind, self._kind_name(kind), context.period)
+        return [found[kind] for kind in sorted(found)]
+
+    def _served(self, rounds: list[RoundContext]) -> list[RoundContext]:
+        """The rounds of the report kinds this process serves (a kind taken out of the
+        settings leaves its rounds in the database, unanswerable here)."""
+        return [context for context in rounds if context.round.kind in self.forms]
+
     async def _round_to_work_on(
         self, session: AsyncSession, person: Person, rounds: list[RoundContext]
     ) -> RoundContext | None:
@@ -407,7 +468,9 @@ class Questionnaire:
         fallback = None
         for context in rounds:
             assignments = await section_assignments(session=session, unit_id=context.unit.id)
-            sections = self.sections_for(person.id, context.roles, assignments, context.period.kind)
+            sections = self.sections_for(
+                person.id, context.roles, assignments, context.period.kind, context.round.kind
+            )
             if not sections:
                 continue
             submitted = await submissions_of(session=session, round_id=context.round.id)
@@ -418,8 +481,8 @@ class Questionnaire:
 
     async def _active_walk(self, session: AsyncSession, person: Person) -> Walk | Reply | None:
         found = await latest_walk(session=session, person_id=person.id)
-        if found is None:
-            return None
+        if found is None or found[1].round.kind not in self.forms:
+            return None  # no walk, or one of a report this process does not serve
         state, context = found
         if context.round.status not in EDITABLE_STATUSES:
             # Approved or closed: an answer in progress is refused; otherwise nothing to do here.
@@ -437,8 +500,11 @@ class Questionnaire:
         person: Person,
         state: QuestionnaireState,
     ) -> Walk:
+        form = self.form_of(context.round.kind)
         assignments = await section_assignments(session=session, unit_id=context.unit.id)
-        sections = self.sections_for(person.id, context.roles, assignments, context.period.kind)
+        sections = self.sections_for(
+            person.id, context.roles, assignments, context.period.kind, context.round.kind
+        )
         codes = [q.code for s in sections for q in s.questions]
         previous: dict[str, Any] = {}
         window_texts: dict[str, list[tuple[str, str]]] = {}
@@ -473,7 +539,7 @@ class Questionnaire:
         earlier = {code: (period.code, value) for code, (period, value) in earlier_rows.items()}
         from_other_years = {
             q.code
-            for q in self.form.questions.values()
+            for q in form.questions.values()
             if q.carry_over
             and q.code in earlier_rows
             and earlier_rows[q.code][0].year != context.period.year
@@ -481,7 +547,7 @@ class Questionnaire:
         for code in from_other_years:  # plans are yearly: last year's is not this year's
             earlier.pop(code, None)
         return Walk(
-            form=self.form,
+            form=form,
             context=context,
             person=person,
             state=state,
@@ -499,12 +565,14 @@ class Questionnaire:
         roles: frozenset[Any],
         assignments: dict[str, set[int]],
         period_kind: str = PeriodKind.QUARTER,
+        report_kind: str = DEFAULT_REPORT_KIND,
     ) -> list[Section]:
-        """Sections named for this person in the commune; without any, those of their role
-        that the commune has not given to someone else. Of a six-month or annual report
-        only the narrative is asked."""
-        asked = self.form.asked_in(period_kind)
-        named = [s for s in self.form.sections if person_id in assignments.get(s.code, set())]
+        """Sections of the kind's form named for this person in the commune; without any, those
+        of their role that the commune has not given to someone else. Of a six-month or annual
+        report only the narrative is asked."""
+        form = self.form_of(report_kind)
+        asked = form.asked_in(period_kind)
+        named = [s for s in form.sections if person_id in assignments.get(s.code, set())]
         if named:
             codes = {s.code for s in named}
             return [s for s in asked if s.code in codes]
@@ -594,7 +662,7 @@ class Questionnaire:
         return None
 
     def _problem(self, walk: Walk, question: Question, value: Any) -> str | None:
-        return self.form.problem_with(question.code, value, walk.values())
+        return walk.form.problem_with(question.code, value, walk.values())
 
     def _far_from_history(self, walk: Walk, question: Question, value: Any) -> bool:
         if not question.history_check or not question.answer_type.is_amount:
@@ -614,7 +682,7 @@ class Questionnaire:
             round_id=walk.context.round.id,
             question_code=question.code,
             value=value,
-            form_version=self.form.version,
+            form_version=walk.form.version,
             person_id=walk.person.id,
             existing=walk.answers.get(question.code),
         )
@@ -761,7 +829,7 @@ class Questionnaire:
                 SectionSubmission(
                     round_id=round_.id,
                     section_code=section.code,
-                    form_version=self.form.version,
+                    form_version=walk.form.version,
                     submitted_by_person_id=walk.person.id,
                 )
             )
@@ -777,7 +845,7 @@ class Questionnaire:
             actor_person_id=walk.person.id,
             details={"sections": [s.code for s in walk.sections]},
         )
-        asked = self.form.asked_in(walk.context.period.kind)
+        asked = walk.form.asked_in(walk.context.period.kind)
         waiting = [s for s in asked if s.code not in walk.submitted]
         if not waiting and round_.status in (RoundStatus.OPEN, RoundStatus.RETURNED):
             round_.status = RoundStatus.SUBMITTED
@@ -811,9 +879,9 @@ class Questionnaire:
 
     def _question_at(self, walk: Walk) -> Question | None:
         code = walk.state.question_code
-        if code is None or code not in self.form.questions:
+        if code is None or code not in walk.form.questions:
             return None
-        question = self.form.questions[code]
+        question = walk.form.questions[code]
         if question not in walk.path():
             return None
         return question

@@ -928,6 +928,29 @@ def delivery_failed_to_approver(*, what: str, where: str, admins_told: bool) -> 
     return f"⚠️ {what[:1].upper()}{what[1:]} chưa gửi được đến {where}. {then}"
 
 
+# ----- several report kinds ------------------------------------------------------------------
+
+
+def choose_report(waiting: Sequence[tuple[str, str, ReportingPeriod]]) -> str:
+    """/baocao with work left in more than one report: which one now. `waiting` holds each
+    kind's code, its name and the period."""
+    lines = [f"Anh/chị đang có {len(waiting)} báo cáo cần nhập số liệu. Gõ:"]
+    lines += [
+        f"• /baocao {code} — báo cáo {name} {period_label(period)}"
+        for code, name, period in waiting
+    ]
+    return "\n".join(lines)
+
+
+def unknown_report(codes: Sequence[str]) -> str:
+    typed = " hoặc ".join(f"/baocao {code}" for code in codes)
+    return f"Không có loại báo cáo này. Anh/chị gõ /baocao, hoặc {typed}."
+
+
+def no_open_report(name: str) -> str:
+    return f"Hiện không có báo cáo {name} nào đang mở để anh/chị nhập số liệu."
+
+
 # ----- Zalo (no buttons, no documents) ----------------------------------------------------------
 
 ZALO_NOT_REGISTERED = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,9 +79,13 @@ class QuestionnaireHandlers:
         ]
 
     async def begin(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Start or continue the person's part of the open round."""
+        """Start or continue the person's part of the open round ("/baocao tthc": of that
+        report, when several wait)."""
         # Repeating /baocao (or Telegram redelivering it) only shows the question again.
-        await self._for_registered(update, context, self.questionnaire.begin)
+        report_kind = context.args[0] if context.args else None
+        await self._for_registered(
+            update, context, partial(self.questionnaire.begin, report_kind=report_kind)
+        )
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The button on a prompt or reminder: the same as /baocao."""

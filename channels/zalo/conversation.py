@@ -112,7 +112,9 @@ class ZaloConversation:
         if decided is not None:
             return decided
         if command == "/baocao":
-            return await walk.begin(session, person=person)
+            words = text.split()
+            kind = words[1] if len(words) > 1 else None  # "/baocao tthc": that report
+            return await walk.begin(session, person=person, report_kind=kind)
         if command == "/xem":
             return await walk.entered(session, person=person)
         if command == "/huy":
