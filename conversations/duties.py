@@ -27,6 +27,7 @@ from conversations.outgoing import Action, Text, to_payload
 from storage.contacts import registered_anywhere
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
+    DEFAULT_REPORT_KIND,
     Membership,
     OutboxMessage,
     PeriodKind,
@@ -69,10 +70,13 @@ class CalendarDuties:
         zone: ZoneInfo,
         *,
         at_deadline: AtDeadline | None = None,
+        report_kind: str = DEFAULT_REPORT_KIND,
     ) -> None:
         self.questionnaire = questionnaire
         self.calendar = calendar
         self.zone = zone
+        # One report kind's calendar: its rounds are the ones opened, reminded and chased here.
+        self.report_kind = report_kind
         # The receiving office's compiled files, queued when the deadline has passed.
         self.at_deadline = at_deadline
 
@@ -110,6 +114,7 @@ class CalendarDuties:
             unit_codes=unit_codes,
             deadline_on=spec.deadline_on,
             actor_label="calendar",
+            report_kind=self.report_kind,
         )
 
     async def ask(self, session: AsyncSession, event: Event) -> int:
@@ -183,7 +188,7 @@ class CalendarDuties:
             period = rounds[0][2]
             queued += await self._queue(
                 session,
-                f"{event.slot}:{event.period}:office:{office_id}",
+                self._office_key(event, office_id),
                 event.kind.value,
                 Text(
                     texts.late_communes(
@@ -304,15 +309,24 @@ class CalendarDuties:
 
     # ----- queries ----------------------------------------------------------------------------
 
-    @staticmethod
+    def _office_key(self, event: Event, office_id: int) -> str:
+        """The late-communes notice to an office, once per event and kind (CCHC's key is the
+        one it had before report kinds, so an upgrade never sends it again)."""
+        key = f"{event.slot}:{event.period}:office:{office_id}"
+        return key if self.report_kind == DEFAULT_REPORT_KIND else f"{key}:{self.report_kind}"
+
     async def _rounds(
-        session: AsyncSession, code: str, statuses: Sequence[RoundStatus] | None
+        self, session: AsyncSession, code: str, statuses: Sequence[RoundStatus] | None
     ) -> list[tuple[ReportingRound, Unit, ReportingPeriod]]:
         query = (
             select(ReportingRound, Unit, ReportingPeriod)
             .join(Unit, Unit.id == ReportingRound.unit_id)
             .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-            .where(ReportingPeriod.code == code, Unit.kind.in_(COMMUNE_LEVEL_KINDS))
+            .where(
+                ReportingPeriod.code == code,
+                ReportingRound.kind == self.report_kind,
+                Unit.kind.in_(COMMUNE_LEVEL_KINDS),
+            )
             .order_by(Unit.code)
         )
         if statuses is not None:

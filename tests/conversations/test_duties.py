@@ -656,3 +656,31 @@ async def test_two_instances_queue_each_message_once(database: Database) -> None
         p.tq_vice.id,
         p.hp_chairman.id,
     }
+
+
+async def test_each_report_kinds_calendar_opens_reminds_and_chases_its_own_rounds(
+    database: Database,
+) -> None:
+    """Two kinds on one calendar: each opens its own rounds and prompts for them (keys by
+    round), and each tells the office which communes are late for it, once."""
+    from tests.factories import all_types_form
+
+    p = await build(database)
+    both = Questionnaire({"cchc": FORM, "other": all_types_form()})
+    cchc = CalendarDuties(both, CALENDAR, ZONE)
+    other = CalendarDuties(both, CALENDAR, ZONE, report_kind="other")
+
+    opened_cchc = await run(database, at(2026, 12, 7, 8), cchc)
+    opened_other = await run(database, at(2026, 12, 7, 8), other)
+    async with database.session() as session:
+        kinds = sorted(r.kind for r in await session.scalars(select(ReportingRound)))
+    await run(database, at(2026, 12, 18, 8), cchc)
+    await run(database, at(2026, 12, 18, 8), other)
+    late = sorted(row.key for row in await outbox(database, purpose="late"))
+
+    assert opened_cchc["prompt"] == 3 and opened_other["prompt"] >= 1
+    assert kinds == ["cchc", "cchc", "other", "other"]
+    assert late == [
+        f"late:2026-Q4:office:{p.office.id}",
+        f"late:2026-Q4:office:{p.office.id}:other",
+    ]
