@@ -268,13 +268,23 @@ async def lock_round(*, session: AsyncSession, round_id: int) -> ReportingRound:
     return round_
 
 
-async def round_of_unit(*, session: AsyncSession, unit_code: str, period: str) -> int | None:
-    """The id of a unit's round for a period code, if it was opened."""
+async def round_of_unit(
+    *,
+    session: AsyncSession,
+    unit_code: str,
+    period: str,
+    report_kind: str = DEFAULT_REPORT_KIND,
+) -> int | None:
+    """The id of a unit's round of `report_kind` for a period code, if it was opened."""
     return await session.scalar(
         select(ReportingRound.id)
         .join(Unit, Unit.id == ReportingRound.unit_id)
         .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-        .where(Unit.code == unit_code, ReportingPeriod.code == period)
+        .where(
+            Unit.code == unit_code,
+            ReportingPeriod.code == period,
+            ReportingRound.kind == report_kind,
+        )
     )
 
 
