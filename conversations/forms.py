@@ -73,23 +73,37 @@ class Condition(_Strict):
 
 
 class Rule(_Strict):
-    """A cross-field constraint between two numeric answers, with the officer's message."""
+    """A cross-field constraint between numeric answers, with the officer's message."""
 
     not_more_than: str | None = None  # this answer <= that one (digital items <= all items)
     needs_positive: str | None = None  # this answer > 0 needs that one > 0 (airtime needs airings)
+    # This answer (plus `plus`) <= the sum of these: dossiers settled and still in progress
+    # cannot outnumber those received. Only "not more than": an equality between typed answers
+    # would leave an officer no order in which to correct one of them, since the chat checks
+    # one answer at a time.
+    not_more_than_sum: tuple[str, ...] = ()
+    plus: tuple[str, ...] = ()  # answers added to this one before comparing (not_more_than*)
     message: str
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
-        if (self.not_more_than is None) == (self.needs_positive is None):
-            raise ValueError("give exactly one of not_more_than, needs_positive")
+        kinds = [self.not_more_than, self.needs_positive, self.not_more_than_sum or None]
+        if sum(kind is not None for kind in kinds) != 1:
+            raise ValueError("give exactly one of not_more_than, needs_positive, not_more_than_sum")
+        if self.plus and self.needs_positive is not None:
+            raise ValueError("plus applies to not_more_than and not_more_than_sum only")
         return self
 
     @property
     def other(self) -> str:
-        other = self.not_more_than or self.needs_positive
-        assert other is not None
-        return other
+        """The answer this one is compared with (the first of a sum)."""
+        return self.not_more_than or self.needs_positive or self.not_more_than_sum[0]
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        """Every other answer the rule reads."""
+        single = self.not_more_than or self.needs_positive
+        return (*self.plus, *((single,) if single is not None else self.not_more_than_sum))
 
     def broken_by(self, value: Any, other_value: Any) -> bool:
         if not isinstance(value, int | float) or not isinstance(other_value, int | float):
@@ -97,6 +111,19 @@ class Rule(_Strict):
         if self.not_more_than is not None:
             return value > other_value
         return value > 0 and other_value <= 0
+
+    def broken_in(self, code: str, answers: Mapping[str, Any]) -> bool:
+        """Whether the rule of question `code` fails among `answers` (code -> stored value);
+        nothing is compared until every answer it reads is a figure."""
+        if self.needs_positive is not None:
+            return self.broken_by(answers.get(code), answers.get(self.needs_positive))
+        single = (self.not_more_than,) if self.not_more_than is not None else ()
+        right_codes = self.not_more_than_sum or single
+        left = [counted(answers.get(c)) for c in (code, *self.plus)]
+        right = [counted(answers.get(c)) for c in right_codes]
+        if any(value is None for value in (*left, *right)):
+            return False
+        return sum(v for v in left if v is not None) > sum(v for v in right if v is not None)
 
 
 class Choice(_Strict):
@@ -229,7 +256,7 @@ class Form(_Strict):
         """Every rule that compares `code` with another answer, from either side."""
         for question in self.questions.values():
             for rule in question.rules:
-                if question.code == code or rule.other == code:
+                if question.code == code or code in rule.others:
                     yield question, rule
 
     def is_relevant(self, question: Question, answers: Mapping[str, Any]) -> bool:
@@ -262,7 +289,7 @@ class Form(_Strict):
         for owner, rule in self.rules_involving(code):
             if not self.is_relevant(owner, candidate):
                 continue
-            if rule.broken_by(candidate.get(owner.code), candidate.get(rule.other)):
+            if rule.broken_in(owner.code, candidate):
                 return rule.message
         return None
 
@@ -405,12 +432,13 @@ def _cross_check(form: Form) -> Iterator[_Problem]:
                     "which is not a question asked before this one",
                 )
             for r_index, rule in enumerate(question.rules):
-                other = form.questions.get(rule.other)
-                if other is None or not other.answer_type.is_number or other.code == question.code:
-                    yield _Problem(
-                        (*at, "rules", r_index),
-                        f"rule refers to {rule.other!r}, which is not another number question",
-                    )
+                for code in rule.others:
+                    other = form.questions.get(code)
+                    if other is None or not other.answer_type.is_number or code == question.code:
+                        yield _Problem(
+                            (*at, "rules", r_index),
+                            f"rule refers to {code!r}, which is not another number question",
+                        )
             seen[question.code] = question
 
 

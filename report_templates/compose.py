@@ -40,6 +40,11 @@ from report_templates.document import AnnexRow, Block, Paragraph, ReportDocument
 
 TEMPLATE_FILE = "bao_cao_cchc.j2"
 ANNEX_FILE = "annex.yaml"
+# A report kind's bundle folder (report_kinds/<code>/) names its template this way.
+BUNDLE_TEMPLATE_FILE = "template.j2"
+# What the CCHC report is about, as its summary line and closing say it.
+CCHC_SUBJECT = "kết quả công tác tuyên truyền cải cách hành chính"
+DEFAULT_SYMBOL = "BC-UBND"
 PACKAGE_FOLDER = Path(__file__).resolve().parent
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -147,6 +152,12 @@ class TemplateSet:
     template_path: Path
     annex: tuple[AnnexSpec, ...]
     include_annex: bool = False  # the annex file's `include`: attach the annex by default
+    # The codes the template sees as `a.<code>`: the packaged CCHC form's (and its legacy
+    # codes) unless the set was loaded for another form, a report kind's.
+    answer_codes: tuple[str, ...] = ANSWER_CODES
+    form: Form | None = None  # the form the set was loaded for; None: the packaged CCHC form
+    subject: str = CCHC_SUBJECT  # the summary line: "<Subject> quý IV năm 2026"
+    symbol: str = DEFAULT_SYMBOL  # "Số: 134/BC-UBND"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,6 +255,29 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "cham": cham,
     "capitalize_first": capitalize_first,
 }
+
+
+def tong(*values: Any) -> int | float | None:
+    """The sum of figures, or None when any is not a figure (skipped, or done without one):
+    a total the answers do not back is never stated."""
+    figures = [counted(value) for value in values]
+    if any(figure is None for figure in figures):
+        return None
+    return sum(figure for figure in figures if figure is not None)
+
+
+def ty_le(part: Any, whole: Any) -> float | None:
+    """100 * part / whole to two decimals, for `phan_tram`; None without a whole to divide by.
+    A rate short of whole never rounds up to 100, and a rate above nothing never to 0."""
+    part, whole = counted(part), counted(whole)
+    if part is None or whole is None or whole <= 0 or part < 0:
+        return None
+    rate = round(100 * part / whole, 2)
+    if rate >= 100 and part < whole:
+        return 99.99
+    if rate <= 0 < part:
+        return 0.01
+    return float(rate)
 
 
 def noi(*parts: Any, sep: str = ", ", last: str | None = None) -> str:
@@ -376,6 +410,9 @@ CONTEXT_NAMES = frozenset(
         "desk",
         "sub_units",
         "radio_name",
+        "tong",
+        "ty_le",
+        "citations",
         *_Collector().names(),
     }
 )
@@ -385,9 +422,23 @@ CONTEXT_NAMES = frozenset(
 # Loading
 
 
-def load_templates(folder: Path | None = None) -> TemplateSet:
-    """Compile the report template and validate the annex; TemplateError names file and line."""
+def load_templates(
+    folder: Path | None = None,
+    *,
+    form: Form | None = None,
+    template_file: str = TEMPLATE_FILE,
+    annex_file: str = ANNEX_FILE,
+    subject: str = CCHC_SUBJECT,
+    symbol: str = DEFAULT_SYMBOL,
+) -> TemplateSet:
+    """Compile the report template and validate the annex; TemplateError names file and line.
+
+    Without `form` the template is CCHC's and sees the packaged form's codes; with one (a
+    report kind's, see `load_bundle_templates`) it sees that form's codes, and the annex rows
+    name them.
+    """
     folder = (folder or PACKAGE_FOLDER).resolve()
+    codes = ANSWER_CODES if form is None else tuple(form.questions)
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(folder)),
         undefined=jinja2.StrictUndefined,
@@ -395,22 +446,40 @@ def load_templates(folder: Path | None = None) -> TemplateSet:
         keep_trailing_newline=False,
     )
     env.filters.update(FILTERS)
-    template_path = folder / TEMPLATE_FILE
+    template_path = folder / template_file
     try:
         source = template_path.read_text(encoding="utf-8")
-        template = env.get_template(TEMPLATE_FILE)
+        template = env.get_template(template_file)
         _check_names(env, source, template_path)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{template_path}:{exc.lineno}: {exc.message}") from exc
     except (OSError, UnicodeDecodeError, jinja2.TemplateNotFound) as exc:
         raise TemplateError(f"{template_path}:1: cannot read the template ({exc})") from exc
-    include_annex, annex = _load_annex(folder / ANNEX_FILE)
+    include_annex, annex = _load_annex(folder / annex_file, codes)
     templates = TemplateSet(
-        template=template, template_path=template_path, annex=annex, include_annex=include_annex
+        template=template,
+        template_path=template_path,
+        annex=annex,
+        include_annex=include_annex,
+        answer_codes=codes,
+        form=form,
+        subject=subject,
+        symbol=symbol,
     )
-    for sample in _samples():  # a misspelt attribute or filter in a branch surfaces at start
+    # A misspelt attribute or filter in a branch surfaces at start.
+    for sample in _samples() if form is None else _form_samples(form):
         compose(sample, templates=templates)
     return templates
+
+
+def load_bundle_templates(
+    folder: Path, form: Form, *, subject: str, symbol: str = DEFAULT_SYMBOL
+) -> TemplateSet:
+    """A report kind's template set: `template.j2` and `annex.yaml` of its bundle folder,
+    checked against the kind's own form."""
+    return load_templates(
+        folder, form=form, template_file=BUNDLE_TEMPLATE_FILE, subject=subject, symbol=symbol
+    )
 
 
 @cache
@@ -440,7 +509,7 @@ class _AnnexProblem(Exception):
         self.message = message
 
 
-def _load_annex(path: Path) -> tuple[bool, tuple[AnnexSpec, ...]]:
+def _load_annex(path: Path, codes: Sequence[str]) -> tuple[bool, tuple[AnnexSpec, ...]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -453,14 +522,14 @@ def _load_annex(path: Path) -> tuple[bool, tuple[AnnexSpec, ...]]:
         problem = getattr(exc, "problem", None) or str(exc)
         raise TemplateError(f"{path}:{line}: not valid YAML ({problem})") from exc
     try:
-        return _parse_annex(data)
+        return _parse_annex(data, codes)
     except _AnnexProblem as problem:
         where = ".".join(str(part) for part in problem.path) or "(top)"
         line = yaml_line_of(root, problem.path)
         raise TemplateError(f"{path}:{line}: {where}: {problem.message}") from None
 
 
-def _parse_annex(data: Any) -> tuple[bool, tuple[AnnexSpec, ...]]:
+def _parse_annex(data: Any, codes: Sequence[str]) -> tuple[bool, tuple[AnnexSpec, ...]]:
     if not isinstance(data, dict) or not set(data) <= {"include", "rows"} or "rows" not in data:
         raise _AnnexProblem((), "the annex file is a mapping with the keys include and rows")
     include = data.get("include", False)
@@ -469,10 +538,10 @@ def _parse_annex(data: Any) -> tuple[bool, tuple[AnnexSpec, ...]]:
     rows = data["rows"]
     if not isinstance(rows, list) or not rows:
         raise _AnnexProblem(("rows",), "rows must be a non-empty list")
-    return include, tuple(_parse_row(row, ("rows", index)) for index, row in enumerate(rows))
+    return include, tuple(_parse_row(row, ("rows", index), codes) for index, row in enumerate(rows))
 
 
-def _parse_row(row: Any, at: tuple[str | int, ...]) -> AnnexSpec:
+def _parse_row(row: Any, at: tuple[str | int, ...], codes: Sequence[str]) -> AnnexSpec:
     if isinstance(row, dict) and "dat_khi" in row:
         raise _AnnexProblem(
             (*at, "dat_khi"),
@@ -486,15 +555,17 @@ def _parse_row(row: Any, at: tuple[str | int, ...]) -> AnnexSpec:
     if not isinstance(counts, list) or not counts:
         raise _AnnexProblem((*at, "counts"), "counts must be a non-empty list")
     parsed_counts = tuple(
-        _parse_count(count, (*at, "counts", index)) for index, count in enumerate(counts)
+        _parse_count(count, (*at, "counts", index), codes) for index, count in enumerate(counts)
     )
-    only_when = _parse_condition(row["chi_khi"], (*at, "chi_khi")) if "chi_khi" in row else None
+    only_when = (
+        _parse_condition(row["chi_khi"], (*at, "chi_khi"), codes) if "chi_khi" in row else None
+    )
     return AnnexSpec(form.strip(), parsed_counts, only_when)
 
 
-def _parse_count(count: Any, at: tuple[str | int, ...]) -> AnnexCount:
+def _parse_count(count: Any, at: tuple[str | int, ...], codes: Sequence[str]) -> AnnexCount:
     _expect_keys(count, at, required={"answer"}, optional={"unit", "format"})
-    answer = _answer_code(count["answer"], (*at, "answer"))
+    answer = _answer_code(count["answer"], (*at, "answer"), codes)
     unit = count.get("unit", "")
     if not isinstance(unit, str):
         raise _AnnexProblem((*at, "unit"), "unit must be a text")
@@ -504,9 +575,9 @@ def _parse_count(count: Any, at: tuple[str | int, ...]) -> AnnexCount:
     return AnnexCount(answer, unit.strip(), kind)
 
 
-def _parse_condition(rule: Any, at: tuple[str | int, ...]) -> AnnexCondition:
+def _parse_condition(rule: Any, at: tuple[str | int, ...], codes: Sequence[str]) -> AnnexCondition:
     _expect_keys(rule, at, required={"answer", "equals"}, optional=set())
-    answer = _answer_code(rule["answer"], (*at, "answer"))
+    answer = _answer_code(rule["answer"], (*at, "answer"), codes)
     return AnnexCondition(answer, equals=rule["equals"])
 
 
@@ -523,8 +594,8 @@ def _expect_keys(
             raise _AnnexProblem(at, f"{key} is missing")
 
 
-def _answer_code(value: Any, at: tuple[str | int, ...]) -> str:
-    if value not in ANSWER_CODES:
+def _answer_code(value: Any, at: tuple[str | int, ...], codes: Sequence[str]) -> str:
+    if value not in codes:
         raise _AnnexProblem(at, f"{value!r} is not a question code of the form")
     return str(value)
 
@@ -548,10 +619,11 @@ def compose(
     report: ReportInput, *, templates: TemplateSet | None = None, form: Form | None = None
 ) -> ReportDocument:
     """Fill a ReportDocument from the answers; TemplateError when the template fails. `form`
-    gives the topics' wording (the packaged form when not given)."""
+    gives the topics' wording (the one the templates were loaded for, else the packaged form)."""
     templates = templates or default_templates()
     collector = _Collector()
-    context = {**_context(report, form or packaged_form()), **collector.names()}
+    form = form or templates.form or packaged_form()
+    context = {**_context(report, form, templates.answer_codes), **collector.names()}
     try:
         stray = templates.template.render(context)
     except _RENDER_ERRORS as exc:
@@ -568,10 +640,10 @@ def compose(
     with_annex = templates.include_annex if report.with_annex is None else report.with_annex
     return ReportDocument(
         issuing_body=("ỦY BAN NHÂN DÂN", f"{kind} {report.unit_name}".upper()),
-        number_line=f"Số:{_number(report.number)}/BC-UBND",
+        number_line=f"Số:{_number(report.number)}/{templates.symbol}",
         place_date_line=f"{report.place_name}, {_date_words(report)}",
         title="BÁO CÁO",
-        summary=f"Kết quả công tác tuyên truyền cải cách hành chính {period_label(report)}",
+        summary=f"{capitalize_first(templates.subject)} {period_label(report)}",
         body=tuple(collector.collected),
         recipients=recipient_lines(
             report.recipients, receiving_office=report.receiving_office, unit_kind=kind
@@ -579,7 +651,8 @@ def compose(
         authority=_authority(report.signer_role),
         signer_name=report.signer_name,
         annex_subtitle=(
-            f"(Kèm theo Báo cáo số{_number(report.number)}/BC-UBND ngày{_short_date(report)} "
+            f"(Kèm theo Báo cáo số{_number(report.number)}/{templates.symbol} "
+            f"ngày{_short_date(report)} "
             f"của UBND {kind} {report.unit_name})"
         ),
         annex=tuple(_annex_rows(templates.annex, report.answers)) if with_annex else (),
@@ -610,9 +683,11 @@ def _next_period(report: ReportInput) -> str:
     return f"năm {year + 1}"
 
 
-def _namespace(values: Mapping[str, Any] | None) -> types.SimpleNamespace:
+def _namespace(
+    values: Mapping[str, Any] | None, codes: Sequence[str] = ANSWER_CODES
+) -> types.SimpleNamespace:
     # Attributes only (no .items/.values methods to shadow a code); private names never pass.
-    data: dict[str, Any] = dict.fromkeys(ANSWER_CODES)
+    data: dict[str, Any] = dict.fromkeys(codes)
     for code, value in (values or {}).items():
         if isinstance(code, str) and code.isidentifier() and not code.startswith("_"):
             data[code] = value
@@ -664,6 +739,12 @@ class Citation:
 def cite(citations: Sequence[Citation], sep: str = "; ", last: str | None = None) -> str:
     """Several citations joined ('...; Kế hoạch số ... và Quyết định số ...')."""
     return noi(*(str(c) for c in citations), sep=sep, last=last)
+
+
+def citations(value: Any, issuer: str = "", about: str = "") -> list[Citation]:
+    """A document_ref(s) answer as citations ('Kế hoạch số 03/KH-UBND ngày ... của <issuer>
+    về <about>'), the issuer and subject typed by the officer winning over the defaults."""
+    return [Citation(ref, issuer, about) for ref in _documents(value)]
 
 
 def _documents(value: Any) -> list[DocumentRef]:
@@ -755,7 +836,9 @@ def _sub_units(report: ReportInput) -> str:
     return SUB_UNITS.get(report.unit_kind_label, "thôn, tổ dân phố")
 
 
-def _context(report: ReportInput, form: Form) -> dict[str, Any]:
+def _context(
+    report: ReportInput, form: Form, codes: Sequence[str] = ANSWER_CODES
+) -> dict[str, Any]:
     own, higher = _citations(report)
     return {
         "own_plans": own,
@@ -770,8 +853,11 @@ def _context(report: ReportInput, form: Form) -> dict[str, Any]:
         "tu": _word_of(report, form),
         "cite": cite,
         "la_ma": la_ma,
-        "a": _namespace(report.answers),
-        "prev": _namespace(report.previous),
+        "a": _namespace(report.answers, codes),
+        "prev": _namespace(report.previous, codes),
+        "tong": tong,
+        "ty_le": ty_le,
+        "citations": citations,
         "has_previous": report.previous is not None,
         "unit_kind": report.unit_kind_label,
         "unit_name": report.unit_name,
@@ -995,6 +1081,70 @@ def _samples() -> Iterator[ReportInput]:
     )
 
 
+def _form_samples(form: Form) -> Iterator[ReportInput]:
+    """Reports over every question of a kind's form, from its types' example values (zero, a
+    few, many; each choice), nothing answered, each period kind, either signer."""
+    depth = max(len(q.answer_type.example_values) for q in form.questions.values())
+    variants = [_example_answers(form, index) for index in range(max(depth, 1))]
+    base = ReportInput(
+        unit_kind_label="xã",
+        unit_name="Mẫu",
+        period_kind="quarter",
+        period_year=2026,
+        period_number=4,
+        answers=variants[-1],
+        previous=variants[0],
+        signer_name="Nguyễn Văn A",
+        signer_role="chairman",
+        receiving_office="Văn phòng UBND tỉnh",
+        draft_date=date(2026, 12, 1),
+    )
+    yield base
+    yield replace(base, answers={}, previous=None, signer_role="vice_chairman")
+    periods = [
+        ("quarter", 2025, 2),
+        ("quarter", 2025, 3),
+        ("half_year", 2026, 1),
+        ("year", 2026, 1),
+    ]
+    for index, answers in enumerate(variants * 2):  # each variant in two period kinds
+        kind, year, number = periods[index % len(periods)]
+        yield replace(
+            base,
+            period_kind=kind,
+            period_year=year,
+            period_number=number,
+            answers=answers,
+            previous=None,
+            with_annex=True,
+            number="5",
+            issued_on=date(year, 12, 16),
+        )
+
+
+def _example_answers(form: Form, index: int) -> dict[str, Any]:
+    """Every question answered with its type's `index`-th example value (wrapping round); a
+    choice takes the question's own choices, a count "done" only where the form allows it."""
+    answers: dict[str, Any] = {}
+    for question in form.questions.values():
+        examples = [
+            value
+            for value in question.answer_type.example_values
+            if value != DONE_UNCOUNTED or question.uncounted
+        ]
+        if not examples:
+            continue
+        example = examples[index % len(examples)]
+        if question.choices:
+            picks = [choice.value for choice in question.choices]
+            if isinstance(example, list):
+                example = picks[: min(len(example) + index, len(picks))]
+            else:
+                example = picks[index % len(picks)]
+        answers[question.code] = example
+    return answers
+
+
 __all__ = [
     "ANSWER_CODES",
     "ReportInput",
@@ -1003,6 +1153,7 @@ __all__ = [
     "compose",
     "default_templates",
     "draft_date_for",
+    "load_bundle_templates",
     "load_templates",
     "period_label",
     "recipient_lines",

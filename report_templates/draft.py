@@ -16,8 +16,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from conversations.calendar import Calendar
-from conversations.forms import Form, Question
+import yaml
+
+from conversations.calendar import Calendar, load_calendar
+from conversations.forms import Form, Question, load_form, read_yaml, yaml_line_of
 from conversations.parsing import ParseError, fold
 from conversations.texts import KIND_LABELS
 from conversations.values import parse_answer
@@ -85,10 +87,103 @@ def load_report_files(folder: Path | None = None) -> tuple[TemplateSet, Layout]:
     return load_templates(folder), layout
 
 
+KIND_FILE = "kind.yaml"
+KIND_KEYS = ("code", "name", "short_name", "symbol", "file_prefix", "receiver", "files")
+KIND_FILES = ("form", "calendar", "template", "annex", "layout")
+
+
+class BundleError(ValueError):
+    """A report kind's folder cannot be used; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class KindBundle:
+    """A report kind's folder (report_kinds/<code>/): what it is called and the files that ask,
+    schedule and draft it, each loaded and checked."""
+
+    folder: Path
+    code: str  # "tthc"
+    name: str  # the subject of the title line: "tình hình, kết quả giải quyết thủ tục hành chính"
+    short_name: str  # "TTHC"
+    symbol: str  # "BC-UBND"
+    file_prefix: str  # "BC-TTHC"
+    receiver: str  # the default first line of "Nơi nhận"
+    form: Form
+    calendar: Calendar
+    templates: TemplateSet
+    layout: Layout
+
+
+def load_bundle(folder: Path) -> KindBundle:
+    """Load a report kind's folder: `kind.yaml` and the form, calendar, template, annex and
+    layout it names (relative to the folder). Raises BundleError, FormError, CalendarError,
+    TemplateError or LayoutError naming the file and line."""
+    folder = folder.resolve()
+    path = folder / KIND_FILE
+    try:
+        root, data = read_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{path}:1: cannot read the kind file ({exc})") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise BundleError(f"{path}:{mark.line + 1 if mark else 1}: not valid YAML") from exc
+
+    def problem(where: tuple[str, ...], message: str) -> BundleError:
+        return BundleError(f"{path}:{yaml_line_of(root, where)}: {'.'.join(where)}: {message}")
+
+    if not isinstance(data, dict):
+        raise BundleError(f"{path}:1: a kind file is a mapping with {', '.join(KIND_KEYS)}")
+    for key in data:
+        if key not in KIND_KEYS:
+            raise problem((str(key),), f"unknown key (use {', '.join(KIND_KEYS)})")
+    texts: dict[str, str] = {}
+    for key in KIND_KEYS[:-1]:
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise problem((key,), "required, a text")
+        texts[key] = value.strip()
+    files = data.get("files")
+    if not isinstance(files, dict):
+        raise problem(("files",), f"a mapping of {', '.join(KIND_FILES)} to file names")
+    named: dict[str, Path] = {}
+    for key, name in files.items():
+        if key not in KIND_FILES:
+            raise problem(("files", str(key)), f"unknown file (use {', '.join(KIND_FILES)})")
+        if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
+            raise problem(("files", key), "a file name in the kind's folder")
+        named[key] = folder / name
+    for key in KIND_FILES[:-1]:  # the layout may be left to the packaged one
+        if key not in named:
+            raise problem(("files",), f"{key} is missing")
+    form = load_form(named["form"])
+    templates = load_templates(
+        folder,
+        form=form,
+        template_file=named["template"].name,
+        annex_file=named["annex"].name,
+        subject=texts["name"],
+        symbol=texts["symbol"],
+    )
+    return KindBundle(
+        folder=folder,
+        code=texts["code"],
+        name=texts["name"],
+        short_name=texts["short_name"],
+        symbol=texts["symbol"],
+        file_prefix=texts["file_prefix"],
+        receiver=texts["receiver"],
+        form=form,
+        calendar=load_calendar(named["calendar"]),
+        templates=templates,
+        layout=load_layout(named.get("layout")),
+    )
+
+
 def read_answers_file(
     path: Path, form: Form, *, calendar: Calendar | None = None, today: date | None = None
 ) -> ReportInput:
-    """A ReportInput from a JSON answers file; answers may be typed as an officer would.
+    """A ReportInput from a JSON (or, named .yaml/.yml, YAML) answers file; answers may be
+    typed as an officer would.
 
     The file goes through every check the chat makes (each answer read as typed, ceilings,
     cross-field rules, skipped required questions, answers to questions the other answers make
@@ -98,11 +193,19 @@ def read_answers_file(
     file gives `draft_month`.
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))  # Notepad and Excel add a BOM
+        text = path.read_text(encoding="utf-8-sig")  # Notepad and Excel add a BOM
+        # A kind's sample answers are YAML, which carries comments.
+        yaml_file = path.suffix.lower() in (".yaml", ".yml")
+        data = read_yaml(text)[1] if yaml_file else json.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise DraftInputError(f"{path}: cannot read the file ({exc})") from exc
     except json.JSONDecodeError as exc:
         raise DraftInputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or exc
+        raise DraftInputError(f"{path}:{line}: not valid YAML ({problem})") from exc
     if not isinstance(data, dict):
         raise DraftInputError(f"{path}: the file must hold one JSON object")
     problems = _Problems(path)
