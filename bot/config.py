@@ -55,12 +55,12 @@ class Settings(BaseSettings):
     # Where `baocao draft` and `baocao compile` write without --out. The bot keeps no documents
     # on disk (it sends them; the database can rebuild them), so it does not use this.
     baocao_output_dir: Path = Path("./data/output")
-    # The questionnaire form file; unset means the packaged default (conversations/form_cchc.yaml).
+    # The questionnaire form file; unset means the packaged default (report_kinds/cchc/form.yaml).
     baocao_form: Path | None = None
     # A folder with a province's copies of bao_cao_cchc.j2, annex.yaml and layout.yaml; unset
-    # means the packaged report_templates/.
+    # means the packaged report_kinds/cchc/.
     baocao_templates_dir: Path | None = None
-    # The reporting calendar (YAML); unset means the packaged conversations/calendar.yaml.
+    # The reporting calendar (YAML); unset means the packaged report_kinds/cchc/calendar.yaml.
     baocao_calendar: Path | None = None
     # Telegram's limits for the outbox sender: messages per second overall and per chat.
     # With several instances, give each its share of the overall rate.

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -28,9 +27,10 @@ from pydantic import (
 )
 
 from conversations.forms import read_yaml, yaml_line_of
+from report_kinds import packaged_folder
 from storage.periods import PeriodWindow, window
 
-DEFAULT_CALENDAR = "calendar.yaml"
+DEFAULT_CALENDAR = "report_kinds/cchc/calendar.yaml"  # the CCHC kind's, the packaged default
 KIND_SUFFIXES = {"quarter": ("Q1", "Q2", "Q3", "Q4"), "half_year": ("H1",), "year": ("Y",)}
 
 
@@ -61,7 +61,7 @@ class QuietHours(BaseModel):
 
 
 class Calendar(BaseModel):
-    """The calendar's settings (see conversations/calendar.yaml for what each means)."""
+    """The calendar's settings (see report_kinds/cchc/calendar.yaml for what each means)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -197,7 +197,7 @@ class Event:
 def load_calendar(path: Path | None = None) -> Calendar:
     """Read and validate a calendar file (the packaged default when no path is given)."""
     if path is None:
-        source = resources.files("conversations") / DEFAULT_CALENDAR
+        source = packaged_folder() / "calendar.yaml"
         return parse_calendar(source.read_text(encoding="utf-8"), name=DEFAULT_CALENDAR)
     try:
         text = path.read_text(encoding="utf-8")

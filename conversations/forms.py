@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -23,11 +22,12 @@ from conversations.question_types.base import DONE_UNCOUNTED as DONE_UNCOUNTED
 from conversations.question_types.base import Combine
 from conversations.question_types.base import counted as counted
 from conversations.question_types.base import is_done as is_done
+from report_kinds import packaged_folder
 
 # DONE_UNCOUNTED, counted and is_done are imported as themselves: the report templates read
 # them from the form, as they did before the question types had a package of their own.
 
-DEFAULT_FORM = "form_cchc.yaml"
+DEFAULT_FORM = "report_kinds/cchc/form.yaml"  # the CCHC kind's form, the packaged default
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 ASSIGNABLE_ROLES = ("officer", "chairman", "vice_chairman", "clerk")
 
@@ -307,7 +307,7 @@ class _Problem:
 def load_form(path: Path | None = None) -> Form:
     """Read and validate a form file (the packaged default when no path is given)."""
     if path is None:
-        source = resources.files("conversations") / DEFAULT_FORM
+        source = packaged_folder() / "form.yaml"
         return parse_form(source.read_text(encoding="utf-8"), name=DEFAULT_FORM)
     try:
         text = path.read_text(encoding="utf-8")

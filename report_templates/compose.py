@@ -1,9 +1,10 @@
 """From a commune's answers to a `ReportDocument`: the sentences of a BÁO CÁO and its annex.
 
-The wording lives in `bao_cao_cchc.j2` (a Jinja2 template a province may copy and edit) and the
-annex rows in `annex.yaml`. The template never produces markup that is parsed afterwards: it calls
-Python collectors (`body()`, `heading1()`, `bullet()`, `paragraphs()`...) that append
-`Paragraph`s, so an answer can never turn into template code, a heading or a docx tag.
+The wording lives in a report kind's template (report_kinds/cchc/bao_cao_cchc.j2 for CCHC, a
+Jinja2 template a province may copy and edit) and the annex rows in its `annex.yaml`. The
+template never produces markup that is parsed afterwards: it calls Python collectors (`body()`,
+`heading1()`, `bullet()`, `paragraphs()`...) that append `Paragraph`s, so an answer can never
+turn into template code, a heading or a docx tag.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from conversations.forms import (
 from conversations.parsing import DocumentRef, fold
 from conversations.texts import ROMAN_QUARTERS, period_words
 from conversations.values import group_thousands
+from report_kinds import packaged_folder
 from report_templates.document import AnnexRow, Block, Paragraph, ReportDocument
 
 TEMPLATE_FILE = "bao_cao_cchc.j2"
@@ -45,7 +47,7 @@ BUNDLE_TEMPLATE_FILE = "template.j2"
 # What the CCHC report is about, as its summary line and closing say it.
 CCHC_SUBJECT = "kết quả công tác tuyên truyền cải cách hành chính"
 DEFAULT_SYMBOL = "BC-UBND"
-PACKAGE_FOLDER = Path(__file__).resolve().parent
+PACKAGE_FOLDER = packaged_folder()  # the CCHC kind's folder: the packaged template and annex
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # Codes of earlier form versions whose answers are still stored in rounds and frozen versions:

@@ -52,11 +52,12 @@ from docx.text.parfmt import ParagraphFormat
 from docx.text.run import Run
 
 from conversations.forms import read_yaml
+from report_kinds import packaged_folder
 from report_templates.document import Block, ReportDocument
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LAYOUT_PATH = Path(__file__).with_name("layout.yaml")
+DEFAULT_LAYOUT_PATH = packaged_folder() / "layout.yaml"
 
 ANNEX_HEADER = ("TT", "Hình thức tuyên truyền", "Kết quả", "Mức độ")
 

@@ -165,7 +165,7 @@ def province_templates(folder: Path) -> Path:
     """A province's copy of the report files, with its own wording for section I."""
     folder.mkdir()
     for name in ("bao_cao_cchc.j2", "annex.yaml"):
-        text = (REPO / "report_templates" / name).read_text(encoding="utf-8")
+        text = (REPO / "report_kinds" / "cchc" / name).read_text(encoding="utf-8")
         (folder / name).write_text(text, encoding="utf-8")
     template = folder / "bao_cao_cchc.j2"
     text = template.read_text(encoding="utf-8")

@@ -58,7 +58,7 @@ def test_default_form_loads(form: Form) -> None:
 
 
 def test_default_form_from_a_file_is_the_same(form: Form, tmp_path: Path) -> None:
-    text = (resources.files("conversations") / "form_cchc.yaml").read_text(encoding="utf-8")
+    text = (resources.files("report_kinds") / "cchc" / "form.yaml").read_text(encoding="utf-8")
     copy = tmp_path / "form.yaml"
     copy.write_text(text, encoding="utf-8")
     assert load_form(copy) == form
