@@ -33,7 +33,7 @@ from storage.imports import (
     role_misfit,
 )
 from storage.invitations import create_invitation
-from storage.models import OutboxStatus, ReportingPeriod, Role, RoundStatus
+from storage.models import DEFAULT_REPORT_KIND, OutboxStatus, ReportingPeriod, Role, RoundStatus
 from storage.outbox import Delivery, Listed, Requeued, list_rows, requeue
 from storage.people import find_member_by_name, get_unit_by_code
 from storage.periods import OpenedRounds, PeriodCodeError, find_period, window
@@ -41,6 +41,7 @@ from storage.status import RoundStanding, period_standing
 
 if TYPE_CHECKING:
     from report_templates.compose import ReportInput
+    from report_templates.draft import KindBundle
 
 T = TypeVar("T")
 
@@ -244,7 +245,63 @@ def form_check(file: Path | None) -> None:
         )
 
 
+def _bundle(where: str | Path) -> KindBundle:
+    """A report kind: a shipped one by its code ("tthc"), or a folder. Exit 2 with the file and
+    line of what is wrong."""
+    import report_kinds
+    from report_templates.compose import TemplateError
+    from report_templates.docx_writer import LayoutError
+    from report_templates.draft import BundleError, load_bundle
+
+    folder = report_kinds.packaged().get(str(where)) or Path(where)
+    if not (folder / "kind.yaml").is_file():
+        known = ", ".join(report_kinds.packaged())
+        raise click.ClickException(
+            f"{where}: not a report kind's folder or code (shipped: {known})"
+        )
+    try:
+        return load_bundle(folder)
+    except (BundleError, FormError, CalendarError, TemplateError, LayoutError) as exc:
+        click.echo(f"The report kind in {folder} is invalid:\n{exc}", err=True)
+        sys.exit(2)
+
+
+@main.command("kinds")
+def kinds() -> None:
+    """The report kinds shipped with Baocao: code, name and folder."""
+    import report_kinds
+
+    for folder in report_kinds.packaged().values():
+        bundle = _bundle(folder)
+        click.echo(f"{bundle.code}  {bundle.short_name}: {bundle.name} ({folder})")
+
+
+@main.group("kind")
+def kind_group() -> None:
+    """A report kind's folder (kind.yaml, form, calendar, template, annex, layout)."""
+
+
+@kind_group.command("check")
+@click.argument("folder", type=click.Path(path_type=Path))
+def kind_check(folder: Path) -> None:
+    """Validate a report kind's folder, as a province's copy or a new kind: kind.yaml and every
+    file it names; errors name the file and line."""
+    bundle = _bundle(folder)
+    form = bundle.form
+    click.echo(
+        f"{bundle.code} ({bundle.short_name}): {bundle.name}; {bundle.symbol}, files "
+        f"{bundle.file_prefix}_...; form {form.form} version {form.version}: "
+        f"{len(form.sections)} sections, {len(form.questions)} questions."
+    )
+    click.echo("The form, calendar, template, annex and layout load, and the template renders.")
+
+
 @main.command()
+@click.option(
+    "--kind",
+    "kind_name",
+    help="A report kind's code (baocao kinds) or folder; default the CCHC report.",
+)
 @click.option(
     "--answers",
     "answers_file",
@@ -260,7 +317,11 @@ def form_check(file: Path | None) -> None:
     help="Folder for the files (default BAOCAO_OUTPUT_DIR).",
 )
 def draft(
-    answers_file: Path | None, unit_code: str | None, period_code: str | None, out_dir: Path | None
+    kind_name: str | None,
+    answers_file: Path | None,
+    unit_code: str | None,
+    period_code: str | None,
+    out_dir: Path | None,
 ) -> None:
     """Render a draft report (.docx, chat preview, .pdf with LibreOffice) from a file of answers
     or from a commune's stored round."""
@@ -270,7 +331,8 @@ def draft(
         raise click.UsageError("give either --answers FILE, or --unit CODE and --period CODE")
     settings = _settings()
     out_dir = _output_folder(settings, out_dir)
-    form = _form(settings)
+    bundle = _bundle(kind_name) if kind_name is not None else None
+    form = bundle.form if bundle is not None else _form(settings)
     from report_templates.compose import TemplateError
     from report_templates.docx_writer import LayoutError
     from report_templates.draft import (
@@ -281,15 +343,28 @@ def draft(
     )
 
     try:
-        templates, layout = load_report_files(settings.baocao_templates_dir)
+        if bundle is not None:
+            templates, layout = bundle.templates, bundle.layout
+        else:
+            templates, layout = load_report_files(settings.baocao_templates_dir)
         if answers_file is not None:
             # The calendar's deadline dates a past period's draft (its holidays counted).
-            calendar = load_calendar(settings.baocao_calendar)
+            calendar = (
+                bundle.calendar if bundle is not None else load_calendar(settings.baocao_calendar)
+            )
             report = read_answers_file(answers_file, form, calendar=calendar)
             stem = answers_file.stem
         else:
             assert unit_code is not None and period_code is not None
-            report = _run(_stored_report(settings, unit_code, period_code))
+            report = _run(
+                _stored_report(
+                    settings,
+                    unit_code,
+                    period_code,
+                    form,
+                    bundle.code if bundle is not None else DEFAULT_REPORT_KIND,
+                )
+            )
             stem = f"{unit_code}_{period_code}"
         files = render_draft(report, out_dir, stem=stem, templates=templates, layout=layout)
     except (DraftInputError, TemplateError, LayoutError, CalendarError) as exc:
@@ -300,7 +375,9 @@ def draft(
     click.echo(f"PDF: {files.pdf}" if files.pdf else "PDF: not made (LibreOffice is not installed)")
 
 
-async def _stored_report(settings: Settings, unit_code: str, period_code: str) -> ReportInput:
+async def _stored_report(
+    settings: Settings, unit_code: str, period_code: str, form: Form, report_kind: str
+) -> ReportInput:
     from report_templates.from_round import report_input_for_round
     from storage.questionnaire import round_of_unit
 
@@ -308,12 +385,12 @@ async def _stored_report(settings: Settings, unit_code: str, period_code: str) -
     database = Database(settings.database_url)
     try:
         async with database.session() as session:
-            round_id = await round_of_unit(session=session, unit_code=unit_code, period=period_code)
+            round_id = await round_of_unit(
+                session=session, unit_code=unit_code, period=period_code, report_kind=report_kind
+            )
             if round_id is None:
                 raise click.ClickException(f"no {period_code} round for unit {unit_code!r}")
-            return await report_input_for_round(
-                session=session, round_id=round_id, form=_form(settings)
-            )
+            return await report_input_for_round(session=session, round_id=round_id, form=form)
     finally:
         await database.dispose()
 
