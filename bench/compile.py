@@ -328,7 +328,6 @@ async def populate(folder: Path, communes: int, admin_url: str | None) -> dict[s
     from sqlalchemy import insert, select
 
     from conversations.forms import load_form
-    from conversations.texts import KIND_LABELS
     from report_templates.compose import ReportInput, compose, load_templates
     from report_templates.docx_writer import docx_bytes, load_layout
     from report_templates.from_round import report_to_json
@@ -343,6 +342,7 @@ async def populate(folder: Path, communes: int, admin_url: str | None) -> dict[s
         UnitKind,
     )
     from storage.periods import get_or_create_period, window
+    from wording.units import KIND_LABELS
 
     rng = random.Random(SEED)
     form = load_form()

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from conversations.engine import Button, OutMessage
-from conversations.parsing import fold
+from wording.folding import fold
 
 # What to type for the walk's own actions; the first spelling is the one shown.
 ACTION_WORDS: dict[str, tuple[str, ...]] = {

@@ -55,6 +55,7 @@ from storage.models import (
 )
 from storage.outbox import enqueue
 from storage.questionnaire import lock_round
+from wording.units import KIND_LABELS
 
 logger = logging.getLogger(__name__)
 
@@ -606,7 +607,7 @@ class ApprovalWorkflow:
         formats: Sequence[str] = ("docx", "pdf") if self.pdf_available else ("docx",)
         if office is not None:
             summary = texts.delivery_summary(
-                unit=texts.unit_title(texts.KIND_LABELS[case.unit.kind], case.unit.name),
+                unit=texts.unit_title(KIND_LABELS[case.unit.kind], case.unit.name),
                 period=case.period_label,
                 number=draft.number,
                 issued_on=issued,

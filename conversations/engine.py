@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import texts
 from conversations.forms import Form, Question, Section
 from conversations.looking_back import approved_figures, approved_for, approved_status
-from conversations.parsing import ParseError, fold
+from conversations.parsing import ParseError
 from conversations.values import display, editable, parse_answer
 from report_templates.preview import TELEGRAM_LIMIT, pack_messages
 from storage import audit
@@ -54,6 +54,7 @@ from storage.questionnaire import (
     shown_before,
     submissions_of,
 )
+from wording.folding import fold
 
 # DHIS2's min-max idea: a figure this many times above or below last period's needs a second look.
 HISTORY_RATIO = 5.0

@@ -69,6 +69,7 @@ from storage.models import (
 )
 from storage.outbox import Delivery, enqueue
 from storage.periods import PeriodCodeError, find_period, previous_code, window
+from wording.periods import period_words
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +191,7 @@ class OfficeDesk:
 
     def files_for(self, compilation: Compilation) -> tuple[Text | CompiledFile, ...]:
         """The message and the three files an office gets for a period."""
-        label = texts.period_words(compilation.period_kind, compilation.year, compilation.number)
+        label = period_words(compilation.period_kind, compilation.year, compilation.number)
         caption = texts.compiled_caption(
             office=compilation.office.name,
             period=label,
@@ -292,7 +293,7 @@ class OfficeDesk:
         if not isinstance(found, Compilation):
             return found
         compilation = found
-        label = texts.period_words(compilation.period_kind, compilation.year, compilation.number)
+        label = period_words(compilation.period_kind, compilation.year, compilation.number)
         header = texts.office_progress_header(
             office=compilation.office.name,
             period=label,
@@ -346,7 +347,7 @@ class OfficeDesk:
         )
 
     async def progress_picture(self, session: AsyncSession, compilation: Compilation) -> Picture:
-        label = texts.period_words(compilation.period_kind, compilation.year, compilation.number)
+        label = period_words(compilation.period_kind, compilation.year, compilation.number)
         counts = await self.standings(session, compilation)
         title = texts.progress_picture_title(period=label)
         subtitle = texts.progress_picture_subtitle(

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
 from conversations.outgoing import Outcome
-from conversations.parsing import fold
 from report_templates.compose import recipient_lines
 from storage.models import PendingInput, PendingInputKind, Person, Unit, utc_now
 from storage.units import (
@@ -23,6 +22,8 @@ from storage.units import (
     split_recipients,
     units_led_by,
 )
+from wording.folding import fold
+from wording.units import KIND_LABELS
 
 RESET_WORDS = frozenset({fold(texts.RECIPIENTS_RESET_WORD), "macdinh", "default"})
 
@@ -68,7 +69,7 @@ async def printed(session: AsyncSession, unit: Unit) -> tuple[str, ...]:
     return recipient_lines(
         unit.recipients or (),
         receiving_office=office.name if office is not None else "",
-        unit_kind=texts.KIND_LABELS[unit.kind],
+        unit_kind=KIND_LABELS[unit.kind],
     )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from storage.models import PeriodKind, ReportingPeriod, Role, RoundStatus, Unit, UnitKind
+from storage.models import ReportingPeriod, Role, RoundStatus, Unit
+from wording.periods import period_words
+from wording.units import KIND_LABELS
 
 ROLE_LABELS: dict[Role, str] = {
     Role.OFFICER: "cán bộ phụ trách tuyên truyền cải cách hành chính",
@@ -14,17 +16,6 @@ ROLE_LABELS: dict[Role, str] = {
     Role.CLERK: "văn thư",
     Role.OFFICE: "cán bộ cơ quan tiếp nhận báo cáo",
     Role.ADMIN: "quản trị viên",
-}
-
-KIND_LABELS: dict[UnitKind, str] = {
-    UnitKind.PROVINCE: "tỉnh",
-    UnitKind.CITY: "thành phố",
-    UnitKind.DISTRICT: "huyện",
-    UnitKind.COMMUNE: "xã",
-    UnitKind.WARD: "phường",
-    UnitKind.SPECIAL_ZONE: "đặc khu",
-    UnitKind.TOWNSHIP: "thị trấn",
-    UnitKind.OFFICE: "",
 }
 
 
@@ -129,18 +120,6 @@ STALE_BUTTON = "Nút này không còn hiệu lực. Gõ /help để xem các vi�
 
 
 # ----- The questionnaire -------------------------------------------------------------------
-
-ROMAN_QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
-
-
-def period_words(kind: str, year: int, number: int) -> str:
-    """'quý IV năm 2026', '6 tháng đầu năm 2026', 'năm 2026': as the summary line writes it
-    (`kind` is "quarter", "half_year" or "year"; a PeriodKind compares equal)."""
-    if kind == PeriodKind.QUARTER:
-        return f"quý {ROMAN_QUARTERS[number]} năm {year}"
-    if kind == PeriodKind.HALF_YEAR:
-        return f"6 tháng đầu năm {year}"
-    return f"năm {year}"
 
 
 def period_label(period: ReportingPeriod) -> str:

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# What parse_answer raises: whoever reads answers through here (the report templates reading an
+# answers file) catches it from here, and needs nothing else of the chat's parsing.
+from conversations.parsing import ParseError as ParseError
+
 if TYPE_CHECKING:
     from conversations.forms import Question
 
@@ -15,11 +19,6 @@ SKIPPED = "(bỏ qua)"
 def parse_answer(question: Question, text: str) -> Any:
     """The JSON-ready value of a typed answer; ParseError (Vietnamese message) when unreadable."""
     return question.answer_type.parse(question, text)
-
-
-def group_thousands(number: int) -> str:
-    """1500 -> '1.500': a dot groups thousands in Vietnamese."""
-    return f"{number:,}".replace(",", ".")
 
 
 def display(question: Question, value: Any, *, short: bool = False) -> str:

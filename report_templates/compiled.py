@@ -29,13 +29,14 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from conversations.forms import DONE_UNCOUNTED, Form, Question, counted
-from conversations.parsing import fold
-from conversations.texts import KIND_LABELS, period_words
-from conversations.values import group_thousands
 from report_templates.compose import DRAFT_BLANK, TIMEZONE, hai_so, phut, so
 from report_templates.document import Block, Paragraph, ReportDocument
 from storage.compilation import CommuneReport, Compilation
 from storage.models import RoundStatus, Unit
+from wording.folding import fold
+from wording.numbers import group_thousands
+from wording.periods import period_words
+from wording.units import KIND_LABELS
 
 STATUS_LABELS = {
     None: "Chưa mở kỳ báo cáo",

@@ -34,11 +34,12 @@ from conversations.forms import (
     read_yaml,
     yaml_line_of,
 )
-from conversations.parsing import DocumentRef, fold
-from conversations.texts import ROMAN_QUARTERS, period_words
-from conversations.values import group_thousands
 from report_kinds import packaged_folder
 from report_templates.document import AnnexRow, Block, Paragraph, ReportDocument
+from wording.documents import DocumentRef
+from wording.folding import fold
+from wording.numbers import group_thousands
+from wording.periods import ROMAN_QUARTERS, period_words
 
 TEMPLATE_FILE = "bao_cao_cchc.j2"
 ANNEX_FILE = "annex.yaml"

@@ -20,9 +20,7 @@ import yaml
 
 from conversations.calendar import Calendar, load_calendar
 from conversations.forms import Form, Question, load_form, read_yaml, yaml_line_of
-from conversations.parsing import ParseError, fold
-from conversations.texts import KIND_LABELS
-from conversations.values import parse_answer
+from conversations.values import ParseError, parse_answer
 from report_templates.compose import (
     ReportInput,
     TemplateSet,
@@ -37,6 +35,8 @@ from report_templates.preview import preview_messages
 from storage.models import COMMUNE_LEVEL_KINDS
 from storage.periods import MAX_YEAR, MIN_YEAR, PeriodCodeError, PeriodWindow, window
 from storage.units import MAX_RECIPIENT_LENGTH, MAX_RECIPIENTS, overlong, split_recipients
+from wording.folding import fold
+from wording.units import KIND_LABELS
 
 logger = logging.getLogger(__name__)
 

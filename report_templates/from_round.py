@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.forms import Form, load_form
-from conversations.texts import KIND_LABELS
 from report_templates.compose import ReportInput, draft_date_for
 from storage.figures import window_figures
 from storage.models import (
@@ -25,6 +24,7 @@ from storage.models import (
 )
 from storage.periods import previous_code, window
 from storage.questionnaire import answers_in_period, answers_of
+from wording.units import KIND_LABELS
 
 
 async def report_input_for_round(

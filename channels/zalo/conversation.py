@@ -27,7 +27,6 @@ from conversations.approval import ApprovalWorkflow
 from conversations.engine import Button, OutMessage, Questionnaire, Reply
 from conversations.office import PERIOD_ARGUMENT_LIMIT, OfficeDesk
 from conversations.outgoing import CompiledFile, Outcome, Picture
-from conversations.parsing import fold
 from storage.audit import acting_on
 from storage.contacts import find_by_contact
 from storage.db import Database
@@ -35,6 +34,7 @@ from storage.invitations import CODE_PATTERN, RedeemFailure, ZaloAccount, redeem
 from storage.models import ChannelName, Person, ReportingPeriod, Role
 from storage.outbox import settle_reply_copy
 from storage.questionnaire import claim_update, latest_state, record_delivered, shown_before
+from wording.folding import fold
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from conversations import parsing, texts
-from conversations.parsing import ParseError, fold
+from conversations.parsing import ParseError
 from conversations.question_types.base import DONE_UNCOUNTED, ButtonRows, NumberType
-from conversations.values import group_thousands
+from wording.folding import fold
+from wording.numbers import group_thousands
 
 if TYPE_CHECKING:
     from conversations.forms import Question

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from conversations import parsing
-from conversations.parsing import DocumentRef as Ref
 from conversations.question_types.base import AnswerType, as_items
+from wording.documents import DocumentRef as Ref
 
 if TYPE_CHECKING:
     from conversations.forms import Question

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from conversations import parsing
 from conversations.question_types.base import NumberType
-from conversations.values import group_thousands
+from wording.numbers import group_thousands
 
 if TYPE_CHECKING:
     from conversations.forms import Question

@@ -20,7 +20,6 @@ from sqlalchemy import select
 
 from conversations.engine import Questionnaire, Reply
 from conversations.forms import DONE_UNCOUNTED, QuestionType
-from conversations.parsing import DocumentRef
 from conversations.values import display
 from storage.db import Database
 from storage.models import (
@@ -37,6 +36,7 @@ from tests.factories import (
     open_round,
     store_answers,
 )
+from wording.documents import DocumentRef
 
 FORM = all_types_form()
 TODAY = date(2026, 12, 1)  # before 2026-Q4 closes: a date after it is "in the future"

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
 from conversations.forms import load_form
-from conversations.parsing import DocumentRef
 from storage.db import Database
 from storage.models import (
     Answer,
@@ -23,6 +22,7 @@ from storage.models import (
     Unit,
 )
 from tests.e2e.conftest import Baocao, running
+from wording.documents import DocumentRef
 
 pytestmark = pytest.mark.e2e
 

@@ -33,13 +33,13 @@ import pytest
 import yaml
 
 from conversations.forms import Form, QuestionType, load_form
-from conversations.parsing import DocumentRef
 from report_templates.compose import ReportInput, compose
 from report_templates.document import ReportDocument
 from report_templates.docx_writer import load_layout, write_docx
 from report_templates.draft import read_answers_file
 from report_templates.pdf import PdfConverter
 from tests.report_templates.test_pdf import needs_office, page_of, pages
+from wording.documents import DocumentRef
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 CASES = sorted(path.stem for path in CORPUS.glob("*.json"))
