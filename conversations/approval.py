@@ -21,7 +21,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import recipients, texts
@@ -35,7 +34,28 @@ from report_templates.docx_writer import Layout, docx_bytes
 from report_templates.from_round import report_from_json, report_input_for_round, report_to_json
 from report_templates.preview import TELEGRAM_LIMIT, pack_messages, preview_messages
 from storage import audit
-from storage.contacts import on_zalo, registered_anywhere
+from storage.approval import (
+    IS_APPROVER,
+    approvers_of,
+    approving_roles,
+    ask_next_message,
+    drafts_of,
+    highest_number,
+    latest_draft,
+    latest_rounds,
+    memberships_of,
+    newest_awaiting_decision,
+    newest_awaiting_number,
+    number_used,
+    registered_people,
+    reopen_sections,
+    reports_received,
+    roles_in,
+    round_of_draft,
+    submitters,
+    text_asked_of_account,
+)
+from storage.contacts import on_zalo
 from storage.models import (
     DocumentNumber,
     Draft,
@@ -49,7 +69,6 @@ from storage.models import (
     ReportingRound,
     Role,
     RoundStatus,
-    SectionSubmission,
     Unit,
     utc_now,
 )
@@ -61,11 +80,6 @@ logger = logging.getLogger(__name__)
 
 CALLBACK_PREFIX = "a:"
 CALLBACK_PATTERN = re.compile(r"^a:(\d{1,12}):(ok|ret|data|get|ack|num|typ)$")
-# Who approves: the chairman, and a vice-chairman marked to sign (people.csv `signs`).
-IS_APPROVER = or_(
-    Membership.role == Role.CHAIRMAN,
-    and_(Membership.role == Role.VICE_CHAIRMAN, Membership.signs.is_(True)),
-)
 MEMBER_ROLES = (Role.OFFICER, Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.CLERK)
 # The roles whose next message may be asked for: a return comment or the recipients list
 # (approvers), a document number (clerks and approvers).
@@ -73,6 +87,7 @@ ASKED_FOR_TEXT = (Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.CLERK)
 DOCUMENT_SYMBOL = "BC-UBND"  # a People's Committee's report (Decree 30/2020, Annex III)
 SIGNER_TITLES = {"chairman": "Chủ tịch", "vice_chairman": "Phó Chủ tịch"}
 HISTORY_ROUNDS = 3
+HISTORY_RECEIVED = 20  # an office's latest reports shown by /lichsu
 # How long the approver's confirmation waits in the outbox for the reply to go first: past the
 # reply's own retries (bot/handlers/common.py), so the copy goes only when the reply did not.
 REPLY_GRACE = timedelta(seconds=60)
@@ -153,7 +168,7 @@ class ApprovalWorkflow:
                 report, signer_name=signer.full_name, signer_role=role.value
             )
         frozen = report_to_json(report)
-        latest = await self._latest(session, round_id)
+        latest = await latest_draft(session=session, round_id=round_id)
         if latest is not None and latest.status is DraftStatus.AWAITING:
             if _same_figures(latest.report, frozen):
                 return
@@ -291,7 +306,12 @@ class ApprovalWorkflow:
         if refusal is not None:
             return Outcome.refused(refusal)
         if not approve:
-            await _ask_next_message(session, person, case.draft, PendingInputKind.RETURN_COMMENT)
+            await ask_next_message(
+                session=session,
+                person_id=person.id,
+                draft_id=case.draft.id,
+                kind=PendingInputKind.RETURN_COMMENT,
+            )
             return Outcome.say(texts.ASK_RETURN_COMMENT)
         draft = case.draft
         draft.status = DraftStatus.APPROVED
@@ -343,17 +363,10 @@ class ApprovalWorkflow:
     async def _not_approver(self, session: AsyncSession, person: Person, case: _Case) -> str:
         """Why this person may not decide, naming who may: to the commune's own people (a
         vice-chairman who does not sign must know whom to turn to); to anyone else, no names."""
-        roles = await self._roles(session, person.id, case.unit.id)
+        roles = await roles_in(session, person.id, case.unit.id)
         if not roles & set(MEMBER_ROLES):
             return texts.NOT_APPROVER
-        approvers = (
-            await session.execute(
-                select(Person.full_name, Membership.role)
-                .join(Membership, Membership.person_id == Person.id)
-                .where(Membership.unit_id == case.unit.id, IS_APPROVER)
-                .order_by(Membership.id)
-            )
-        ).all()
+        approvers = await approvers_of(session=session, unit_id=case.unit.id)
         ordered = sorted(approvers, key=lambda row: row[1] is not Role.CHAIRMAN)
         return texts.not_approver(
             unit=case.unit_label,
@@ -368,7 +381,7 @@ class ApprovalWorkflow:
             return texts.ALREADY_APPROVED
         if draft.status is DraftStatus.RETURNED:
             return texts.ALREADY_RETURNED
-        latest = await self._latest(session, round_.id)
+        latest = await latest_draft(session=session, round_id=round_.id)
         if latest is not None and latest.id != draft.id:
             if latest.status is DraftStatus.APPROVED:
                 return texts.ALREADY_APPROVED
@@ -410,21 +423,13 @@ class ApprovalWorkflow:
     async def awaiting_decision(session: AsyncSession, *, person: Person) -> int | None:
         """The id of the newest draft waiting for this person's decision (they approve for its
         commune), for a channel without buttons where "duyệt" names no draft; None if none."""
-        return await _newest_draft(
-            session, person, Draft.status == DraftStatus.AWAITING, IS_APPROVER
-        )
+        return await newest_awaiting_decision(session=session, person_id=person.id)
 
     @staticmethod
     async def awaiting_number(session: AsyncSession, *, person: Person) -> int | None:
         """The id of the newest approved version waiting for a number from this clerk, for a
         channel without buttons where "dùng số" names no version; None if none."""
-        return await _newest_draft(
-            session,
-            person,
-            Draft.status == DraftStatus.APPROVED,
-            Draft.number.is_(None),
-            Membership.role == Role.CLERK,
-        )
+        return await newest_awaiting_number(session=session, person_id=person.id)
 
     @staticmethod
     async def waiting_for(session: AsyncSession, *, person: Person) -> bool:
@@ -435,12 +440,7 @@ class ApprovalWorkflow:
     async def waiting_for_text(session: AsyncSession, *, telegram_user_id: int) -> bool:
         """Whether this account's next message is a comment or number asked for (one query, as
         it runs before every typed answer)."""
-        found = await session.scalar(
-            select(PendingInput.person_id)
-            .join(Person, Person.id == PendingInput.person_id)
-            .where(Person.telegram_user_id == telegram_user_id)
-        )
-        return found is not None
+        return await text_asked_of_account(session=session, telegram_user_id=telegram_user_id)
 
     async def _return(
         self, session: AsyncSession, person: Person, case: _Case, text: str, pending: PendingInput
@@ -467,11 +467,9 @@ class ApprovalWorkflow:
         draft.decided_at = utc_now()
         draft.decided_by_person_id = person.id
         round_.status = RoundStatus.RETURNED
-        submitters = await _submitters(session, round_.id)
+        handed_in = await submitters(session=session, round_id=round_.id)
         # Every section opens again; the officers' review shows "Gửi báo cáo" once more.
-        await session.execute(
-            delete(SectionSubmission).where(SectionSubmission.round_id == round_.id)
-        )
+        await reopen_sections(session=session, round_id=round_.id)
         await audit.record(
             session=session,
             action="round.returned",
@@ -483,7 +481,7 @@ class ApprovalWorkflow:
         assert role is not None
         title = SIGNER_TITLES[role.value]
         told = []
-        for officer in submitters:
+        for officer in handed_in:
             queued = await self._queue(
                 session,
                 f"draft:{draft.id}:returned:{officer.id}",
@@ -509,13 +507,18 @@ class ApprovalWorkflow:
     async def _clerk(
         self, session: AsyncSession, person: Person, case: _Case, *, type_it: bool
     ) -> Outcome:
-        if Role.CLERK not in await self._roles(session, person.id, case.unit.id):
+        if Role.CLERK not in await roles_in(session, person.id, case.unit.id):
             return Outcome.refused(texts.NOT_CLERK)
         refusal = self._why_not_numberable(case.draft)
         if refusal is not None:
             return Outcome.refused(refusal)
         if type_it:
-            await _ask_next_message(session, person, case.draft, PendingInputKind.DOCUMENT_NUMBER)
+            await ask_next_message(
+                session=session,
+                person_id=person.id,
+                draft_id=case.draft.id,
+                kind=PendingInputKind.DOCUMENT_NUMBER,
+            )
             return Outcome.say(texts.ASK_NUMBER)
         await lock_round(session=session, round_id=case.round.id)
         await session.refresh(case.draft)
@@ -538,14 +541,14 @@ class ApprovalWorkflow:
         await session.refresh(case.draft)
         refusal = (
             texts.NOT_CLERK
-            if Role.CLERK not in await self._roles(session, person.id, case.unit.id)
+            if Role.CLERK not in await roles_in(session, person.id, case.unit.id)
             else self._why_not_numberable(case.draft)
         )
         if refusal is not None:
             await session.delete(pending)
             return Outcome.say(refusal)
         year = self._today().year
-        if await self._number_used(session, case.unit.id, year, number):
+        if await number_used(session=session, unit_id=case.unit.id, year=year, number=number):
             return Outcome.say(texts.number_taken(number, year))
         await session.delete(pending)
         told = await self._number_and_send(session, case, number=number, by=person)
@@ -670,7 +673,7 @@ class ApprovalWorkflow:
                     person=decider,
                     draft_id=draft.id,
                 )
-        for officer in await _submitters(session, case.round.id):
+        for officer in await submitters(session=session, round_id=case.round.id):
             await self._queue(
                 session,
                 f"draft:{draft.id}:approved:{officer.id}",
@@ -732,7 +735,7 @@ class ApprovalWorkflow:
             text = texts.delivered_to_commune(**labels, office=office_name)
         else:
             text = texts.undelivered_to_officer(**labels, office=office_name)
-        told = await _submitters(session, case.round.id)
+        told = await submitters(session=session, round_id=case.round.id)
         if outcome == "delivered" and draft.decided_by_person_id is not None:
             decider = await session.get(Person, draft.decided_by_person_id)
             if decider is not None and decider not in told:
@@ -749,7 +752,7 @@ class ApprovalWorkflow:
 
     async def _acknowledge(self, session: AsyncSession, person: Person, case: _Case) -> Outcome:
         office_id = case.unit.office_id
-        if office_id is None or Role.OFFICE not in await self._roles(session, person.id, office_id):
+        if office_id is None or Role.OFFICE not in await roles_in(session, person.id, office_id):
             return Outcome.refused(texts.NOT_OFFICE)
         draft = case.draft
         if draft.acknowledged_at is not None:
@@ -775,25 +778,16 @@ class ApprovalWorkflow:
 
         Office staff see the approved reports of their own communes only.
         """
-        memberships = (
-            await session.execute(
-                select(Membership.unit_id, Membership.role).where(Membership.person_id == person.id)
-            )
-        ).all()
+        memberships = await memberships_of(session=session, person_id=person.id)
         unit_ids = {unit_id for unit_id, role in memberships if role in MEMBER_ROLES}
         office_ids = {unit_id for unit_id, role in memberships if role is Role.OFFICE}
         items: list[Item] = []
         if unit_ids:
-            rounds = (
-                await session.scalars(
-                    select(ReportingRound)
-                    .where(ReportingRound.unit_id.in_(unit_ids))
-                    .order_by(ReportingRound.opened_at.desc(), ReportingRound.id.desc())
-                    .limit(HISTORY_ROUNDS * len(unit_ids))
-                )
-            ).all()
+            rounds = await latest_rounds(
+                session=session, unit_ids=unit_ids, limit=HISTORY_ROUNDS * len(unit_ids)
+            )
             for round_ in rounds:
-                drafts = await self._drafts(session, round_.id)
+                drafts = await drafts_of(session=session, round_id=round_.id)
                 if drafts:
                     item = await self._history_item(session, drafts)
                     latest = drafts[-1]
@@ -804,23 +798,10 @@ class ApprovalWorkflow:
                         item = Text(item.text, item.buttons + self.decision_buttons(latest.id))
                     items.append(item)
         if office_ids:
-            drafts = list(
-                (
-                    await session.scalars(
-                        select(Draft)
-                        .join(ReportingRound, ReportingRound.id == Draft.round_id)
-                        .join(Unit, Unit.id == ReportingRound.unit_id)
-                        .where(
-                            Unit.office_id.in_(office_ids),
-                            Draft.status == DraftStatus.APPROVED,
-                            Draft.number.is_not(None),
-                        )
-                        .order_by(Draft.issued_on.desc(), Draft.id.desc())
-                        .limit(20)
-                    )
-                ).all()
+            received = await reports_received(
+                session=session, office_ids=office_ids, limit=HISTORY_RECEIVED
             )
-            for draft in drafts:
+            for draft in received:
                 items.append(await self._history_item(session, [draft]))
         if not items:
             return Outcome.say(texts.NO_HISTORY)
@@ -897,77 +878,28 @@ class ApprovalWorkflow:
     async def _case(self, session: AsyncSession, draft: Draft | None) -> _Case | None:
         if draft is None:
             return None
-        row = (
-            await session.execute(
-                select(ReportingRound, Unit, ReportingPeriod)
-                .join(Unit, Unit.id == ReportingRound.unit_id)
-                .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-                .where(ReportingRound.id == draft.round_id)
-            )
-        ).first()
+        row = await round_of_draft(session=session, round_id=draft.round_id)
         if row is None:
             return None
         round_, unit, period = row
         return _Case(draft=draft, round=round_, unit=unit, period=period)
 
-    @staticmethod
-    async def _latest(session: AsyncSession, round_id: int) -> Draft | None:
-        return await session.scalar(
-            select(Draft)
-            .where(Draft.round_id == round_id)
-            .order_by(Draft.version.desc())
-            .limit(1)
-            .execution_options(populate_existing=True)
-        )
-
-    @staticmethod
-    async def _drafts(session: AsyncSession, round_id: int) -> list[Draft]:
-        return list(
-            (
-                await session.scalars(
-                    select(Draft).where(Draft.round_id == round_id).order_by(Draft.version)
-                )
-            ).all()
-        )
-
-    @staticmethod
-    async def _roles(session: AsyncSession, person_id: int, unit_id: int) -> set[Role]:
-        return set(
-            (
-                await session.scalars(
-                    select(Membership.role).where(
-                        Membership.person_id == person_id, Membership.unit_id == unit_id
-                    )
-                )
-            ).all()
-        )
-
     async def _may_see(self, session: AsyncSession, person: Person, case: _Case) -> bool:
         """The commune's people see every version; its office only what the commune approved
         (draft ids are sequential, so a forged button must not open a draft)."""
         unit = case.unit
-        if await self._roles(session, person.id, unit.id) & set(MEMBER_ROLES):
+        if await roles_in(session, person.id, unit.id) & set(MEMBER_ROLES):
             return True
         return (
             case.draft.status is DraftStatus.APPROVED
             and unit.office_id is not None
-            and Role.OFFICE in await self._roles(session, person.id, unit.office_id)
+            and Role.OFFICE in await roles_in(session, person.id, unit.office_id)
         )
 
     @staticmethod
     async def _approver_role(session: AsyncSession, person_id: int, unit_id: int) -> Role | None:
         """CHAIRMAN or VICE_CHAIRMAN if the person approves for the unit, else None."""
-        roles = set(
-            (
-                await session.scalars(
-                    select(Membership.role).where(
-                        Membership.person_id == person_id,
-                        Membership.unit_id == unit_id,
-                        IS_APPROVER,
-                    )
-                )
-            ).all()
-        )
+        roles = await approving_roles(session=session, person_id=person_id, unit_id=unit_id)
         if Role.CHAIRMAN in roles:
             return Role.CHAIRMAN
         return Role.VICE_CHAIRMAN if roles else None
@@ -976,73 +908,11 @@ class ApprovalWorkflow:
         self, session: AsyncSession, unit_id: int, year: int | None = None
     ) -> int:
         year = year or self._today().year
-        highest = await session.scalar(
-            select(func.max(DocumentNumber.number)).where(
-                DocumentNumber.unit_id == unit_id, DocumentNumber.year == year
-            )
-        )
+        highest = await highest_number(session=session, unit_id=unit_id, year=year)
         return (highest or 0) + 1
-
-    @staticmethod
-    async def _number_used(session: AsyncSession, unit_id: int, year: int, number: int) -> bool:
-        found = await session.scalar(
-            select(DocumentNumber.id).where(
-                DocumentNumber.unit_id == unit_id,
-                DocumentNumber.year == year,
-                DocumentNumber.number == number,
-            )
-        )
-        return found is not None
 
     def _today(self) -> date:
         return datetime.now(self.timezone).date()
-
-
-async def registered_people(
-    session: AsyncSession, unit_id: int, who: ColumnElement[bool]
-) -> list[tuple[Person, Role]]:
-    """People of the unit on the bot whose membership matches `who` (e.g. IS_APPROVER), with
-    their role there, the chairman first."""
-    rows = (
-        await session.execute(
-            select(Person, Membership.role)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(Membership.unit_id == unit_id, who, registered_anywhere())
-            .order_by(Membership.id)
-        )
-    ).all()
-    ordered = sorted(rows, key=lambda row: row[1] is not Role.CHAIRMAN)
-    return [(person, role) for person, role in ordered]
-
-
-async def _submitters(session: AsyncSession, round_id: int) -> list[Person]:
-    """The people who handed in a section of the round."""
-    return list(
-        (
-            await session.scalars(
-                select(Person)
-                .where(
-                    Person.id.in_(
-                        select(SectionSubmission.submitted_by_person_id).where(
-                            SectionSubmission.round_id == round_id
-                        )
-                    )
-                )
-                .order_by(Person.id)
-            )
-        ).all()
-    )
-
-
-async def _ask_next_message(
-    session: AsyncSession, person: Person, draft: Draft, kind: PendingInputKind
-) -> None:
-    """The person's next message is read as `kind` for this version (replacing any earlier ask)."""
-    await session.merge(
-        PendingInput(
-            person_id=person.id, kind=kind, draft_id=draft.id, unit_id=None, created_at=utc_now()
-        )
-    )
 
 
 def _decider_note_key(draft_id: int, person_id: int) -> str:
@@ -1058,17 +928,3 @@ def _same_figures(before: dict[str, Any], after: dict[str, Any]) -> bool:
 
 def _clip(text: str) -> str:
     return text if len(text) <= TELEGRAM_LIMIT else text[: TELEGRAM_LIMIT - 1] + "…"
-
-
-async def _newest_draft(
-    session: AsyncSession, person: Person, *conditions: ColumnElement[bool]
-) -> int | None:
-    """The newest draft of a commune the person has a role in that meets `conditions`."""
-    return await session.scalar(
-        select(Draft.id)
-        .join(ReportingRound, ReportingRound.id == Draft.round_id)
-        .join(Membership, Membership.unit_id == ReportingRound.unit_id)
-        .where(Membership.person_id == person.id, *conditions)
-        .order_by(Draft.id.desc())
-        .limit(1)
-    )

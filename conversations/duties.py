@@ -15,20 +15,17 @@ from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
-from conversations.approval import IS_APPROVER, registered_people
 from conversations.calendar import Calendar, Event, EventKind
 from conversations.engine import Questionnaire
 from conversations.forms import Section
 from conversations.outgoing import Action, Text, to_payload
-from storage.contacts import registered_anywhere
+from storage.approval import IS_APPROVER, registered_people
+from storage.duties import answering_people, commune_memberships, period_rounds, reminded
 from storage.models import (
-    COMMUNE_LEVEL_KINDS,
     DEFAULT_REPORT_KIND,
-    Membership,
     OutboxMessage,
     PeriodKind,
     Person,
@@ -40,7 +37,7 @@ from storage.models import (
 )
 from storage.outbox import enqueue
 from storage.periods import OpenedRounds, open_rounds
-from storage.questionnaire import ANSWERING_ROLES, answers_of, section_assignments, submissions_of
+from storage.questionnaire import answers_of, section_assignments, submissions_of
 
 logger = logging.getLogger(__name__)
 
@@ -139,8 +136,11 @@ class CalendarDuties:
                         answered=work.answered,
                         questions=work.questions,
                     )
-                if event.kind is EventKind.OPEN and await self._reminded(
-                    session, round_.id, work.person.id
+                if event.kind is EventKind.OPEN and await reminded(
+                    session=session,
+                    purpose=EventKind.REMIND.value,
+                    round_id=round_.id,
+                    person_id=work.person.id,
                 ):
                     continue
                 button = texts.START_BUTTON if work.answered == 0 else texts.CONTINUE_BUTTON
@@ -212,13 +212,7 @@ class CalendarDuties:
         if person is None:
             return
         person.blocked_bot_at = person.blocked_bot_at or row.sent_at or _now()
-        memberships = (
-            await session.execute(
-                select(Membership.role, Unit)
-                .join(Unit, Unit.id == Membership.unit_id)
-                .where(Membership.person_id == person.id, Unit.kind.in_(COMMUNE_LEVEL_KINDS))
-            )
-        ).all()
+        memberships = await commune_memberships(session=session, person_id=person.id)
         day = _now().astimezone(self.zone).date().isoformat()
         for role, unit in memberships:
             for approver, _ in await registered_people(session, unit.id, IS_APPROVER):
@@ -242,18 +236,7 @@ class CalendarDuties:
         self, session: AsyncSession, round_: ReportingRound, unit: Unit
     ) -> list[Workload]:
         """Registered people of the commune with sections not handed in, and their progress."""
-        rows = (
-            await session.execute(
-                select(Person, Membership.role)
-                .join(Membership, Membership.person_id == Person.id)
-                .where(
-                    Membership.unit_id == unit.id,
-                    Membership.role.in_(ANSWERING_ROLES),
-                    registered_anywhere(),
-                )
-                .order_by(Person.id)
-            )
-        ).all()
+        rows = await answering_people(session=session, unit_id=unit.id)
         roles: dict[int, set[Role]] = defaultdict(set)
         people: dict[int, Person] = {}
         for person, role in rows:
@@ -318,32 +301,10 @@ class CalendarDuties:
     async def _rounds(
         self, session: AsyncSession, code: str, statuses: Sequence[RoundStatus] | None
     ) -> list[tuple[ReportingRound, Unit, ReportingPeriod]]:
-        query = (
-            select(ReportingRound, Unit, ReportingPeriod)
-            .join(Unit, Unit.id == ReportingRound.unit_id)
-            .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-            .where(
-                ReportingPeriod.code == code,
-                ReportingRound.kind == self.report_kind,
-                Unit.kind.in_(COMMUNE_LEVEL_KINDS),
-            )
-            .order_by(Unit.code)
+        """The period's rounds of this duty's report kind."""
+        return await period_rounds(
+            session=session, period_code=code, report_kind=self.report_kind, statuses=statuses
         )
-        if statuses is not None:
-            query = query.where(ReportingRound.status.in_(statuses))
-        return [(r, u, p) for r, u, p in (await session.execute(query)).all()]
-
-    @staticmethod
-    async def _reminded(session: AsyncSession, round_id: int, person_id: int) -> bool:
-        found = await session.scalar(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.purpose == EventKind.REMIND.value,
-                OutboxMessage.key.like(f"remind%:{round_id}:{person_id}"),
-            )
-            .limit(1)
-        )
-        return found is not None
 
     @staticmethod
     async def _queue(

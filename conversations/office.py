@@ -19,11 +19,9 @@ from datetime import datetime
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
-from conversations.approval import IS_APPROVER, registered_people
 from conversations.duties import ANSWERING, RESUME_CALLBACK, CalendarDuties
 from conversations.forms import Form
 from conversations.outgoing import (
@@ -48,25 +46,31 @@ from report_templates.docx_writer import Layout, docx_bytes
 from report_templates.preview import pack_messages
 from report_templates.progress_chart import Standing, progress_png
 from storage import audit
+from storage.approval import IS_APPROVER, registered_people
 from storage.compilation import CommuneReport, Compilation, approved_documents, compile_period
-from storage.contacts import registered_anywhere
 from storage.invitations import Registration
 from storage.models import (
-    COMMUNE_LEVEL_KINDS,
-    Draft,
     DraftStatus,
     Membership,
     OutboxMessage,
     OutboxStatus,
-    PeriodKind,
     Person,
     ReportingPeriod,
     ReportingRound,
     Role,
     RoundStatus,
     Unit,
-    UnitKind,
 )
+from storage.offices import admins as office_admins
+from storage.offices import (
+    approved_count,
+    commune_rounds,
+    draft_with_commune,
+    offices_with_rounds,
+    units_with_registered,
+)
+from storage.offices import latest_period as latest_period_of
+from storage.offices import offices_of as offices_of_person
 from storage.outbox import Delivery, enqueue
 from storage.periods import PeriodCodeError, find_period, previous_code, window
 from wording.periods import period_words
@@ -216,20 +220,7 @@ class OfficeDesk:
 
     @staticmethod
     async def offices_of(session: AsyncSession, person: Person) -> list[Unit]:
-        return list(
-            (
-                await session.scalars(
-                    select(Unit)
-                    .join(Membership, Membership.unit_id == Unit.id)
-                    .where(
-                        Membership.person_id == person.id,
-                        Membership.role == Role.OFFICE,
-                        Unit.kind == UnitKind.OFFICE,
-                    )
-                    .order_by(Unit.code)
-                )
-            ).all()
-        )
+        return await offices_of_person(session=session, person_id=person.id)
 
     async def office_for(
         self, session: AsyncSession, person: Person, group_chat_id: int | None
@@ -245,17 +236,7 @@ class OfficeDesk:
     async def latest_period(session: AsyncSession, office: Unit) -> str | None:
         """The period most recently closing among the rounds of the office's communes; of a
         quarter and a half year closing together, the quarter."""
-        period = await session.scalar(
-            select(ReportingPeriod)
-            .join(ReportingRound, ReportingRound.period_id == ReportingPeriod.id)
-            .join(Unit, Unit.id == ReportingRound.unit_id)
-            .where(Unit.office_id == office.id)
-            .order_by(
-                ReportingPeriod.closes_on.desc(),
-                case((ReportingPeriod.kind == PeriodKind.QUARTER, 0), else_=1),
-            )
-            .limit(1)
-        )
+        period = await latest_period_of(session=session, office_id=office.id)
         return period.code if period is not None else None
 
     async def resolve(
@@ -315,9 +296,7 @@ class OfficeDesk:
             lines.append(texts.more_communes(len(ordered) - PROGRESS_LINES))
         messages = pack_messages([[header + "\n\n"], lines])
         buttons: Keyboard = ()
-        period = await session.scalar(
-            select(ReportingPeriod).where(ReportingPeriod.code == compilation.period_code)
-        )
+        period = await find_period(session=session, code=compilation.period_code)
         if compilation.missing and period is not None:
             buttons = ((Action(texts.REMIND_BUTTON, f"o:rem:{period.id}"),),)
         items: list[Text | Picture] = [Text(message.rstrip("\n")) for message in messages]
@@ -333,10 +312,12 @@ class OfficeDesk:
         # The roles the form's sections go to (officers, in the packaged form): a commune
         # whose only registered person is its chairman has nobody to answer them.
         answering = {Role(role) for section in self.form.sections for role in section.answered_by}
-        can_answer = await _units_with_registered(
-            session, office_id, Membership.role.in_(answering)
+        can_answer = await units_with_registered(
+            session=session, office_id=office_id, who=Membership.role.in_(answering)
         )
-        can_approve = await _units_with_registered(session, office_id, IS_APPROVER)
+        can_approve = await units_with_registered(
+            session=session, office_id=office_id, who=IS_APPROVER
+        )
         return Counter(
             _standing(
                 commune,
@@ -422,18 +403,7 @@ class OfficeDesk:
         unreachable: list[str] = []
         admins: list[str] | None = None  # looked up once, when some commune needs them
         for office in offices:
-            rounds = (
-                await session.execute(
-                    select(ReportingRound, Unit)
-                    .join(Unit, Unit.id == ReportingRound.unit_id)
-                    .where(
-                        ReportingRound.period_id == period.id,
-                        Unit.office_id == office.id,
-                        Unit.kind.in_(COMMUNE_LEVEL_KINDS),
-                    )
-                    .order_by(Unit.code)
-                )
-            ).all()
+            rounds = await commune_rounds(session=session, office_id=office.id, period_id=period.id)
             for round_, unit in rounds:
                 sent, reachable = await self._remind_round(
                     session, round_, unit, period, today.isoformat()
@@ -444,7 +414,7 @@ class OfficeDesk:
                     already_reminded += 1
                 elif not reachable and self._waits_on_people(round_):
                     if admins is None:
-                        admins = [admin.full_name for admin in await _admins(session)]
+                        admins = [admin.full_name for admin in await office_admins(session=session)]
                     unreachable.append(await self._whom_to_ask(session, round_, unit, admins))
         if people:
             await audit.record(
@@ -605,33 +575,11 @@ class OfficeDesk:
 
     async def deliver_at_deadline(self, session: AsyncSession, period_code: str) -> int:
         """Queue each office's compiled files for the period, once (keyed by office and part)."""
-        offices = (
-            await session.scalars(
-                select(Unit)
-                .where(
-                    Unit.kind == UnitKind.OFFICE,
-                    Unit.id.in_(
-                        select(Unit.office_id)
-                        .join(ReportingRound, ReportingRound.unit_id == Unit.id)
-                        .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-                        .where(ReportingPeriod.code == period_code)
-                    ),
-                )
-                .order_by(Unit.code)
-            )
-        ).all()
+        offices = await offices_with_rounds(session=session, period_code=period_code)
         queued = 0
         for office in offices:
-            approved = await session.scalar(
-                select(func.count(Draft.id))
-                .join(ReportingRound, ReportingRound.id == Draft.round_id)
-                .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-                .join(Unit, Unit.id == ReportingRound.unit_id)
-                .where(
-                    ReportingPeriod.code == period_code,
-                    Unit.office_id == office.id,
-                    Draft.status == DraftStatus.APPROVED,
-                )
+            approved = await approved_count(
+                session=session, office_id=office.id, period_code=period_code
             )
             for part in PARTS:
                 if part == "zip" and not approved:
@@ -673,7 +621,11 @@ class OfficeDesk:
         where = await _failed_where(session, row)
         error = row.last_error or "?"
         # Nobody is told in the chat that just refused the message.
-        admins = [person for person in await _admins(session) if not _refused_by(row, person)]
+        admins = [
+            person
+            for person in await office_admins(session=session)
+            if not _refused_by(row, person)
+        ]
         queued = 0
         for admin in admins:
             text = texts.delivery_failed_to_admin(
@@ -729,23 +681,6 @@ async def _queue(
     )
 
 
-async def _units_with_registered(
-    session: AsyncSession, office_id: int, who: ColumnElement[bool]
-) -> set[int]:
-    """The office's communes where someone whose membership matches `who` is on the bot."""
-    return set(
-        (
-            await session.scalars(
-                select(Membership.unit_id)
-                .join(Person, Person.id == Membership.person_id)
-                .join(Unit, Unit.id == Membership.unit_id)
-                .where(Unit.office_id == office_id, who, registered_anywhere())
-                .distinct()
-            )
-        ).all()
-    )
-
-
 def _standing(commune: CommuneReport, *, can_answer: bool, can_approve: bool) -> Standing:
     if commune.reported:
         return Standing.LATE if commune.on_time is False else Standing.ON_TIME
@@ -794,33 +729,10 @@ def _progress_line(commune: CommuneReport) -> str:
     return texts.office_progress_line(mark=mark, name=name, detail=status)
 
 
-async def _admins(session: AsyncSession) -> list[Person]:
-    """The administrators registered on the bot (role `admin` in any unit)."""
-    return list(
-        (
-            await session.scalars(
-                select(Person)
-                .join(Membership, Membership.person_id == Person.id)
-                .where(Membership.role == Role.ADMIN, Person.telegram_user_id.is_not(None))
-                .distinct()
-                .order_by(Person.id)
-            )
-        ).all()
-    )
-
-
 async def _failed_what(session: AsyncSession, row: OutboxMessage) -> tuple[str, Person | None]:
     """What the failed message was, in words, and who approved it when it was a report."""
     if row.draft_id is not None:
-        found = (
-            await session.execute(
-                select(Draft, Unit, ReportingPeriod)
-                .join(ReportingRound, ReportingRound.id == Draft.round_id)
-                .join(Unit, Unit.id == ReportingRound.unit_id)
-                .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-                .where(Draft.id == row.draft_id)
-            )
-        ).first()
+        found = await draft_with_commune(session=session, draft_id=row.draft_id)
         if found is not None:
             draft, unit, period = found
             what = texts.failed_report(
