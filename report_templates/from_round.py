@@ -11,14 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.forms import Form, load_form
 from report_templates.compose import ReportInput, draft_date_for
+from storage.approval import round_in_place
 from storage.figures import window_figures
 from storage.models import (
     DEFAULT_REPORT_KIND,
     Membership,
     PeriodKind,
     Person,
-    ReportingPeriod,
-    ReportingRound,
     Role,
     Unit,
 )
@@ -38,17 +37,10 @@ async def report_input_for_round(
     """Everything the report needs from one round; the signer is the unit's chairman (or
     vice-chairman) as imported, left blank when there is none yet. A draft is dated today, or
     the period's deadline once that has passed."""
-    row = (
-        await session.execute(
-            select(ReportingRound, Unit, ReportingPeriod)
-            .join(Unit, Unit.id == ReportingRound.unit_id)
-            .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-            .where(ReportingRound.id == round_id)
-        )
-    ).first()
-    if row is None:
+    found = await round_in_place(session=session, round_id=round_id)
+    if found is None:
         raise LookupError(f"round {round_id} does not exist")
-    round_, unit, period = row
+    round_, unit, period = found
     office = await session.get(Unit, unit.office_id) if unit.office_id is not None else None
     signer = await session.scalar(
         select(Person)

@@ -108,10 +108,10 @@ async def memberships_of(*, session: AsyncSession, person_id: int) -> list[tuple
 # ----- versions --------------------------------------------------------------------------------
 
 
-async def round_of_draft(
+async def round_in_place(
     *, session: AsyncSession, round_id: int
 ) -> tuple[ReportingRound, Unit, ReportingPeriod] | None:
-    """A draft's round with its commune and period."""
+    """A round with its commune and period; None if there is no such round."""
     row = (
         await session.execute(
             select(ReportingRound, Unit, ReportingPeriod)

@@ -16,7 +16,7 @@ from conversations.outgoing import Action, Item, to_payload
 from report_templates.compiled import report_filename
 from report_templates.compose import TemplateSet
 from report_templates.docx_writer import Layout
-from storage.approval import approving_roles, highest_number, round_of_draft
+from storage.approval import approving_roles, highest_number, round_in_place
 from storage.contacts import on_zalo
 from storage.models import Draft, Person, ReportingPeriod, ReportingRound, Role, Unit
 from storage.outbox import enqueue
@@ -141,7 +141,7 @@ class ApprovalBase:
     async def _case(self, session: AsyncSession, draft: Draft | None) -> Case | None:
         if draft is None:
             return None
-        row = await round_of_draft(session=session, round_id=draft.round_id)
+        row = await round_in_place(session=session, round_id=draft.round_id)
         if row is None:
             return None
         round_, unit, period = row
