@@ -698,13 +698,22 @@ def compiled_names(compilation: Compilation) -> dict[str, str]:
     }
 
 
+DEFAULT_FILE_PREFIX = "BC-CCHC"  # the CCHC kind's (report_kinds/cchc/kind.yaml)
+
+
 def report_filename(
-    *, period_code: str, unit_code: str, unit_name: str, tail: str, fmt: str = "docx"
+    *,
+    period_code: str,
+    unit_code: str,
+    unit_name: str,
+    tail: str,
+    fmt: str = "docx",
+    prefix: str = DEFAULT_FILE_PREFIX,
 ) -> str:
-    """ASCII and named by commune and period, so an office folder sorts and any phone opens it:
-    BC-CCHC_2026-Q4_12151_tan-quang_so01.docx."""
+    """ASCII and named by report kind, commune and period, so an office folder sorts and any
+    phone opens it: BC-CCHC_2026-Q4_12151_tan-quang_so01.docx (`prefix` is the kind's)."""
     name = "-".join(fold(unit_name).split())
-    return f"BC-CCHC_{period_code}_{unit_code}_{name}_{tail}.{fmt}"
+    return f"{prefix}_{period_code}_{unit_code}_{name}_{tail}.{fmt}"
 
 
 def zip_entry_name(compilation: Compilation, commune: CommuneReport, fmt: str) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import texts
 from conversations.forms import Form
 from conversations.outgoing import Action, Item, to_payload
-from report_templates.compiled import report_filename
+from report_templates.compiled import DEFAULT_FILE_PREFIX, report_filename
 from report_templates.compose import TemplateSet
 from report_templates.docx_writer import Layout
 from storage.approval import approving_roles, highest_number, round_in_place
@@ -42,6 +42,7 @@ class Case:
     round: ReportingRound
     unit: Unit
     period: ReportingPeriod
+    file_prefix: str = DEFAULT_FILE_PREFIX  # the report kind's ("BC-CCHC")
 
     @property
     def unit_label(self) -> str:
@@ -64,6 +65,7 @@ class Case:
             unit_name=self.unit.name,
             tail=tail,
             fmt=fmt,
+            prefix=self.file_prefix,
         )
 
 
@@ -80,12 +82,15 @@ class ApprovalBase:
         layout: Layout,
         timezone: ZoneInfo,
         pdf_available: bool = False,
+        file_prefix: str = DEFAULT_FILE_PREFIX,
     ) -> None:
         self.form = form
         self.templates = templates
         self.layout = layout
         self.timezone = timezone
         self.pdf_available = pdf_available
+        # The report kind's start of file names: "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx".
+        self.file_prefix = file_prefix
 
     @staticmethod
     def decision_buttons(draft_id: int) -> tuple[tuple[Action, ...], ...]:
@@ -145,7 +150,9 @@ class ApprovalBase:
         if row is None:
             return None
         round_, unit, period = row
-        return Case(draft=draft, round=round_, unit=unit, period=period)
+        return Case(
+            draft=draft, round=round_, unit=unit, period=period, file_prefix=self.file_prefix
+        )
 
     @staticmethod
     async def _approver_role(session: AsyncSession, person_id: int, unit_id: int) -> Role | None:
