@@ -296,3 +296,20 @@ async def test_on_zalo_alone_the_bot_serves_officers_and_the_office_without_tele
     assert "Tân Quang" in progress
     assert bot.process.returncode == 0
     assert len(standin.requests) == before_start  # not one call to Telegram
+
+
+async def test_on_zalo_alone_a_token_zalo_refuses_stops_the_bot_with_exit_code_2(
+    province: Baocao, zalo: ZaloStandIn
+) -> None:
+    bot = province.start_bot(
+        TELEGRAM_BOT_TOKEN="", ZALO_BOT_TOKEN="7000000001:not-the-secret", ZALO_API_URL=zalo.url
+    )
+
+    for _ in range(300):
+        if bot.process.poll() is not None:
+            break
+        await asyncio.sleep(0.1)
+
+    assert bot.process.returncode == 2, bot.log()
+    assert "refused ZALO_BOT_TOKEN" in bot.log()
+    assert "not-the-secret" not in bot.log()
