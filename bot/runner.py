@@ -350,64 +350,50 @@ async def _lead_until_lost(
             await _sleep_or_stop(stop, LEADER_RETRY_S)
         leading.set()
 
-    if application is None:
-        # Zalo alone: its side is the whole bot, and a token Zalo refuses stops it.
-        assert zalo is not None, "a bot needs Telegram or Zalo"
-        clock.start()
-        watching = asyncio.create_task(watch(), name="leadership")
-        keeping = asyncio.create_task(keeper.run(leading), name="prompts")
-        logger.info("Baocao bot is running on Zalo only; press Ctrl+C to stop")
-        try:
-            await zalo.run(leading)
-            if not leading.is_set():
-                stop.set()  # the token was refused: nothing is left to serve
-        finally:
-            clock.stop()
-            leading.set()
-            await keeping
-            watching.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watching
-        return
-    # A webhook left from elsewhere would make getUpdates fail; pending updates are kept.
-    removed = await _until_done(
-        stop,
-        "removing any webhook",
-        lambda: application.bot.delete_webhook(drop_pending_updates=False),
-    )
-    if removed is None:  # told to stop meanwhile
-        return
+    if application is not None:
+        # A webhook left from elsewhere would make getUpdates fail; pending updates are kept.
+        removed = await _until_done(
+            stop,
+            "removing any webhook",
+            lambda: application.bot.delete_webhook(drop_pending_updates=False),
+        )
+        if removed is None:  # told to stop meanwhile
+            return
     clock.start()
     watching = asyncio.create_task(watch(), name="leadership")
-    logger.info("Baocao bot @%s is running; press Ctrl+C to stop", application.bot.username)
-    keeping = asyncio.create_task(keeper.run(leading), name="prompts")
-    # The leader sets the menus that changed while it was down, beside answering updates.
-    setting_menus = (
-        asyncio.create_task(
-            _logged(menus.sync(application.bot, leading), "Setting the command menus"),
-            name="menus",
-        )
-        if menus is not None
-        else None
-    )
-    zalo_polling = (
-        asyncio.create_task(_logged(zalo.run(leading), "The Zalo side"), name="zalo")
-        if zalo is not None
-        else None
-    )
+    beside = [asyncio.create_task(keeper.run(leading), name="prompts")]
+    serving: Awaitable[object]
+    if application is None:
+        assert zalo is not None, "a bot needs Telegram or Zalo"
+        logger.info("Baocao bot is running on Zalo only; press Ctrl+C to stop")
+        serving = _zalo_alone(zalo, leading, stop)
+    else:
+        logger.info("Baocao bot @%s is running; press Ctrl+C to stop", application.bot.username)
+        if menus is not None:
+            # The leader sets the menus that changed while it was down, beside the updates.
+            setting = _logged(menus.sync(application.bot, leading), "Setting the command menus")
+            beside.append(asyncio.create_task(setting, name="menus"))
+        if zalo is not None:
+            zalo_side = _logged(zalo.run(leading), "The Zalo side")
+            beside.append(asyncio.create_task(zalo_side, name="zalo"))
+        serving = poll_updates(application, leading, database=database, lanes=lanes)
     try:
-        await poll_updates(application, leading, database=database, lanes=lanes)
+        await serving
     finally:
         clock.stop()
         leading.set()
-        await keeping
-        if setting_menus is not None:
-            await setting_menus
-        if zalo_polling is not None:
-            await zalo_polling
+        for task in beside:
+            await task
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watching
+
+
+async def _zalo_alone(zalo: ZaloService, leading: asyncio.Event, stop: asyncio.Event) -> None:
+    """Zalo's side as the whole bot: a token Zalo refuses stops it."""
+    await zalo.run(leading)
+    if not leading.is_set():
+        stop.set()  # the token was refused: nothing is left to serve
 
 
 async def _logged(work: Awaitable[object], what: str) -> None:

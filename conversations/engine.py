@@ -231,7 +231,8 @@ class Questionnaire:
             rounds = [context for context in rounds if context.round.kind == report_kind]
             if not rounds:
                 return _say(texts.no_open_report(self._kind_name(report_kind)))
-        else:
+        elif len({context.round.kind for context in rounds}) > 1:
+            # Only then: a person with one report open is never asked which.
             waiting = await self._kinds_with_work(session, person, rounds)
             if len(waiting) > 1:
                 return _say(texts.choose_report(waiting))

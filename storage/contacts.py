@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -57,40 +57,12 @@ async def bind_contact(
     return mine
 
 
-async def zalo_address(*, session: AsyncSession, person_id: int) -> str | None:
-    """Where a message queued for the person goes on Zalo: their Zalo account when Zalo is the
-    channel they wrote from last, or their only one; None when it goes to Telegram."""
-    row = (
-        await session.execute(
-            select(Contact.address, Person.last_channel, Person.telegram_user_id)
-            .join(Person, Person.id == Contact.person_id)
-            .where(Contact.person_id == person_id, Contact.channel == ChannelName.ZALO)
-        )
-    ).first()
-    if row is None:
-        return None
-    address, last_channel, telegram_user_id = row
-    if last_channel == ChannelName.ZALO or telegram_user_id is None:
-        return str(address)
-    return None
-
-
 def registered_anywhere() -> ColumnElement[bool]:
     """SQL: the person has registered on some channel (a Telegram account or a contact)."""
     return or_(
         Person.telegram_user_id.is_not(None),
         select(Contact.id).where(Contact.person_id == Person.id).exists(),
     )
-
-
-async def on_zalo(session: AsyncSession, person_id: int) -> bool:
-    """Whether the person registered a Zalo account."""
-    found = await session.scalar(
-        select(Contact.id).where(
-            Contact.person_id == person_id, Contact.channel == ChannelName.ZALO
-        )
-    )
-    return found is not None
 
 
 @dataclass(frozen=True)
@@ -114,16 +86,34 @@ async def destination(
     if office_id is not None:
         return await _office_destination(session, office_id)
     if person_id is not None:
-        zalo = await zalo_address(session=session, person_id=person_id)
-        if zalo is not None:
-            return Destination(ChannelName.ZALO, zalo)
-        telegram_id = await session.scalar(
-            select(Person.telegram_user_id).where(Person.id == person_id)
-        )
-        if telegram_id is not None:
-            return Destination(ChannelName.TELEGRAM, str(telegram_id))
+        found = await _person_destination(session, person_id)
+        if found is not None:
+            return found
     if chat_id is not None:  # a group's own notice, or a row queued before 0011 named the person
         return Destination(ChannelName.TELEGRAM, str(chat_id))
+    return None
+
+
+async def _person_destination(session: AsyncSession, person_id: int) -> Destination | None:
+    """Zalo when it is the channel the person wrote from last, or their only one; else
+    Telegram; None when they registered on neither."""
+    row = (
+        await session.execute(
+            select(Person.telegram_user_id, Person.last_channel, Contact.address)
+            .outerjoin(
+                Contact,
+                and_(Contact.person_id == Person.id, Contact.channel == ChannelName.ZALO),
+            )
+            .where(Person.id == person_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    telegram_id, last_channel, zalo = row
+    if zalo is not None and (last_channel == ChannelName.ZALO or telegram_id is None):
+        return Destination(ChannelName.ZALO, str(zalo))
+    if telegram_id is not None:
+        return Destination(ChannelName.TELEGRAM, str(telegram_id))
     return None
 
 

@@ -66,7 +66,7 @@ class ZaloConversation:
         self.workflow = workflow
         # The receiving office's commands; None: not served here.
         self.desk = desk
-        self.outlet = ZaloOutlet(database, api)
+        self.outlet = ZaloOutlet(api)
 
     async def handle(self, incoming: Incoming) -> None:
         if incoming.in_group:
@@ -195,7 +195,7 @@ class ZaloConversation:
             if period_id is None:
                 return Outcome.say(texts.NO_PERIOD_YET)
             return await desk.remind(session, person=person, period_id=period_id, now=now)
-        argument = text.split(maxsplit=1)[1].strip() if len(text.split(maxsplit=1)) > 1 else ""
+        argument = " ".join(text.split(maxsplit=1)[1:]).strip()
         if len(argument) > PERIOD_ARGUMENT_LIMIT:
             return Outcome.say(texts.BAD_PERIOD_CODE)
         act = desk.compiled if command == "/tonghop" else desk.progress

@@ -1,8 +1,8 @@
 """What the bot sends outside a questionnaire reply, on Zalo: queued messages (the round's
 prompt, reminders, a draft for the chairman, notices) and the replies of the approval.
 
-The outbox sender asks `address_for` for each message to a person: when Zalo is the channel
-they wrote from last (or their only one), the message goes here, as text. Each button is kept
+The outbox sender sends here each message to a person or office whose place is on Zalo
+(storage.contacts.destination), as text. Each button is kept
 as the words that do the same when typed on Zalo ("▶️ Bắt đầu nhập" is "/baocao", "✅ Duyệt" is
 "duyệt", "✏️ Yêu cầu sửa" is "sửa <ý kiến>"); a button with no typed equivalent is left out.
 Zalo carries no documents, so a report's .docx goes as its pages, pictures fetched by Zalo from
@@ -29,8 +29,6 @@ from conversations.engine import Button, OutMessage
 from conversations.office import REMIND_PATTERN
 from conversations.outgoing import CompiledFile, Item, Keyboard, ReportFile, Text
 from report_templates.pages import MAX_PAGES
-from storage.contacts import zalo_address
-from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +72,11 @@ def render(text: str, keyboard: Keyboard) -> str:
     return text_only.render(OutMessage(text, buttons), words)
 
 
+def _captioned(item: ReportFile | CompiledFile, note: str) -> str:
+    """A file's caption and what stands for the file, with its buttons as words."""
+    return render("\n\n".join(part for part in (item.caption, note) if part), item.buttons)
+
+
 REPORT_LINK_PURPOSE = "report"
 PAGE_LINK_PURPOSE = "page"
 COMPILED_LINK_PURPOSE = "compiled"
@@ -111,22 +114,16 @@ class Pages(Protocol):
 class ZaloOutlet:
     def __init__(
         self,
-        database: Database,
         api: ZaloBotApi,
         *,
         links: FileLinks | None = None,
         pages: Pages | None = None,
     ) -> None:
-        self.database = database
         self.api = api
         # Signed links to report files under the public address; None: files are not offered.
         self.links = links
         # The versions' pages as pictures, shown before the links; None: links only.
         self.pages = pages
-
-    async def address_for(self, person_id: int) -> str | None:
-        async with self.database.session() as session:
-            return await zalo_address(session=session, person_id=person_id)
 
     async def send(self, address: str, item: Item) -> Sent:
         """Send an item as text; SendError for what Zalo refused or cannot carry."""
@@ -140,11 +137,11 @@ class ZaloOutlet:
                 note = self._file_links(item, with_pdf=has_pdf)
             else:
                 note = texts.ZALO_NO_FILE_YET
-            shown = render("\n\n".join(part for part in (item.caption, note) if part), item.buttons)
+            shown = _captioned(item, note)
         elif isinstance(item, CompiledFile) and self.links is not None:
             link = self.links.link(compiled_link_name(item), COMPILED_LINK_PURPOSE)
             note = texts.zalo_file_links([(COMPILED_LABELS[item.part], link)], days=self._days())
-            shown = render("\n\n".join(part for part in (item.caption, note) if part), item.buttons)
+            shown = _captioned(item, note)
         else:
             raise SendError(Failure.FAILED, "this file cannot be sent on Zalo yet")
         sent: Sent | None = None

@@ -17,7 +17,7 @@ from report_templates.compiled import DEFAULT_FILE_PREFIX, report_filename
 from report_templates.compose import TemplateSet
 from report_templates.docx_writer import Layout
 from storage.approval import approving_roles, highest_number, round_in_place
-from storage.contacts import on_zalo
+from storage.contacts import destination
 from storage.models import Draft, Person, ReportingPeriod, ReportingRound, Role, Unit
 from storage.outbox import enqueue
 
@@ -126,11 +126,7 @@ class ApprovalBase:
         draft_id: int | None = None,
         not_before: datetime | None = None,
     ) -> bool:
-        if (
-            person is not None
-            and person.telegram_user_id is None
-            and not await on_zalo(session, person.id)
-        ):
+        if person is not None and await destination(session=session, person_id=person.id) is None:
             return False  # on no channel: nobody to send it to
         return await enqueue(
             session=session,

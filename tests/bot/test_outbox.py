@@ -1025,7 +1025,7 @@ async def test_messages_to_people_on_zalo_go_there_and_zalo_failures_read_as_tel
                     person_id=person.id,
                 )
         zalo.fail_next("sendMessage", 429, "Too many requests")
-        sender = make_sender(zalo=ZaloOutlet(database, zalo_api))
+        sender = make_sender(zalo=ZaloOutlet(zalo_api))
         for _ in range(20):
             await sender.send_due()
             async with database.session() as session:

@@ -24,7 +24,7 @@ from channels.zalo.conversation import ZaloConversation
 from channels.zalo.receiver import ZaloReceiver
 from conversations.engine import Questionnaire
 from conversations.outgoing import from_payload
-from storage.contacts import bind_contact
+from storage.contacts import bind_contact, destination
 from storage.db import Database
 from storage.models import ChannelName, Draft, DraftStatus, OutboxMessage, OutboxStatus, Person
 from tests.conversations.test_approval import (
@@ -66,8 +66,9 @@ class ChairmanOnZalo:
                     .order_by(OutboxMessage.id)
                 )
             ).all()
-            address = await self.conversation.outlet.address_for(self.commune.chairman.id)
-        assert address == self.user.id
+            to = await destination(session=session, person_id=self.commune.chairman.id)
+        assert to is not None and (to.channel, to.address) == (ChannelName.ZALO, self.user.id)
+        address = to.address
         before = len(self.zalo.messages_to(self.user))
         for row in rows:
             await self.conversation.outlet.send(address, from_payload(row.payload))
