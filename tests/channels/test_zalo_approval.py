@@ -22,6 +22,7 @@ from channels.links import FileLinks, LinkServer
 from channels.zalo.api import ZaloBotApi
 from channels.zalo.conversation import ZaloConversation
 from channels.zalo.receiver import ZaloReceiver
+from conversations import texts
 from conversations.engine import Questionnaire
 from conversations.outgoing import from_payload
 from storage.contacts import bind_contact, destination
@@ -269,7 +270,17 @@ async def test_a_draft_whose_pdf_cannot_be_made_comes_with_links_only(
     assert len(links) == 1 and ".docx:" in received[-1] and ".pdf:" not in received[-1]
 
 
-@pytest.mark.parametrize(("typed", "number"), [("dùng số", "01/BC-UBND"), ("Số 7", "07/BC-UBND")])
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("dùng số", "01/BC-UBND"),
+        ("Số 7", "07/BC-UBND"),
+        ("số bảy", None),  # words, a negative, a huge number or template code: asked again
+        ("số -3", None),
+        ("số 123456789012", None),
+        ("số {{ 7*7 }}", None),
+    ],
+)
 async def test_a_clerk_on_zalo_numbers_the_approved_report_typing(
     database: Database, typed: str, number: str
 ) -> None:
@@ -301,3 +312,5 @@ async def test_a_clerk_on_zalo_numbers_the_approved_report_typing(
     assert "• «dùng số» — Dùng số 01\n• «SỐ <số>» — Nhập số khác" in asked
     assert "bấm" not in asked.lower()
     assert numbered.number == number, told
+    if number is None:
+        assert told == texts.NUMBER_NOT_VALID

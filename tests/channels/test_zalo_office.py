@@ -149,6 +149,7 @@ async def test_progress_and_remind_are_typed_and_compiled_files_come_as_links(
     reminded = "\n".join(await desk.say(thu, "Nhắc"))
     compiled = "\n".join(await desk.say(thu, "/tonghop 2026-Q4"))
     too_long = "\n".join(await desk.say(thu, "/tiendo " + "9" * 40))
+    not_a_period = "\n".join(await desk.say(thu, "/tonghop quý chín"))
 
     assert "Tân Quang" in progress and "• «nhắc»" in progress
     assert reminded.startswith("🔔"), reminded
@@ -162,7 +163,7 @@ async def test_progress_and_remind_are_typed_and_compiled_files_come_as_links(
     assert re.search(
         r"Bảng tổng hợp số liệu \(\.xlsx\):\nhttp://bot\.example/f/compiled/", compiled
     )
-    assert too_long == texts.BAD_PERIOD_CODE
+    assert too_long == not_a_period == texts.BAD_PERIOD_CODE
 
 
 async def test_a_compiled_file_without_links_is_said_not_silently_dropped(
