@@ -27,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+import report_kinds
+
 # Stable constraint names, so migrations behave the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -265,7 +267,7 @@ class ReportingPeriod(Base):
 
 
 # The report every round was for before report kinds: publicizing administrative reform.
-DEFAULT_REPORT_KIND = "cchc"
+DEFAULT_REPORT_KIND = report_kinds.DEFAULT_KIND
 
 
 class ReportingRound(TimestampMixin, Base):
