@@ -18,51 +18,54 @@ from bot.menus import CommandMenus
 from bot.polling import failed_updates
 from bot.sending import ReportFiles
 from conversations.approval import ApprovalWorkflow
-from conversations.calendar import Calendar, load_calendar
 from conversations.duties import CalendarDuties
 from conversations.engine import Questionnaire
-from conversations.forms import Form
 from conversations.office import OfficeDesk
-from report_templates.compose import TemplateSet
-from report_templates.docx_writer import Layout
-from report_templates.draft import load_report_files, pdf_converter_available
+from report_templates.draft import pdf_converter_available
+from report_templates.kinds import ReportKinds
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
 
-def make_workflow(
-    settings: Settings, form: Form, report_files: tuple[TemplateSet, Layout] | None = None
-) -> ApprovalWorkflow:
-    """The approval workflow with the province's templates (loaded here unless given)."""
-    templates, layout = report_files or load_report_files(settings.baocao_templates_dir)
+def make_workflow(settings: Settings, kinds: ReportKinds) -> ApprovalWorkflow:
+    """The approval workflow, drafting each round with its report kind's files."""
     return ApprovalWorkflow(
-        form,
-        templates=templates,
-        layout=layout,
-        timezone=settings.timezone,
-        pdf_available=pdf_converter_available(),
+        kinds, timezone=settings.timezone, pdf_available=pdf_converter_available()
+    )
+
+
+def make_questionnaire(
+    settings: Settings, kinds: ReportKinds, workflow: ApprovalWorkflow | None = None
+) -> Questionnaire:
+    """The questionnaire over every kind's form; a round complete goes to `workflow`."""
+    return Questionnaire(
+        kinds.forms,
+        kind_names=kinds.short_names,
+        on_round_submitted=workflow.on_round_submitted if workflow is not None else None,
+        today=lambda: datetime.now(settings.timezone).date(),
     )
 
 
 def make_office_desk(
-    settings: Settings, form: Form, layout: Layout, calendar: Calendar | None = None
+    settings: Settings, kinds: ReportKinds, questionnaire: Questionnaire
 ) -> OfficeDesk:
-    """The receiving office's desk, reminding through the calendar's duties."""
-    duties = CalendarDuties(
-        Questionnaire(form),
-        calendar or load_calendar(settings.baocao_calendar),
-        settings.timezone,
-    )
-    desk = OfficeDesk(form, layout=layout, zone=settings.timezone, duties=duties)
-    duties.at_deadline = desk.deliver_at_deadline
+    """The receiving office's desk, reminding through each kind's calendar duties; at each
+    kind's deadline the desk queues that kind's compiled files."""
+    duties = {
+        code: CalendarDuties(questionnaire, kind.calendar, settings.timezone, report_kind=code)
+        for code, kind in kinds.items()
+    }
+    desk = OfficeDesk(kinds, zone=settings.timezone, duties=duties)
+    for duty in duties.values():
+        duty.at_deadline = desk.deliver_at_deadline
     return desk
 
 
 def build_application(
     settings: Settings,
     database: Database,
-    form: Form,
+    kinds: ReportKinds,
     workflow: ApprovalWorkflow | None = None,
     desk: OfficeDesk | None = None,
     menus: CommandMenus | None = None,
@@ -70,7 +73,7 @@ def build_application(
     token = settings.token
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the bot")
-    menus = menus or CommandMenus(database, form)
+    menus = menus or CommandMenus(database, kinds.forms.values())
     application = (
         ApplicationBuilder()
         .token(token)
@@ -83,19 +86,15 @@ def build_application(
         .post_init(menus.set_default_at_start)
         .build()
     )
-    workflow = workflow or make_workflow(settings, form)
+    workflow = workflow or make_workflow(settings, kinds)
     registration = RegistrationHandlers(database, menus)
     questionnaire = QuestionnaireHandlers(
         database,
-        Questionnaire(
-            form,
-            on_round_submitted=workflow.on_round_submitted,
-            today=lambda: datetime.now(settings.timezone).date(),
-        ),
+        make_questionnaire(settings, kinds, workflow),
         not_in_walk=registration.anything_else,
         edited_not_in_walk=registration.edited,
     )
-    desk = desk or make_office_desk(settings, form, workflow.layout)
+    desk = desk or make_office_desk(settings, kinds, questionnaire.questionnaire)
     files = ReportFiles(database, office=desk)
     approval = ApprovalHandlers(
         database,

@@ -21,7 +21,6 @@ from channels.zalo.conversation import ROLES_ON_ZALO
 from conversations import texts
 from conversations.calendar import CalendarError, Event, EventKind, load_calendar
 from conversations.duties import CalendarDuties
-from conversations.engine import Questionnaire
 from conversations.forms import Form, FormError, load_form
 from storage.db import Database, DatabaseUnavailable, NoDatabase, upgrade_database
 from storage.imports import (
@@ -42,6 +41,7 @@ from storage.status import RoundStanding, period_standing
 if TYPE_CHECKING:
     from report_templates.compose import ReportInput
     from report_templates.draft import KindBundle
+    from report_templates.kinds import ReportKinds
 
 T = TypeVar("T")
 
@@ -268,12 +268,50 @@ def _bundle(where: str | Path) -> KindBundle:
 
 @main.command("kinds")
 def kinds() -> None:
-    """The report kinds shipped with Baocao: code, name and folder."""
+    """The report kinds this bot runs (BAOCAO_REPORT_KINDS), then those shipped and not run:
+    code, short name, name and folder."""
     import report_kinds
 
-    for folder in report_kinds.packaged().values():
-        bundle = _bundle(folder)
-        click.echo(f"{bundle.code}  {bundle.short_name}: {bundle.name} ({folder})")
+    running = _kinds(_settings())
+    for bundle in running.values():
+        click.echo(f"{bundle.code}  {bundle.short_name}: {bundle.name} ({bundle.folder})")
+    others = [folder for code, folder in report_kinds.packaged().items() if code not in running]
+    if others:
+        click.echo("Shipped, not in BAOCAO_REPORT_KINDS:")
+        for folder in others:
+            bundle = _bundle(folder)
+            click.echo(f"  {bundle.code}  {bundle.short_name}: {bundle.name} ({folder})")
+
+
+def _kinds(settings: Settings) -> ReportKinds:
+    """The kinds the settings name; exit 2 with the file and line of what is wrong."""
+    from bot.kinds import KIND_ERRORS, deployment_kinds
+
+    try:
+        return deployment_kinds(settings)
+    except KIND_ERRORS as exc:
+        click.echo(f"A report kind in BAOCAO_REPORT_KINDS is invalid:\n{exc}", err=True)
+        sys.exit(2)
+
+
+def _kind_of(settings: Settings, code: str | None) -> tuple[ReportKinds, KindBundle]:
+    """The deployment's kinds and the one `--kind` names (the default one without it)."""
+    running = _kinds(settings)
+    if code is None:
+        return running, running.default
+    if code not in running:
+        raise click.BadParameter(
+            f"{code!r} is not a report kind this bot runs ({', '.join(running)}); see baocao kinds",
+            param_hint="--kind",
+        )
+    return running, running[code]
+
+
+KIND_OPTION = click.option(
+    "--kind",
+    "kind_code",
+    help="The report kind's code (baocao kinds); default the CCHC report.",
+)
 
 
 @main.group("kind")
@@ -403,14 +441,15 @@ def round_() -> None:
 @round_.command("open")
 @click.option("--period", "period_code", required=True, help="2026-Q4, 2026-H1 or 2026-Y.")
 @click.option("--unit", "unit_codes", multiple=True, help="Only this commune (repeatable).")
-def round_open(period_code: str, unit_codes: tuple[str, ...]) -> None:
+@KIND_OPTION
+def round_open(period_code: str, unit_codes: tuple[str, ...], kind_code: str | None) -> None:
     """Open a period's round for every commune (or the named ones) now, and ask the officers.
 
     The prompts go into the outbox; the running bot sends them (the calendar does all this by
     itself on the opening day).
     """
     settings = _settings()
-    duties = _duties(settings)
+    duties = _duties(settings, kind_code)
 
     async def go() -> tuple[OpenedRounds, int]:
         await upgrade_database(settings.database_url, create=False)
@@ -431,7 +470,7 @@ def round_open(period_code: str, unit_codes: tuple[str, ...]) -> None:
         raise click.ClickException(str(exc)) from None
     period = result.period
     click.echo(
-        f"Period {period.code}: figures {period.starts_on:%d/%m/%Y}-{period.closes_on:%d/%m/%Y}, "
+        f"Period {period.code} ({duties.questionnaire.kind_name(duties.report_kind)}): figures {period.starts_on:%d/%m/%Y}-{period.closes_on:%d/%m/%Y}, "
         f"deadline {period.deadline_on:%d/%m/%Y}. Opened {len(result.opened)} round(s); "
         f"{len(result.already_open)} already open. {prompted} prompt(s) queued."
     )
@@ -439,10 +478,12 @@ def round_open(period_code: str, unit_codes: tuple[str, ...]) -> None:
 
 @round_.command("status")
 @click.option("--period", "period_code", required=True, help="2026-Q4, 2026-H1 or 2026-Y.")
-def round_status(period_code: str) -> None:
+@KIND_OPTION
+def round_status(period_code: str, kind_code: str | None) -> None:
     """Per commune: sections handed in, approved, delivered, late."""
     settings = _settings()
-    form = _form(settings)
+    _, kind = _kind_of(settings, kind_code)
+    form = kind.form
 
     async def go() -> tuple[ReportingPeriod | None, list[RoundStanding]]:
         await upgrade_database(settings.database_url, create=False)
@@ -454,6 +495,7 @@ def round_status(period_code: str) -> None:
                     code=window(period_code).code,
                     today=datetime.now(settings.timezone).date(),
                     zone=settings.timezone,
+                    report_kind=kind.code,
                 )
         finally:
             await database.dispose()
@@ -465,7 +507,7 @@ def round_status(period_code: str) -> None:
     if period is None:
         raise click.ClickException(f"{period_code} has not been opened (baocao round open)")
     deadline = f"{period.deadline_on:%d/%m/%Y}" if period.deadline_on else "-"
-    click.echo(f"Period {period.code}, deadline {deadline}")
+    click.echo(f"Period {period.code} ({kind.short_name}), deadline {deadline}")
     header = ("code", "commune", "status", "submitted", "approved", "number", "delivered", "late")
     table = [header]
     for row in rows:
@@ -610,29 +652,30 @@ def outbox_retry(row_ids: tuple[int, ...], all_failed: bool) -> None:
 @main.command("compile")
 @click.option("--period", "period_code", required=True, help="2026-Q4, 2026-H1 or 2026-Y.")
 @click.option("--office", "office_code", required=True, help="Code of the receiving office.")
+@KIND_OPTION
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the files (default BAOCAO_OUTPUT_DIR).",
 )
-def compile_(period_code: str, office_code: str, out_dir: Path | None) -> None:
+def compile_(
+    period_code: str, office_code: str, out_dir: Path | None, kind_code: str | None
+) -> None:
     """The office's compiled files for a period: the .xlsx of every commune's figures (with
     completeness and narrative sheets), the draft summary .docx, and a .zip of the approved
     reports."""
-    from bot.app import make_office_desk
-    from report_templates.draft import load_report_files
+    from bot.app import make_office_desk, make_questionnaire
     from storage.compilation import UnknownOffice, find_office
 
     settings = _settings()
     folder = _output_folder(settings, out_dir)
-    form = _form(settings)
+    running, kind = _kind_of(settings, kind_code)
     try:
         code = window(period_code).code
     except PeriodCodeError as exc:
         raise click.ClickException(str(exc)) from None
-    _, layout = load_report_files(settings.baocao_templates_dir)
-    desk = make_office_desk(settings, form, layout)
+    desk = make_office_desk(settings, running, make_questionnaire(settings, running))
 
     async def go() -> tuple[dict[str, Path], str]:
         await upgrade_database(settings.database_url, create=False)
@@ -643,11 +686,16 @@ def compile_(period_code: str, office_code: str, out_dir: Path | None) -> None:
                 if await find_period(session=session, code=code) is None:
                     # Otherwise every commune would be counted late for a round never asked.
                     raise click.ClickException(f"{code} has not been opened (baocao round open)")
-                zip_temporary = folder / f".{code}_{office.code}.zip.part"
+                zip_temporary = folder / f".{kind.code}_{code}_{office.code}.zip.part"
                 try:
                     with zip_temporary.open("wb") as zip_out:
                         built = await desk.build(
-                            session, office, code, now=datetime.now(UTC), zip_out=zip_out
+                            session,
+                            office,
+                            code,
+                            now=datetime.now(UTC),
+                            zip_out=zip_out,
+                            report_kind=kind.code,
                         )
                     paths = {part: folder / name for part, name in built.names.items()}
                     paths["xlsx"].write_bytes(built.xlsx)
@@ -657,7 +705,8 @@ def compile_(period_code: str, office_code: str, out_dir: Path | None) -> None:
                     zip_temporary.unlink(missing_ok=True)
                 c = built.compilation
                 summary = (
-                    f"{office.name}, {code}: {c.expected} communes expected, {c.submitted} "
+                    f"{office.name}, {kind.short_name} {code}: {c.expected} communes expected, "
+                    f"{c.submitted} "
                     f"submitted, {c.approved} approved ({c.on_time} on time, {c.late} late), "
                     f"{c.expected - c.approved} not reported; {built.reports_zipped} report(s) "
                     "in the .zip."
@@ -693,12 +742,14 @@ def _output_folder(settings: Settings, out_dir: Path | None) -> Path:
     return folder
 
 
-def _duties(settings: Settings) -> CalendarDuties:
-    try:
-        calendar = load_calendar(settings.baocao_calendar)
-    except CalendarError as exc:
-        raise click.ClickException(str(exc)) from None
-    return CalendarDuties(Questionnaire(_form(settings)), calendar, settings.timezone)
+def _duties(settings: Settings, kind_code: str | None) -> CalendarDuties:
+    """The calendar duties of the report kind `--kind` names."""
+    from bot.app import make_office_desk, make_questionnaire
+
+    running, kind = _kind_of(settings, kind_code)
+    return make_office_desk(settings, running, make_questionnaire(settings, running)).duties[
+        kind.code
+    ]
 
 
 class RoleName(click.ParamType):

@@ -55,12 +55,14 @@ class Settings(BaseSettings):
     # Where `baocao draft` and `baocao compile` write without --out. The bot keeps no documents
     # on disk (it sends them; the database can rebuild them), so it does not use this.
     baocao_output_dir: Path = Path("./data/output")
-    # The questionnaire form file; unset means the packaged default (report_kinds/cchc/form.yaml).
+    # The report kinds this bot runs, comma-separated: a shipped kind's code (`baocao kinds`)
+    # or a kind's folder (a copy of report_kinds/cchc/ with its own kind.yaml).
+    baocao_report_kinds: str = "cchc"
+    # The CCHC kind's files, one by one, as before report kinds were folders: its form; a
+    # folder with a province's copies of bao_cao_cchc.j2, annex.yaml and layout.yaml; its
+    # calendar. Unset means the packaged report_kinds/cchc/ ones.
     baocao_form: Path | None = None
-    # A folder with a province's copies of bao_cao_cchc.j2, annex.yaml and layout.yaml; unset
-    # means the packaged report_kinds/cchc/.
     baocao_templates_dir: Path | None = None
-    # The reporting calendar (YAML); unset means the packaged report_kinds/cchc/calendar.yaml.
     baocao_calendar: Path | None = None
     # Telegram's limits for the outbox sender: messages per second overall and per chat.
     # With several instances, give each its share of the overall rate.
@@ -80,6 +82,18 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_form_is_default(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("baocao_report_kinds")
+    @classmethod
+    def _some_kind(cls, value: str) -> str:
+        if not [entry for entry in value.split(",") if entry.strip()]:
+            raise ValueError("name at least one report kind, such as cchc")
+        return value
+
+    @property
+    def report_kinds(self) -> list[str]:
+        """BAOCAO_REPORT_KINDS as a list of codes and folders."""
+        return [entry.strip() for entry in self.baocao_report_kinds.split(",") if entry.strip()]
 
     @field_validator("telegram_bot_token", "zalo_bot_token", mode="before")
     @classmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
@@ -41,11 +41,16 @@ LONGEST_WAIT_S = 60.0
 
 
 class CommandMenus:
-    def __init__(self, database: Database, form: Form, *, gap_s: float = SYNC_GAP_S) -> None:
+    def __init__(
+        self, database: Database, forms: Form | Iterable[Form], *, gap_s: float = SYNC_GAP_S
+    ) -> None:
         self.database = database
-        # Roles that answer some section of the form get /baocao, /xem and /huy.
+        # Roles that answer some section of a form (of any report kind) get /baocao, /xem, /huy.
         self.answering_roles = frozenset(
-            Role(role) for section in form.sections for role in section.answered_by
+            Role(role)
+            for form in ([forms] if isinstance(forms, Form) else forms)
+            for section in form.sections
+            for role in section.answered_by
         )
         self.gap_s = gap_s
 

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.app import build_application, make_office_desk, make_workflow
+from bot.app import build_application, make_office_desk, make_questionnaire, make_workflow
 from bot.config import Settings
+from bot.kinds import KIND_ERRORS, deployment_kinds
 from bot.menus import CommandMenus
 from bot.outbox import Hook, OutboxSender, Pacer
 from bot.polling import ChatLanes, poll_updates, retry_after_seconds
@@ -26,13 +27,7 @@ from bot.scheduler import CalendarClock, Leadership
 from bot.sending import ReportFiles, linked_report
 from channels.links import FileLinks, LinkServer
 from channels.zalo.service import Listen, Webhook, ZaloService
-from conversations.calendar import CalendarError, load_calendar
-from conversations.engine import Questionnaire
-from conversations.forms import FormError, load_form
 from report_templates import pdf
-from report_templates.compose import TemplateError
-from report_templates.docx_writer import LayoutError
-from report_templates.draft import load_report_files
 from storage.db import Database, InstanceLock, sqlite_path, upgrade_database
 from storage.models import ChannelName, OutboxMessage
 from storage.questionnaire import forget_processed_updates
@@ -54,22 +49,20 @@ EXIT_ALREADY_RUNNING = 3
 async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
     """Run until `stop` is set (or SIGINT/SIGTERM when no event is given); return an exit code."""
     try:
-        form = load_form(settings.baocao_form)
-    except FormError as exc:
-        logger.error("The questionnaire form is invalid:\n%s", exc)
+        # Loaded now so a broken form, calendar, template or layout stops the start, named by
+        # file and line.
+        kinds = deployment_kinds(settings)
+    except KIND_ERRORS as exc:
+        logger.error("A report kind is invalid:\n%s", exc)
         return EXIT_BAD_FORM
-    logger.info("Questionnaire %s version %s", form.form, form.version)
-    try:
-        # Loaded now so a broken template or layout stops the start, named by file and line.
-        report_files = load_report_files(settings.baocao_templates_dir)
-    except (TemplateError, LayoutError) as exc:
-        logger.error("The report templates are invalid:\n%s", exc)
-        return EXIT_BAD_FORM
-    try:
-        calendar = load_calendar(settings.baocao_calendar)
-    except CalendarError as exc:
-        logger.error("The reporting calendar is invalid:\n%s", exc)
-        return EXIT_BAD_FORM
+    for kind in kinds.values():
+        logger.info(
+            "Report kind %s: form %s version %s (%s)",
+            kind.code,
+            kind.form.form,
+            kind.form.version,
+            kind.folder,
+        )
     lock = InstanceLock(settings.database_url)
     if not lock.acquire():
         logger.error(
@@ -84,15 +77,16 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         await upgrade_database(settings.database_url)
         async with database.session() as session:
             await forget_processed_updates(session=session, older_than=PROCESSED_UPDATES_KEPT)
-        workflow = make_workflow(settings, form, report_files)
-        desk = make_office_desk(settings, form, workflow.layout, calendar)
-        assert desk.duties is not None
-        duties = desk.duties
+        workflow = make_workflow(settings, kinds)
+        # One questionnaire for every channel: a round completed on Zalo is drafted too.
+        questionnaire = make_questionnaire(settings, kinds, workflow)
+        desk = make_office_desk(settings, kinds, questionnaire)
+        duties = list(desk.duties.values())
         # Without a Telegram token the bot runs on Zalo alone (a province where Telegram is
         # blocked); `baocao run` starts the demo only when neither token is set.
-        menus = CommandMenus(database, form) if settings.token is not None else None
+        menus = CommandMenus(database, kinds.forms.values()) if settings.token is not None else None
         application = (
-            build_application(settings, database, form, workflow, desk, menus)
+            build_application(settings, database, kinds, workflow, desk, menus)
             if settings.token is not None
             else None
         )
@@ -103,7 +97,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         zalo = (
             ZaloService(
                 database,
-                Questionnaire(form),
+                questionnaire,
                 token=settings.zalo_token,
                 api_url=settings.zalo_api_url,
                 poll_timeout_s=settings.zalo_poll_timeout_s,
@@ -135,10 +129,11 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
             database,
             files,
             after_sent=workflow.after_sent,
-            on_blocked=duties.on_blocked,
+            on_blocked=duties[0].on_blocked,  # the same for every kind: a person blocked the bot
             on_failed=hooks_in_turn(desk.delivery_failed, workflow.delivery_failed),
             pacer=Pacer(settings.baocao_send_rate, settings.baocao_chat_rate),
-            quiet_until=lambda now: calendar.quiet_until(now, settings.timezone),
+            # Quiet hours are the default kind's calendar's: a person has one night.
+            quiet_until=lambda now: kinds.default.calendar.quiet_until(now, settings.timezone),
             lease=timedelta(seconds=settings.baocao_outbox_lease_s),
             # On SQLite the instance lock makes this the only sender.
             only_sender=sqlite_path(settings.database_url) is not None,
@@ -158,7 +153,7 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> i
                 walks[ChannelName.ZALO] = ZaloWalks(zalo.conversation, zalo.receiver.lanes)
             keeper = PromptKeeper(
                 database,
-                Questionnaire(form),
+                questionnaire,
                 walks,
                 settled=timedelta(seconds=settings.baocao_prompt_resend_after_s),
                 every_s=settings.baocao_prompt_check_every_s,

@@ -14,7 +14,8 @@ reminder queues it once on start, and the outbox keys keep any event from going 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -95,19 +96,20 @@ class Leadership:
 
 
 class CalendarClock:
-    """Runs the calendar's duties every `every_s` seconds, and once at start."""
+    """Runs each report kind's calendar duties every `every_s` seconds, and once at start."""
 
     def __init__(
         self,
         database: Database,
-        duties: CalendarDuties,
+        duties: CalendarDuties | Sequence[CalendarDuties],
         *,
         every_s: float,
         on_queued: Callable[[], None] = lambda: None,
         clock: Clock = utc_clock,
     ) -> None:
         self.database = database
-        self.duties = duties
+        self.duties = [duties] if isinstance(duties, CalendarDuties) else list(duties)
+        self.zone = self.duties[0].zone
         self.every_s = every_s
         self.on_queued = on_queued
         self.clock = clock
@@ -116,12 +118,14 @@ class CalendarClock:
     async def tick(self) -> int:
         """Queue what is due now; how many messages were queued."""
         now = self.clock()
-        try:
-            async with self.database.session() as session:
-                queued = await self.duties.run(session, now)
-        except Exception:  # the next tick tries again; nothing was queued by this one
-            logger.exception("The calendar could not run")
-            return 0
+        queued: Counter[str] = Counter()
+        for duties in self.duties:
+            # A transaction per kind: one kind's failure keeps nothing of it and stops no other.
+            try:
+                async with self.database.session() as session:
+                    queued += await duties.run(session, now)
+            except Exception:  # the next tick tries again; nothing was queued by this one
+                logger.exception("The calendar of report kind %s could not run", duties.report_kind)
         total = sum(queued.values())
         if total:
             logger.info(
@@ -132,12 +136,12 @@ class CalendarClock:
         return total
 
     def start(self) -> None:
-        scheduler = AsyncIOScheduler(timezone=self.duties.zone)
+        scheduler = AsyncIOScheduler(timezone=self.zone)
         scheduler.add_job(
             self.tick,
             "interval",
             seconds=self.every_s,
-            next_run_time=datetime.now(self.duties.zone),  # catch up at once on start
+            next_run_time=datetime.now(self.zone),  # catch up at once on start
             id="calendar",
             max_instances=1,
             coalesce=True,  # after a pause, one run, not one per missed tick

@@ -24,7 +24,7 @@ from conversations.outgoing import CompiledFile, Item, ReportFile
 from report_templates import pages
 from report_templates.draft import convert_to_pdf
 from storage.db import Database
-from storage.models import Draft
+from storage.models import DEFAULT_REPORT_KIND, Draft
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ async def linked_report(files: ReportFiles, name: str) -> LinkedFile | None:
     one or the version (or the page, or the office) is gone:
     - "<version id>/<format>/<file name>": a report file;
     - "<version id>/page/<number>/<PDF digest>": a page as a picture;
-    - "compiled/<office id>/<period>/<part>": one of an office's compiled files."""
+    - "compiled/<office id>/<period>/<part>/<report kind>": one of an office's compiled files."""
     if name.startswith("compiled/"):
         return await _linked_compiled(files, name)
     draft_id, _, rest = name.partition("/")
@@ -176,10 +176,16 @@ async def linked_report(files: ReportFiles, name: str) -> LinkedFile | None:
 
 
 async def _linked_compiled(files: ReportFiles, name: str) -> LinkedFile | None:
-    _, office_id, period_code, part = [*name.split("/"), "", "", ""][:4]
+    # A link made before report kinds has no kind: it was CCHC's.
+    _, office_id, period_code, part, kind = [*name.split("/"), "", "", "", ""][:5]
     if not office_id.isdigit() or part not in COMPILED_TYPES or not period_code:
         return None
-    item = CompiledFile(int(office_id), period_code, part)  # type: ignore[arg-type]
+    item = CompiledFile(
+        int(office_id),
+        period_code,
+        part,  # type: ignore[arg-type]
+        report_kind=kind or DEFAULT_REPORT_KIND,
+    )
     try:
         filename, data = await files.compiled(item)
     except FileUnavailable:

@@ -56,7 +56,9 @@ class Workload:
 
 
 class AtDeadline(Protocol):
-    def __call__(self, session: AsyncSession, period_code: str, /) -> Awaitable[int]: ...
+    def __call__(
+        self, session: AsyncSession, period_code: str, report_kind: str, /
+    ) -> Awaitable[int]: ...
 
 
 class CalendarDuties:
@@ -98,7 +100,9 @@ class CalendarDuties:
             else:
                 queued["late"] += await self.report_late(session, event)
                 if self.at_deadline is not None:
-                    queued["compiled"] += await self.at_deadline(session, event.period)
+                    queued["compiled"] += await self.at_deadline(
+                        session, event.period, self.report_kind
+                    )
         return queued
 
     async def open(
@@ -121,6 +125,7 @@ class CalendarDuties:
             for work in await self.workloads(session, round_, unit):
                 if event.kind is EventKind.OPEN:
                     text = texts.round_prompt(
+                        subject=self.questionnaire.form_of(self.report_kind).title,
                         unit=texts.unit_display_name(unit),
                         period=texts.period_label(period),
                         starts_on=period.starts_on,
@@ -129,7 +134,7 @@ class CalendarDuties:
                     )
                 else:
                     text = texts.reminder(
-                        period=texts.period_label(period),
+                        period=self.report_label(period),
                         closes_on=period.closes_on,
                         days_left=event.days_before,
                         sections=[section.title for section in work.sections],
@@ -168,7 +173,7 @@ class CalendarDuties:
                     Text(
                         texts.escalation(
                             unit=texts.unit_display_name(unit),
-                            period=texts.period_label(period),
+                            period=self.report_label(period),
                             missing=missing,
                         )
                     ),
@@ -192,7 +197,7 @@ class CalendarDuties:
                 event.kind.value,
                 Text(
                     texts.late_communes(
-                        period=texts.period_label(period),
+                        period=self.report_label(period),
                         deadline=period.deadline_on,
                         communes=[
                             (texts.unit_display_name(unit), texts.ROUND_STATUS_LABELS[status])
@@ -283,6 +288,10 @@ class CalendarDuties:
             for section in self.questionnaire.form_of(round_.kind).asked_in(kind)
             if section.code not in submitted
         ]
+
+    def report_label(self, period: ReportingPeriod) -> str:
+        """'CCHC quý IV năm 2026': this duty's report kind and the period."""
+        return texts.report_label(self.questionnaire.kind_name(self.report_kind), period)
 
     @staticmethod
     async def _kind_of(session: AsyncSession, round_: ReportingRound) -> PeriodKind:

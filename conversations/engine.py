@@ -230,7 +230,7 @@ class Questionnaire:
                 return _say(texts.unknown_report(sorted(self.forms)))
             rounds = [context for context in rounds if context.round.kind == report_kind]
             if not rounds:
-                return _say(texts.no_open_report(self._kind_name(report_kind)))
+                return _say(texts.no_open_report(self.kind_name(report_kind)))
         elif len({context.round.kind for context in rounds}) > 1:
             # Only then: a person with one report open is never asked which.
             waiting = await self._kinds_with_work(session, person, rounds)
@@ -255,6 +255,7 @@ class Questionnaire:
         intro = None
         if state.step == 0:
             intro = texts.walk_intro(
+                subject=self.form_of(context.round.kind).title,
                 period=context.period,
                 unit=context.unit,
                 section_titles=[s.title for s in walk.sections],
@@ -435,7 +436,8 @@ class Questionnaire:
 
     # ----- loading ------------------------------------------------------------------------
 
-    def _kind_name(self, report_kind: str) -> str:
+    def kind_name(self, report_kind: str) -> str:
+        """What people call a kind: its short name ("TTHC"), else its code in capitals."""
         return self.kind_names.get(report_kind, report_kind.upper())
 
     async def _kinds_with_work(
@@ -454,7 +456,7 @@ class Questionnaire:
             )
             submitted = await submissions_of(session=session, round_id=context.round.id)
             if any(section.code not in submitted for section in sections):
-                found[kind] = (kind, self._kind_name(kind), context.period)
+                found[kind] = (kind, self.kind_name(kind), context.period)
         return [found[kind] for kind in sorted(found)]
 
     def _served(self, rounds: list[RoundContext]) -> list[RoundContext]:

@@ -14,6 +14,7 @@ import logging
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
@@ -23,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
 from conversations.duties import ANSWERING, RESUME_CALLBACK, CalendarDuties
-from conversations.forms import Form
 from conversations.outgoing import (
     Action,
     CompiledFile,
@@ -42,7 +42,8 @@ from report_templates.compiled import (
     office_summary,
     timeliness_label,
 )
-from report_templates.docx_writer import Layout, docx_bytes
+from report_templates.docx_writer import docx_bytes
+from report_templates.draft import KindBundle
 from report_templates.preview import pack_messages
 from report_templates.progress_chart import Standing, progress_png
 from storage import audit
@@ -50,6 +51,7 @@ from storage.approval import IS_APPROVER, registered_people
 from storage.compilation import CommuneReport, Compilation, approved_documents, compile_period
 from storage.invitations import Registration
 from storage.models import (
+    DEFAULT_REPORT_KIND,
     DraftStatus,
     Membership,
     OutboxMessage,
@@ -66,6 +68,7 @@ from storage.offices import (
     approved_count,
     commune_rounds,
     draft_with_commune,
+    kinds_in_period,
     offices_with_rounds,
     units_with_registered,
 )
@@ -73,12 +76,15 @@ from storage.offices import latest_period as latest_period_of
 from storage.offices import offices_of as offices_of_person
 from storage.outbox import Delivery, enqueue
 from storage.periods import PeriodCodeError, find_period, previous_code, window
+from wording.folding import fold
 from wording.periods import period_words
 
 logger = logging.getLogger(__name__)
 
 CALLBACK_PREFIX = "o:"
-REMIND_PATTERN = re.compile(r"^o:rem:(\d{1,12})$")
+# The office's remind button: the period and the report kind ("o:rem:7:tthc"); a button sent
+# before report kinds has no kind and was CCHC's.
+REMIND_PATTERN = re.compile(r"^o:rem:(\d{1,12})(?::([a-z0-9_-]{1,32}))?$")
 PERIOD_ARGUMENT_LIMIT = 20  # "2026-Q4" and a little slack; anything longer is not a period code
 # Where the office's files go, asked of staff who joined from a private chat: the office, the
 # chat they went to when asked (a press after it changed is old), keep it or move them here.
@@ -99,17 +105,33 @@ class CompiledFiles:
 
 class OfficeDesk:
     def __init__(
-        self, form: Form, *, layout: Layout, zone: ZoneInfo, duties: CalendarDuties | None = None
+        self,
+        kinds: Mapping[str, KindBundle] | KindBundle,
+        *,
+        zone: ZoneInfo,
+        duties: Mapping[str, CalendarDuties] | CalendarDuties | None = None,
     ) -> None:
-        self.form = form
-        self.layout = layout
+        # Each report kind's form, layout and names by code: a compilation is of one kind.
+        self.kinds: dict[str, KindBundle] = (
+            {kinds.code: kinds} if isinstance(kinds, KindBundle) else dict(kinds)
+        )
         self.zone = zone
-        self.duties = duties
+        # Each kind's calendar duties, which know who has what left to answer.
+        self.duties: dict[str, CalendarDuties] = (
+            {duties.report_kind: duties}
+            if isinstance(duties, CalendarDuties)
+            else dict(duties or {})
+        )
 
     # ----- the compiled files -----------------------------------------------------------------
 
     async def gather(
-        self, session: AsyncSession, office: Unit, period_code: str, now: datetime
+        self,
+        session: AsyncSession,
+        office: Unit,
+        period_code: str,
+        now: datetime,
+        report_kind: str = DEFAULT_REPORT_KIND,
     ) -> Compilation:
         return await compile_period(
             session=session,
@@ -117,7 +139,17 @@ class OfficeDesk:
             period_code=period_code,
             today=now.astimezone(self.zone).date(),
             zone=self.zone,
+            report_kind=report_kind,
         )
+
+    def kind_of(self, compilation: Compilation) -> KindBundle:
+        """The compilation's report kind; KeyError for a kind not loaded."""
+        return self.kinds[compilation.report_kind]
+
+    def report_label(self, compilation: Compilation) -> str:
+        """'CCHC quý IV năm 2026': the compilation's kind and period."""
+        label = period_words(compilation.period_kind, compilation.year, compilation.number)
+        return f"{self.kind_of(compilation).short_name} {label}"
 
     async def build(
         self,
@@ -127,9 +159,10 @@ class OfficeDesk:
         *,
         now: datetime,
         zip_out: IO[bytes],
+        report_kind: str = DEFAULT_REPORT_KIND,
     ) -> CompiledFiles:
         """The spreadsheet and the summary in memory; the communes' reports into `zip_out`."""
-        compilation = await self.gather(session, office, period_code, now)
+        compilation = await self.gather(session, office, period_code, now, report_kind)
         xlsx = await asyncio.to_thread(self.xlsx, compilation, now)
         docx = await self.summary_docx(session, compilation, now)
         zipped = await self.write_zip(session, compilation, zip_out)
@@ -138,41 +171,46 @@ class OfficeDesk:
             xlsx=xlsx,
             docx=docx,
             reports_zipped=zipped,
-            names=compiled_names(compilation),
+            names=compiled_names(compilation, self.kind_of(compilation).names),
         )
 
     def xlsx(self, compilation: Compilation, now: datetime) -> bytes:
-        return compiled_xlsx(compilation, self.form, made_at=now, zone=self.zone)
+        form = self.kind_of(compilation).form
+        return compiled_xlsx(compilation, form, made_at=now, zone=self.zone)
 
     async def summary_docx(
         self, session: AsyncSession, compilation: Compilation, now: datetime
     ) -> bytes:
         office = compilation.office
+        kind = self.kind_of(compilation)
         parent = await session.get(Unit, office.parent_id) if office.parent_id else None
         # Compared with the previous period only when it was opened: a period that never
         # was has no figures, and "everything went up" would not be true.
         before = previous_code(compilation.period_code)
         previous = (
-            await self.gather(session, office, before, now)
+            await self.gather(session, office, before, now, compilation.report_kind)
             if await find_period(session=session, code=before) is not None
             else None
         )
         document = office_summary(
             compilation,
-            self.form,
+            kind.form,
             parent=parent,
             today=now.astimezone(self.zone).date(),
             previous=previous,
+            names=kind.names,
         )
         # Writing files is CPU work: off the event loop, so the bot keeps answering meanwhile.
-        return await asyncio.to_thread(docx_bytes, document, layout=self.layout)
+        return await asyncio.to_thread(docx_bytes, document, layout=kind.layout)
 
-    @staticmethod
-    async def write_zip(session: AsyncSession, compilation: Compilation, out: IO[bytes]) -> int:
+    async def write_zip(
+        self, session: AsyncSession, compilation: Compilation, out: IO[bytes]
+    ) -> int:
+        prefix = self.kind_of(compilation).file_prefix
         reported = {c.draft_id: c for c in compilation.communes if c.draft_id is not None}
         with zipfile.ZipFile(out, "w") as archive:
             async for draft_id, docx, pdf in approved_documents(session, list(reported)):
-                add_to_zip(archive, compilation, reported[draft_id], docx, pdf)
+                add_to_zip(archive, compilation, reported[draft_id], docx, pdf, prefix)
         return len(reported)
 
     async def part(
@@ -183,8 +221,8 @@ class OfficeDesk:
         office = await session.get(Unit, item.office_id)
         if office is None:
             raise LookupError(f"office {item.office_id} does not exist")
-        compilation = await self.gather(session, office, item.period_code, now)
-        name = compiled_names(compilation)[item.part]
+        compilation = await self.gather(session, office, item.period_code, now, item.report_kind)
+        name = compiled_names(compilation, self.kind_of(compilation).names)[item.part]
         if item.part == "xlsx":
             return name, await asyncio.to_thread(self.xlsx, compilation, now)
         if item.part == "docx":
@@ -195,10 +233,9 @@ class OfficeDesk:
 
     def files_for(self, compilation: Compilation) -> tuple[Text | CompiledFile, ...]:
         """The message and the three files an office gets for a period."""
-        label = period_words(compilation.period_kind, compilation.year, compilation.number)
         caption = texts.compiled_caption(
             office=compilation.office.name,
-            period=label,
+            period=self.report_label(compilation),
             approved=compilation.approved,
             expected=compilation.expected,
         )
@@ -212,6 +249,7 @@ class OfficeDesk:
                     period_code=compilation.period_code,
                     part=part,
                     caption=texts.COMPILED_PART_CAPTIONS[part],
+                    report_kind=compilation.report_kind,
                 )
             )
         return tuple(items)
@@ -241,21 +279,59 @@ class OfficeDesk:
 
     async def resolve(
         self, session: AsyncSession, person: Person, group_chat_id: int | None, argument: str
-    ) -> tuple[Unit, str] | Outcome | None:
-        """The office and period asked about; an answer to give instead; or None for someone
-        who works for no receiving office."""
+    ) -> tuple[Unit, str, list[str]] | Outcome | None:
+        """The office, the period and the report kinds asked about ("/tiendo tthc 2026-Q3",
+        either part optional); an answer to give instead; or None for someone who works for no
+        receiving office. Without a kind: each kind the office's communes have rounds of in the
+        period, in the settings' order."""
         office = await self.office_for(session, person, group_chat_id)
         if office is None:
             return None
-        if argument.strip():
+        named_kinds: list[str] = []
+        named_periods: list[str] = []
+        for word in argument.split():
+            kind = self._kind_named(word)
+            if kind is not None:
+                named_kinds.append(kind)
+            else:
+                named_periods.append(word)
+        if len(named_periods) > 1:
+            return Outcome.say(self._bad_argument())
+        if named_periods:
             try:
-                return office, window(argument.strip()).code
+                code = window(named_periods[0]).code
             except PeriodCodeError:
-                return Outcome.say(texts.BAD_PERIOD_CODE)
-        code = await self.latest_period(session, office)
-        if code is None:
-            return Outcome.say(texts.NO_PERIOD_YET)
-        return office, code
+                return Outcome.say(self._bad_argument())
+        else:
+            latest = await self.latest_period(session, office)
+            if latest is None:
+                return Outcome.say(texts.NO_PERIOD_YET)
+            code = latest
+        if not named_kinds:
+            present = await kinds_in_period(session=session, office_id=office.id, period_code=code)
+            named_kinds = [kind for kind in self.kinds if kind in present] or [self.default_kind]
+        return office, code, list(dict.fromkeys(named_kinds))
+
+    @property
+    def default_kind(self) -> str:
+        return DEFAULT_REPORT_KIND if DEFAULT_REPORT_KIND in self.kinds else next(iter(self.kinds))
+
+    def _kind_named(self, word: str) -> str | None:
+        """The loaded kind a word names, by code or short name ("tthc", "TTHC")."""
+        folded = fold(word)
+        return next(
+            (
+                code
+                for code, kind in self.kinds.items()
+                if folded in (fold(code), fold(kind.short_name))
+            ),
+            None,
+        )
+
+    def _bad_argument(self) -> str:
+        if len(self.kinds) == 1:
+            return texts.BAD_PERIOD_CODE
+        return texts.bad_office_argument([kind.short_name for kind in self.kinds.values()])
 
     # ----- /tiendo and /tonghop ---------------------------------------------------------------
 
@@ -268,16 +344,22 @@ class OfficeDesk:
         argument: str,
         now: datetime,
     ) -> Outcome | None:
-        """Who has reported, who is late, with a button to remind those who have not; None for
-        someone who works for no receiving office."""
-        found = await self._compilation_for(session, person, group_chat_id, argument, now)
-        if not isinstance(found, Compilation):
+        """Who has reported, who is late, with a button to remind those who have not, for each
+        report kind asked about; None for someone who works for no receiving office."""
+        found = await self._compilations_for(session, person, group_chat_id, argument, now)
+        if not isinstance(found, list):
             return found
-        compilation = found
-        label = period_words(compilation.period_kind, compilation.year, compilation.number)
+        items: list[Text | Picture] = []
+        for compilation in found:
+            items.extend(await self._progress_of(session, compilation))
+        return Outcome(items=tuple(items))
+
+    async def _progress_of(
+        self, session: AsyncSession, compilation: Compilation
+    ) -> list[Text | Picture]:
         header = texts.office_progress_header(
             office=compilation.office.name,
-            period=label,
+            period=self.report_label(compilation),
             deadline=compilation.deadline_on,
             expected=compilation.expected,
             approved=compilation.approved,
@@ -298,11 +380,12 @@ class OfficeDesk:
         buttons: Keyboard = ()
         period = await find_period(session=session, code=compilation.period_code)
         if compilation.missing and period is not None:
-            buttons = ((Action(texts.REMIND_BUTTON, f"o:rem:{period.id}"),),)
+            data = f"o:rem:{period.id}:{compilation.report_kind}"
+            buttons = ((Action(texts.REMIND_BUTTON, data),),)
         items: list[Text | Picture] = [Text(message.rstrip("\n")) for message in messages]
         items[-1] = Text(messages[-1].rstrip("\n"), buttons)
         # The picture first: what a clerk reads at a glance, then the list to act on.
-        return Outcome(items=(await self.progress_picture(session, compilation), *items))
+        return [await self.progress_picture(session, compilation), *items]
 
     async def standings(self, session: AsyncSession, compilation: Compilation) -> Counter[Standing]:
         """How many communes stand where; "nobody registered" is a report that waits on
@@ -311,7 +394,8 @@ class OfficeDesk:
         office_id = compilation.office.id
         # The roles the form's sections go to (officers, in the packaged form): a commune
         # whose only registered person is its chairman has nobody to answer them.
-        answering = {Role(role) for section in self.form.sections for role in section.answered_by}
+        form = self.kind_of(compilation).form
+        answering = {Role(role) for section in form.sections for role in section.answered_by}
         can_answer = await units_with_registered(
             session=session, office_id=office_id, who=Membership.role.in_(answering)
         )
@@ -328,7 +412,7 @@ class OfficeDesk:
         )
 
     async def progress_picture(self, session: AsyncSession, compilation: Compilation) -> Picture:
-        label = period_words(compilation.period_kind, compilation.year, compilation.number)
+        label = self.report_label(compilation)
         counts = await self.standings(session, compilation)
         title = texts.progress_picture_title(period=label)
         subtitle = texts.progress_picture_subtitle(
@@ -342,7 +426,10 @@ class OfficeDesk:
         png = await asyncio.to_thread(progress_png, counts, title=title, subtitle=subtitle)
         return Picture(
             png,
-            filename=f"tien-do_{compilation.period_code}_{compilation.office.code}.png",
+            filename=(
+                f"tien-do_{compilation.report_kind}_{compilation.period_code}_"
+                f"{compilation.office.code}.png"
+            ),
             caption=texts.progress_picture_caption(
                 office=compilation.office.name,
                 period=label,
@@ -360,33 +447,40 @@ class OfficeDesk:
         argument: str,
         now: datetime,
     ) -> Outcome | None:
-        """/tonghop: the summary line and the three files, built as they are sent."""
-        found = await self._compilation_for(session, person, group_chat_id, argument, now)
-        if not isinstance(found, Compilation):
+        """/tonghop: the summary line and the three files of each report kind asked about,
+        built as they are sent."""
+        found = await self._compilations_for(session, person, group_chat_id, argument, now)
+        if not isinstance(found, list):
             return found
-        return Outcome(items=self.files_for(found))
+        return Outcome(items=tuple(item for c in found for item in self.files_for(c)))
 
-    async def _compilation_for(
+    async def _compilations_for(
         self,
         session: AsyncSession,
         person: Person,
         group_chat_id: int | None,
         argument: str,
         now: datetime,
-    ) -> Compilation | Outcome | None:
+    ) -> list[Compilation] | Outcome | None:
         resolved = await self.resolve(session, person, group_chat_id, argument)
         if resolved is None or isinstance(resolved, Outcome):
             return resolved
-        office, code = resolved
-        compilation = await self.gather(session, office, code, now)
-        if not compilation.communes:
+        office, code, kinds = resolved
+        compilations = [await self.gather(session, office, code, now, kind) for kind in kinds]
+        if not compilations[0].communes:  # the same communes whatever the kind
             return Outcome.say(texts.OFFICE_HAS_NO_COMMUNES)
-        return compilation
+        return compilations
 
     # ----- reminding the late -----------------------------------------------------------------
 
     async def remind(
-        self, session: AsyncSession, *, person: Person, period_id: int, now: datetime
+        self,
+        session: AsyncSession,
+        *,
+        person: Person,
+        period_id: int,
+        now: datetime,
+        report_kind: str = DEFAULT_REPORT_KIND,
     ) -> Outcome:
         """The office's button: remind, once a day, everyone whose part of a late report is
         not done (officers with sections left; approvers with a version awaiting them); and
@@ -403,7 +497,9 @@ class OfficeDesk:
         unreachable: list[str] = []
         admins: list[str] | None = None  # looked up once, when some commune needs them
         for office in offices:
-            rounds = await commune_rounds(session=session, office_id=office.id, period_id=period.id)
+            rounds = await commune_rounds(
+                session=session, office_id=office.id, period_id=period.id, report_kind=report_kind
+            )
             for round_, unit in rounds:
                 sent, reachable = await self._remind_round(
                     session, round_, unit, period, today.isoformat()
@@ -437,6 +533,29 @@ class OfficeDesk:
             head = texts.NOBODY_REMINDED
         return Outcome.say(f"{head}\n\n{texts.nobody_to_remind(unreachable)}")
 
+    async def remind_latest(
+        self, session: AsyncSession, *, person: Person, now: datetime
+    ) -> Outcome | None:
+        """The remind button typed (on Zalo, «nhắc»): for the office's latest period, each
+        report kind its communes have rounds of; None for someone who works for no office."""
+        resolved = await self.resolve(session, person, None, "")
+        if resolved is None or isinstance(resolved, Outcome):
+            return resolved
+        _, code, kinds = resolved
+        period = await find_period(session=session, code=code)
+        if period is None:
+            return Outcome.say(texts.NO_PERIOD_YET)
+        outcomes = [
+            await self.remind(
+                session, person=person, period_id=period.id, now=now, report_kind=kind
+            )
+            for kind in kinds
+        ]
+        said = [outcome for outcome in outcomes if outcome.accepted]
+        if not said:
+            return outcomes[0]
+        return Outcome(items=tuple(item for outcome in said for item in outcome.items))
+
     async def _remind_round(
         self,
         session: AsyncSession,
@@ -449,11 +568,13 @@ class OfficeDesk:
         has to remind, those reminded earlier today included)."""
         deadline = period.deadline_on or window(period.code).deadline_on
         name = texts.unit_display_name(unit)
-        label = texts.period_label(period)
+        kind = self.kinds.get(round_.kind)
+        label = texts.report_label(kind.short_name if kind else round_.kind.upper(), period)
         queued = 0
         reachable = 0
-        if round_.status in ANSWERING and self.duties is not None:
-            for work in await self.duties.workloads(session, round_, unit):
+        duties = self.duties.get(round_.kind)
+        if round_.status in ANSWERING and duties is not None:
+            for work in await duties.workloads(session, round_, unit):
                 reachable += 1
                 text = texts.office_reminder(
                     unit=name,
@@ -481,7 +602,7 @@ class OfficeDesk:
         """The round waits on its officers (when this desk can tell who they are) or on its
         approvers."""
         if round_.status in ANSWERING:
-            return self.duties is not None
+            return round_.kind in self.duties
         return round_.status is RoundStatus.SUBMITTED
 
     @staticmethod
@@ -573,13 +694,22 @@ class OfficeDesk:
 
     # ----- at the deadline --------------------------------------------------------------------
 
-    async def deliver_at_deadline(self, session: AsyncSession, period_code: str) -> int:
-        """Queue each office's compiled files for the period, once (keyed by office and part)."""
-        offices = await offices_with_rounds(session=session, period_code=period_code)
+    async def deliver_at_deadline(
+        self, session: AsyncSession, period_code: str, report_kind: str = DEFAULT_REPORT_KIND
+    ) -> int:
+        """Queue each office's compiled files of one report kind for the period, once (keyed by
+        office, part and kind; CCHC's keys are those it had before report kinds, so an upgrade
+        never sends them again)."""
+        offices = await offices_with_rounds(
+            session=session, period_code=period_code, report_kind=report_kind
+        )
         queued = 0
         for office in offices:
             approved = await approved_count(
-                session=session, office_id=office.id, period_code=period_code
+                session=session,
+                office_id=office.id,
+                period_code=period_code,
+                report_kind=report_kind,
             )
             for part in PARTS:
                 if part == "zip" and not approved:
@@ -589,10 +719,12 @@ class OfficeDesk:
                     period_code=period_code,
                     part=part,
                     caption=texts.COMPILED_PART_CAPTIONS[part],
+                    report_kind=report_kind,
                 )
+                key = f"compiled:{period_code}:office:{office.id}:{part}"
                 queued += await enqueue(
                     session=session,
-                    key=f"compiled:{period_code}:office:{office.id}:{part}",
+                    key=key if report_kind == DEFAULT_REPORT_KIND else f"{key}:{report_kind}",
                     purpose="compiled",
                     payload=to_payload(item),
                     office_id=office.id,
@@ -617,7 +749,7 @@ class OfficeDesk:
             return 0
         if row.status is OutboxStatus.BLOCKED and row.office_id is None:
             return 0
-        what, approver = await _failed_what(session, row)
+        what, approver = await self._failed_what(session, row)
         where = await _failed_where(session, row)
         error = row.last_error or "?"
         # Nobody is told in the chat that just refused the message.
@@ -654,6 +786,32 @@ class OfficeDesk:
             key = f"failed:draft:{row.draft_id}:{approver.id}"
             queued += await _queue(session, key, Text(text), approver, FAILURE_NOTICE)
         return queued
+
+    async def _failed_what(
+        self, session: AsyncSession, row: OutboxMessage
+    ) -> tuple[str, Person | None]:
+        """What the failed message was, in words, and who approved it when it was a report."""
+        if row.draft_id is not None:
+            found = await draft_with_commune(session=session, draft_id=row.draft_id)
+            if found is not None:
+                draft, unit, period, report_kind = found
+                kind = self.kinds.get(report_kind)
+                what = texts.failed_report(
+                    period=texts.report_label(
+                        kind.short_name if kind else report_kind.upper(), period
+                    ),
+                    unit=texts.unit_display_name(unit),
+                    number=draft.number,
+                )
+                approver = (
+                    await session.get(Person, draft.decided_by_person_id)
+                    if draft.status is DraftStatus.APPROVED and draft.decided_by_person_id
+                    else None
+                )
+                return what, approver
+        if "compiled" in row.payload:
+            return texts.FAILED_COMPILED_FILE, None
+        return texts.FAILED_MESSAGE, None
 
 
 def _refused_by(row: OutboxMessage, person: Person) -> bool:
@@ -727,28 +885,6 @@ def _progress_line(commune: CommuneReport) -> str:
     )
     mark = "❌" if commune.on_time is False else "⏳"
     return texts.office_progress_line(mark=mark, name=name, detail=status)
-
-
-async def _failed_what(session: AsyncSession, row: OutboxMessage) -> tuple[str, Person | None]:
-    """What the failed message was, in words, and who approved it when it was a report."""
-    if row.draft_id is not None:
-        found = await draft_with_commune(session=session, draft_id=row.draft_id)
-        if found is not None:
-            draft, unit, period = found
-            what = texts.failed_report(
-                period=texts.period_label(period),
-                unit=texts.unit_display_name(unit),
-                number=draft.number,
-            )
-            approver = (
-                await session.get(Person, draft.decided_by_person_id)
-                if draft.status is DraftStatus.APPROVED and draft.decided_by_person_id
-                else None
-            )
-            return what, approver
-    if "compiled" in row.payload:
-        return texts.FAILED_COMPILED_FILE, None
-    return texts.FAILED_MESSAGE, None
 
 
 async def _failed_where(session: AsyncSession, row: OutboxMessage) -> str:

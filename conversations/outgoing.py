@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from storage.models import DEFAULT_REPORT_KIND
+
 FileFormat = Literal["docx", "pdf"]
 
 
@@ -53,6 +55,7 @@ class CompiledFile:
     part: CompiledPart
     caption: str = ""
     buttons: Keyboard = ()
+    report_kind: str = DEFAULT_REPORT_KIND
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ def to_payload(item: Item) -> dict[str, Any]:
                 "office_id": item.office_id,
                 "period": item.period_code,
                 "part": item.part,
+                "kind": item.report_kind,
             },
             "caption": item.caption,
             "buttons": buttons,
@@ -126,6 +130,8 @@ def from_payload(payload: dict[str, Any]) -> Item:
             part=compiled["part"],
             caption=payload.get("caption", ""),
             buttons=buttons,
+            # Rows queued before report kinds were all CCHC's.
+            report_kind=compiled.get("kind", DEFAULT_REPORT_KIND),
         )
     file = payload.get("file")
     if file is None:

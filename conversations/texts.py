@@ -126,16 +126,33 @@ def period_label(period: ReportingPeriod) -> str:
     return period_words(period.kind, period.year, period.number)
 
 
+def _lower_first(title: str) -> str:
+    """A form's title inside a sentence: "Kết quả công tác ..." -> "kết quả công tác ..."."""
+    return title[:1].lower() + title[1:]
+
+
+def report_label(short_name: str, period: ReportingPeriod) -> str:
+    """A report kind and its period, 'CCHC quý IV năm 2026': what the texts about a report
+    take as `period` ("báo cáo {period} của {unit}"), so a commune with reports of two kinds
+    open in one quarter tells them apart."""
+    return f"{short_name} {period_label(period)}"
+
+
 def position(*, section_number: int, sections: int, question_number: int, questions: int) -> str:
     return f"Phần {section_number}/{sections} · Câu {question_number}/{questions}"
 
 
 def walk_intro(
-    *, period: ReportingPeriod, unit: Unit, section_titles: list[str], questions: int
+    *,
+    subject: str,
+    period: ReportingPeriod,
+    unit: Unit,
+    section_titles: list[str],
+    questions: int,
 ) -> str:
     parts = "\n".join(f"• {title}" for title in section_titles)
     return (
-        f"Báo cáo tuyên truyền cải cách hành chính {period_label(period)} "
+        f"Báo cáo {_lower_first(subject)} {period_label(period)} "
         f"của {unit_display_name(unit)} (số liệu từ {period.starts_on:%d/%m/%Y} "
         f"đến {period.closes_on:%d/%m/%Y}).\n"
         f"Anh/chị phụ trách {len(section_titles)} phần, tối đa {questions} câu hỏi:\n{parts}\n"
@@ -454,7 +471,7 @@ def old_version(version: int, latest: int) -> str:
 
 def draft_caption(*, unit: str, period: str, version: int) -> str:
     return (
-        f"Dự thảo báo cáo cải cách hành chính {period} của {unit}, phiên bản {version}.\n"
+        f"Dự thảo báo cáo {period} của {unit}, phiên bản {version}.\n"
         "Anh/chị xem rồi bấm «Duyệt», hoặc «Yêu cầu sửa» để gửi lại cán bộ kèm ý kiến."
     )
 
@@ -551,7 +568,7 @@ def delivery_summary(
     *, unit: str, period: str, number: str, issued_on: str, signer: str, signer_role: str
 ) -> str:
     """The one line the receiving office reads with the file."""
-    return f"{unit} · Báo cáo CCHC {period} · Số {number} ngày {issued_on} · {signer_role} {signer}"
+    return f"{unit} · Báo cáo {period} · Số {number} ngày {issued_on} · {signer_role} {signer}"
 
 
 def version_line(
@@ -606,10 +623,12 @@ def _bullets(lines: list[str]) -> str:
 
 
 def round_prompt(
-    *, unit: str, period: str, starts_on: date, closes_on: date, sections: list[str]
+    *, subject: str, unit: str, period: str, starts_on: date, closes_on: date, sections: list[str]
 ) -> str:
+    """`subject` is the report kind's form title, "Kết quả công tác tuyên truyền cải cách hành
+    chính"; `period` its period alone."""
     return (
-        f"📋 Đã đến kỳ báo cáo tuyên truyền cải cách hành chính {period} của {unit}.\n"
+        f"📋 Đã đến kỳ báo cáo {_lower_first(subject)} {period} của {unit}.\n"
         f"Số liệu tính từ {_day(starts_on)} đến {_day(closes_on)}; "
         f"hạn chốt số liệu {_day(closes_on)}.\n"
         f"Anh/chị phụ trách:\n{_bullets(sections)}\n"
@@ -629,7 +648,7 @@ def reminder(
     when = "Hôm nay" if days_left == 0 else f"Còn {days_left} ngày nữa"
     progress = f"đã trả lời {answered}/{questions} câu" if answered else "chưa trả lời câu nào"
     return (
-        f"⏰ {when} là hạn chốt số liệu báo cáo CCHC {period} ({_day(closes_on)}).\n"
+        f"⏰ {when} là hạn chốt số liệu báo cáo {period} ({_day(closes_on)}).\n"
         f"Anh/chị còn chưa gửi ({progress}):\n{_bullets(sections)}\n"
         "Bấm nút dưới đây hoặc gõ /baocao để tiếp tục."
     )
@@ -640,7 +659,7 @@ def escalation(*, unit: str, period: str, missing: list[tuple[str, str]]) -> str
         f"{title}: {who}" if who else f"{title}: chưa có cán bộ đăng ký" for title, who in missing
     ]
     return (
-        f"⚠️ Hôm nay chốt số liệu báo cáo CCHC {period} của {unit}. "
+        f"⚠️ Hôm nay chốt số liệu báo cáo {period} của {unit}. "
         f"Còn {len(missing)} phần chưa gửi:\n{_bullets(lines)}\n"
         "Đề nghị đồng chí nhắc các cán bộ hoàn thành trong ngày."
     )
@@ -650,7 +669,7 @@ def late_communes(*, period: str, deadline: date | None, communes: list[tuple[st
     when = f" (hạn {_day(deadline)})" if deadline else ""
     lines = [f"{name}: {status}" for name, status in communes]
     return (
-        f"⚠️ Đã quá hạn gửi báo cáo CCHC {period}{when}. "
+        f"⚠️ Đã quá hạn gửi báo cáo {period}{when}. "
         f"{len(communes)} đơn vị chưa gửi:\n{_bullets(lines)}"
     )
 
@@ -674,6 +693,18 @@ BAD_PERIOD_CODE = (
     "Kỳ báo cáo không đúng. Anh/chị vui lòng ghi kỳ theo mẫu 2026-Q4 (quý), 2026-H1 (6 tháng) "
     "hoặc 2026-Y (năm), ví dụ: /tiendo 2026-Q4"
 )
+
+
+def bad_office_argument(kinds: list[str]) -> str:
+    """/tiendo or /tonghop with words that are neither a period nor a report kind."""
+    return (
+        "Không rõ kỳ hoặc loại báo cáo. Anh/chị vui lòng ghi loại báo cáo ("
+        + ", ".join(kinds)
+        + ") và/hoặc kỳ theo mẫu 2026-Q4 (quý), 2026-H1 (6 tháng) hoặc 2026-Y (năm), ví dụ: "
+        + f"/tiendo {kinds[-1]} 2026-Q4"
+    )
+
+
 REMIND_BUTTON = "🔔 Nhắc các đơn vị chưa báo cáo"
 NOTHING_TO_REMIND = (
     "Không có đơn vị nào cần nhắc: các đơn vị đều đã báo cáo hoặc đã được nhắc hôm nay."
@@ -685,13 +716,13 @@ def office_progress_header(
     *, office: str, period: str, deadline: date, expected: int, approved: int, on_time: int
 ) -> str:
     return (
-        f"📋 Tiến độ báo cáo CCHC {period}\n{office} · hạn gửi {_day(deadline)}\n"
+        f"📋 Tiến độ báo cáo {period}\n{office} · hạn gửi {_day(deadline)}\n"
         f"Đã báo cáo: {approved}/{expected} đơn vị (đúng hạn {on_time})."
     )
 
 
 def progress_picture_title(*, period: str) -> str:
-    return f"Tiến độ báo cáo CCHC {period}"
+    return f"Tiến độ báo cáo {period}"
 
 
 def progress_picture_subtitle(
@@ -795,20 +826,20 @@ def delivery_chat_moved_away(*, office: str, person: str) -> str:
 
 def office_reminder(*, unit: str, period: str, deadline: date, sections: list[str]) -> str:
     return (
-        f"🔔 Cơ quan tiếp nhận nhắc: báo cáo CCHC {period} của {unit} chưa được gửi "
+        f"🔔 Cơ quan tiếp nhận nhắc: báo cáo {period} của {unit} chưa được gửi "
         f"(hạn {_day(deadline)}). Anh/chị vui lòng hoàn thành phần: {', '.join(sections)}."
     )
 
 
 def office_reminder_approver(*, unit: str, period: str, deadline: date) -> str:
     return (
-        f"🔔 Cơ quan tiếp nhận nhắc: báo cáo CCHC {period} của {unit} đang chờ đồng chí duyệt "
+        f"🔔 Cơ quan tiếp nhận nhắc: báo cáo {period} của {unit} đang chờ đồng chí duyệt "
         f"(hạn {_day(deadline)}). Bấm /lichsu để xem và duyệt."
     )
 
 
 def compiled_caption(*, office: str, period: str, approved: int, expected: int) -> str:
-    return f"📊 Tổng hợp báo cáo CCHC {period} · {office}: {approved}/{expected} đơn vị đã báo cáo."
+    return f"📊 Tổng hợp báo cáo {period} · {office}: {approved}/{expected} đơn vị đã báo cáo."
 
 
 COMPILED_PART_CAPTIONS = {
@@ -886,7 +917,7 @@ def office_progress_delivery(*, waiting: int, failed: int) -> str:
 def failed_report(*, period: str, unit: str, number: str | None) -> str:
     """'báo cáo CCHC quý IV năm 2026 của xã Tân Quang (số 01/BC-UBND)'."""
     numbered = f" (số {number})" if number else ""
-    return f"báo cáo CCHC {period} của {unit}{numbered}"
+    return f"báo cáo {period} của {unit}{numbered}"
 
 
 def delivery_failed_to_admin(*, message_id: int, what: str, where: str, error: str) -> str:

@@ -29,7 +29,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from conversations.forms import DONE_UNCOUNTED, Form, Question, counted
-from report_templates.compose import DRAFT_BLANK, TIMEZONE, hai_so, phut, so
+from report_templates.compose import CCHC_SUBJECT, DRAFT_BLANK, TIMEZONE, hai_so, phut, so
 from report_templates.document import Block, Paragraph, ReportDocument
 from storage.compilation import CommuneReport, Compilation
 from storage.models import RoundStatus, Unit
@@ -37,6 +37,21 @@ from wording.folding import fold
 from wording.numbers import group_thousands
 from wording.periods import period_words
 from wording.units import KIND_LABELS
+
+DEFAULT_FILE_PREFIX = "BC-CCHC"  # the CCHC kind's (report_kinds/cchc/kind.yaml)
+
+
+@dataclass(frozen=True)
+class KindNames:
+    """What the office's files call a report kind (its kind.yaml): the summary's subject,
+    the short name in the compiled files' names, the start of a commune report's name."""
+
+    subject: str = CCHC_SUBJECT  # "kết quả công tác tuyên truyền cải cách hành chính"
+    short_name: str = "CCHC"
+    file_prefix: str = DEFAULT_FILE_PREFIX
+
+
+CCHC_NAMES = KindNames()
 
 STATUS_LABELS = {
     None: "Chưa mở kỳ báo cáo",
@@ -611,6 +626,7 @@ def office_summary(
     parent: Unit | None,
     today: date,
     previous: Compilation | None = None,
+    names: KindNames = CCHC_NAMES,
 ) -> ReportDocument:
     """The office's summary report; `previous` is the period its figures are compared with
     (the previous quarter, the same half or the previous year), when it was opened."""
@@ -626,7 +642,7 @@ def office_summary(
     add(Block.HEADING_1, "I. TÌNH HÌNH BÁO CÁO CỦA CÁC ĐƠN VỊ CẤP XÃ")
     add(
         Block.BODY,
-        f"Tổng số đơn vị cấp xã phải báo cáo kết quả công tác tuyên truyền cải cách hành chính "
+        f"Tổng số đơn vị cấp xã phải báo cáo {names.subject} "
         f"{label}: {group_thousands(compilation.expected)} đơn vị; đã báo cáo: "
         f"{group_thousands(compilation.approved)} đơn vị (đúng hạn "
         f"{group_thousands(compilation.on_time)}, muộn {group_thousands(len(late))}); "
@@ -637,7 +653,7 @@ def office_summary(
         add(Block.BODY, f"Các đơn vị chưa báo cáo: {_names(missing)}.")
     if late:
         add(Block.BODY, f"Các đơn vị báo cáo muộn: {_names(late)}.")
-    add(Block.HEADING_1, "II. KẾT QUẢ CÔNG TÁC TUYÊN TRUYỀN CẢI CÁCH HÀNH CHÍNH")
+    add(Block.HEADING_1, f"II. {names.subject.upper()}")
     add(
         Block.BODY,
         f"Tổng hợp từ báo cáo đã được phê duyệt của {group_thousands(compilation.approved)} "
@@ -663,7 +679,7 @@ def office_summary(
         )
     add(
         Block.BODY,
-        f"Trên đây là báo cáo tổng hợp kết quả công tác tuyên truyền cải cách hành chính {label} "
+        f"Trên đây là báo cáo tổng hợp {names.subject} {label} "
         f"của các đơn vị cấp xã, {short} trân trọng báo cáo./.",
     )
     month = f"{today.month:02d}" if today.month <= 2 else str(today.month)
@@ -676,8 +692,7 @@ def office_summary(
         place_date_line=f"{place}{', ' if place else ''}ngày{DRAFT_BLANK}tháng {month} "
         f"năm {today.year}",
         title="BÁO CÁO",
-        summary=f"Tổng hợp kết quả công tác tuyên truyền cải cách hành chính {label} "
-        "của các đơn vị cấp xã",
+        summary=f"Tổng hợp {names.subject} {label} của các đơn vị cấp xã",
         body=tuple(body),
         recipients=tuple(recipients),
         authority=(_head_title(short),),
@@ -689,16 +704,13 @@ def office_summary(
 # File names and the .zip
 
 
-def compiled_names(compilation: Compilation) -> dict[str, str]:
+def compiled_names(compilation: Compilation, names: KindNames = CCHC_NAMES) -> dict[str, str]:
     tail = f"{compilation.period_code}_{compilation.office.code}"
     return {
-        "xlsx": f"TH-CCHC_{tail}.xlsx",
-        "docx": f"BC-TH-CCHC_{tail}.docx",
-        "zip": f"BC-CCHC_{tail}_cac-xa.zip",
+        "xlsx": f"TH-{names.short_name}_{tail}.xlsx",
+        "docx": f"BC-TH-{names.short_name}_{tail}.docx",
+        "zip": f"{names.file_prefix}_{tail}_cac-xa.zip",
     }
-
-
-DEFAULT_FILE_PREFIX = "BC-CCHC"  # the CCHC kind's (report_kinds/cchc/kind.yaml)
 
 
 def report_filename(
@@ -716,7 +728,9 @@ def report_filename(
     return f"{prefix}_{period_code}_{unit_code}_{name}_{tail}.{fmt}"
 
 
-def zip_entry_name(compilation: Compilation, commune: CommuneReport, fmt: str) -> str:
+def zip_entry_name(
+    compilation: Compilation, commune: CommuneReport, fmt: str, prefix: str = DEFAULT_FILE_PREFIX
+) -> str:
     number = (commune.number or "").split("/")[0]
     return report_filename(
         period_code=compilation.period_code,
@@ -724,6 +738,7 @@ def zip_entry_name(compilation: Compilation, commune: CommuneReport, fmt: str) -
         unit_name=commune.name,
         tail=f"so{number}" if number else "duyet",
         fmt=fmt,
+        prefix=prefix,
     )
 
 
@@ -733,9 +748,11 @@ def add_to_zip(
     commune: CommuneReport,
     docx: bytes,
     pdf: bytes | None,
+    prefix: str = DEFAULT_FILE_PREFIX,
 ) -> None:
-    """One commune's approved report (and its .pdf) into the office's .zip. Both formats are
-    compressed already, so they are stored as they are."""
-    archive.writestr(zip_entry_name(compilation, commune, "docx"), docx, zipfile.ZIP_STORED)
-    if pdf is not None:
-        archive.writestr(zip_entry_name(compilation, commune, "pdf"), pdf, zipfile.ZIP_STORED)
+    """One commune's approved report (and its .pdf) into the office's .zip, named with the
+    kind's `prefix`. Both formats are compressed already, so they are stored as they are."""
+    for fmt, content in (("docx", docx), ("pdf", pdf)):
+        if content is not None:
+            name = zip_entry_name(compilation, commune, fmt, prefix)
+            archive.writestr(name, content, zipfile.ZIP_STORED)

@@ -21,6 +21,7 @@ import yaml
 from conversations.calendar import Calendar, load_calendar
 from conversations.forms import Form, Question, load_form, read_yaml, yaml_line_of
 from conversations.values import ParseError, parse_answer
+from report_templates.compiled import KindNames
 from report_templates.compose import (
     ReportInput,
     TemplateSet,
@@ -112,6 +113,12 @@ class KindBundle:
     calendar: Calendar
     templates: TemplateSet
     layout: Layout
+
+    @property
+    def names(self) -> KindNames:
+        return KindNames(
+            subject=self.name, short_name=self.short_name, file_prefix=self.file_prefix
+        )
 
 
 def load_bundle(folder: Path) -> KindBundle:

@@ -72,6 +72,7 @@ class Compilation:
     deadline_on: date
     today: date
     communes: Sequence[CommuneReport]
+    report_kind: str = DEFAULT_REPORT_KIND
 
     @property
     def expected(self) -> int:
@@ -237,6 +238,7 @@ async def compile_period(
         deadline_on=deadline,
         today=today,
         communes=communes,
+        report_kind=report_kind,
     )
 
 

@@ -42,6 +42,21 @@ async def offices_of(*, session: AsyncSession, person_id: int) -> list[Unit]:
     )
 
 
+async def kinds_in_period(*, session: AsyncSession, office_id: int, period_code: str) -> set[str]:
+    """The report kinds of which the office's communes have rounds in the period."""
+    return set(
+        (
+            await session.scalars(
+                select(ReportingRound.kind)
+                .join(Unit, Unit.id == ReportingRound.unit_id)
+                .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+                .where(Unit.office_id == office_id, ReportingPeriod.code == period_code)
+                .distinct()
+            )
+        ).all()
+    )
+
+
 async def latest_period(*, session: AsyncSession, office_id: int) -> ReportingPeriod | None:
     """The period most recently closing among the rounds of the office's communes; of a
     quarter and a half year closing together, the quarter."""
@@ -59,15 +74,16 @@ async def latest_period(*, session: AsyncSession, office_id: int) -> ReportingPe
 
 
 async def commune_rounds(
-    *, session: AsyncSession, office_id: int, period_id: int
+    *, session: AsyncSession, office_id: int, period_id: int, report_kind: str
 ) -> list[tuple[ReportingRound, Unit]]:
-    """The rounds of the office's communes in the period, by commune code."""
+    """The rounds of one report kind of the office's communes in the period, by commune code."""
     rows = (
         await session.execute(
             select(ReportingRound, Unit)
             .join(Unit, Unit.id == ReportingRound.unit_id)
             .where(
                 ReportingRound.period_id == period_id,
+                ReportingRound.kind == report_kind,
                 Unit.office_id == office_id,
                 Unit.kind.in_(COMMUNE_LEVEL_KINDS),
             )
@@ -77,8 +93,10 @@ async def commune_rounds(
     return [(round_, unit) for round_, unit in rows]
 
 
-async def offices_with_rounds(*, session: AsyncSession, period_code: str) -> list[Unit]:
-    """The offices some of whose communes have a round in the period, by code."""
+async def offices_with_rounds(
+    *, session: AsyncSession, period_code: str, report_kind: str
+) -> list[Unit]:
+    """The offices some of whose communes have a round of the kind in the period, by code."""
     return list(
         (
             await session.scalars(
@@ -89,7 +107,10 @@ async def offices_with_rounds(*, session: AsyncSession, period_code: str) -> lis
                         select(Unit.office_id)
                         .join(ReportingRound, ReportingRound.unit_id == Unit.id)
                         .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-                        .where(ReportingPeriod.code == period_code)
+                        .where(
+                            ReportingPeriod.code == period_code,
+                            ReportingRound.kind == report_kind,
+                        )
                     ),
                 )
                 .order_by(Unit.code)
@@ -98,8 +119,10 @@ async def offices_with_rounds(*, session: AsyncSession, period_code: str) -> lis
     )
 
 
-async def approved_count(*, session: AsyncSession, office_id: int, period_code: str) -> int:
-    """How many approved versions the office's communes have in the period."""
+async def approved_count(
+    *, session: AsyncSession, office_id: int, period_code: str, report_kind: str
+) -> int:
+    """How many approved versions of the kind the office's communes have in the period."""
     count = await session.scalar(
         select(func.count(Draft.id))
         .join(ReportingRound, ReportingRound.id == Draft.round_id)
@@ -107,6 +130,7 @@ async def approved_count(*, session: AsyncSession, office_id: int, period_code: 
         .join(Unit, Unit.id == ReportingRound.unit_id)
         .where(
             ReportingPeriod.code == period_code,
+            ReportingRound.kind == report_kind,
             Unit.office_id == office_id,
             Draft.status == DraftStatus.APPROVED,
         )
@@ -148,11 +172,11 @@ async def admins(*, session: AsyncSession) -> list[Person]:
 
 async def draft_with_commune(
     *, session: AsyncSession, draft_id: int
-) -> tuple[Draft, Unit, ReportingPeriod] | None:
-    """A version with its commune and period."""
+) -> tuple[Draft, Unit, ReportingPeriod, str] | None:
+    """A version with its commune, period and report kind."""
     found = (
         await session.execute(
-            select(Draft, Unit, ReportingPeriod)
+            select(Draft, Unit, ReportingPeriod, ReportingRound.kind)
             .join(ReportingRound, ReportingRound.id == Draft.round_id)
             .join(Unit, Unit.id == ReportingRound.unit_id)
             .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
@@ -161,5 +185,5 @@ async def draft_with_commune(
     ).first()
     if found is None:
         return None
-    draft, unit, period = found
-    return draft, unit, period
+    draft, unit, period, report_kind = found
+    return draft, unit, period, report_kind

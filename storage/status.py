@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
+    DEFAULT_REPORT_KIND,
     Draft,
     DraftStatus,
     ReportingPeriod,
@@ -37,8 +38,14 @@ class RoundStanding:
 
 
 async def period_standing(
-    *, session: AsyncSession, code: str, today: date, zone: ZoneInfo
+    *,
+    session: AsyncSession,
+    code: str,
+    today: date,
+    zone: ZoneInfo,
+    report_kind: str = DEFAULT_REPORT_KIND,
 ) -> tuple[ReportingPeriod | None, list[RoundStanding]]:
+    """Each commune's round of one report kind in the period, where it stands."""
     period = await session.scalar(select(ReportingPeriod).where(ReportingPeriod.code == code))
     if period is None:
         return None, []
@@ -59,7 +66,11 @@ async def period_standing(
         .outerjoin(submitted, submitted.c.round_id == ReportingRound.id)
         .outerjoin(approved, approved.c.round_id == ReportingRound.id)
         .outerjoin(sent, sent.c.draft_id == approved.c.id)
-        .where(ReportingRound.period_id == period.id, Unit.kind.in_(COMMUNE_LEVEL_KINDS))
+        .where(
+            ReportingRound.period_id == period.id,
+            ReportingRound.kind == report_kind,
+            Unit.kind.in_(COMMUNE_LEVEL_KINDS),
+        )
         .order_by(Unit.code)
     )
 

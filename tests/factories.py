@@ -145,6 +145,18 @@ sections:
 """
 
 
+def packaged_kind(code: str = "cchc"):
+    """A shipped report kind's bundle (report_templates.draft.KindBundle), loaded once."""
+    from report_templates.kinds import packaged_kinds
+
+    if code not in _packaged:
+        _packaged[code] = packaged_kinds(code)[code]
+    return _packaged[code]
+
+
+_packaged: dict[str, Any] = {}
+
+
 def all_types_form():
     """ALL_TYPES_FORM_YAML, parsed and validated (a conversations.forms.Form)."""
     from conversations.forms import parse_form

@@ -26,6 +26,7 @@ from conversations.office import (
 )
 from conversations.outgoing import Outcome
 from storage.db import Database
+from storage.models import DEFAULT_REPORT_KIND
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ class OfficeHandlers:
                     person=now.known.person,
                     period_id=int(match.group(1)),
                     now=datetime.now(UTC),
+                    report_kind=match.group(2) or DEFAULT_REPORT_KIND,
                 )
         # Best effort: a press answered late (the bot was down) still gets its messages.
         if outcome.accepted and outcome.items:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels import text_only
@@ -31,7 +30,7 @@ from storage.audit import acting_on
 from storage.contacts import find_by_contact
 from storage.db import Database
 from storage.invitations import CODE_PATTERN, RedeemFailure, ZaloAccount, redeem_invitation
-from storage.models import ChannelName, Person, ReportingPeriod, Role
+from storage.models import ChannelName, Person, Role
 from storage.outbox import settle_reply_copy
 from storage.questionnaire import claim_update, latest_state, record_delivered, shown_before
 from wording.folding import fold
@@ -181,20 +180,7 @@ class ZaloConversation:
             return None
         now = datetime.now(UTC)
         if command is None:  # «nhắc»: the office's button, for its latest period
-            offices = await desk.offices_of(session, person)
-            if not offices:
-                return None
-            code = await desk.latest_period(session, offices[0])
-            period_id = (
-                None
-                if code is None
-                else await session.scalar(
-                    select(ReportingPeriod.id).where(ReportingPeriod.code == code)
-                )
-            )
-            if period_id is None:
-                return Outcome.say(texts.NO_PERIOD_YET)
-            return await desk.remind(session, person=person, period_id=period_id, now=now)
+            return await desk.remind_latest(session, person=person, now=now)
         argument = " ".join(text.split(maxsplit=1)[1:]).strip()
         if len(argument) > PERIOD_ARGUMENT_LIMIT:
             return Outcome.say(texts.BAD_PERIOD_CODE)

@@ -96,7 +96,7 @@ def report_link_name(draft_id: int, fmt: str, filename: str) -> str:
 def compiled_link_name(item: CompiledFile) -> str:
     """What a link to one of an office's compiled files names: built when the link is opened,
     with the figures of that moment, as a queued file is built when it is sent."""
-    return f"compiled/{item.office_id}/{item.period_code}/{item.part}"
+    return f"compiled/{item.office_id}/{item.period_code}/{item.part}/{item.report_kind}"
 
 
 def page_link_name(draft_id: int, number: int, digest: str) -> str:

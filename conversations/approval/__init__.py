@@ -23,14 +23,12 @@ from conversations.approval.common import (
     SIGNER_TITLES,
     callback,
 )
-from conversations.approval.numbering import DOCUMENT_SYMBOL
 from conversations.approval.workflow import ApprovalWorkflow
 
 __all__ = [
     "ASKED_FOR_TEXT",
     "CALLBACK_PATTERN",
     "CALLBACK_PREFIX",
-    "DOCUMENT_SYMBOL",
     "MEMBER_ROLES",
     "SIGNER_TITLES",
     "ApprovalWorkflow",

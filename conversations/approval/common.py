@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -11,15 +13,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
-from conversations.forms import Form
 from conversations.outgoing import Action, Item, to_payload
-from report_templates.compiled import DEFAULT_FILE_PREFIX, report_filename
-from report_templates.compose import TemplateSet
-from report_templates.docx_writer import Layout
+from report_templates.compiled import report_filename
+from report_templates.draft import KindBundle
 from storage.approval import approving_roles, highest_number, round_in_place
 from storage.contacts import destination
 from storage.models import Draft, Person, ReportingPeriod, ReportingRound, Role, Unit
 from storage.outbox import enqueue
+
+logger = logging.getLogger(__name__)
 
 CALLBACK_PREFIX = "a:"
 CALLBACK_PATTERN = re.compile(r"^a:(\d{1,12}):(ok|ret|data|get|ack|num|typ)$")
@@ -42,15 +44,16 @@ class Case:
     round: ReportingRound
     unit: Unit
     period: ReportingPeriod
-    file_prefix: str = DEFAULT_FILE_PREFIX  # the report kind's ("BC-CCHC")
+    kind: KindBundle  # the round's report kind: its form, template, layout and names
 
     @property
     def unit_label(self) -> str:
         return texts.unit_display_name(self.unit)
 
     @property
-    def period_label(self) -> str:
-        return texts.period_label(self.period)
+    def report_label(self) -> str:
+        """The report and its period, as the texts name it: 'CCHC quý IV năm 2026'."""
+        return texts.report_label(self.kind.short_name, self.period)
 
     def filename(self, fmt: str = "docx") -> str:
         """ASCII and named by commune and period: an office folder sorts, any phone opens it."""
@@ -65,32 +68,27 @@ class Case:
             unit_name=self.unit.name,
             tail=tail,
             fmt=fmt,
-            prefix=self.file_prefix,
+            prefix=self.kind.file_prefix,
         )
 
 
 class ApprovalBase:
-    """What every concern of the approval shares: the form and files a version is made from,
-    the case a version belongs to, the outbox, the approver's role and the register's next
-    number."""
+    """What every concern of the approval shares: the report kinds a version is made from, the
+    case a version belongs to, the outbox, the approver's role and the register's next number."""
 
     def __init__(
         self,
-        form: Form,
+        kinds: Mapping[str, KindBundle] | KindBundle,
         *,
-        templates: TemplateSet,
-        layout: Layout,
         timezone: ZoneInfo,
         pdf_available: bool = False,
-        file_prefix: str = DEFAULT_FILE_PREFIX,
     ) -> None:
-        self.form = form
-        self.templates = templates
-        self.layout = layout
+        # Each kind's form, template and layout by its code; a version is made with its round's.
+        self.kinds: dict[str, KindBundle] = (
+            {kinds.code: kinds} if isinstance(kinds, KindBundle) else dict(kinds)
+        )
         self.timezone = timezone
         self.pdf_available = pdf_available
-        # The report kind's start of file names: "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx".
-        self.file_prefix = file_prefix
 
     @staticmethod
     def decision_buttons(draft_id: int) -> tuple[tuple[Action, ...], ...]:
@@ -146,9 +144,13 @@ class ApprovalBase:
         if row is None:
             return None
         round_, unit, period = row
-        return Case(
-            draft=draft, round=round_, unit=unit, period=period, file_prefix=self.file_prefix
-        )
+        kind = self.kinds.get(round_.kind)
+        if kind is None:  # a kind the settings no longer list: its versions wait until it is back
+            logger.warning(
+                "Draft %s is of report kind %r, which is not loaded", draft.id, round_.kind
+            )
+            return None
+        return Case(draft=draft, round=round_, unit=unit, period=period, kind=kind)
 
     @staticmethod
     async def _approver_role(session: AsyncSession, person_id: int, unit_id: int) -> Role | None:

@@ -85,7 +85,7 @@ class Decisions(Numbering):
                         texts.ask_clerk_number(
                             approver=f"{SIGNER_TITLES[role.value]} {person.full_name}",
                             unit=case.unit_label,
-                            period=case.period_label,
+                            period=case.report_label,
                             next_number=next_number,
                         ),
                         self.number_buttons(draft.id, next_number),
@@ -182,7 +182,7 @@ class Decisions(Numbering):
                     texts.returned_to_officer(
                         approver=f"{title} {person.full_name}",
                         unit=case.unit_label,
-                        period=case.period_label,
+                        period=case.report_label,
                         version=draft.version,
                         comment=comment,
                     )

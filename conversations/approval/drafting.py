@@ -35,9 +35,10 @@ class Drafting(ApprovalBase):
         nothing keeps the version the approvers already have.
         """
         round_ = await lock_round(session=session, round_id=round_id)
+        kind = self.kinds[round_.kind]  # the questionnaire serves only the kinds loaded
         approvers = await registered_people(session, round_.unit_id, IS_APPROVER)
         report = await report_input_for_round(
-            session=session, round_id=round_id, form=self.form, today=self._today()
+            session=session, round_id=round_id, form=kind.form, today=self._today()
         )
         if approvers:  # the draft shows who is expected to sign; the approver's name replaces it
             signer, role = approvers[0]
@@ -58,7 +59,7 @@ class Drafting(ApprovalBase):
                 actor_person_id=person_id,
                 details={"version": latest.version},
             )
-        document = compose(report, templates=self.templates, form=self.form)
+        document = compose(report, templates=kind.templates, form=kind.form)
         preview = preview_messages(document)
         draft = Draft(
             round_id=round_id,
@@ -66,7 +67,7 @@ class Drafting(ApprovalBase):
             status=DraftStatus.AWAITING,
             report=frozen,
             preview_text="\n\n".join(preview),
-            docx=docx_bytes(document, layout=self.layout),
+            docx=docx_bytes(document, layout=kind.layout),
             created_by_person_id=person_id,
         )
         session.add(draft)
@@ -92,7 +93,7 @@ class Drafting(ApprovalBase):
     async def _queue_for_approver(
         self, session: AsyncSession, case: Case, person: Person, preview: list[str]
     ) -> None:
-        labels = {"unit": case.unit_label, "period": case.period_label}
+        labels = {"unit": case.unit_label, "period": case.report_label}
         items: list[Item] = [Text(texts.draft_intro(**labels, version=case.draft.version))]
         items.extend(Text(part) for part in preview)
         items.append(

@@ -60,7 +60,7 @@ class History(ApprovalBase):
     async def _history_item(self, session: AsyncSession, drafts: Sequence[Draft]) -> Text:
         case = await self._case(session, drafts[0])
         assert case is not None
-        lines = [texts.history_header(unit=case.unit_label, period=case.period_label)]
+        lines = [texts.history_header(unit=case.unit_label, period=case.report_label)]
         buttons = []
         for draft in drafts:
             lines.append(
@@ -81,10 +81,10 @@ class History(ApprovalBase):
     def _figures(self, case: Case) -> list[str]:
         answers: dict[str, Any] = case.draft.report.get("answers", {})
         header = texts.data_header(
-            unit=case.unit_label, period=case.period_label, version=case.draft.version
+            unit=case.unit_label, period=case.report_label, version=case.draft.version
         )
         sections = [[header + "\n"]]
-        for section in self.form.sections:
+        for section in case.kind.form.sections:
             shown = [
                 f"• {question.short or question.label}: {display(question, answers[question.code])}"
                 for question in section.questions

@@ -43,11 +43,11 @@ from wording.units import KIND_LABELS
 
 logger = logging.getLogger(__name__)
 
-DOCUMENT_SYMBOL = "BC-UBND"  # a People's Committee's report (Decree 30/2020, Annex III)
 # How long the approver's confirmation waits in the outbox for the reply to go first: past the
 # reply's own retries (bot/handlers/common.py), so the copy goes only when the reply did not.
 REPLY_GRACE = timedelta(seconds=60)
-_NUMBER = re.compile(r"^\s*(\d{1,4})\s*(?:/\s*BC\s*-\s*UBND)?\s*$", re.IGNORECASE)
+# The number alone, or with the symbol after it as the register writes it ("05/BC-UBND").
+_NUMBER = re.compile(r"^\s*(\d{1,4})\s*(?:/\s*([^\W\d_][\w\s-]*))?$")
 
 
 class Numbering(ApprovalBase):
@@ -83,8 +83,7 @@ class Numbering(ApprovalBase):
     async def _typed_number(
         self, session: AsyncSession, person: Person, case: Case, text: str, pending: PendingInput
     ) -> Outcome:
-        match = _NUMBER.match(text)
-        number = int(match.group(1)) if match else 0
+        number = _typed_number(text, case.kind.symbol)
         if not 1 <= number <= 9999:
             return Outcome.say(texts.NUMBER_NOT_VALID)
         await lock_round(session=session, round_id=case.round.id)
@@ -132,11 +131,11 @@ class Numbering(ApprovalBase):
                 assigned_by_person_id=by.id,
             )
         )
-        draft.number = f"{number:02d}/{DOCUMENT_SYMBOL}"
+        draft.number = f"{number:02d}/{case.kind.symbol}"
         draft.issued_on = issued_on
         final = report_from_json(draft.report, number=str(number), issued_on=issued_on)
-        document = compose(final, templates=self.templates, form=self.form)
-        draft.docx = docx_bytes(document, layout=self.layout)
+        document = compose(final, templates=case.kind.templates, form=case.kind.form)
+        draft.docx = docx_bytes(document, layout=case.kind.layout)
         draft.pdf = None
         draft.preview_text = "\n\n".join(preview_messages(document))
         await session.flush()
@@ -161,7 +160,7 @@ class Numbering(ApprovalBase):
         if office is not None:
             summary = texts.delivery_summary(
                 unit=texts.unit_title(KIND_LABELS[case.unit.kind], case.unit.name),
-                period=case.period_label,
+                period=case.report_label,
                 number=draft.number,
                 issued_on=issued,
                 signer=final.signer_name,
@@ -217,7 +216,7 @@ class Numbering(ApprovalBase):
                         format=fmt,  # type: ignore[arg-type]
                         filename=case.filename(fmt),
                         caption=texts.final_caption(
-                            unit=case.unit_label, period=case.period_label, number=draft.number
+                            unit=case.unit_label, period=case.report_label, number=draft.number
                         ),
                     ),
                     person=decider,
@@ -231,7 +230,7 @@ class Numbering(ApprovalBase):
                 Text(
                     texts.approved_to_officer(
                         unit=case.unit_label,
-                        period=case.period_label,
+                        period=case.report_label,
                         number=draft.number,
                         office=office_name,
                         office_chat=office is not None and office.telegram_chat_id is not None,
@@ -280,7 +279,7 @@ class Numbering(ApprovalBase):
             return
         office = await session.get(Unit, case.unit.office_id) if case.unit.office_id else None
         office_name = office.name if office is not None else ""
-        labels = {"unit": case.unit_label, "period": case.period_label, "number": draft.number}
+        labels = {"unit": case.unit_label, "period": case.report_label, "number": draft.number}
         if outcome == "delivered":
             text = texts.delivered_to_commune(**labels, office=office_name)
         else:
@@ -320,3 +319,19 @@ class Numbering(ApprovalBase):
             details={"number": draft.number},
         )
         return Outcome(alert=texts.ACKNOWLEDGED, drop_keyboard=True)
+
+
+def _typed_number(text: str, symbol: str) -> int:
+    """The number a clerk typed ("5", "05", "05/BC-UBND" with the kind's symbol); 0 if it is
+    not one."""
+    match = _NUMBER.match(text)
+    if match is None:
+        return 0
+    typed_symbol = match.group(2)
+    if typed_symbol is not None and _bare(typed_symbol) != _bare(symbol):
+        return 0
+    return int(match.group(1))
+
+
+def _bare(symbol: str) -> str:
+    return re.sub(r"[\s-]", "", symbol).upper()

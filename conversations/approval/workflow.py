@@ -42,7 +42,7 @@ class ApprovalWorkflow(AskedText, Drafting, History):
                     filename=case.filename(),
                     caption=texts.version_caption(
                         unit=case.unit_label,
-                        period=case.period_label,
+                        period=case.report_label,
                         version=case.draft.version,
                         status=case.draft.status.value,
                     ),

@@ -13,7 +13,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.config import load_settings
 from bot_api_standin import FakeUser, LocalBotApi
-from conversations.forms import load_form
+from report_templates.kinds import packaged_kinds
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, Unit, utc_now
 from tests.conversations.test_office import OFFICE_CHAT, drain, sender
@@ -40,7 +40,7 @@ async def application(
     settings = load_settings(
         telegram_bot_token=api.token, telegram_api_url=api.url, database_url=database_url
     )
-    app = build_application(settings, database, load_form(), WORKFLOW)
+    app = build_application(settings, database, packaged_kinds("cchc"), WORKFLOW)
     async with app:
         yield app
 

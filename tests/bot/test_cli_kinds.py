@@ -18,13 +18,24 @@ async def baocao(tmp_path: Path, *args: str):  # type: ignore[no-untyped-def]
     return await baocao_here(*args, env=base_environment(), cwd=tmp_path)
 
 
-async def test_kinds_lists_cchc_and_tthc(tmp_path: Path) -> None:
-    listed = await baocao(tmp_path, "kinds")
+async def test_kinds_lists_the_kinds_run_then_those_shipped(tmp_path: Path) -> None:
+    default = await baocao(tmp_path, "kinds")
+    both = await baocao_here(
+        "kinds", env={**base_environment(), "BAOCAO_REPORT_KINDS": "cchc, tthc"}, cwd=tmp_path
+    )
+    unknown = await baocao_here(
+        "kinds", env={**base_environment(), "BAOCAO_REPORT_KINDS": "cchc,pbgdpl"}, cwd=tmp_path
+    )
 
-    assert listed.returncode == 0, listed.stderr
-    lines = listed.stdout.splitlines()
+    assert default.returncode == 0, default.stderr
+    lines = default.stdout.splitlines()
     assert lines[0].startswith("cchc  CCHC: kết quả công tác tuyên truyền cải cách hành chính")
-    assert lines[1].startswith("tthc  TTHC: tình hình, kết quả giải quyết thủ tục hành chính")
+    assert lines[1] == "Shipped, not in BAOCAO_REPORT_KINDS:"
+    assert lines[2].startswith("  tthc  TTHC: tình hình, kết quả giải quyết thủ tục hành chính")
+    assert both.returncode == 0, both.stderr
+    assert [line.split()[0] for line in both.stdout.splitlines()] == ["cchc", "tthc"]
+    assert unknown.returncode == 2
+    assert "pbgdpl: not a report kind's folder or code (shipped: cchc, tthc)" in unknown.stderr
 
 
 async def test_a_provinces_copy_of_a_kind_is_checked_and_its_mistakes_named(

@@ -15,7 +15,7 @@ from bot.app import build_application
 from bot.config import load_settings
 from bot_api_standin import FakeUser, LocalBotApi
 from conversations import texts
-from conversations.forms import load_form
+from report_templates.kinds import packaged_kinds
 from storage.db import Database
 from storage.imports import import_people, import_units
 from storage.models import Answer, Person, QuestionnaireState
@@ -40,7 +40,7 @@ async def application(
         settings = load_settings(
             telegram_bot_token=api.token, telegram_api_url=api.url, database_url=database_url
         )
-        app = build_application(settings, database, load_form())
+        app = build_application(settings, database, packaged_kinds("cchc"))
         async with app:
             yield app, api
 

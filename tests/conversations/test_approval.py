@@ -58,15 +58,14 @@ from tests.factories import (
     make_person,
     make_unit,
     open_round,
+    packaged_kind,
     store_answers,
 )
 
 FORM = load_form()
 TEMPLATES, LAYOUT = load_report_files()
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-WORKFLOW = ApprovalWorkflow(
-    FORM, templates=TEMPLATES, layout=LAYOUT, timezone=TIMEZONE, pdf_available=False
-)
+WORKFLOW = ApprovalWorkflow(packaged_kind(), timezone=TIMEZONE, pdf_available=False)
 
 COMMENT = "Số chương trình phát thanh chưa khớp sổ theo dõi, đề nghị kiểm tra lại."
 
@@ -347,13 +346,13 @@ async def approval_state(database: Database) -> tuple[Any, ...]:
 
 
 async def labels(database: Database, commune: Commune, round_id: int | None = None) -> dict:
-    """The unit and period as the workflow's texts name them."""
+    """The unit and the report (its kind and period) as the workflow's texts name them."""
     async with database.session() as session:
         round_ = await session.get(ReportingRound, round_id or commune.round_id)
         assert round_ is not None
         period = await session.get(ReportingPeriod, round_.period_id)
         assert period is not None
-    return {"unit": texts.unit_display_name(commune.unit), "period": texts.period_label(period)}
+    return {"unit": texts.unit_display_name(commune.unit), "period": texts.report_label("CCHC", period)}
 
 
 def today() -> date:

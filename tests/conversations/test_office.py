@@ -44,10 +44,9 @@ from storage.models import (
     UnitKind,
 )
 from storage.outbox import OFFICE_DELIVERY, requeue, unsent_count
-from tests.factories import make_person, make_unit
+from tests.factories import make_person, make_unit, packaged_kind
 from tests.storage.test_compilation import (
     FORM,
-    LAYOUT,
     WORKFLOW,
     ZONE,
     Commune,
@@ -62,7 +61,7 @@ from tests.storage.test_compilation import (
 
 OFFICE_CHAT = -1_001_777_000_001
 ADMIN_ID = 9_100_001
-DESK = OfficeDesk(FORM, layout=LAYOUT, zone=ZONE)
+DESK = OfficeDesk(packaged_kind(), zone=ZONE)
 ENGINE = Questionnaire(FORM)
 NOW = datetime(2026, 12, 10, 3, tzinfo=UTC)
 
@@ -227,13 +226,15 @@ async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are
     [approved_note] = said_to(api, tan_quang.officer.telegram_user_id, "✅")
     assert "đang được gửi đến Sở Nội vụ tỉnh Hưng Yên; bot sẽ báo khi gửi xong" in approved_note
     [undelivered] = said_to(api, tan_quang.officer.telegram_user_id)
-    assert undelivered.startswith("⚠️ Báo cáo quý IV năm 2026 của xã Tân Quang (số 01/BC-UBND)")
+    assert undelivered.startswith(
+        "⚠️ Báo cáo CCHC quý IV năm 2026 của xã Tân Quang (số 01/BC-UBND)"
+    )
     assert "chưa gửi được đến Sở Nội vụ tỉnh Hưng Yên" in undelivered
     assert said_to(api, tan_quang.officer.telegram_user_id, "📨") == []
     for person in (lac_dao.officer, lac_dao.chairman):
         [delivered] = said_to(api, person.telegram_user_id, "📨")
         assert delivered == (
-            "📨 Báo cáo quý IV năm 2026 của xã Lạc Đạo (số 01/BC-UBND) "
+            "📨 Báo cáo CCHC quý IV năm 2026 của xã Lạc Đạo (số 01/BC-UBND) "
             "đã được gửi đến Sở Nội vụ tỉnh Hưng Yên."
         )
 
@@ -395,7 +396,7 @@ async def register_again(database: Database, *communes: Commune) -> None:
 
 def office_desk_with_duties() -> OfficeDesk:
     duties = CalendarDuties(Questionnaire(FORM), Calendar(quiet_hours=None), ZONE)
-    return OfficeDesk(FORM, layout=LAYOUT, zone=ZONE, duties=duties)
+    return OfficeDesk(packaged_kind(), zone=ZONE, duties=duties)
 
 
 # ----- /tiendo's picture ------------------------------------------------------------------------
@@ -445,9 +446,9 @@ async def test_the_progress_picture_counts_each_commune_where_it_stands(
     assert outcome is not None
     picture, *listed = outcome.items
     assert isinstance(picture, Picture) and all(isinstance(item, Text) for item in listed)
-    assert picture.filename == "tien-do_2026-Q4_SNV-HY.png"
+    assert picture.filename == "tien-do_cchc_2026-Q4_SNV-HY.png"
     assert picture.caption == texts.progress_picture_caption(
-        office=office.name, period="quý IV năm 2026", approved=2, expected=7
+        office=office.name, period="CCHC quý IV năm 2026", approved=2, expected=7
     )
     assert picture.data.startswith(b"\x89PNG\r\n\x1a\n")
     assert struct.unpack(">II", picture.data[16:24]) == SIZE_PX

@@ -54,13 +54,14 @@ from tests.factories import (
     make_person,
     make_unit,
     open_round,
+    packaged_kind,
     store_answers,
 )
 
 FORM = load_form()
 TEMPLATES, LAYOUT = load_report_files()
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-WORKFLOW = ApprovalWorkflow(FORM, templates=TEMPLATES, layout=LAYOUT, timezone=ZONE)
+WORKFLOW = ApprovalWorkflow(packaged_kind(), timezone=ZONE)
 ENGINE = Questionnaire(FORM, on_round_submitted=WORKFLOW.on_round_submitted)
 
 _telegram_ids = count(9_300_001)

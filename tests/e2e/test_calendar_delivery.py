@@ -405,7 +405,7 @@ async def test_round_status_lists_each_commune_with_its_progress(
 
     status = (await province.cli("round", "status", "--period", "2026-Q4")).stdout
     lines = status.splitlines()
-    heading = re.fullmatch(r"Period 2026-Q4, deadline (\d\d/\d\d/\d{4})", lines[0])
+    heading = re.fullmatch(r"Period 2026-Q4 \(CCHC\), deadline (\d\d/\d\d/\d{4})", lines[0])
     assert heading, lines[0]
     # Nothing is delivered, so every commune is late once the deadline has passed (the table
     # reads today's date in Vietnam's time zone).

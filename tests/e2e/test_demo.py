@@ -73,10 +73,10 @@ async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
         "[bot → Sở Nội vụ - nhận báo cáo CCHC] 🖼 photo 1200×675 — 📊 Sở Nội vụ tỉnh Hưng Yên, "
         "quý IV năm 2026: 1/4 đơn vị đã báo cáo."
     ) in transcript
-    picture = (folder / "tien-do_2026-Q4_SNV-33.png").read_bytes()
+    picture = (folder / "tien-do_cchc_2026-Q4_SNV-33.png").read_bytes()
     assert picture.startswith(b"\x89PNG\r\n\x1a\n") and len(picture) > 10_000
     files_received = transcript.split("--- Files the office's group received (in this folder) ---")
-    assert "\ntien-do_2026-Q4_SNV-33.png" in files_received[1]
+    assert "\ntien-do_cchc_2026-Q4_SNV-33.png" in files_received[1]
     compiled = openpyxl.load_workbook(folder / "TH-CCHC_2026-Q4_SNV-33.xlsx")
     figures = compiled["Số liệu"]
     assert [figures.cell(row, 3).value for row in range(6, 10)] == [

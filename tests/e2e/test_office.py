@@ -4,6 +4,7 @@ three compiled files, their delivery at the deadline, and `baocao compile`."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import struct
 import zipfile
@@ -19,7 +20,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.app import make_office_desk
+from bot.app import make_office_desk, make_questionnaire
 from bot.config import Settings
 from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
@@ -28,7 +29,8 @@ from conversations.duties import RESUME_CALLBACK, CalendarDuties
 from conversations.engine import Questionnaire
 from conversations.forms import load_form
 from conversations.values import parse_answer
-from report_templates.draft import load_report_files, pdf_converter_available
+from report_templates.draft import pdf_converter_available
+from report_templates.kinds import ReportKinds
 from report_templates.progress_chart import SIZE_PX
 from storage.db import Database, upgrade_database
 from storage.imports import import_people, import_units
@@ -46,7 +48,7 @@ from storage.models import (
 )
 from storage.people import find_member_by_name, get_unit_by_code
 from tests.e2e.conftest import MANUAL_CALENDAR, Baocao, BotProcess, outbox_drained, running
-from tests.factories import SKIPPED_IN_ROUND, TYPED_ROUND, docx_text, store_answers
+from tests.factories import SKIPPED_IN_ROUND, TYPED_ROUND, docx_text, packaged_kind, store_answers
 
 pytestmark = pytest.mark.e2e
 
@@ -846,10 +848,11 @@ async def test_at_the_deadline_the_office_gets_each_compiled_file_once(
 
 def office_duties(calendar: Calendar) -> CalendarDuties:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    _, layout = load_report_files(None)
-    desk = make_office_desk(settings, FORM, layout, calendar)
-    assert desk.duties is not None and desk.duties.at_deadline is not None
-    return desk.duties
+    kinds = ReportKinds([dataclasses.replace(packaged_kind(), calendar=calendar)])
+    desk = make_office_desk(settings, kinds, make_questionnaire(settings, kinds))
+    duties = desk.duties["cchc"]
+    assert duties.at_deadline is not None
+    return duties
 
 
 async def run_duties(database_url: str, duties: CalendarDuties, now: datetime) -> Counter[str]:

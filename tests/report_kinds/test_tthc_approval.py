@@ -27,13 +27,7 @@ from tests.conversations.test_approval import (
 from tests.factories import store_answers
 
 TTHC = load_bundle(report_kinds.packaged_folder("tthc"))
-TTHC_WORKFLOW = ApprovalWorkflow(
-    TTHC.form,
-    templates=TTHC.templates,
-    layout=TTHC.layout,
-    timezone=ZoneInfo("Asia/Ho_Chi_Minh"),
-    file_prefix=TTHC.file_prefix,
-)
+TTHC_WORKFLOW = ApprovalWorkflow(TTHC, timezone=ZoneInfo("Asia/Ho_Chi_Minh"))
 
 
 async def test_a_tthc_round_is_drafted_and_numbered_as_tthc_beside_cchc(

@@ -36,12 +36,11 @@ from report_templates.compiled import (
     totals,
 )
 from report_templates.document import Block, ReportDocument
-from report_templates.docx_writer import load_layout
 from storage.compilation import CommuneReport, Compilation, compile_period
 from storage.db import Database
 from storage.models import RoundStatus, Unit, UnitKind
 from tests.conftest import copy_database, new_database
-from tests.factories import TYPED_ROUND, docx_text
+from tests.factories import TYPED_ROUND, docx_text, packaged_kind
 from tests.storage.test_compilation import (
     FORM,
     PERIOD,
@@ -772,7 +771,7 @@ async def test_short_text_starting_with_an_equals_sign_is_stored_as_text(
 async def test_build_zips_each_approved_report_as_it_was_approved(
     database: Database, province: Province
 ) -> None:
-    desk = OfficeDesk(FORM, layout=load_layout(), zone=ZONE)
+    desk = OfficeDesk(packaged_kind(), zone=ZONE)
     out = io.BytesIO()
     async with database.session() as session:
         files = await desk.build(session, province.office, "2026-Q4", now=NOW, zip_out=out)
@@ -827,7 +826,7 @@ async def test_an_office_without_communes_gets_empty_but_valid_files(database: D
     other = await make_commune(database, elsewhere, code="12157", name="Vĩnh Khúc")
     await approve(database, other, await submit(database, other, typed_answers()))
 
-    desk = OfficeDesk(FORM, layout=load_layout(), zone=ZONE)
+    desk = OfficeDesk(packaged_kind(), zone=ZONE)
     out = io.BytesIO()
     async with database.session() as session:
         files = await desk.build(session, office, PERIOD, now=NOW, zip_out=out)
@@ -1219,7 +1218,7 @@ async def test_the_summary_compares_with_the_previous_quarter_once_it_was_opened
     office = await make_office(database)
     commune = await make_commune(database, office, code="C01", name="An Bình")
     await approve(database, commune, await submit(database, commune, typed_answers(web_posts="30")))
-    desk = OfficeDesk(FORM, layout=load_layout(), zone=ZONE)
+    desk = OfficeDesk(packaged_kind(), zone=ZONE)
 
     async def summary() -> str:
         async with database.session() as session:

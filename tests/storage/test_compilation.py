@@ -53,14 +53,13 @@ from tests.factories import (
     make_person,
     make_unit,
     open_round,
+    packaged_kind,
 )
 
 FORM = load_form()
 TEMPLATES, LAYOUT = load_report_files()
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-WORKFLOW = ApprovalWorkflow(
-    FORM, templates=TEMPLATES, layout=LAYOUT, timezone=ZONE, pdf_available=False
-)
+WORKFLOW = ApprovalWorkflow(packaged_kind(), timezone=ZONE, pdf_available=False)
 PERIOD = "2026-Q4"
 DEADLINE = date(2026, 12, 16)  # 14/12/2026 (Monday) plus two working days
 
