@@ -185,8 +185,10 @@ def people() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 def people_import(file: Path) -> None:
     """Create or update people from a CSV or .xlsx file (unit_code,role,full_name,...)."""
-    form = _form(_settings())
-    known = [section.code for section in form.sections]
+    # Sections of every kind the bot runs: one person may answer a section of each.
+    known = [
+        section.code for kind in _kinds(_settings()).values() for section in kind.form.sections
+    ]
     _import(file, functools.partial(import_people, known_sections=known), "people")
 
 
@@ -470,7 +472,8 @@ def round_open(period_code: str, unit_codes: tuple[str, ...], kind_code: str | N
         raise click.ClickException(str(exc)) from None
     period = result.period
     click.echo(
-        f"Period {period.code} ({duties.questionnaire.kind_name(duties.report_kind)}): figures {period.starts_on:%d/%m/%Y}-{period.closes_on:%d/%m/%Y}, "
+        f"Period {period.code} ({duties.questionnaire.kind_name(duties.report_kind)}): "
+        f"figures {period.starts_on:%d/%m/%Y}-{period.closes_on:%d/%m/%Y}, "
         f"deadline {period.deadline_on:%d/%m/%Y}. Opened {len(result.opened)} round(s); "
         f"{len(result.already_open)} already open. {prompted} prompt(s) queued."
     )

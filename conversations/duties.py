@@ -8,6 +8,7 @@ instances at once queues each message once. Nothing here talks to Telegram.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
@@ -41,7 +42,16 @@ from storage.questionnaire import answers_of, section_assignments, submissions_o
 
 logger = logging.getLogger(__name__)
 
-RESUME_CALLBACK = "r:go"  # the questionnaire's "continue" button on prompts and reminders
+# The questionnaire's "continue" button on prompts and reminders, with the round's report kind:
+# "r:go:tthc" starts that kind's round. Bare "r:go" (sent before report kinds) is /baocao.
+RESUME_CALLBACK = "r:go"
+RESUME_PATTERN = re.compile(r"^r:go(?::([a-z0-9_-]{1,32}))?$")
+
+
+def resume_callback(report_kind: str) -> str:
+    return f"{RESUME_CALLBACK}:{report_kind}"
+
+
 ANSWERING = (RoundStatus.OPEN, RoundStatus.RETURNED)
 
 
@@ -153,7 +163,7 @@ class CalendarDuties:
                     session,
                     f"{event.slot}:{round_.id}:{work.person.id}",
                     event.kind.value,
-                    Text(text, ((Action(button, RESUME_CALLBACK),),)),
+                    Text(text, ((Action(button, resume_callback(round_.kind)),),)),
                     person_id=work.person.id,
                 )
         return queued

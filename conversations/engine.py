@@ -571,15 +571,15 @@ class Questionnaire:
         period_kind: str = PeriodKind.QUARTER,
         report_kind: str = DEFAULT_REPORT_KIND,
     ) -> list[Section]:
-        """Sections of the kind's form named for this person in the commune; without any, those
-        of their role that the commune has not given to someone else. Of a six-month or annual
-        report only the narrative is asked."""
+        """Sections of the kind's form named for this person in the commune; without any named
+        (in any kind's form), those of their role that the commune has not given to someone
+        else. A person named for another kind's sections only (the one-stop desk's officer)
+        answers only those. Of a six-month or annual report only the narrative is asked."""
         form = self.form_of(report_kind)
         asked = form.asked_in(period_kind)
-        named = [s for s in form.sections if person_id in assignments.get(s.code, set())]
-        if named:
-            codes = {s.code for s in named}
-            return [s for s in asked if s.code in codes]
+        if any(person_id in people for people in assignments.values()):
+            named = {s.code for s in form.sections if person_id in assignments.get(s.code, ())}
+            return [s for s in asked if s.code in named]
         role_values = {str(role) for role in roles}
         return [
             s

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
-from conversations.duties import ANSWERING, RESUME_CALLBACK, CalendarDuties
+from conversations.duties import ANSWERING, CalendarDuties, resume_callback
 from conversations.outgoing import (
     Action,
     CompiledFile,
@@ -586,7 +586,7 @@ class OfficeDesk:
                 queued += await _queue(
                     session,
                     f"officeremind:{day}:{round_.id}:{work.person.id}",
-                    Text(text, ((Action(button, RESUME_CALLBACK),),)),
+                    Text(text, ((Action(button, resume_callback(round_.kind)),),)),
                     work.person,
                 )
         elif round_.status is RoundStatus.SUBMITTED:

@@ -24,6 +24,17 @@ class ReportKinds(Mapping[str, KindBundle]):
                     f"{self._bundles[bundle.code].folder}"
                 )
             self._bundles[bundle.code] = bundle
+        # A commune gives sections to people by code (people.csv), whatever the kind.
+        seen: dict[str, str] = {}
+        for bundle in self._bundles.values():
+            for section in bundle.form.sections:
+                if section.code in seen:
+                    raise BundleError(
+                        f"{bundle.folder / 'kind.yaml'}:1: section {section.code!r} is also a "
+                        f"section of {seen[section.code]}; each kind's sections need codes of "
+                        "their own"
+                    )
+                seen[section.code] = bundle.code
         if not self._bundles:
             raise BundleError("no report kind is configured")
 

@@ -28,7 +28,7 @@ from telegram.ext import (
 from bot.handlers.common import Turn, answer_query, deliver_text, drop_keyboard, turn
 from bot.prompts import CALLBACK_PREFIX, WalkReplies
 from conversations import texts
-from conversations.duties import RESUME_CALLBACK
+from conversations.duties import RESUME_PATTERN
 from conversations.engine import Questionnaire, Reply
 from storage.db import Database
 from storage.models import Person
@@ -69,7 +69,7 @@ class QuestionnaireHandlers:
             CommandHandler("xem", self.entered, filters=private & filters.UpdateType.MESSAGE),
             CommandHandler("huy", self.pause, filters=private & filters.UpdateType.MESSAGE),
             CallbackQueryHandler(self.press, pattern=f"^{CALLBACK_PREFIX}"),
-            CallbackQueryHandler(self.resume, pattern=f"^{RESUME_CALLBACK}$"),
+            CallbackQueryHandler(self.resume, pattern=RESUME_PATTERN),
             MessageHandler(
                 private & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
                 self.text,
@@ -88,15 +88,19 @@ class QuestionnaireHandlers:
         )
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The button on a prompt or reminder: the same as /baocao."""
+        """The button on a prompt or reminder: the same as /baocao (of the prompt's kind)."""
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
+        match = RESUME_PATTERN.match(query.data or "")
+        report_kind = match.group(1) if match else None
         async with turn(self.database, update.update_id, user) as now:
             reply = (
                 None
                 if now.person is None
-                else await self.questionnaire.begin(now.session, person=now.person)
+                else await self.questionnaire.begin(
+                    now.session, person=now.person, report_kind=report_kind
+                )
             )
         if reply is None:
             await answer_query(query, texts.NOT_YOUR_BUTTON)

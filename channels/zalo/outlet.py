@@ -24,7 +24,7 @@ from channels.links import FileLinks
 from channels.zalo.api import MAX_TEXT_LENGTH, ZaloBotApi
 from conversations import texts
 from conversations.approval import CALLBACK_PREFIX as APPROVAL_PREFIX
-from conversations.duties import RESUME_CALLBACK
+from conversations.duties import RESUME_PATTERN
 from conversations.engine import Button, OutMessage
 from conversations.office import REMIND_PATTERN
 from conversations.outgoing import CompiledFile, Item, Keyboard, ReportFile, Text
@@ -45,8 +45,9 @@ _APPROVAL_DATA = re.compile(rf"^{re.escape(APPROVAL_PREFIX)}\d+:([a-z]+)$")
 
 def typed_words(data: str) -> tuple[str, ...] | None:
     """What typing does on Zalo what a button with this data does; None if nothing does."""
-    if data == RESUME_CALLBACK:
-        return ("/baocao",)
+    resume = RESUME_PATTERN.match(data)
+    if resume is not None:
+        return (f"/baocao {resume[1]}",) if resume[1] else ("/baocao",)
     if REMIND_PATTERN.match(data):
         return ("nhắc",)  # the office's latest period, as /tiendo shows it by default
     match = _APPROVAL_DATA.match(data)

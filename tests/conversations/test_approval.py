@@ -352,7 +352,8 @@ async def labels(database: Database, commune: Commune, round_id: int | None = No
         assert round_ is not None
         period = await session.get(ReportingPeriod, round_.period_id)
         assert period is not None
-    return {"unit": texts.unit_display_name(commune.unit), "period": texts.report_label("CCHC", period)}
+    unit = texts.unit_display_name(commune.unit)
+    return {"unit": unit, "period": texts.report_label("CCHC", period)}
 
 
 def today() -> date:

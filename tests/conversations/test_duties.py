@@ -260,7 +260,7 @@ async def test_opening_opens_every_commune_and_prompts_registered_officers(
         assert row.purpose == "open"
         assert (row.person_id, row.chat_id) == (person.id, None)
         assert row.office_id is None
-        assert row.payload["buttons"] == [[[texts.START_BUTTON, "r:go"]]]
+        assert row.payload["buttons"] == [[[texts.START_BUTTON, "r:go:cchc"]]]
         assert Q4_PERIOD in text_of(row)
         assert "15/09/2026" in text_of(row) and "14/12/2026" in text_of(row)
     assert "xã Tân Quang" in text_of(prompts[p.hoa.id])
@@ -371,11 +371,11 @@ async def test_reminders_go_only_to_people_with_something_left(database: Databas
     assert "Còn 3 ngày nữa" in hoa
     assert all(TITLE[code] in hoa for code in left)
     assert TITLE["directives"] not in hoa
-    assert reminders[p.hoa.id].payload["buttons"] == [[[texts.CONTINUE_BUTTON, "r:go"]]]
+    assert reminders[p.hoa.id].payload["buttons"] == [[[texts.CONTINUE_BUTTON, "r:go:cchc"]]]
 
     lan = text_of(reminders[p.lan.id])
     assert "chưa trả lời câu nào" in lan
-    assert reminders[p.lan.id].payload["buttons"] == [[[texts.START_BUTTON, "r:go"]]]
+    assert reminders[p.lan.id].payload["buttons"] == [[[texts.START_BUTTON, "r:go:cchc"]]]
 
 
 async def test_officer_who_registers_late_gets_the_next_reminder(database: Database) -> None:

@@ -226,9 +226,7 @@ async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are
     [approved_note] = said_to(api, tan_quang.officer.telegram_user_id, "✅")
     assert "đang được gửi đến Sở Nội vụ tỉnh Hưng Yên; bot sẽ báo khi gửi xong" in approved_note
     [undelivered] = said_to(api, tan_quang.officer.telegram_user_id)
-    assert undelivered.startswith(
-        "⚠️ Báo cáo CCHC quý IV năm 2026 của xã Tân Quang (số 01/BC-UBND)"
-    )
+    assert undelivered.startswith("⚠️ Báo cáo CCHC quý IV năm 2026 của xã Tân Quang (số 01/BC-UBND)")
     assert "chưa gửi được đến Sở Nội vụ tỉnh Hưng Yên" in undelivered
     assert said_to(api, tan_quang.officer.telegram_user_id, "📨") == []
     for person in (lac_dao.officer, lac_dao.chairman):

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
-from conversations.duties import RESUME_CALLBACK
+from conversations.duties import RESUME_CALLBACK, resume_callback
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, Person
 from tests.conftest import POSTGRES
@@ -149,7 +149,7 @@ async def test_opening_a_round_prompts_each_registered_officer_once_and_the_butt
     for chat in (hoa, binh, giang):
         received = prompts_to(standin, chat.user.id, seen[chat.user])
         assert len(received) == 1, chat.user.full_name
-        assert buttons(received[0]) == [(texts.START_BUTTON, RESUME_CALLBACK)]
+        assert buttons(received[0]) == [(texts.START_BUTTON, resume_callback("cchc"))]
     # Each prompt names the commune and only the sections that person answers.
     assert "xã Tân Quang" in prompt[HOA]["text"] and RADIO not in prompt[HOA]["text"]
     assert "xã Tân Quang" in prompt[BINH]["text"] and RADIO in prompt[BINH]["text"]

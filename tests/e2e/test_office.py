@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
 from conversations.calendar import Calendar, Event, EventKind, load_calendar
-from conversations.duties import RESUME_CALLBACK, CalendarDuties
+from conversations.duties import CalendarDuties, resume_callback
 from conversations.engine import Questionnaire
 from conversations.forms import load_form
 from conversations.values import parse_answer
@@ -538,7 +538,7 @@ async def test_progress_remind_and_compile_in_the_office_group(
     assert "Tuyên truyền qua hệ thống truyền thanh" in to_giang["text"]
     # She has answered nothing yet: the button starts (or continues) her questionnaire.
     ((label, callback),) = buttons(to_giang)
-    assert label in (texts.START_BUTTON, texts.CONTINUE_BUTTON) and callback == RESUME_CALLBACK
+    assert label in (texts.START_BUTTON, texts.CONTINUE_BUTTON) and callback == resume_callback("cchc")
     to_mai = await chats[MAI].expect("Cơ quan tiếp nhận nhắc", after=seen[MAI])
     assert "xã Lạc Đạo" in to_mai["text"] and "duyệt" in to_mai["text"]
     await outbox_drained(database_url)
@@ -552,7 +552,7 @@ async def test_progress_remind_and_compile_in_the_office_group(
     assert await audit_actions(database_url, "office.reminded") == ["Bùi Thị Lan"]
     # The reminder's button opens the questionnaire.
     seen_giang = chats[GIANG].mark()
-    standin.press_button(GIANG, to_giang, RESUME_CALLBACK)
+    standin.press_button(GIANG, to_giang, resume_callback("cchc"))
     first = await chats[GIANG].expect("Câu 1/", after=seen_giang)
     assert "Phần 1/" in first["text"]
 
