@@ -872,6 +872,7 @@ class Questionnaire:
         await session.flush()
         return _say(
             texts.submitted(
+                kind=self.kind_name(walk.context.round.kind),
                 unit=walk.context.unit,
                 period=walk.context.period,
                 waiting_titles=[s.title for s in waiting],

@@ -339,14 +339,15 @@ def entered_header(period: ReportingPeriod) -> str:
 
 
 def submitted(
-    *, unit: Unit, period: ReportingPeriod, waiting_titles: list[str], again: bool
+    *, kind: str, unit: Unit, period: ReportingPeriod, waiting_titles: list[str], again: bool
 ) -> str:
+    """`kind` is the report kind's short name ("CCHC")."""
     first = (
         "Đã cập nhật phần báo cáo của anh/chị."
         if again
         else "Cảm ơn anh/chị! Đã gửi phần báo cáo của anh/chị."
     )
-    report = f"Báo cáo {period_label(period)} của {unit_display_name(unit)}"
+    report = f"Báo cáo {report_label(kind, period)} của {unit_display_name(unit)}"
     if waiting_titles:
         waiting = "\n".join(f"• {title}" for title in waiting_titles)
         return f"{first}\n{report} còn chờ các phần:\n{waiting}"

@@ -538,7 +538,9 @@ async def test_progress_remind_and_compile_in_the_office_group(
     assert "Tuyên truyền qua hệ thống truyền thanh" in to_giang["text"]
     # She has answered nothing yet: the button starts (or continues) her questionnaire.
     ((label, callback),) = buttons(to_giang)
-    assert label in (texts.START_BUTTON, texts.CONTINUE_BUTTON) and callback == resume_callback("cchc")
+    assert label in (texts.START_BUTTON, texts.CONTINUE_BUTTON) and callback == resume_callback(
+        "cchc"
+    )
     to_mai = await chats[MAI].expect("Cơ quan tiếp nhận nhắc", after=seen[MAI])
     assert "xã Lạc Đạo" in to_mai["text"] and "duyệt" in to_mai["text"]
     await outbox_drained(database_url)
