@@ -1,9 +1,11 @@
 """`baocao demo`: the whole flow against the local Bot API stand-in, with scripted people.
 
 Officers answer, the chairman returns the draft with a comment, the radio officer corrects it,
-the chairman approves, and the receiving office's group gets the numbered report, through a 429;
-then the office sees its communes' progress as a picture and a list, reminds the late and gets
-the compiled files.
+the chairman approves, and the receiving office's group gets the numbered report, through a 429.
+Beside it runs a second report kind, as a province adds one: a copy of the TTHC folder (the
+one-stop desk's report) named in BAOCAO_REPORT_KINDS; the desk's officer hands in her figures and
+the chairman approves them under the register's next number. Then the office sees each kind's
+progress as a picture and a list, reminds the late and gets each kind's compiled files.
 """
 
 from __future__ import annotations
@@ -16,12 +18,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import report_kinds
 from bot.config import load_settings
 from bot.runner import run_bot
 from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
 from conversations.forms import load_form
-from report_templates.draft import pdf_converter_available, read_answers_file, render_draft
+from report_templates.draft import (
+    load_bundle,
+    pdf_converter_available,
+    read_answers_file,
+    render_draft,
+)
 from storage.db import Database, upgrade_database
 from storage.imports import import_people, import_units
 from storage.invitations import create_invitation
@@ -36,19 +44,28 @@ OTHER_COMMUNE = "12154"  # Như Quỳnh: its officer registers but does not repo
 OFFICE = "SNV-33"
 DEMO_PERIOD = "2026-Q4"
 SAMPLE_ANSWERS = "answers_tan_quang_2024_h1.json"
-PROGRESS_PICTURE = f"tien-do_{DEMO_PERIOD}_{OFFICE}.png"  # /tiendo's chart, as the group got it
+# The second kind: the province's copy of the shipped TTHC folder, and who answers it.
+TTHC_FOLDER = "tthc"
+DESK_PEOPLE = "people_mot_cua.csv"
+
+
+def progress_picture(kind: str) -> str:
+    """/tiendo's chart of one report kind, as the group got it."""
+    return f"tien-do_{kind}_{DEMO_PERIOD}_{OFFICE}.png"
+
 
 OFFICER = FakeUser(id=700001, first_name="Hoa", last_name="Nguyễn Thị")
 RADIO_OFFICER = FakeUser(id=700004, first_name="Bình", last_name="Trần Văn")
 CHAIRMAN = FakeUser(id=700002, first_name="Cường", last_name="Lê Văn")
 RETURN_COMMENT = "Số chuyên mục phát thanh chưa khớp sổ theo dõi của Đài, đề nghị kiểm tra lại."
 OTHER_OFFICER = FakeUser(id=700005, first_name="Giang", last_name="Vũ Thị")
+DESK_OFFICER = FakeUser(id=700006, first_name="Hạnh", last_name="Đặng Thị")
 OFFICE_STAFF = FakeUser(id=700003, first_name="Lan", last_name="Bùi Thị")
 STRANGER = FakeUser(id=799999, first_name="Người lạ")
 OFFICE_GROUP: dict[str, Any] = {
     "id": -100700100,
     "type": "supergroup",
-    "title": "Sở Nội vụ - nhận báo cáo CCHC",
+    "title": "Sở Nội vụ - nhận báo cáo",
 }
 
 
@@ -63,6 +80,7 @@ async def run_demo(out_dir: Path, *, echo: Callable[[str], None] = print) -> Pat
             database_url=f"sqlite+aiosqlite:///{(out_dir / DEMO_DATABASE).resolve()}",
             baocao_output_dir=out_dir,
             baocao_calendar=out_dir / "calendar.yaml",
+            baocao_report_kinds=f"cchc,{out_dir / TTHC_FOLDER}",
         )
         echo(f"Local Bot API stand-in at {api.url}; database {out_dir / DEMO_DATABASE}")
         links = await _set_up_province(settings.database_url, out_dir, api.bot_username, echo)
@@ -103,8 +121,10 @@ def _save_delivered(api: LocalBotApi, out_dir: Path) -> list[Path]:
             path = out_dir / document["file_name"]
             path.write_bytes(api.document_bytes(document["file_id"]))
             saved.append(path)
-        if message.get("photo"):  # a photo has no name; its sizes come smallest first
-            path = out_dir / PROGRESS_PICTURE
+        if message.get("photo"):  # a photo has no name; its caption names the report kind
+            kind = "tthc" if " TTHC " in message.get("caption", "") else "cchc"
+            path = out_dir / progress_picture(kind)
+            # Its sizes come smallest first.
             path.write_bytes(api.document_bytes(message["photo"][-1]["file_id"]))
             saved.append(path)
     return saved
@@ -124,15 +144,21 @@ def _prepare_folder(out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     stale_files = [
         *out_dir.glob(f"{DEMO_DATABASE}*"),
-        *out_dir.glob("BC-CCHC_*"),
-        *out_dir.glob(PROGRESS_PICTURE),
+        *out_dir.glob("BC-*"),
+        *out_dir.glob("TH-*"),
+        *out_dir.glob("tien-do_*"),
     ]
     for stale in stale_files:
         stale.unlink()
     data = resources.files("bot") / "demo_data"
-    for name in ("units.csv", "people.csv", "calendar.yaml"):
+    for name in ("units.csv", "people.csv", "calendar.yaml", DESK_PEOPLE):
         with resources.as_file(data / name) as source:
             shutil.copyfile(source, out_dir / name)
+    # A province adds a kind by copying its folder; the demo's rounds open by hand, so the copy
+    # takes the demo's calendar (nothing opens by itself).
+    shutil.rmtree(out_dir / TTHC_FOLDER, ignore_errors=True)
+    shutil.copytree(report_kinds.packaged_folder("tthc"), out_dir / TTHC_FOLDER)
+    shutil.copyfile(out_dir / "calendar.yaml", out_dir / TTHC_FOLDER / "calendar.yaml")
 
 
 def _write(path: Path, text: str) -> None:
@@ -150,7 +176,11 @@ async def _set_up_province(
         async with database.session() as session:
             units = await import_units(session=session, path=out_dir / "units.csv")
             people = await import_people(session=session, path=out_dir / "people.csv")
-            echo(f"Imported {units.created} units and {people.created} people.")
+            desk = await import_people(session=session, path=out_dir / DESK_PEOPLE)
+            echo(
+                f"Imported {units.created} units and {people.created + desk.created} people "
+                "(the one-stop desk's officer from her own file)."
+            )
             commune = await get_unit_by_code(session=session, code=COMMUNE)
             office = await get_unit_by_code(session=session, code=OFFICE)
             assert commune is not None and office is not None
@@ -189,12 +219,24 @@ async def _set_up_province(
                 person=other_officer,
                 valid_for=week,
             )
+            desk_officer = await find_member_by_name(
+                session=session, unit_id=commune.id, role=Role.OFFICER, name="Đặng Thị Hạnh"
+            )
+            codes["one-stop desk officer"], _ = await create_invitation(
+                session=session,
+                unit=commune,
+                role=Role.OFFICER,
+                person=desk_officer,
+                valid_for=week,
+            )
             codes["office"], _ = await create_invitation(
                 session=session, unit=office, role=Role.OFFICE, valid_for=week
             )
-            # What `baocao round open --period 2026-Q4` does; the calendar does it on its own.
-            opened = await open_rounds(session=session, code=DEMO_PERIOD)
-            echo(f"Opened {DEMO_PERIOD} for {len(opened.opened)} communes.")
+            # What `baocao round open --period 2026-Q4 [--kind tthc]` does; the calendar does it
+            # on its own.
+            for kind in ("cchc", "tthc"):
+                opened = await open_rounds(session=session, code=DEMO_PERIOD, report_kind=kind)
+                echo(f"Opened {kind} {DEMO_PERIOD} for {len(opened.opened)} communes.")
     finally:
         await database.dispose()
     lines = [f"{who}: https://t.me/{bot_username}?start={code}" for who, code in codes.items()]
@@ -227,6 +269,7 @@ async def _play(api: LocalBotApi, codes: dict[str, str], database_url: str) -> N
     await _radio_officer_answers(api, codes["radio officer"])
     await _officer_entered_earlier(database_url)
     await _approval(api)
+    await _one_stop_desk(api, codes["one-stop desk officer"], database_url)
     # Như Quỳnh's officer is on the bot but has not reported: the office's reminder reaches her.
     await say(OTHER_OFFICER, f"/start {codes['officer of Như Quỳnh']}")
     await _office(api)
@@ -316,6 +359,54 @@ async def _approval(api: LocalBotApi) -> None:
     await binh.says("/xem", "Số liệu đã duyệt")
 
 
+async def _one_stop_desk(api: LocalBotApi, code: str, database_url: str) -> None:
+    """The second kind: Hạnh, the one-stop desk's officer, entered the desk's figures earlier
+    (the TTHC kind's sample answers); she answers the last question and hands in. The chairman
+    gets the TTHC draft beside the CCHC report he approved, and approves it: the register's
+    next number, 02."""
+    hanh, cuong = PrivateChat(api, DESK_OFFICER), PrivateChat(api, CHAIRMAN)
+    await hanh.says(f"/start {code}", "Xin chào")
+    tthc = load_bundle(report_kinds.packaged_folder("tthc"))
+    sample = dict(read_answers_file(tthc.folder / "sample_answers.yaml", tthc.form).answers)
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            commune = await get_unit_by_code(session=session, code=COMMUNE)
+            assert commune is not None
+            person = await find_member_by_name(
+                session=session, unit_id=commune.id, role=Role.OFFICER, name="Đặng Thị Hạnh"
+            )
+            round_id = await round_of_unit(
+                session=session, unit_code=COMMUNE, period=DEMO_PERIOD, report_kind="tthc"
+            )
+            assert person is not None and round_id is not None
+            for question in tthc.form.questions.values():
+                if question.code != "proposals":  # left for her to answer in the chat
+                    await save_answer(
+                        session=session,
+                        round_id=round_id,
+                        question_code=question.code,
+                        value=sample.get(question.code),
+                        form_version=tthc.form.version,
+                        person_id=person.id,
+                        existing=None,
+                    )
+    finally:
+        await database.dispose()
+    await hanh.says("/baocao", "Câu 5/5")
+    await hanh.says("Đề nghị tỉnh bổ sung máy quét cho Bộ phận Một cửa.", "Gửi báo cáo")
+    seen = cuong.mark()
+    await hanh.taps(texts.SUBMIT_BUTTON, "đã đủ số liệu")
+    await cuong.expect("Dự thảo báo cáo TTHC", after=seen)
+    await cuong.expect(".docx", after=seen)
+    await cuong.taps(texts.APPROVE_BUTTON, "Báo cáo số 02/BC-UBND")
+    await api.wait_for_message(
+        OFFICE_GROUP["id"],
+        timeout=30,
+        predicate=lambda m: str(m.get("document", {}).get("file_name", "")).startswith("BC-TTHC"),
+    )
+
+
 async def _office(api: LocalBotApi) -> None:
     """The office's staff, in their group: who has reported (a picture, then the list), a
     reminder to the rest, and the compiled files."""
@@ -326,8 +417,12 @@ async def _office(api: LocalBotApi) -> None:
 
     seen = len(api.messages_to(group))
     api.send_message(OFFICE_STAFF, "/tiendo", chat=OFFICE_GROUP)
+    # A list for each kind, with its own button; the demo reminds for CCHC.
+    await api.wait_for_message(
+        group, after=seen, timeout=20, predicate=group_text("Tiến độ báo cáo TTHC")
+    )
     progress = await api.wait_for_message(
-        group, after=seen, timeout=20, predicate=group_text("Đã báo cáo")
+        group, after=seen, timeout=20, predicate=group_text("Tiến độ báo cáo CCHC")
     )
     (remind,) = (
         button["callback_data"]
@@ -348,8 +443,14 @@ async def _office(api: LocalBotApi) -> None:
     await PrivateChat(api, OTHER_OFFICER).expect("Cơ quan tiếp nhận nhắc", after=reminded)
     seen = len(api.messages_to(group))
     api.send_message(OFFICE_STAFF, "/tonghop", chat=OFFICE_GROUP)
-    for suffix in (".xlsx", ".docx", ".zip"):
-        await api.wait_for_message(group, after=seen, timeout=60, predicate=file_named(suffix))
+    for kind in ("CCHC", "TTHC"):  # each kind's three files
+        for suffix in (".xlsx", ".docx", "_cac-xa.zip"):
+            await api.wait_for_message(
+                group,
+                after=seen,
+                timeout=60,
+                predicate=file_named(f"{kind}_{DEMO_PERIOD}_{OFFICE}{suffix}"),
+            )
 
 
 async def _radio_officer_answers(api: LocalBotApi, code: str) -> None:

@@ -22,6 +22,7 @@ from conversations.parsing import ParseError
 from conversations.values import display, editable, parse_answer
 from report_templates.preview import TELEGRAM_LIMIT, pack_messages
 from storage import audit
+from storage.approved import ApprovedReport
 from storage.figures import window_figures
 from storage.models import (
     DEFAULT_REPORT_KIND,
@@ -236,17 +237,17 @@ class Questionnaire:
             waiting = await self._kinds_with_work(session, person, rounds)
             if len(waiting) > 1:
                 return _say(texts.choose_report(waiting))
-        if not rounds:
-            if await answering_roles(session=session, person_id=person.id):
-                # Nothing open: the report they answered for may be approved; say where it is.
-                approved = await approved_for(session, person)
-                if approved is not None:
-                    return _say(approved_status(approved))
-                return _say(texts.NO_OPEN_ROUND)
-            return _say(texts.NOT_AN_ANSWERER)
-        context = await self._round_to_work_on(session, person, rounds)
+        context = await self._round_to_work_on(session, person, rounds) if rounds else None
         if context is None:
-            return _say(texts.NO_SECTIONS_ASSIGNED)  # and no state: their messages stay free
+            if not rounds and not await answering_roles(session=session, person_id=person.id):
+                return _say(texts.NOT_AN_ANSWERER)
+            # Nothing open for them (or only a report of another kind, which others answer):
+            # the report they answered for may be approved; say where it is.
+            approved = await self._approved_for(session, person)
+            if approved is not None:
+                return _say(approved_status(approved, self.kind_name(approved.round.kind)))
+            # No state either way: their messages stay free.
+            return _say(texts.NO_SECTIONS_ASSIGNED if rounds else texts.NO_OPEN_ROUND)
         state = await get_state(
             session=session, round_id=context.round.id, person_id=person.id, create=True
         )
@@ -349,10 +350,14 @@ class Questionnaire:
         context = await self._round_to_work_on(session, person, rounds)
         if context is None:
             # Nothing open for them: show what was approved, as the chairman signed it.
-            approved = await approved_for(session, person) if not rounds else None
+            approved = await self._approved_for(session, person)
             if approved is not None:
                 figures = await approved_figures(
-                    session, person, approved, sections_for=self.sections_for
+                    session,
+                    person,
+                    approved,
+                    self.kind_name(approved.round.kind),
+                    sections_for=self.sections_for,
                 )
                 return _say(*figures)
             return _say(texts.NOTHING_ENTERED)
@@ -458,6 +463,12 @@ class Questionnaire:
             if any(section.code not in submitted for section in sections):
                 found[kind] = (kind, self.kind_name(kind), context.period)
         return [found[kind] for kind in sorted(found)]
+
+    async def _approved_for(self, session: AsyncSession, person: Person) -> ApprovedReport | None:
+        """The latest approved report of a kind served here where the person answers."""
+        return await approved_for(
+            session, person, sections_for=self.sections_for, kinds=list(self.forms)
+        )
 
     def _served(self, rounds: list[RoundContext]) -> list[RoundContext]:
         """The rounds of the report kinds this process serves (a kind taken out of the

@@ -3,7 +3,7 @@ report's number and date, where it went, and the approved figures of their secti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,27 +14,39 @@ from conversations.forms import Section
 from conversations.values import display
 from report_templates.preview import pack_messages
 from storage.approved import ApprovedReport, latest_approved
-from storage.models import Person, Role
+from storage.models import PeriodKind, Person, Role
 from storage.questionnaire import answering_roles, section_assignments
 
-SectionsFor = Callable[[int, frozenset[Any], dict[str, set[int]], str], list[Section]]
+SectionsFor = Callable[[int, frozenset[Any], dict[str, set[int]], str, str], list[Section]]
 
 
-async def approved_for(session: AsyncSession, person: Person) -> ApprovedReport | None:
-    """The latest approved report of the communes where the person answers."""
+async def approved_for(
+    session: AsyncSession, person: Person, *, sections_for: SectionsFor, kinds: Collection[str]
+) -> ApprovedReport | None:
+    """The latest approved report of the communes where the person answers, of a report kind
+    (of `kinds`, those served) where they answer some section."""
     roles = await answering_roles(session=session, person_id=person.id)
-    return await latest_approved(session=session, unit_ids=list(roles))
+    theirs: set[str] = set()
+    for unit_id, unit_roles in roles.items():
+        assignments = await section_assignments(session=session, unit_id=unit_id)
+        theirs.update(
+            kind
+            for kind in kinds
+            if sections_for(person.id, unit_roles, assignments, PeriodKind.QUARTER, kind)
+        )
+    return await latest_approved(session=session, unit_ids=list(roles), report_kinds=theirs)
 
 
-def approved_status(report: ApprovedReport) -> str:
-    """/baocao with nothing open: the report is approved, its number, where it is."""
+def approved_status(report: ApprovedReport, kind_name: str) -> str:
+    """/baocao with nothing open: the report is approved, its number, where it is
+    (`kind_name`: its kind's short name, "CCHC")."""
     approver = None
     if report.approver is not None:
         title = SIGNER_TITLES.get(str(report.draft.report.get("signer_role")), "")
         approver = f"{title} {report.approver.full_name}".strip()
     return texts.approved_status(
         unit=texts.unit_display_name(report.unit),
-        period=texts.period_label(report.period),
+        period=texts.report_label(kind_name, report.period),
         number=report.draft.number,
         issued_on=report.draft.issued_on,
         approver=approver,
@@ -47,6 +59,7 @@ async def approved_figures(
     session: AsyncSession,
     person: Person,
     report: ApprovedReport,
+    kind_name: str,
     *,
     sections_for: SectionsFor,
 ) -> list[str]:
@@ -56,10 +69,11 @@ async def approved_figures(
         report.unit.id, frozenset({Role.OFFICER})
     )
     assignments = await section_assignments(session=session, unit_id=report.unit.id)
-    sections = sections_for(person.id, roles, assignments, report.period.kind)
+    sections = sections_for(person.id, roles, assignments, report.period.kind, report.round.kind)
     answers: dict[str, Any] = report.draft.report.get("answers", {})
-    parts: list[Sequence[str]] = [[approved_status(report) + "\n\n"]]
-    parts.append([texts.approved_figures_header(texts.period_label(report.period)) + "\n"])
+    parts: list[Sequence[str]] = [[approved_status(report, kind_name) + "\n\n"]]
+    label = texts.report_label(kind_name, report.period)
+    parts.append([texts.approved_figures_header(label) + "\n"])
     for section in sections:
         shown = [
             f"• {question.title}: {display(question, answers[question.code])}\n"

@@ -31,11 +31,11 @@ class ApprovedReport:
 
 
 async def latest_approved(
-    *, session: AsyncSession, unit_ids: Collection[int]
+    *, session: AsyncSession, unit_ids: Collection[int], report_kinds: Collection[str]
 ) -> ApprovedReport | None:
-    """The approved version of the latest period approved in these communes (of two closing
-    the same day, the one approved last), or None."""
-    if not unit_ids:
+    """The approved version of the latest period approved in these communes, of these report
+    kinds (of two closing the same day, the one approved last), or None."""
+    if not unit_ids or not report_kinds:
         return None
     deliveries = office_deliveries()
     row = (
@@ -45,7 +45,11 @@ async def latest_approved(
             .join(Unit, Unit.id == ReportingRound.unit_id)
             .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
             .outerjoin(deliveries, deliveries.c.draft_id == Draft.id)
-            .where(Draft.status == DraftStatus.APPROVED, ReportingRound.unit_id.in_(unit_ids))
+            .where(
+                Draft.status == DraftStatus.APPROVED,
+                ReportingRound.unit_id.in_(unit_ids),
+                ReportingRound.kind.in_(report_kinds),
+            )
             .order_by(ReportingPeriod.closes_on.desc(), Draft.decided_at.desc(), Draft.id.desc())
             .limit(1)
         )

@@ -42,7 +42,7 @@ async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
     assert "[bot ☰ Hoa Nguyễn Thị] menu: /baocao /xem /huy /lichsu /help" in transcript
     assert transcript.count("[bot ☰ Hoa Nguyễn Thị]") == 1  # her link opened twice: set once
     assert "[bot ☰ Cường Lê Văn] menu: /lichsu /noinhan /help" in transcript
-    assert "[bot ☰ Sở Nội vụ - nhận báo cáo CCHC] menu: /tiendo /tonghop" in transcript
+    assert "[bot ☰ Sở Nội vụ - nhận báo cáo] menu: /tiendo /tonghop" in transcript
     assert texts.NOT_REGISTERED.splitlines()[0] in transcript
     assert texts.INVALID_INVITATION.splitlines()[0] in transcript
     assert "Nhóm này đã được đăng ký nhận báo cáo cho Sở Nội vụ tỉnh Hưng Yên" in transcript
@@ -52,10 +52,10 @@ async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
     assert "Đã trả lại báo cáo kèm ý kiến cho: Nguyễn Thị Hoa, Trần Văn Bình" in transcript
     assert "đã duyệt, số 01/BC-UBND" in transcript
     assert (
-        "[bot → Bình Trần Văn] 📨 Báo cáo quý IV năm 2026 của xã Tân Quang (số 01/BC-UBND) "
+        "[bot → Bình Trần Văn] 📨 Báo cáo CCHC quý IV năm 2026 của xã Tân Quang (số 01/BC-UBND) "
         "đã được gửi đến Sở Nội vụ tỉnh Hưng Yên." in transcript
     )
-    assert "Số liệu đã duyệt của báo cáo quý IV năm 2026 (phần của anh/chị):" in transcript
+    assert "Số liệu đã duyệt của báo cáo CCHC quý IV năm 2026 (phần của anh/chị):" in transcript
     assert "[Lan Bùi Thị ⏎ button] a:" in transcript
     assert texts.ACKNOWLEDGED in transcript
     delivered = docx.Document(str(folder / "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx"))
@@ -70,8 +70,8 @@ async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
     assert "[bot → Giang Vũ Thị] 🔔 Cơ quan tiếp nhận nhắc" in transcript
     # /tiendo's picture: in the transcript, and kept in the folder as the group got it.
     assert (
-        "[bot → Sở Nội vụ - nhận báo cáo CCHC] 🖼 photo 1200×675 — 📊 Sở Nội vụ tỉnh Hưng Yên, "
-        "quý IV năm 2026: 1/4 đơn vị đã báo cáo."
+        "[bot → Sở Nội vụ - nhận báo cáo] 🖼 photo 1200×675 — 📊 Sở Nội vụ tỉnh Hưng Yên, "
+        "CCHC quý IV năm 2026: 1/4 đơn vị đã báo cáo."
     ) in transcript
     picture = (folder / "tien-do_cchc_2026-Q4_SNV-33.png").read_bytes()
     assert picture.startswith(b"\x89PNG\r\n\x1a\n") and len(picture) > 10_000
@@ -98,6 +98,29 @@ async def test_baocao_without_a_token_runs_the_demo(tmp_path: Path) -> None:
         "Các đơn vị chưa báo cáo: xã Như Quỳnh, xã Lạc Đạo, phường Mỹ Hào." in paragraph.text
         for paragraph in summary.paragraphs
     )
+    # The second kind, TTHC, from the province's copy of its folder: Hạnh hands in, the chairman
+    # approves under the register's next number, the office gets TTHC's own files.
+    assert "[bot → Hạnh Đặng Thị] Báo cáo tình hình, kết quả giải quyết thủ tục hành chính" in (
+        transcript
+    )
+    assert "Các cán bộ đã nhập xong số liệu TTHC quý IV năm 2026 của xã Tân Quang" in transcript
+    assert "✅ Báo cáo TTHC quý IV năm 2026 của xã Tân Quang đã được duyệt, số 02/BC-UBND" in (
+        transcript
+    )
+    tthc = docx.Document(str(folder / "BC-TTHC_2026-Q4_12151_tan-quang_so02.docx"))
+    tthc_text = "\n".join(
+        [paragraph.text for paragraph in tthc.paragraphs]
+        + [cell.text for table in tthc.tables for row in table.rows for cell in row.cells]
+    )
+    assert "Tình hình, kết quả giải quyết thủ tục hành chính quý IV năm 2026" in tthc_text
+    assert "02/BC-UBND" in tthc_text
+    assert "📋 Tiến độ báo cáo TTHC quý IV năm 2026" in transcript
+    for name in ("TH-TTHC_2026-Q4_SNV-33.xlsx", "tien-do_tthc_2026-Q4_SNV-33.png"):
+        assert (folder / name).is_file(), name
+    with zipfile.ZipFile(folder / "BC-TTHC_2026-Q4_SNV-33_cac-xa.zip") as archive:
+        assert [n for n in archive.namelist() if n.endswith(".docx")] == [
+            "BC-TTHC_2026-Q4_12151_tan-quang_so02.docx"
+        ]
     for name in ("demo.sqlite3", "units.csv", "people.csv", "invitations.txt"):
         assert (folder / name).is_file(), name
     draft = docx.Document(str(folder / "answers_tan_quang_2024_h1.docx"))
@@ -131,7 +154,7 @@ async def test_the_zalo_demo_plays_the_flow_with_the_officer_chairman_and_office
     assert "bot → Lê Văn Cường: Đã trả lại báo cáo kèm ý kiến" in zalo
     assert "bot → Trần Văn Bình: ✏️ Chủ tịch Lê Văn Cường đề nghị sửa báo cáo" in zalo
     assert "bot → Lê Văn Cường: ✅ Đã duyệt. Báo cáo số 01/BC-UBND" in zalo
-    assert "bot → Trần Văn Bình: 📨 Báo cáo quý IV năm 2026 của xã Tân Quang" in zalo
+    assert "bot → Trần Văn Bình: 📨 Báo cáo CCHC quý IV năm 2026 của xã Tân Quang" in zalo
     assert "bấm" not in zalo.lower()  # nothing to press on Zalo
     assert "BC-CCHC_2026-Q4_12151_tan-quang_so01.docx:\nhttp://127.0.0.1:" in zalo  # its link
     assert "Bùi Thị Lan → bot: /tiendo" in zalo  # the office, typing its command
