@@ -85,7 +85,7 @@ CALLBACK_PREFIX = "o:"
 # The office's remind button: the period and the report kind ("o:rem:7:tthc"); a button sent
 # before report kinds has no kind and was CCHC's.
 REMIND_PATTERN = re.compile(r"^o:rem:(\d{1,12})(?::([a-z0-9_-]{1,32}))?$")
-PERIOD_ARGUMENT_LIMIT = 20  # "2026-Q4" and a little slack; anything longer is not a period code
+OFFICE_ARGUMENT_LIMIT = 60  # "tthc 2026-Q4" with room for a long kind code; longer is neither
 # Where the office's files go, asked of staff who joined from a private chat: the office, the
 # chat they went to when asked (a press after it changed is old), keep it or move them here.
 DELIVERY_CHAT_PATTERN = re.compile(r"^o:chat:(\d{1,12}):(-?\d{1,20}):(keep|move)$")

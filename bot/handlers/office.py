@@ -20,7 +20,7 @@ from conversations import texts
 from conversations.office import (
     CALLBACK_PREFIX,
     DELIVERY_CHAT_PATTERN,
-    PERIOD_ARGUMENT_LIMIT,
+    OFFICE_ARGUMENT_LIMIT,
     REMIND_PATTERN,
     OfficeDesk,
 )
@@ -68,7 +68,7 @@ class OfficeHandlers:
             if not private and not known.staffs_office_of_chat(message.chat_id):
                 return  # in a group the bot answers only the staff of the office it belongs to
             outcome: Outcome | None
-            if len(argument) > PERIOD_ARGUMENT_LIMIT:
+            if len(argument) > OFFICE_ARGUMENT_LIMIT:
                 outcome = Outcome.say(texts.BAD_PERIOD_CODE)
             else:
                 act = self.desk.compiled if compiled else self.desk.progress

@@ -24,7 +24,7 @@ from channels.zalo.outlet import ZaloOutlet, typed_words
 from conversations import texts
 from conversations.approval import ApprovalWorkflow
 from conversations.engine import Button, OutMessage, Questionnaire, Reply
-from conversations.office import PERIOD_ARGUMENT_LIMIT, OfficeDesk
+from conversations.office import OFFICE_ARGUMENT_LIMIT, OfficeDesk
 from conversations.outgoing import CompiledFile, Outcome, Picture
 from storage.audit import acting_on
 from storage.contacts import find_by_contact
@@ -182,7 +182,7 @@ class ZaloConversation:
         if command is None:  # «nhắc»: the office's button, for its latest period
             return await desk.remind_latest(session, person=person, now=now)
         argument = " ".join(text.split(maxsplit=1)[1:]).strip()
-        if len(argument) > PERIOD_ARGUMENT_LIMIT:
+        if len(argument) > OFFICE_ARGUMENT_LIMIT:
             return Outcome.say(texts.BAD_PERIOD_CODE)
         act = desk.compiled if command == "/tonghop" else desk.progress
         outcome = await act(session, person=person, group_chat_id=None, argument=argument, now=now)

@@ -98,10 +98,20 @@ async def test_the_readmes_steps_for_a_provinces_own_kind_work(tmp_path: Path) -
         if command[:2] == ["cp", "-r"]:
             shutil.copytree(REPO / command[2], tmp_path / command[3])
             continue
+        settings = {}
+        while "=" in command[0]:  # VAR=value before the command, as a shell reads it
+            name, _, value = command.pop(0).partition("=")
+            settings[name] = value
         assert command[0] == ".venv/bin/baocao", line
-        result = await baocao(tmp_path, *command[1:])
+        result = await baocao_here(
+            *command[1:], env={**base_environment(), **settings}, cwd=tmp_path
+        )
         assert result.returncode == 0, f"{line}\n{result.stderr}"
-        ran.append(command[1])
+        ran.append((command[1], result.stdout))
 
-    assert ran == ["kind", "draft"]
+    assert [command for command, _ in ran] == ["kind", "draft", "kinds"]
     assert (tmp_path / "out" / "sample_answers.docx").is_file()
+    # The copy is what the bot would run beside CCHC, from its own folder.
+    running = ran[-1][1].split("Shipped")[0].splitlines()
+    assert running[0].startswith("cchc  CCHC")
+    assert running[1].startswith("tthc  TTHC") and running[1].endswith("my-kinds/mot-cua)")
