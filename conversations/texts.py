@@ -10,7 +10,8 @@ from wording.periods import period_words
 from wording.units import KIND_LABELS
 
 ROLE_LABELS: dict[Role, str] = {
-    Role.OFFICER: "cán bộ phụ trách tuyên truyền cải cách hành chính",
+    # Any report kind's: the same officer may answer CCHC's sections, TTHC's, or both.
+    Role.OFFICER: "cán bộ phụ trách nhập số liệu báo cáo",
     Role.CHAIRMAN: "Chủ tịch Ủy ban nhân dân",
     Role.VICE_CHAIRMAN: "Phó Chủ tịch Ủy ban nhân dân",
     Role.CLERK: "văn thư",
@@ -56,9 +57,9 @@ NOTHING_TO_DO_YET = (
 # What each role will be asked to do, shown in /help. Later features add their commands here.
 ROLE_DUTIES: dict[Role, str] = {
     Role.OFFICER: (
-        "Gần cuối mỗi quý, bot sẽ hỏi anh/chị số liệu tuyên truyền cải cách hành chính "
-        "(truyền thanh, trang thông tin điện tử, trực quan, hội nghị...). "
-        "Gõ /baocao để nhập, /xem để xem lại, /huy để tạm dừng."
+        "Gần cuối mỗi kỳ báo cáo, bot sẽ hỏi anh/chị số liệu của các phần báo cáo anh/chị "
+        "phụ trách (ví dụ tuyên truyền cải cách hành chính: truyền thanh, trang thông tin điện "
+        "tử, trực quan, hội nghị...). Gõ /baocao để nhập, /xem để xem lại, /huy để tạm dừng."
     ),
     Role.CHAIRMAN: (
         "Bot sẽ gửi dự thảo báo cáo để anh/chị duyệt hoặc yêu cầu sửa. "

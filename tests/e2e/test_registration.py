@@ -71,7 +71,7 @@ async def test_officer_and_chairman_register_through_deep_links(
 
     greeting = await say(standin, HOA, f"/start {officer_code}")
     assert greeting.startswith("Xin chào anh/chị Nguyễn Thị Hoa!")
-    assert "cán bộ phụ trách tuyên truyền cải cách hành chính của xã Tân Quang" in greeting
+    assert "cán bộ phụ trách nhập số liệu báo cáo của xã Tân Quang" in greeting
 
     greeting = await say(standin, CUONG, f"/start {chairman_code}")
     assert greeting.startswith("Xin chào anh/chị Lê Văn Cường!")  # the imported name
