@@ -29,6 +29,7 @@ from conversations.engine import Button, OutMessage
 from conversations.office import REMIND_PATTERN
 from conversations.outgoing import CompiledFile, Item, Keyboard, ReportFile, Text
 from report_templates.pages import MAX_PAGES
+from storage.models import DEFAULT_REPORT_KIND
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,10 @@ def typed_words(data: str) -> tuple[str, ...] | None:
     """What typing does on Zalo what a button with this data does; None if nothing does."""
     resume = RESUME_PATTERN.match(data)
     if resume is not None:
-        return (f"/baocao {resume[1]}",) if resume[1] else ("/baocao",)
+        # CCHC's prompt says plain /baocao, as it did before kinds (with a second report open it
+        # asks which); another kind's names it.
+        kind = resume[1]
+        return (f"/baocao {kind}",) if kind and kind != DEFAULT_REPORT_KIND else ("/baocao",)
     if REMIND_PATTERN.match(data):
         return ("nhắc",)  # the office's latest period, as /tiendo shows it by default
     match = _APPROVAL_DATA.match(data)

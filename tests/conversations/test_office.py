@@ -239,7 +239,7 @@ async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are
     # With nothing open, the officer's /baocao and /xem say where the approved report is.
     status = await looking_back(database, tan_quang.officer, "begin")
     assert status.startswith(
-        "✅ Báo cáo quý IV năm 2026 của xã Tân Quang đã được Chủ tịch Lê Văn Cường duyệt: "
+        "✅ Báo cáo CCHC quý IV năm 2026 của xã Tân Quang đã được Chủ tịch Lê Văn Cường duyệt: "
         "số 01/BC-UBND ngày "
     )
     assert "Chưa gửi được đến Sở Nội vụ tỉnh Hưng Yên" in status
@@ -247,7 +247,7 @@ async def test_progress_shows_waiting_then_failed_and_the_admin_and_approver_are
         database, lac_dao.officer, "begin"
     )
     figures = await looking_back(database, lac_dao.officer, "entered")
-    assert texts.approved_figures_header("quý IV năm 2026") in figures
+    assert texts.approved_figures_header("CCHC quý IV năm 2026") in figures
     assert texts.NOTHING_ENTERED not in figures and texts.NO_OPEN_ROUND not in figures
 
     # Requeued, refused again: nobody is told a second time.

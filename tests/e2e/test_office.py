@@ -471,7 +471,7 @@ def check_progress_picture(
     assert struct.unpack(">II", data[16:24]) == SIZE_PX == (size["width"], size["height"])
     assert 10_000 < len(data) < 500_000
     assert message["caption"] == texts.progress_picture_caption(
-        office=OFFICE_NAME, period=PERIOD_LABEL, approved=approved, expected=expected
+        office=OFFICE_NAME, period=f"CCHC {PERIOD_LABEL}", approved=approved, expected=expected
     )
 
 
@@ -514,7 +514,7 @@ async def test_progress_remind_and_compile_in_the_office_group(
     nhu_quynh = next(line for line in text.splitlines() if "xã Như Quỳnh:" in line)
     assert "đang nhập số liệu" in nhu_quynh, nhu_quynh
     q4 = await period_id(database_url)
-    assert buttons(progress) == [(texts.REMIND_BUTTON, f"o:rem:{q4}")]
+    assert buttons(progress) == [(texts.REMIND_BUTTON, f"o:rem:{q4}:cchc")]
     # The same with the period named.
     named = await group.says(LAN, f"/tiendo {PERIOD}", "Tiến độ báo cáo")
     assert named["text"] == text
@@ -581,7 +581,9 @@ async def test_progress_remind_and_compile_in_the_office_group(
     sent = group.since(seen_group)
     assert [content(m) for m in sent[:2]] == [
         texts.COMPILING,
-        texts.compiled_caption(office=OFFICE_NAME, period=PERIOD_LABEL, approved=1, expected=4),
+        texts.compiled_caption(
+            office=OFFICE_NAME, period=f"CCHC {PERIOD_LABEL}", approved=1, expected=4
+        ),
     ]
     files = {m["document"]["file_name"]: m for m in documents(sent)}
     assert list(files) == list(COMPILED_NAMES.values())
@@ -638,7 +640,7 @@ async def test_only_office_staff_see_progress_and_only_of_their_own_communes(
         assert f" {name}: " in progress["text"], name
     assert "Xuân Quan" not in progress["text"]
     q4 = await period_id(database_url)
-    assert buttons(progress) == [(texts.REMIND_BUTTON, f"o:rem:{q4}")]
+    assert buttons(progress) == [(texts.REMIND_BUTTON, f"o:rem:{q4}:cchc")]
     # The same privately.
     private = await lan.says("/tiendo", "Tiến độ báo cáo")
     assert private["text"] == progress["text"]
@@ -687,6 +689,9 @@ async def test_only_office_staff_see_progress_and_only_of_their_own_communes(
     assert (await lan.tap_answer(progress, "o:rem:999999"))["text"] == texts.NOT_YOUR_BUTTON
     assert (await lan.tap_answer(progress, "o:rem:abc"))["text"] == texts.OLD_BUTTON
     assert (await lan.tap_answer(progress, "o:rem:-1"))["text"] == texts.OLD_BUTTON
+    # A kind no round is of reminds nobody; a kind's code is never read beyond its pattern.
+    assert (await lan.tap_answer(progress, f"o:rem:{q4}:khac"))["text"] == texts.NOTHING_TO_REMIND
+    assert (await lan.tap_answer(progress, f"o:rem:{q4}:{{{{x}}}}"))["text"] == texts.OLD_BUTTON
     assert (await hoa.tap_answer(progress, "o:rem:1"))["text"] == texts.NOT_YOUR_BUTTON
     assert (await hoa.tap_answer(progress, f"o:rem:{q4}"))["text"] == texts.NOT_YOUR_BUTTON
     assert (await cuong.tap_answer(progress, f"o:rem:{q4}"))["text"] == texts.NOT_YOUR_BUTTON
@@ -890,7 +895,7 @@ async def test_baocao_compile_writes_the_three_files_and_names_a_bad_office_or_p
     past_deadline = datetime.now(ZONE).date() > date(2026, 12, 16)
     on_time, late = (0, 4) if past_deadline else (1, 0)
     assert lines[0] == (
-        f"{OFFICE_NAME}, {PERIOD}: 4 communes expected, 1 submitted, 1 approved "
+        f"{OFFICE_NAME}, CCHC {PERIOD}: 4 communes expected, 1 submitted, 1 approved "
         f"({on_time} on time, {late} late), 3 not reported; 1 report(s) in the .zip."
     )
     assert lines[1:] == [f"Wrote {out / name}" for name in COMPILED_NAMES.values()]
