@@ -296,7 +296,7 @@ async def test_two_instances_send_each_prompt_once_and_the_other_takes_over(
     await follower.wait_for_log("is running", within=20)
     seen_hoa = hoa.mark()
     intro = await hoa.says("/baocao", PERIOD)
-    assert "Báo cáo tuyên truyền cải cách hành chính" in intro["text"]
+    assert "Báo cáo kết quả công tác tuyên truyền cải cách hành chính" in intro["text"]
     first = await hoa.expect("Câu 1/", after=seen_hoa)
     assert "Kế hoạch (hoặc quyết định ban hành kế hoạch) của xã" in first["text"]
     assert "Error while handling" not in follower.log()
