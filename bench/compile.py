@@ -327,7 +327,7 @@ def _remove_tree(folder: Path) -> None:
 async def populate(folder: Path, communes: int, admin_url: str | None) -> dict[str, object]:
     from sqlalchemy import insert, select
 
-    from conversations.forms import load_form
+    from definitions.forms import load_form
     from report_templates.compose import ReportInput, compose, load_templates
     from report_templates.docx_writer import docx_bytes, load_layout
     from report_templates.from_round import report_to_json
@@ -538,7 +538,7 @@ async def populate(folder: Path, communes: int, admin_url: str | None) -> dict[s
 def synthetic_answers(form: Any, rng: random.Random) -> dict[str, Any]:
     """Stored values for every question asked, as the questionnaire would keep them: relevance
     followed, optional ones sometimes skipped, the form's cross-checks respected."""
-    from conversations.forms import QuestionType
+    from definitions.forms import QuestionType
 
     answers: dict[str, Any] = {}
     for question in form.questions.values():

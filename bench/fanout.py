@@ -35,10 +35,10 @@ from bench.synthetic import write_province  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.runner import run_bot  # noqa: E402
 from bot_api_standin import FakeUser, LocalBotApi  # noqa: E402
-from conversations.calendar import Event, EventKind, parse_calendar  # noqa: E402
 from conversations.duties import CalendarDuties  # noqa: E402
 from conversations.engine import Questionnaire  # noqa: E402
-from conversations.forms import load_form  # noqa: E402
+from definitions.calendar import Event, EventKind, parse_calendar  # noqa: E402
+from definitions.forms import load_form  # noqa: E402
 from storage.db import Database, upgrade_database  # noqa: E402
 from storage.imports import import_people, import_units  # noqa: E402
 

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from conversations.forms import load_form  # noqa: E402
+from definitions.forms import load_form  # noqa: E402
 from report_templates.compose import compose, load_templates  # noqa: E402
 from report_templates.docx_writer import load_layout, write_docx  # noqa: E402
 from report_templates.draft import read_answers_file  # noqa: E402

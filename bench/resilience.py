@@ -44,8 +44,8 @@ from sqlalchemy import select  # noqa: E402
 from bench.synthetic import cli, write_province  # noqa: E402
 from bot_api_standin import FakeUser, LocalBotApi  # noqa: E402
 from conversations import texts  # noqa: E402
-from conversations.forms import load_form  # noqa: E402
-from conversations.values import parse_answer  # noqa: E402
+from definitions.forms import load_form  # noqa: E402
+from definitions.values import parse_answer  # noqa: E402
 from storage.db import Database, upgrade_database  # noqa: E402
 from storage.imports import import_people, import_units  # noqa: E402
 from storage.models import Answer, ReportingRound, RoundStatus, Unit  # noqa: E402

@@ -64,7 +64,7 @@ if str(ROOT) not in sys.path:
 from bench import synthetic  # noqa: E402
 from bench.synthetic import cli, write_province  # noqa: E402
 from bot_api_standin import FakeUser, LocalBotApi  # noqa: E402
-from conversations.forms import load_form  # noqa: E402
+from definitions.forms import load_form  # noqa: E402
 
 FIRST_USER_ID = 920_000_000
 PERIOD = "2026-Q4"

@@ -19,9 +19,9 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import configure_logging
 from channels.zalo.conversation import ROLES_ON_ZALO
 from conversations import texts
-from conversations.calendar import CalendarError, Event, EventKind, load_calendar
 from conversations.duties import CalendarDuties
-from conversations.forms import Form, FormError, load_form
+from definitions.calendar import CalendarError, Event, EventKind, load_calendar
+from definitions.forms import Form, FormError, load_form
 from storage.db import Database, DatabaseUnavailable, NoDatabase, upgrade_database
 from storage.imports import (
     ImportFileError,

@@ -23,7 +23,7 @@ from bot.config import load_settings
 from bot.runner import run_bot
 from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
-from conversations.forms import load_form
+from definitions.forms import load_form
 from report_templates.draft import (
     load_bundle,
     pdf_converter_available,

@@ -7,8 +7,8 @@ import dataclasses
 
 import report_kinds
 from bot.config import Settings
-from conversations.calendar import CalendarError, load_calendar
-from conversations.forms import FormError, load_form
+from definitions.calendar import CalendarError, load_calendar
+from definitions.forms import FormError, load_form
 from report_templates.compose import TemplateError
 from report_templates.docx_writer import LayoutError
 from report_templates.draft import BundleError, KindBundle, load_bundle, load_report_files

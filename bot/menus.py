@@ -20,7 +20,6 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.polling import retry_after_seconds
-from conversations.forms import Form
 from conversations.menus import (
     OFFICE_GROUP_MENU,
     STRANGER_MENU,
@@ -28,6 +27,7 @@ from conversations.menus import (
     menu_digest,
     menu_for,
 )
+from definitions.forms import Form
 from storage.db import Database
 from storage.menus import MenuHolder, menu_holders, office_group_chats, record_menu
 from storage.models import Role

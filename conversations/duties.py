@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
-from conversations.calendar import Calendar, Event, EventKind
 from conversations.engine import Questionnaire
-from conversations.forms import Section
 from conversations.outgoing import Action, Text, to_payload
+from definitions.calendar import Calendar, Event, EventKind
+from definitions.forms import Section
 from storage.approval import IS_APPROVER, registered_people
 from storage.duties import answering_people, commune_memberships, period_rounds, reminded
 from storage.models import (

@@ -16,10 +16,10 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
-from conversations.forms import Form, Question, Section
 from conversations.looking_back import approved_figures, approved_for, approved_status
-from conversations.parsing import ParseError
-from conversations.values import display, editable, parse_answer
+from definitions.forms import Form, Question, Section
+from definitions.parsing import ParseError
+from definitions.values import display, editable, parse_answer
 from report_templates.preview import TELEGRAM_LIMIT, pack_messages
 from storage import audit
 from storage.approved import ApprovedReport

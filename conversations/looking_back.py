@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
 from conversations.approval import SIGNER_TITLES
-from conversations.forms import Section
-from conversations.values import display
+from definitions.forms import Section
+from definitions.values import display
 from report_templates.preview import pack_messages
 from storage.approved import ApprovedReport, latest_approved
 from storage.models import PeriodKind, Person, Role

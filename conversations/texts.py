@@ -185,7 +185,6 @@ ALREADY_SUBMITTED = (
     "Anh/chị đã gửi phần báo cáo của mình. Gõ /xem để xem lại, /baocao để sửa "
     "(được sửa cho đến khi Chủ tịch duyệt)."
 )
-REQUIRED = "Câu này bắt buộc, anh/chị vui lòng trả lời."
 UNSUPPORTED_IN_WALK = "Bot chỉ đọc được chữ và nút bấm. Anh/chị vui lòng trả lời câu hỏi dưới đây."
 EDITED_IN_WALK = (
     'Bot không đọc tin nhắn đã sửa. Nếu cần sửa câu trả lời, anh/chị bấm "◀ Quay lại" '
@@ -193,8 +192,6 @@ EDITED_IN_WALK = (
 )
 NOT_ANSWERED = "(chưa trả lời)"
 SUBMITTED_MARK = "✅ đã gửi"
-ZERO_BUTTON = "0 / Không có"
-DONE_UNCOUNTED_BUTTON = "Có làm, không thống kê số lượng"
 SKIP_BUTTON = "Bỏ qua"
 BACK_BUTTON = "◀ Quay lại"
 SUBMIT_BUTTON = "✅ Gửi báo cáo"
@@ -218,13 +215,6 @@ def section_heading(number: int, sections: int, title: str) -> str:
 
 def saved(title: str, value: str) -> str:
     return f"✔ Đã lưu: {title}: {value}"
-
-
-def too_large(*, value: float, ceiling: int, unit: str) -> str:
-    return (
-        f"Số {value} có vẻ quá lớn (tối đa {ceiling} {unit}".rstrip()
-        + "). Anh/chị vui lòng kiểm tra và nhập lại."
-    )
 
 
 def last_period_value(value: str) -> str:

@@ -28,7 +28,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
-from conversations.forms import DONE_UNCOUNTED, Form, Question, counted
+from definitions.forms import DONE_UNCOUNTED, Form, Question, counted
 from report_templates.compose import CCHC_SUBJECT, DRAFT_BLANK, TIMEZONE, hai_so, phut, so
 from report_templates.document import Block, Paragraph, ReportDocument
 from storage.compilation import CommuneReport, Compilation

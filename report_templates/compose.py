@@ -25,7 +25,7 @@ import yaml
 from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from conversations.forms import (
+from definitions.forms import (
     DONE_UNCOUNTED,
     Form,
     counted,

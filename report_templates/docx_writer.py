@@ -51,7 +51,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.parfmt import ParagraphFormat
 from docx.text.run import Run
 
-from conversations.forms import read_yaml
+from definitions.forms import read_yaml
 from report_kinds import packaged_folder
 from report_templates.document import Block, ReportDocument
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from conversations.calendar import Calendar, load_calendar
-from conversations.forms import Form, Question, load_form, read_yaml, yaml_line_of
-from conversations.values import ParseError, parse_answer
+from definitions.calendar import Calendar, load_calendar
+from definitions.forms import Form, Question, load_form, read_yaml, yaml_line_of
+from definitions.values import ParseError, parse_answer
 from report_templates.compiled import KindNames
 from report_templates.compose import (
     ReportInput,

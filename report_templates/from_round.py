@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.forms import Form, load_form
+from definitions.forms import Form, load_form
 from report_templates.compose import ReportInput, draft_date_for
 from storage.approval import round_in_place
 from storage.figures import window_figures

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import report_kinds
-from conversations.forms import Form
+from definitions.forms import Form
 from report_templates.draft import BundleError, KindBundle, load_bundle
 
 

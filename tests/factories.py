@@ -158,8 +158,8 @@ _packaged: dict[str, Any] = {}
 
 
 def all_types_form():
-    """ALL_TYPES_FORM_YAML, parsed and validated (a conversations.forms.Form)."""
-    from conversations.forms import parse_form
+    """ALL_TYPES_FORM_YAML, parsed and validated (a definitions.forms.Form)."""
+    from definitions.forms import parse_form
 
     return parse_form(ALL_TYPES_FORM_YAML, name="all_types.yaml")
 

@@ -8,7 +8,7 @@ from conversations import texts
 from conversations.approval.common import MEMBER_ROLES, SIGNER_TITLES, Case, decider_note_key
 from conversations.approval.numbering import Numbering
 from conversations.outgoing import Outcome, Text
-from conversations.parsing import clean_text
+from definitions.parsing import clean_text
 from storage import audit
 from storage.approval import (
     approvers_of,

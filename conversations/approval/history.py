@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import texts
 from conversations.approval.common import MEMBER_ROLES, ApprovalBase, Case, callback
 from conversations.outgoing import Action, Item, Outcome, Text
-from conversations.values import display
+from definitions.values import display
 from report_templates.preview import TELEGRAM_LIMIT, pack_messages
 from storage.approval import drafts_of, latest_rounds, memberships_of, reports_received, roles_in
 from storage.models import Draft, DraftStatus, Person, Role

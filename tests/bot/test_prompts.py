@@ -13,7 +13,7 @@ from bot.polling import ChatLanes
 from bot.prompts import PromptKeeper, TelegramWalks, WalkReplies, ZaloWalks
 from bot_api_standin import FakeUser, LocalBotApi
 from conversations.engine import Questionnaire
-from conversations.forms import load_form
+from definitions.forms import load_form
 from storage.db import Database
 from storage.models import ChannelName, Person, QuestionnaireState, Role
 from storage.questionnaire import prompt_delivered as delivered

@@ -8,6 +8,7 @@ import pytest
 from channels.text_only import TypedChoice, options_for, read, render, split
 from conversations import texts
 from conversations.engine import Button, OutMessage
+from definitions import words
 
 YES_NO = OutMessage(
     "Xã có cập nhật chuyên mục CCHC không?",
@@ -18,7 +19,7 @@ YES_NO = OutMessage(
 )
 COUNT = OutMessage(
     "Số buổi phát thanh?",
-    ((Button(texts.ZERO_BUTTON, "zero"),), (Button(texts.BACK_BUTTON, "back"),)),
+    ((Button(words.ZERO_BUTTON, "zero"),), (Button(texts.BACK_BUTTON, "back"),)),
 )
 REVIEW = OutMessage(
     "Phần 1/1\n1. Số buổi: 6\n2. Số tin: 3\n3. Ghi chú: —",

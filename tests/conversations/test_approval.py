@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import texts
 from conversations.approval import ApprovalWorkflow
-from conversations.forms import load_form
 from conversations.outgoing import Action, Outcome, ReportFile, Text
-from conversations.values import parse_answer
+from definitions.forms import load_form
+from definitions.values import parse_answer
 from report_templates.draft import load_report_files
 from storage.db import Database
 from storage.models import (

@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import select, update
 
 from conversations import texts
-from conversations.calendar import Calendar
 from conversations.duties import CalendarDuties
 from conversations.engine import Questionnaire
-from conversations.forms import load_form
-from conversations.values import parse_answer
+from definitions.calendar import Calendar
+from definitions.forms import load_form
+from definitions.values import parse_answer
 from storage.db import Database
 from storage.models import (
     AuditEntry,

@@ -18,8 +18,8 @@ from sqlalchemy import Select, func, select
 
 from conversations import texts
 from conversations.engine import Questionnaire, Reply
-from conversations.forms import load_form
-from conversations.values import display
+from definitions.forms import load_form
+from definitions.values import display
 from storage.db import Database
 from storage.imports import import_people, import_units
 from storage.models import (

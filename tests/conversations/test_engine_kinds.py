@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from conversations.engine import Questionnaire
-from conversations.forms import load_form
+from definitions.forms import load_form
 from storage.db import Database
 from storage.models import Answer, Person, QuestionnaireState, ReportingRound, Role
 from storage.periods import open_rounds

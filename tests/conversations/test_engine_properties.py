@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from conversations.engine import Questionnaire, Reply
-from conversations.forms import DONE_UNCOUNTED, QuestionType
-from conversations.values import display
+from definitions.forms import DONE_UNCOUNTED, QuestionType
+from definitions.values import display
 from storage.db import Database
 from storage.models import (
     Answer,

@@ -27,11 +27,11 @@ from bot.runner import hooks_in_turn
 from bot.sending import ReportFiles
 from bot_api_standin import FakeUser, LocalBotApi
 from conversations import texts
-from conversations.calendar import Calendar
 from conversations.duties import CalendarDuties
 from conversations.engine import Questionnaire
 from conversations.office import OfficeDesk
 from conversations.outgoing import Outcome, Picture, Text
+from definitions.calendar import Calendar
 from report_templates.progress_chart import SIZE_PX, Standing
 from storage.db import Database
 from storage.models import (

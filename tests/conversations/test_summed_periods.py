@@ -23,12 +23,12 @@ from sqlalchemy import select
 
 from conversations import texts
 from conversations.approval import ApprovalWorkflow
-from conversations.calendar import Calendar
 from conversations.duties import CalendarDuties
 from conversations.engine import Questionnaire, Reply
-from conversations.forms import QuestionType, load_form
 from conversations.outgoing import Outcome
-from conversations.values import parse_answer
+from definitions.calendar import Calendar
+from definitions.forms import QuestionType, load_form
+from definitions.values import parse_answer
 from report_templates.draft import load_report_files
 from storage.db import Database
 from storage.models import (

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
-from conversations.forms import load_form
-from conversations.values import parse_answer
+from definitions.forms import load_form
+from definitions.values import parse_answer
 from report_templates.draft import pdf_converter_available
 from storage.db import Database
 from storage.models import (

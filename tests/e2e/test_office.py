@@ -24,11 +24,11 @@ from bot.app import make_office_desk, make_questionnaire
 from bot.config import Settings
 from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
-from conversations.calendar import Calendar, Event, EventKind, load_calendar
 from conversations.duties import CalendarDuties, resume_callback
 from conversations.engine import Questionnaire
-from conversations.forms import load_form
-from conversations.values import parse_answer
+from definitions.calendar import Calendar, Event, EventKind, load_calendar
+from definitions.forms import load_form
+from definitions.values import parse_answer
 from report_templates.draft import pdf_converter_available
 from report_templates.kinds import ReportKinds
 from report_templates.progress_chart import SIZE_PX

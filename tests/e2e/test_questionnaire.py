@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
-from conversations.forms import load_form
+from definitions import words
+from definitions.forms import load_form
 from storage.db import Database
 from storage.models import (
     Answer,
@@ -186,7 +187,7 @@ async def test_two_officers_answer_their_sections_through_a_crash(
     await hoa.says("1", "Câu 5/8")
     await hoa.says("350", "Câu 6/8")
     await hoa.says("0", "Câu 7/8")
-    await hoa.taps(texts.ZERO_BUTTON, "Câu 8/8")
+    await hoa.taps(words.ZERO_BUTTON, "Câu 8/8")
     await hoa.says(TEMPLATE_LOOKING, "Phần 7/7 · Câu 1/5")
     # One tap uses a sample; what she types next is the next answer.
     used = await hoa.taps("Dùng mẫu 1", "Câu 2/5")

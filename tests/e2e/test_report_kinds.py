@@ -19,7 +19,7 @@ import report_kinds
 from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
 from conversations.duties import resume_callback
-from conversations.values import parse_answer
+from definitions.values import parse_answer
 from report_templates.draft import read_answers_file
 from report_templates.kinds import packaged_kinds
 from storage.db import Database

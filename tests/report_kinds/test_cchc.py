@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import report_kinds
-from conversations.calendar import load_calendar
-from conversations.forms import load_form
+from definitions.calendar import load_calendar
+from definitions.forms import load_form
 from report_templates.compose import compose, default_templates
 from report_templates.docx_writer import load_layout
 from report_templates.draft import load_bundle, read_answers_file

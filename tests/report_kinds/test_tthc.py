@@ -13,8 +13,8 @@ from typing import Any
 import docx
 import pytest
 
-from conversations.calendar import load_calendar
-from conversations.forms import FormError, Rule, load_form, parse_form
+from definitions.calendar import load_calendar
+from definitions.forms import FormError, Rule, load_form, parse_form
 from report_templates.compose import ReportInput, TemplateError, compose, load_templates
 from report_templates.docx_writer import write_docx
 from report_templates.draft import (

@@ -24,9 +24,9 @@ import pytest_asyncio
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from conversations.forms import DONE_UNCOUNTED, Question, QuestionType
 from conversations.office import OfficeDesk
-from conversations.values import parse_answer
+from definitions.forms import DONE_UNCOUNTED, Question, QuestionType
+from definitions.values import parse_answer
 from report_templates.compiled import (
     add_to_zip,
     compiled_names,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conversations.forms import load_form
+from definitions.forms import load_form
 from report_templates.compose import (
     ANSWER_CODES,
     LEGACY_CODES,

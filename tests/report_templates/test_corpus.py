@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conversations.forms import Form, QuestionType, load_form
+from definitions.forms import Form, QuestionType, load_form
 from report_templates.compose import ReportInput, compose
 from report_templates.document import ReportDocument
 from report_templates.docx_writer import load_layout, write_docx

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from conversations import texts
-from conversations.calendar import parse_calendar
-from conversations.forms import Form, load_form
-from conversations.parsing import ParseError
-from conversations.values import parse_answer
+from definitions import words
+from definitions.calendar import parse_calendar
+from definitions.forms import Form, load_form
+from definitions.parsing import ParseError
+from definitions.values import parse_answer
 from report_templates import draft
 from report_templates.compose import compose
 from report_templates.draft import DraftInputError, read_answers_file, render_draft
@@ -113,10 +113,10 @@ def test_every_problem_is_told_at_once_each_with_its_key(tmp_path: Path) -> None
         ),
         f"answers.web_posts_digital: {rule}",  # once, at the question whose rule it is
         "answers.banners: " + parse_problem("banners", "sáu"),
-        "answers.meetings_cchc: " + texts.too_large(value=101, ceiling=100, unit="hội nghị"),
+        "answers.meetings_cchc: " + words.too_large(value=101, ceiling=100, unit="hội nghị"),
         "answers.other_directives: " + parse_problem("other_directives", "có"),
         "answers.tthc_posted_percent: " + parse_problem("tthc_posted_percent", "120"),
-        "answers.strengths: " + texts.REQUIRED,
+        "answers.strengths: " + words.REQUIRED,
         "answers.radio_colour: no such question in the form",
     ]
     assert sorted(found) == sorted(expected)
@@ -179,7 +179,7 @@ def test_previous_figures_are_checked_like_the_answers(tmp_path: Path) -> None:
     ceiling = FORM.questions["radio_programs"].ceiling
     assert ceiling == 500
     assert problems_of(path) == [
-        "previous.radio_programs: " + texts.too_large(value=1000, ceiling=500, unit="chuyên mục")
+        "previous.radio_programs: " + words.too_large(value=1000, ceiling=500, unit="chuyên mục")
     ]
 
 
@@ -225,7 +225,7 @@ def test_every_question_type_is_read_as_the_chat_reads_it(tmp_path: Path) -> Non
     file["answers"] = {**typed, "q_count": 5001, "q_long": "   ", "q_short": None}
     path.write_text(json.dumps(file), encoding="utf-8")
     assert problems_of(path, form) == [
-        "answers.q_count: " + texts.too_large(value=5001, ceiling=5000, unit="buổi"),
+        "answers.q_count: " + words.too_large(value=5001, ceiling=5000, unit="buổi"),
         "answers.q_long: " + parse_problem_of(form, "q_long", "   "),
     ], "an optional question may be skipped (null)"
 

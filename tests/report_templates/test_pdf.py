@@ -108,7 +108,7 @@ def test_the_signature_block_never_splits_across_pages(
 @needs_office
 def test_the_demo_report_signs_on_one_page(tmp_path: Path, converter: PdfConverter) -> None:
     """The demo's approved report (seed 000's figures) split "TM." from "CHỦ TỊCH" before."""
-    from conversations.forms import load_form
+    from definitions.forms import load_form
     from report_templates.draft import read_answers_file, render_draft
 
     sample = Path(__file__).resolve().parents[2] / "bot/demo_data/answers_tan_quang_2024_h1.json"

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import select, update
 
 from conversations.approval import ApprovalWorkflow
-from conversations.forms import QuestionType, load_form
 from conversations.outgoing import Text
-from conversations.values import parse_answer
+from definitions.forms import QuestionType, load_form
+from definitions.values import parse_answer
 from report_templates.draft import load_report_files
 from report_templates.from_round import report_input_for_round
 from storage.compilation import (

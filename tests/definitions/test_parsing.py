@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conversations.parsing import (
+from definitions.parsing import (
     MAX_LONG_TEXT,
     MAX_NUMBER,
     MAX_SHORT_TEXT,

@@ -17,11 +17,11 @@ import pytest
 import yaml
 from openpyxl import Workbook
 
-from conversations.forms import Form, FormError, Question, QuestionType, parse_form
-from conversations.parsing import ParseError
-from conversations.question_types import REGISTRY, AnswerType
-from conversations.question_types.base import SHORT_DISPLAY, counted
-from conversations.values import display, editable, parse_answer
+from definitions.forms import Form, FormError, Question, QuestionType, parse_form
+from definitions.parsing import ParseError
+from definitions.question_types import REGISTRY, AnswerType
+from definitions.question_types.base import SHORT_DISPLAY, counted
+from definitions.values import display, editable, parse_answer
 
 TYPES = pytest.mark.parametrize("answer_type", REGISTRY.values(), ids=list(REGISTRY))
 CODE = "the_question"
@@ -63,7 +63,7 @@ def test_the_registry_is_the_list_of_yaml_types() -> None:
         assert answer_type.name == name
         assert QuestionType(name).answer_type is answer_type
         # One module per type, named after it, so the package reads as the list of types.
-        assert type(answer_type).__module__ == f"conversations.question_types.{name}"
+        assert type(answer_type).__module__ == f"definitions.question_types.{name}"
 
 
 @TYPES

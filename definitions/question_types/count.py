@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from conversations import parsing, texts
-from conversations.parsing import ParseError
-from conversations.question_types.base import DONE_UNCOUNTED, ButtonRows, NumberType
+from definitions import parsing, words
+from definitions.parsing import ParseError
+from definitions.question_types.base import DONE_UNCOUNTED, ButtonRows, NumberType
 from wording.folding import fold
 from wording.numbers import group_thousands
 
 if TYPE_CHECKING:
-    from conversations.forms import Question
+    from definitions.forms import Question
 
 DONE_TEXT = "Có thực hiện, không thống kê số lượng"
 
@@ -49,13 +49,13 @@ class Count(NumberType):
             return self.how_to_answer
         return (
             f"{self.how_to_answer} Có làm nhưng không đếm được thì bấm "
-            f'"{texts.DONE_UNCOUNTED_BUTTON}" (hoặc gõ "có").'
+            f'"{words.DONE_UNCOUNTED_BUTTON}" (hoặc gõ "có").'
         )
 
     def buttons(self, question: Question) -> ButtonRows:
         rows = super().buttons(question)
         if question.uncounted:
-            rows.append(((texts.DONE_UNCOUNTED_BUTTON, "done"),))
+            rows.append(((words.DONE_UNCOUNTED_BUTTON, "done"),))
         return rows
 
     def button_value(self, question: Question, action: str) -> tuple[Any, bool]:

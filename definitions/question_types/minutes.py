@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from conversations import parsing
-from conversations.question_types.base import NumberType
+from definitions import parsing
+from definitions.question_types.base import NumberType
 from wording.numbers import group_thousands
 
 if TYPE_CHECKING:
-    from conversations.forms import Question
+    from definitions.forms import Question
 
 
 class Minutes(NumberType):

@@ -16,12 +16,12 @@ from typing import Any, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from conversations import texts
-from conversations.question_types import REGISTRY, AnswerType, QuestionType
-from conversations.question_types.base import DONE_UNCOUNTED as DONE_UNCOUNTED
-from conversations.question_types.base import Combine
-from conversations.question_types.base import counted as counted
-from conversations.question_types.base import is_done as is_done
+from definitions import words
+from definitions.question_types import REGISTRY, AnswerType, QuestionType
+from definitions.question_types.base import DONE_UNCOUNTED as DONE_UNCOUNTED
+from definitions.question_types.base import Combine
+from definitions.question_types.base import counted as counted
+from definitions.question_types.base import is_done as is_done
 from report_kinds import packaged_folder
 
 # DONE_UNCOUNTED, counted and is_done are imported as themselves: the report templates read
@@ -281,10 +281,10 @@ class Form(_Strict):
         """
         question = self.questions[code]
         if value is None:
-            return None if not question.required else texts.REQUIRED
+            return None if not question.required else words.REQUIRED
         ceiling = question.ceiling
         if ceiling is not None and isinstance(value, int | float) and value > ceiling:
-            return texts.too_large(value=value, ceiling=ceiling, unit=question.unit)
+            return words.too_large(value=value, ceiling=ceiling, unit=question.unit)
         candidate = {**answers, code: value}
         for owner, rule in self.rules_involving(code):
             if not self.is_relevant(owner, candidate):

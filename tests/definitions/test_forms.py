@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conversations import texts
-from conversations.forms import (
+from definitions import words
+from definitions.forms import (
     DEFAULT_CEILINGS,
     Condition,
     Form,
@@ -323,12 +323,12 @@ def test_a_value_within_every_check_has_no_problem(checked: Form) -> None:
 
 
 def test_a_skipped_required_answer_is_a_problem(checked: Form) -> None:
-    assert checked.problem_with("posts_all", None, {}) == texts.REQUIRED
+    assert checked.problem_with("posts_all", None, {}) == words.REQUIRED
 
 
 def test_a_number_over_its_ceiling_is_a_problem(checked: Form) -> None:
     problem = checked.problem_with("airings", 51, {"station": True})
-    assert problem == texts.too_large(value=51, ceiling=50, unit="")
+    assert problem == words.too_large(value=51, ceiling=50, unit="")
     assert checked.problem_with("airings", 50, {"station": True}) is None
 
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conversations.calendar import (
+from definitions.calendar import (
     Calendar,
     CalendarError,
     EventKind,

@@ -10,10 +10,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from conversations import texts
+from definitions import words
 
 if TYPE_CHECKING:
-    from conversations.forms import Question
+    from definitions.forms import Question
 
 # How quarters make a six-month or annual figure (a question's `combine:`).
 Combine = Literal["sum", "last", "best", "union"]
@@ -95,7 +95,7 @@ class AnswerType:
     tally: ClassVar[Tally | None] = None
     figure_format: ClassVar[FigureFormat | None] = None
 
-    # What the contract test (tests/conversations/question_types) builds its question and
+    # What the contract test (tests/definitions/question_types) builds its question and
     # answers from: the fields a minimal question of the type needs besides code, type and
     # label, and stored values such a question may hold.
     example_fields: ClassVar[Mapping[str, Any]] = {}
@@ -186,13 +186,13 @@ class AnswerType:
 
 
 def _types_that(capability: str) -> str:
-    from conversations.question_types import REGISTRY  # the registry imports every type
+    from definitions.question_types import REGISTRY  # the registry imports every type
 
     return _names(name for name, kind in REGISTRY.items() if getattr(kind, capability))
 
 
 def _types_combining(combine: Combine) -> str:
-    from conversations.question_types import REGISTRY
+    from definitions.question_types import REGISTRY
 
     return _names(name for name, kind in REGISTRY.items() if combine in kind.combines)
 
@@ -251,7 +251,7 @@ class NumberType(AnswerType):
     tally = "figures"
 
     def buttons(self, question: Question) -> ButtonRows:
-        return [((texts.ZERO_BUTTON, "zero"),)]
+        return [((words.ZERO_BUTTON, "zero"),)]
 
     def button_value(self, question: Question, action: str) -> tuple[Any, bool]:
         if action == "zero":

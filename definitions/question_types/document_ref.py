@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from conversations import parsing
-from conversations.question_types.base import AnswerType, as_items
+from definitions import parsing
+from definitions.question_types.base import AnswerType, as_items
 from wording.documents import DocumentRef as Ref
 
 if TYPE_CHECKING:
-    from conversations.forms import Question
+    from definitions.forms import Question
 
 
 class DocumentRef(AnswerType):

@@ -26,7 +26,7 @@ from pydantic import (
     field_validator,
 )
 
-from conversations.forms import read_yaml, yaml_line_of
+from definitions.forms import read_yaml, yaml_line_of
 from report_kinds import packaged_folder
 from storage.periods import PeriodWindow, window
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from conversations import parsing
-from conversations.question_types.base import AnswerType, ButtonRows, button_index
+from definitions import parsing
+from definitions.question_types.base import AnswerType, ButtonRows, button_index
 
 if TYPE_CHECKING:
-    from conversations.forms import Question
+    from definitions.forms import Question
 
 
 class YesNo(AnswerType):

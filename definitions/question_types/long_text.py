@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from conversations import parsing
-from conversations.question_types.base import AnswerType
+from definitions import parsing
+from definitions.question_types.base import AnswerType
 
 if TYPE_CHECKING:
-    from conversations.forms import Question
+    from definitions.forms import Question
 
 
 class LongText(AnswerType):

@@ -2,11 +2,11 @@
 
 Each type (an `AnswerType`, see base.py) says how an answer is parsed from what an officer
 types, shown back in chat, asked (its buttons and hint), checked in a form file, written in a
-spreadsheet cell and combined across quarters. The form (conversations.forms), the engine, the
+spreadsheet cell and combined across quarters. The form (definitions.forms), the engine, the
 chat's values and the office's compiled files ask a question's type; none of them names one.
 
 The package sits in `conversations` because every type reads answers with
-conversations.parsing and offers the chat's buttons from conversations.texts; the report
+definitions.parsing and offers the chat's buttons from conversations.texts; the report
 templates already read forms and values from here, so nothing gains a new dependency.
 
 To add a type:
@@ -16,14 +16,14 @@ To add a type:
    `example_values` (stored values the contract test round-trips; `example_fields` if a
    minimal question needs more than code, type and label) and the capabilities that apply
    (`is_number`, `is_amount`, `combines`, `tally`...); override `parse` (reusing a parser from
-   conversations.parsing) and whatever else differs from the defaults.
+   definitions.parsing) and whatever else differs from the defaults.
 2. Register an instance in `REGISTRY` below. `QuestionType`, the values a form file's `type:`
    may take, is built from it.
 
 The compiled files total a type by its `tally` and word its figures by its `figure_format`; a
 type that needs a way of its own there (money, say) adds it in report_templates/compiled.py.
 
-tests/conversations/question_types/test_contract.py then runs every check over the new type,
+tests/definitions/question_types/test_contract.py then runs every check over the new type,
 and a form file may use it. (tests/factories.py's all-types form names every type once, and a
 test holds it to the registry, so give it a question of the new type too.)
 """
@@ -33,23 +33,23 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
-from conversations.question_types.base import (
+from definitions.question_types.base import (
     DONE_UNCOUNTED,
     AnswerType,
     counted,
     is_done,
 )
-from conversations.question_types.choice import Choice
-from conversations.question_types.count import Count
-from conversations.question_types.date import Date
-from conversations.question_types.document_ref import DocumentRef
-from conversations.question_types.document_refs import DocumentRefs
-from conversations.question_types.long_text import LongText
-from conversations.question_types.minutes import Minutes
-from conversations.question_types.multi_choice import MultiChoice
-from conversations.question_types.percent import Percent
-from conversations.question_types.short_text import ShortText
-from conversations.question_types.yes_no import YesNo
+from definitions.question_types.choice import Choice
+from definitions.question_types.count import Count
+from definitions.question_types.date import Date
+from definitions.question_types.document_ref import DocumentRef
+from definitions.question_types.document_refs import DocumentRefs
+from definitions.question_types.long_text import LongText
+from definitions.question_types.minutes import Minutes
+from definitions.question_types.multi_choice import MultiChoice
+from definitions.question_types.percent import Percent
+from definitions.question_types.short_text import ShortText
+from definitions.question_types.yes_no import YesNo
 
 __all__ = ["DONE_UNCOUNTED", "REGISTRY", "AnswerType", "QuestionType", "counted", "is_done"]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from conversations import parsing
-from conversations.question_types.base import AnswerType, as_items, shorten
-from conversations.question_types.document_ref import document_text, documents_as_typed
+from definitions import parsing
+from definitions.question_types.base import AnswerType, as_items, shorten
+from definitions.question_types.document_ref import document_text, documents_as_typed
 
 if TYPE_CHECKING:
-    from conversations.forms import Question
+    from definitions.forms import Question
 
 
 class DocumentRefs(AnswerType):

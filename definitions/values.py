@@ -1,5 +1,5 @@
 """Between typed text, stored JSON values and what an officer reads back: each question's type
-(conversations.question_types) knows how; these are the entry points the chat and the reports
+(definitions.question_types) knows how; these are the entry points the chat and the reports
 call."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 # What parse_answer raises: whoever reads answers through here (the report templates reading an
 # answers file) catches it from here, and needs nothing else of the chat's parsing.
-from conversations.parsing import ParseError as ParseError
+from definitions.parsing import ParseError as ParseError
 
 if TYPE_CHECKING:
-    from conversations.forms import Question
+    from definitions.forms import Question
 
 SKIPPED = "(bỏ qua)"
 
