@@ -155,7 +155,10 @@ class Question(_Strict):
     # Counts only: the officer may answer "done, not counted" (stored as DONE_UNCOUNTED).
     uncounted: bool = False
     # How quarters make a six-month or annual figure: counts and minutes add up ("sum"); a
-    # percentage, a rate such as airings per day, a yes/no or a choice is the latest ("last").
+    # percentage, a rate such as airings per day, a yes/no or a choice is the latest ("last"),
+    # and so is a count of what was still open when the period closed. "first" (counts only):
+    # the earliest quarter's, for what was already open when the period began (dossiers carried
+    # over from the period before), which summing would count once per quarter.
     # "best" (choices only): the first-listed choice any quarter gave, e.g. a radio station that
     # worked in one quarter of the half year counts as working, so its figures are reported.
     # "union" (multi_choice, document_refs): everything any quarter named, each once.
@@ -234,8 +237,9 @@ class Form(_Strict):
 
     def combine(self, quarters: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """One six-month or annual set of figures from the quarters' answers, oldest first:
-        sums where the question adds up, else the latest given value. Narrative is not
-        combined (it is asked afresh); a question no quarter answered stays absent."""
+        sums where the question adds up, else the earliest or latest given value as its
+        `combine:` says. Narrative is not combined (it is asked afresh); a question no quarter
+        answered stays absent."""
         combined: dict[str, Any] = {}
         for question in self.questions.values():
             if question.is_narrative:

@@ -117,6 +117,13 @@ class Total:
     uncounted: int = 0  # counts: communes that did it without giving a figure
 
 
+def adds_up_across_communes(question: Question) -> bool:
+    """Whether the communes' figures are added up rather than averaged: amounts of the period
+    (summed over quarters too) and what was open when it began (its first quarter's), which are
+    dossiers of different communes. A figure kept from the latest quarter may be a rate."""
+    return question.combined_by in ("sum", "first")
+
+
 def totals(form: Form, communes: Sequence[CommuneReport]) -> list[Total]:
     reported = [c for c in communes if c.reported]
     found = []
@@ -128,7 +135,7 @@ def totals(form: Form, communes: Sequence[CommuneReport]) -> list[Total]:
         if tally == "figures":
             numbers = [n for n in (counted(v) for v in values) if n is not None]
             uncounted = sum(1 for v in values if v == DONE_UNCOUNTED)
-            if question.combined_by == "sum":
+            if adds_up_across_communes(question):
                 found.append(Total(question, sum(numbers), len(numbers), uncounted=uncounted))
             else:
                 mean = _one_decimal(sum(numbers) / len(numbers)) if numbers else None
@@ -511,7 +518,7 @@ def changes(form: Form, current: Compilation, previous: Compilation) -> list[Cha
     for question in figure_questions(form):
         if not question.answer_type.is_amount:
             continue
-        if question.combined_by != "sum":
+        if not adds_up_across_communes(question):
             continue  # a rate or a mean is not a total that grows
         given = [
             (counted(before.get(question.code)), counted(after.get(question.code)))

@@ -1,7 +1,7 @@
 """From a commune's answers to a `ReportDocument`: the sentences of a BÁO CÁO and its annex.
 
 The wording lives in a report kind's template (report_kinds/cchc/bao_cao_cchc.j2 for CCHC, a
-Jinja2 template a province may copy and edit) and the annex rows in its `annex.yaml`. The
+Jinja2 template a province may copy and edit) and the annex in its `annex.yaml`. The
 template never produces markup that is parsed afterwards: it calls Python collectors (`body()`,
 `heading1()`, `bullet()`, `paragraphs()`...) that append `Paragraph`s, so an answer can never
 turn into template code, a heading or a docx tag.
@@ -21,7 +21,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-import yaml
 from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -31,11 +30,18 @@ from definitions.forms import (
     counted,
     is_done,
     load_form,
-    read_yaml,
-    yaml_line_of,
 )
 from report_kinds import packaged_folder
-from report_templates.document import AnnexRow, Block, Paragraph, ReportDocument
+from report_templates.annex import (
+    DEFAULT_TITLE,
+    AnnexCount,
+    AnnexFileError,
+    AnnexSpec,
+    TableColumn,
+    TableSpec,
+    load_annex,
+)
+from report_templates.document import AnnexRow, AnnexTable, Block, Paragraph, ReportDocument
 from wording.documents import DocumentRef
 from wording.folding import fold
 from wording.numbers import group_thousands
@@ -128,33 +134,15 @@ class ReportInput:
 
 
 @dataclass(frozen=True)
-class AnnexCount:
-    answer: str
-    unit: str = ""
-    format: str = "count"  # count | minutes | percent
-
-
-@dataclass(frozen=True)
-class AnnexCondition:
-    answer: str
-    equals: Any = None
-
-
-@dataclass(frozen=True)
-class AnnexSpec:
-    form: str
-    counts: tuple[AnnexCount, ...]
-    only_when: AnnexCondition | None = None  # the row is left out unless this holds
-
-
-@dataclass(frozen=True)
 class TemplateSet:
-    """The compiled report template and the annex rows, loaded once at start."""
+    """The compiled report template and the annex, loaded once at start."""
 
     template: jinja2.Template
     template_path: Path
-    annex: tuple[AnnexSpec, ...]
+    annex: tuple[AnnexSpec, ...]  # the rows of a four-column summary; none with a table
     include_annex: bool = False  # the annex file's `include`: attach the annex by default
+    annex_table: TableSpec | None = None  # a table the annex file describes, instead of rows
+    annex_title: str = DEFAULT_TITLE
     # The codes the template sees as `a.<code>`: the packaged CCHC form's (and its legacy
     # codes) unless the set was loaded for another form, a report kind's.
     answer_codes: tuple[str, ...] = ANSWER_CODES
@@ -458,12 +446,18 @@ def load_templates(
         raise TemplateError(f"{template_path}:{exc.lineno}: {exc.message}") from exc
     except (OSError, UnicodeDecodeError, jinja2.TemplateNotFound) as exc:
         raise TemplateError(f"{template_path}:1: cannot read the template ({exc})") from exc
-    include_annex, annex = _load_annex(folder / annex_file, codes)
+    questions = (form or packaged_form()).questions
+    try:
+        annex = load_annex(folder / annex_file, codes, questions)
+    except AnnexFileError as exc:
+        raise TemplateError(str(exc)) from exc
     templates = TemplateSet(
         template=template,
         template_path=template_path,
-        annex=annex,
-        include_annex=include_annex,
+        annex=annex.rows,
+        include_annex=annex.include,
+        annex_table=annex.table,
+        annex_title=annex.title,
         answer_codes=codes,
         form=form,
         subject=subject,
@@ -503,104 +497,6 @@ def _check_names(env: jinja2.Environment, source: str, path: Path) -> None:
     ]
     name = sorted(unknown)[0]
     raise TemplateError(f"{path}:{min(lines, default=1)}: unknown variable {name!r}")
-
-
-class _AnnexProblem(Exception):
-    def __init__(self, path: Sequence[str | int], message: str) -> None:
-        super().__init__(message)
-        self.path = tuple(path)
-        self.message = message
-
-
-def _load_annex(path: Path, codes: Sequence[str]) -> tuple[bool, tuple[AnnexSpec, ...]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"{path}:1: cannot read the annex file ({exc})") from exc
-    try:
-        root, data = read_yaml(text)  # safe tags only: plain data
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise TemplateError(f"{path}:{line}: not valid YAML ({problem})") from exc
-    try:
-        return _parse_annex(data, codes)
-    except _AnnexProblem as problem:
-        where = ".".join(str(part) for part in problem.path) or "(top)"
-        line = yaml_line_of(root, problem.path)
-        raise TemplateError(f"{path}:{line}: {where}: {problem.message}") from None
-
-
-def _parse_annex(data: Any, codes: Sequence[str]) -> tuple[bool, tuple[AnnexSpec, ...]]:
-    if not isinstance(data, dict) or not set(data) <= {"include", "rows"} or "rows" not in data:
-        raise _AnnexProblem((), "the annex file is a mapping with the keys include and rows")
-    include = data.get("include", False)
-    if not isinstance(include, bool):
-        raise _AnnexProblem(("include",), "include must be true or false")
-    rows = data["rows"]
-    if not isinstance(rows, list) or not rows:
-        raise _AnnexProblem(("rows",), "rows must be a non-empty list")
-    return include, tuple(_parse_row(row, ("rows", index), codes) for index, row in enumerate(rows))
-
-
-def _parse_row(row: Any, at: tuple[str | int, ...], codes: Sequence[str]) -> AnnexSpec:
-    if isinstance(row, dict) and "dat_khi" in row:
-        raise _AnnexProblem(
-            (*at, "dat_khi"),
-            "dat_khi is no longer read: a row is Đạt when the commune did what it names",
-        )
-    _expect_keys(row, at, required={"form", "counts"}, optional={"chi_khi"})
-    form = row["form"]
-    if not isinstance(form, str) or not form.strip():
-        raise _AnnexProblem((*at, "form"), "form must be a non-empty text")
-    counts = row["counts"]
-    if not isinstance(counts, list) or not counts:
-        raise _AnnexProblem((*at, "counts"), "counts must be a non-empty list")
-    parsed_counts = tuple(
-        _parse_count(count, (*at, "counts", index), codes) for index, count in enumerate(counts)
-    )
-    only_when = (
-        _parse_condition(row["chi_khi"], (*at, "chi_khi"), codes) if "chi_khi" in row else None
-    )
-    return AnnexSpec(form.strip(), parsed_counts, only_when)
-
-
-def _parse_count(count: Any, at: tuple[str | int, ...], codes: Sequence[str]) -> AnnexCount:
-    _expect_keys(count, at, required={"answer"}, optional={"unit", "format"})
-    answer = _answer_code(count["answer"], (*at, "answer"), codes)
-    unit = count.get("unit", "")
-    if not isinstance(unit, str):
-        raise _AnnexProblem((*at, "unit"), "unit must be a text")
-    kind = count.get("format", "count")
-    if kind not in ("count", "minutes", "percent"):
-        raise _AnnexProblem((*at, "format"), "format must be count, minutes or percent")
-    return AnnexCount(answer, unit.strip(), kind)
-
-
-def _parse_condition(rule: Any, at: tuple[str | int, ...], codes: Sequence[str]) -> AnnexCondition:
-    _expect_keys(rule, at, required={"answer", "equals"}, optional=set())
-    answer = _answer_code(rule["answer"], (*at, "answer"), codes)
-    return AnnexCondition(answer, equals=rule["equals"])
-
-
-def _expect_keys(
-    value: Any, at: tuple[str | int, ...], *, required: set[str], optional: set[str]
-) -> None:
-    if not isinstance(value, dict):
-        raise _AnnexProblem(at, f"must be a mapping with {', '.join(sorted(required))}")
-    for key in value:
-        if key not in required | optional:
-            raise _AnnexProblem((*at, str(key)), f"unknown key {key!r}")
-    for key in sorted(required):
-        if key not in value:
-            raise _AnnexProblem(at, f"{key} is missing")
-
-
-def _answer_code(value: Any, at: tuple[str | int, ...], codes: Sequence[str]) -> str:
-    if value not in codes:
-        raise _AnnexProblem(at, f"{value!r} is not a question code of the form")
-    return str(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -658,7 +554,13 @@ def compose(
             f"ngày{_short_date(report)} "
             f"của UBND {kind} {report.unit_name})"
         ),
+        annex_title=_annex_words(templates.annex_title, report),
         annex=tuple(_annex_rows(templates.annex, report.answers)) if with_annex else (),
+        annex_table=(
+            _annex_table(templates.annex_table, report)
+            if with_annex and templates.annex_table is not None
+            else None
+        ),
     )
 
 
@@ -992,6 +894,44 @@ def _annex_rows(specs: Sequence[AnnexSpec], answers: Mapping[str, Any]) -> Itera
         else:
             result = LEVEL_NOT_DONE_RESULT
         yield AnnexRow(form=spec.form, result=result, level=LEVEL_DONE if done else LEVEL_NOT_DONE)
+
+
+def _annex_table(spec: TableSpec, report: ReportInput) -> AnnexTable | None:
+    """The annex table's one row, the report's: each column's words, figure or total. A total
+    is left blank unless every part was answered (as `tong`); a table without a single figure
+    is not attached, since it would say nothing."""
+    columns = spec.leaves()
+    row = tuple(_table_cell(column, report) for column in columns)
+    if not any(text for column, text in zip(columns, row, strict=True) if column.parts):
+        return None
+    header, header_rows = spec.header()
+    return AnnexTable(
+        header=header,
+        header_rows=header_rows,
+        rows=(row,),
+        alignments=tuple(column.align for column in columns),
+        numbered=spec.numbered,
+        unit_note=spec.unit_note,
+        landscape=spec.landscape,
+    )
+
+
+def _table_cell(column: TableColumn, report: ReportInput) -> str:
+    if column.text is not None:
+        return _annex_words(column.text, report)
+    figure = tong(*(report.answers.get(code) for code in column.parts))
+    if figure is None:
+        return ""
+    if column.figure_format == "percent":
+        return phan_tram(figure)
+    return group_thousands(int(figure))  # counts and minutes are whole numbers
+
+
+def _annex_words(text: str, report: ReportInput) -> str:
+    """An annex text with the report's unit and period in its {placeholders}."""
+    return text.format(
+        unit_kind=report.unit_kind_label, unit_name=report.unit_name, period=period_label(report)
+    )
 
 
 def _count_text(count: AnnexCount, value: Any) -> str:

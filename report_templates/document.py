@@ -34,6 +34,38 @@ class AnnexRow:
 
 
 @dataclass(frozen=True)
+class HeaderCell:
+    """One cell of an annex table's header, placed on the grid of its columns: a group's
+    header spans the columns under it, a column's own header reaches down to the last header
+    row."""
+
+    text: str
+    row: int  # the header row it starts on, 0 at the top
+    column: int  # the first column it covers, 0 at the left
+    width: int = 1  # columns covered
+    height: int = 1  # header rows covered
+
+
+@dataclass(frozen=True)
+class AnnexTable:
+    """An annex that is a table of its own (an annex file's `table:`), such as the national
+    table of dossiers received, settled and in progress: a header of one or more rows whose
+    group headers are merged over their columns, then rows of one text per column."""
+
+    header: tuple[HeaderCell, ...]
+    header_rows: int
+    rows: tuple[tuple[str, ...], ...]
+    alignments: tuple[str, ...]  # per column: "left", "center" or "right"
+    numbered: bool = False  # a row "(1)", "(2)", ... under the header names the columns
+    unit_note: str = ""  # "Đơn vị tính: hồ sơ.", right-aligned above the table
+    landscape: bool = False  # on an A4 page of its own turned sideways
+
+    @property
+    def columns(self) -> int:
+        return len(self.alignments)
+
+
+@dataclass(frozen=True)
 class ReportDocument:
     """Everything printed on a BÁO CÁO, top to bottom (Decree 30/2020, Appendix I)."""
 
@@ -49,6 +81,7 @@ class ReportDocument:
     annex_title: str = "BIỂU TỔNG HỢP"
     annex_subtitle: str = ""
     annex: tuple[AnnexRow, ...] = ()
+    annex_table: AnnexTable | None = None  # instead of the rows, when the annex file draws one
 
     @property
     def national_title(self) -> str:

@@ -38,7 +38,7 @@ from typing import Any
 import yaml
 from docx import Document
 from docx.document import Document as DocxDocument
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -53,7 +53,7 @@ from docx.text.run import Run
 
 from definitions.forms import read_yaml
 from report_kinds import packaged_folder
-from report_templates.document import Block, ReportDocument
+from report_templates.document import AnnexTable, Block, ReportDocument
 
 logger = logging.getLogger(__name__)
 
@@ -877,7 +877,10 @@ def _annex_cells(document: ReportDocument) -> list[tuple[str, str, str, str]]:
 
 
 def fit_columns(
-    columns: Sequence[Sequence[tuple[str, ElementStyle]]], available_mm: float
+    columns: Sequence[Sequence[tuple[str, ElementStyle]]],
+    available_mm: float,
+    *,
+    word_slack: float = 1.0,
 ) -> tuple[float, ...]:
     """Widths (mm) of table columns holding these (text, style) cells, filling `available_mm`.
 
@@ -886,11 +889,13 @@ def fit_columns(
     proportion. When not, the columns are filled from the shortest text up: each whose longest
     text fits in an equal share of the room still free keeps it on one line (a number, "Đạt",
     "Chưa thực hiện"), and the rest share what remains in proportion to their longest texts,
-    which wrap.
+    which wrap. `word_slack` widens the narrowest a column may be beyond its widest word's
+    measure, for tables whose columns are that narrow (the measure is an approximation).
     """
     margin = _CELL_MARGINS_MM
     minimum = [
-        margin + _MM_PER_PT * max((longest_word_pt(t, s) for t, s in cells), default=0.0)
+        margin
+        + word_slack * _MM_PER_PT * max((longest_word_pt(t, s) for t, s in cells), default=0.0)
         for cells in columns
     ]
     natural = [
@@ -982,6 +987,95 @@ def _write_annex(doc: DocxDocument, document: ReportDocument, layout: Layout) ->
             _add_text(_format(cell.paragraphs[0], para), text, style, layout)
 
 
+_ALIGN = {
+    "left": WD_ALIGN_PARAGRAPH.LEFT,
+    "center": WD_ALIGN_PARAGRAPH.CENTER,
+    "right": WD_ALIGN_PARAGRAPH.RIGHT,
+}
+
+
+def annex_table_width_mm(table: AnnexTable, layout: Layout) -> float:
+    """The room for an annex table: the text width of its page, turned sideways or not (the
+    margins stay those of the layout)."""
+    if table.landscape:
+        return layout.page_height_mm - layout.margin_left_mm - layout.margin_right_mm
+    return layout.text_width_mm
+
+
+def annex_table_column_widths(table: AnnexTable, layout: Layout) -> tuple[float, ...]:
+    """The widths (mm) of an annex table's columns, fitted to their headers and cells: each
+    column to its own header, its number and its cells; a group's header wraps over the
+    columns under it."""
+    els = layout.elements
+    columns: list[list[tuple[str, ElementStyle]]] = [[] for _ in range(table.columns)]
+    for cell in table.header:
+        if cell.width == 1:
+            columns[cell.column].append((cell.text, els.annex_header))
+    for index, column in enumerate(columns):
+        if table.numbered:
+            column.append((f"({index + 1})", els.annex_cell))
+        column.extend((row[index], els.annex_cell) for row in table.rows)
+    # Narrow columns of figures: a figure or a word broken over two lines would misread.
+    return fit_columns(columns, annex_table_width_mm(table, layout), word_slack=_FIT_SLACK)
+
+
+def _write_annex_table(doc: DocxDocument, document: ReportDocument, layout: Layout) -> None:
+    """The annex as the table its file describes, after a page break: on a page of its own
+    turned sideways when the table asks for it (a wide national table does not fit the
+    portrait text width in the decree's type sizes), else on the report's portrait pages."""
+    annex = document.annex_table
+    assert annex is not None
+    els = layout.elements
+    if annex.landscape:
+        section = doc.add_section(WD_SECTION.NEW_PAGE)
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width = Mm(layout.page_height_mm)
+        section.page_height = Mm(layout.page_width_mm)
+        # The section copies the first page's setting; its pages carry their numbers.
+        section.different_first_page_header_footer = False
+    subtitle = xml_safe(document.annex_subtitle).strip()
+    title = _format(
+        doc.add_paragraph(),
+        _Para(space_after_pt=0 if subtitle else 12, page_break_before=not annex.landscape),
+    )
+    _add_text(title, document.annex_title, els.annex_title, layout)
+    if subtitle:
+        paragraph = _format(doc.add_paragraph(), _Para(space_after_pt=12))
+        _add_text(paragraph, document.annex_subtitle, els.annex_subtitle, layout)
+    if annex.unit_note:
+        note = _format(doc.add_paragraph(), _Para(alignment=WD_ALIGN_PARAGRAPH.RIGHT))
+        _add_text(note, annex.unit_note, els.annex_subtitle, layout)
+
+    widths = annex_table_column_widths(annex, layout)
+    heading_rows = annex.header_rows + (1 if annex.numbered else 0)
+    table = _new_table(doc, heading_rows + len(annex.rows), widths, "single")
+    _cant_split(table)
+    for tr in table._tbl.tr_lst[:heading_rows]:
+        tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))  # repeat on each page
+    padded = _Para(space_before_pt=2, space_after_pt=2)  # the text clear of the cell's lines
+
+    def write(cell: _Cell, text: str, para: _Para, style: ElementStyle) -> None:
+        v_align = OxmlElement("w:vAlign")
+        v_align.set(qn("w:val"), "center")
+        cell._tc.get_or_add_tcPr().append(v_align)
+        _add_text(_format(cell.paragraphs[0], para), text, style, layout)
+
+    for header in annex.header:
+        cell = table.cell(header.row, header.column)
+        last_row, last_column = header.row + header.height - 1, header.column + header.width - 1
+        if (last_row, last_column) != (header.row, header.column):
+            cell = cell.merge(table.cell(last_row, last_column))
+        write(cell, header.text, padded, els.annex_header)
+    if annex.numbered:
+        for index in range(annex.columns):
+            cell = table.cell(annex.header_rows, index)
+            write(cell, f"({index + 1})", padded, els.annex_cell)
+    for row_index, row in enumerate(annex.rows, heading_rows):
+        for index, (text, align) in enumerate(zip(row, annex.alignments, strict=True)):
+            para = dataclasses.replace(padded, alignment=_ALIGN[align])
+            write(table.cell(row_index, index), text, para, els.annex_cell)
+
+
 def property_text(text: str) -> str:
     """`text` as a document property: one line, at most the 255 characters python-docx allows."""
     line = " ".join(xml_safe(text).split())
@@ -1011,7 +1105,9 @@ def render_docx(document: ReportDocument, layout: Layout) -> DocxDocument:
     _write_title(doc, document, layout)
     _write_body(doc, document, layout)
     _write_closing(doc, document, layout)
-    if document.annex:
+    if document.annex_table is not None:
+        _write_annex_table(doc, document, layout)
+    elif document.annex:
         _write_annex(doc, document, layout)
     _set_properties(doc, document)
     return doc

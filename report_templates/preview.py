@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from report_templates.document import Block, ReportDocument
+from report_templates.document import AnnexTable, Block, ReportDocument
 
 TELEGRAM_LIMIT = 4096
 _GAP = "\n\n"  # a blank line between paragraphs reads well on a phone
@@ -67,7 +67,9 @@ def _sections(document: ReportDocument) -> list[list[str]]:
             sections.append([])
         sections[-1].append(paragraph.text)
     sections.append(["\n".join(_closing(document))])
-    if document.annex:
+    if document.annex_table is not None:
+        sections.append([document.annex_title, *_annex_table_lines(document.annex_table)])
+    elif document.annex:
         sections.append([document.annex_title, *_annex_lines(document)])
     texts = [[text for text in section if text.strip()] for section in sections]
     texts = [section for section in texts if section]
@@ -87,6 +89,26 @@ def _closing(document: ReportDocument) -> Iterable[str]:
 def _annex_lines(document: ReportDocument) -> Iterable[str]:
     for number, row in enumerate(document.annex, start=1):
         yield f"{number}. {row.form}: {row.result} ({row.level})"
+
+
+def _annex_table_lines(table: AnnexTable) -> Iterable[str]:
+    """A line per top column of each row, a group's columns after its header: "Số hồ sơ đã
+    giải quyết: Tổng số 1.797; Trước hạn 1.402; ..."; a table has no room on a phone."""
+    bottom = {
+        cell.column: cell
+        for cell in table.header
+        if cell.width == 1 and cell.row + cell.height == table.header_rows
+    }
+    for row in table.rows:
+        for top in (cell for cell in table.header if cell.row == 0):
+            if top.width == 1:
+                if row[top.column]:
+                    yield f"{top.text}: {row[top.column]}"
+                continue
+            columns = range(top.column, top.column + top.width)
+            parts = [f"{bottom[i].text} {row[i]}" for i in columns if row[i]]
+            if parts:
+                yield f"{top.text}: {'; '.join(parts)}"
 
 
 def _length(text: str) -> int:

@@ -5,9 +5,8 @@ types, shown back in chat, asked (its buttons and hint), checked in a form file,
 spreadsheet cell and combined across quarters. The form (definitions.forms), the engine, the
 chat's values and the office's compiled files ask a question's type; none of them names one.
 
-The package sits in `conversations` because every type reads answers with
-definitions.parsing and offers the chat's buttons from conversations.texts; the report
-templates already read forms and values from here, so nothing gains a new dependency.
+The package sits in `definitions`, below both the conversations and the report templates:
+every type reads answers with definitions.parsing, and its few words are definitions.words.
 
 To add a type:
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from definitions.forms import Question
 
 # How quarters make a six-month or annual figure (a question's `combine:`).
-Combine = Literal["sum", "last", "best", "union"]
+Combine = Literal["sum", "first", "last", "best", "union"]
 # How the communes' answers add up in the office's compiled files: a sum or mean of figures,
 # how many said yes, how many picked each choice; None: listed per commune, never totalled.
 Tally = Literal["figures", "yes", "choices"]
@@ -165,6 +165,8 @@ class AnswerType:
             return f"only {_types_combining('sum')} questions can be summed"
         if question.combine == "best" and "best" not in self.combines:
             return f"combine: best applies to {_types_combining('best')} questions"
+        if question.combine == "first" and "first" not in self.combines:
+            return f"combine: first applies to {_types_combining('first')} questions"
         return None
 
     # ----- the compiled files ----------------------------------------------------------------
@@ -237,11 +239,18 @@ def _best(question: Question, given: Sequence[Any]) -> Any:
     return min(given, key=lambda v: order.index(v) if v in order else len(order))
 
 
+def _first(question: Question, given: Sequence[Any]) -> Any:
+    """The earliest quarter's value: a stock counted at the start of a period (dossiers carried
+    over from the period before) opens the half year or year as it opened its first quarter;
+    added up, the stock would be counted once for every quarter it was carried through."""
+    return given[0]
+
+
 def _last(question: Question, given: Sequence[Any]) -> Any:
     return given[-1]
 
 
-COMBINERS = {"sum": _sum_counts, "union": _union, "best": _best, "last": _last}
+COMBINERS = {"sum": _sum_counts, "first": _first, "union": _union, "best": _best, "last": _last}
 
 
 class NumberType(AnswerType):

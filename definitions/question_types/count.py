@@ -29,7 +29,8 @@ class Count(NumberType):
     allows_uncounted = True
     default_ceiling = 100_000
     default_combine = "sum"
-    combines = frozenset({"sum", "last"})
+    # "first" and "last" for stocks: what was open when a period began, or when it closed.
+    combines = frozenset({"sum", "first", "last"})
     figure_format = "count"
     example_fields: ClassVar[Mapping[str, Any]] = {"unit": "chuyên mục", "uncounted": True}
     example_values = (0, 6, 1500, DONE_UNCOUNTED)

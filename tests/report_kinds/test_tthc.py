@@ -12,9 +12,11 @@ from typing import Any
 
 import docx
 import pytest
+from docx.enum.section import WD_ORIENT
 
 from definitions.calendar import load_calendar
 from definitions.forms import FormError, Rule, load_form, parse_form
+from report_templates.compiled import totals
 from report_templates.compose import ReportInput, TemplateError, compose, load_templates
 from report_templates.docx_writer import write_docx
 from report_templates.draft import (
@@ -25,6 +27,8 @@ from report_templates.draft import (
     render_draft,
 )
 from report_templates.pdf import PdfConverter
+from storage.compilation import CommuneReport
+from storage.models import RoundStatus, UnitKind
 from tests.report_templates.test_pdf import page_of, pages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +76,19 @@ SAMPLE_RATES = (
     "tiếp nhận trực tuyến đạt 65,53%",  # 1 245 / 1 900
     "(đạt 100%)",  # 3 of 3 handled
 )
+FIGURES = (
+    "carried_over",
+    "new_online",
+    "new_direct",
+    "new_post",
+    "settled_early",
+    "settled_on_time",
+    "settled_late",
+    "in_progress_in_time",
+    "in_progress_overdue",
+    "returned_withdrawn",
+    "apologies",
+)
 SIGNATURE = ("Nơi nhận:", "- Văn phòng UBND tỉnh;", "- Lưu: VT.", "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH")
 
 
@@ -106,6 +123,8 @@ def docx_text(path: Path) -> str:
 
 
 def rendered_text(bundle: KindBundle, report: ReportInput, folder: Path) -> str:
+    """The report's words without its annex, whose table repeats the figures (tested apart)."""
+    report = dataclasses.replace(report, with_annex=False)
     files = render_draft(
         report, folder, stem="tthc", templates=bundle.templates, layout=bundle.layout, pdf=False
     )
@@ -127,36 +146,27 @@ def test_the_bundle_names_its_kind_and_its_files(bundle: KindBundle) -> None:
     assert bundle.receiver == "Văn phòng UBND tỉnh"
     assert bundle.templates.template_path == BUNDLE / "template.j2"
     assert bundle.templates.answer_codes == tuple(bundle.form.questions)
-    assert not bundle.templates.include_annex
-    annexed = {count.answer for row in bundle.templates.annex for count in row.counts}
-    assert annexed <= set(bundle.form.questions)
+    assert bundle.templates.include_annex
+    table = bundle.templates.annex_table
+    assert table is not None and table.landscape and not bundle.templates.annex
+    annexed = {code for column in table.leaves() for code in column.parts}
+    assert annexed == set(FIGURES) - {"returned_withdrawn", "apologies"}
 
 
 def test_the_form_and_calendar_load_on_their_own() -> None:
     form = load_form(BUNDLE / "form.yaml")
     assert form.form == "tthc_one_stop"
-    figures = {
-        "carried_over",
-        "new_online",
-        "new_direct",
-        "new_post",
-        "settled_early",
-        "settled_on_time",
-        "settled_late",
-        "in_progress_in_time",
-        "in_progress_overdue",
-        "returned_withdrawn",
-        "apologies",
-    }
-    assert figures <= set(form.questions)
-    for code in figures:  # zero is an answer, never a gap
+    assert set(FIGURES) <= set(form.questions)
+    for code in FIGURES:  # zero is an answer, never a gap
         assert form.questions[code].required, code
     narrative = {"strengths", "limitations", "causes", "directions", "proposals"}
     assert {q.code for q in form.questions.values() if q.is_narrative} >= narrative
     assert all(section.answered_by == ("officer",) for section in form.sections)
     calendar = load_calendar(BUNDLE / "calendar.yaml")
-    assert calendar.period_kinds == ("quarter",)
+    assert calendar.period_kinds == ("quarter", "half_year", "year")
     assert calendar.period("2026-Q1").closes_on.isoformat() == "2026-03-14"
+    assert calendar.period("2026-H1").closes_on.isoformat() == "2026-06-14"
+    assert calendar.period("2026-Y").closes_on.isoformat() == "2026-12-14"
 
 
 def test_the_sample_keeps_every_rule(bundle: KindBundle, sample: ReportInput) -> None:
@@ -261,6 +271,265 @@ def test_a_quarter_before_the_new_circular_names_the_old_apology_slip(
     assert "08 phiếu xin lỗi và hẹn lại ngày trả kết quả" in text
 
 
+# ----- the annex: the national table -----------------------------------------------------------
+
+# The header of Biểu II.06a (TT 01/2020/TT-VPCP) as the draft draws it, row by row, a merged
+# cell repeated over the columns it spans; then the row numbering the columns.
+_GROUPS = ("Số hồ sơ nhận giải quyết", "Số hồ sơ đã giải quyết", "Số hồ sơ đang giải quyết")
+_SETTLED = ("Tổng số", "Trước hạn", "Đúng hạn", "Quá hạn")
+_IN_PROGRESS = ("Tổng số", "Trong hạn", "Quá hạn")
+ANNEX_HEADER = [
+    [
+        "STT",
+        "Lĩnh vực, công việc giải quyết",
+        *[_GROUPS[0]] * 4,
+        *[_GROUPS[1]] * 4,
+        *[_GROUPS[2]] * 3,
+    ],
+    [
+        "STT",
+        "Lĩnh vực, công việc giải quyết",
+        "Tổng số",
+        *["Trong đó"] * 3,
+        *_SETTLED,
+        *_IN_PROGRESS,
+    ],
+    [
+        "STT",
+        "Lĩnh vực, công việc giải quyết",
+        "Tổng số",
+        "Mới tiếp nhận trực tuyến",
+        "Mới tiếp nhận trực tiếp, qua dịch vụ bưu chính",
+        "Từ kỳ trước chuyển qua",
+        *_SETTLED,
+        *_IN_PROGRESS,
+    ],
+    [f"({number})" for number in range(1, 14)],
+]
+# The sample's figures in the columns (3) to (13): received 86 + 1 245 + 638 + 17; of them
+# online, in person or by post (638 + 17), carried over; settled 1 402 + 389 + 6 and its parts;
+# in progress 171 + 2 and its parts.
+SAMPLE_ROW = ["1.986", "1.245", "655", "86", "1.797", "1.402", "389", "6", "173", "171", "2"]
+
+
+def annex_grid(bundle: KindBundle, report: ReportInput, folder: Path) -> tuple[Any, list[Any]]:
+    path = write_docx(compose(report, templates=bundle.templates), folder / "t.docx")
+    document = docx.Document(str(path))
+    table = document.tables[-1]
+    return document, [[cell.text for cell in row.cells] for row in table.rows]
+
+
+def test_the_draft_attaches_the_national_table_on_a_sideways_page(
+    bundle: KindBundle, sample: ReportInput, tmp_path: Path
+) -> None:
+    document, grid = annex_grid(bundle, sample, tmp_path)
+    assert len(document.tables) == 3  # the heading, the closing, the annex
+    assert [section.orientation for section in document.sections] == [
+        WD_ORIENT.PORTRAIT,
+        WD_ORIENT.LANDSCAPE,
+    ]
+    texts = [paragraph.text for paragraph in document.paragraphs]
+    assert "Tình hình, kết quả giải quyết thủ tục hành chính quý I năm 2026" in texts
+    assert "(Kèm theo Báo cáo số 27/BC-UBND ngày 16/03/2026 của UBND xã Phú Thịnh)" in texts
+    assert "Đơn vị tính: Số hồ sơ thủ tục hành chính." in texts
+    assert grid[:4] == ANNEX_HEADER
+    assert grid[4] == ["1", "UBND xã Phú Thịnh (tất cả các lĩnh vực)", *SAMPLE_ROW]
+    assert len(grid) == 5
+
+
+def test_a_total_is_blank_unless_every_part_was_answered(
+    bundle: KindBundle, sample: ReportInput, tmp_path: Path
+) -> None:
+    _, grid = annex_grid(bundle, without(sample, "new_post", "in_progress_overdue"), tmp_path)
+    received, online, direct_or_post, carried = grid[4][2:6]
+    assert (received, online, direct_or_post, carried) == ("", "1.245", "", "86")
+    assert grid[4][6:10] == ["1.797", "1.402", "389", "6"]
+    assert grid[4][10:] == ["", "171", ""]
+
+
+def test_no_table_is_attached_without_a_figure(bundle: KindBundle, sample: ReportInput) -> None:
+    narrative_only = {"strengths": "- Tốt", "late_reasons": "- Lỗi mạng"}
+    document = compose(
+        dataclasses.replace(sample, answers=narrative_only), templates=bundle.templates
+    )
+    assert document.annex_table is None and document.annex == ()
+    assert compose(sample, templates=bundle.templates).annex_table is not None
+    unattached = dataclasses.replace(sample, with_annex=False)
+    assert compose(unattached, templates=bundle.templates).annex_table is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "problem"),
+    [
+        (
+            "answer: new_online}",
+            "answer: new_onlin}",
+            "table.columns.2.columns.1.columns.0.answer",
+            "'new_onlin' is not a question code of the form",
+        ),
+        (
+            "sum: [new_direct, new_post]",
+            "sum: [new_direct, tthc_posted]",
+            "table.columns.2.columns.1.columns.1.sum.1",
+            "'tthc_posted' is a percent question, which does not add up",
+        ),
+        (
+            "answer: settled_late}",
+            "answer: late_reasons}",
+            "table.columns.3.columns.3.answer",
+            "'late_reasons' is a long_text question: a table cell holds a figure",
+        ),
+        (
+            "sum: [in_progress_in_time, in_progress_overdue]",
+            "sum: [in_progress_in_time]",
+            "table.columns.4.columns.0.sum",
+            "sum adds two or more answers",
+        ),
+        (
+            "hành chính {period}",
+            "hành chính {quarter}",
+            "title",
+            "{quarter} is not something the annex fills",
+        ),
+        (
+            "  orientation: landscape\n",
+            "  orientation: sideways\n",
+            "table.orientation",
+            "orientation must be portrait or landscape",
+        ),
+        (
+            '- {header: STT, text: "1"}',
+            '- {header: STT, text: "1", answer: staff}',
+            "table.columns.0",
+            "give one of columns",
+        ),
+    ],
+)
+def test_a_broken_annex_file_is_named_by_file_line_and_key(
+    tmp_path: Path, old: str, new: str, where: str, problem: str
+) -> None:
+    folder = tmp_path / "tthc"
+    shutil.copytree(BUNDLE, folder)
+    annex = folder / "annex.yaml"
+    text = annex.read_text(encoding="utf-8")
+    assert old in text
+    line = text[: text.index(old)].count("\n") + 1
+    annex.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(TemplateError) as raised:
+        load_bundle(folder)
+    assert str(raised.value).startswith(f"{annex}:{line}: {where}: {problem}"), raised.value
+
+
+# ----- six-month and annual reports -------------------------------------------------------------
+
+
+def test_a_half_year_asks_only_the_narrative(bundle: KindBundle) -> None:
+    asked = {q.code for s in bundle.form.asked_in("half_year") for q in s.questions}
+    assert asked == {"late_reasons", "strengths", "limitations", "causes", "directions"} | {
+        "proposals"
+    }
+    assert bundle.form.asked_in("year") == bundle.form.asked_in("half_year")
+
+
+def second_quarter(sample: ReportInput) -> dict[str, Any]:
+    """Q2 opens with what Q1 left in progress (171 + 2) and keeps the same balance:
+    173 + 1 300 + 700 + 20 = 2 193 received = 2 050 settled + 130 in progress + 13 returned.
+    The half year: 86 + 2 545 + 1 338 + 37 = 4 006 = 3 847 + 130 + 29."""
+    return {
+        **sample.answers,
+        "carried_over": 173,
+        "new_online": 1300,
+        "new_online_full": 500,
+        "new_direct": 700,
+        "new_post": 20,
+        "settled_early": 1600,
+        "settled_on_time": 447,
+        "settled_late": 3,
+        "in_progress_in_time": 129,
+        "in_progress_overdue": 1,
+        "returned_withdrawn": 13,
+        "apologies": 2,  # Q1's 2 overdue, settled late in Q2, had their letters in Q1
+        "staff": 10,
+    }
+
+
+def test_a_half_year_adds_the_flows_and_keeps_the_stocks_at_its_ends(
+    bundle: KindBundle, sample: ReportInput, tmp_path: Path
+) -> None:
+    q1, q2 = dict(sample.answers), second_quarter(sample)
+    for code, value in q2.items():
+        assert bundle.form.problem_with(code, value, q2) is None, code
+    half = bundle.form.combine([q1, q2])
+    assert half["carried_over"] == 86  # what the half year opened with: Q1's
+    assert (half["in_progress_in_time"], half["in_progress_overdue"]) == (129, 1)  # Q2's
+    assert half["new_online"] == 1245 + 1300 and half["settled_late"] == 6 + 3
+    assert half["staff"] == 10  # a headcount: the latest
+    received = half["carried_over"] + half["new_online"] + half["new_direct"] + half["new_post"]
+    settled = half["settled_early"] + half["settled_on_time"] + half["settled_late"]
+    in_progress = half["in_progress_in_time"] + half["in_progress_overdue"]
+    assert received == settled + in_progress + half["returned_withdrawn"] == 4006
+    # The half year keeps the balance its quarters kept; adding up the dossiers in progress
+    # at each quarter's end would count Q1's again and break it.
+    assert bundle.form.problem_with("returned_withdrawn", 29, half) is None
+    summed = {**half, "in_progress_in_time": 171 + 129, "in_progress_overdue": 2 + 1}
+    assert bundle.form.problem_with("returned_withdrawn", 29, summed) is not None
+
+    # The half year's own round answers the narrative, which wins over anything carried.
+    narrative = {q.code for q in bundle.form.questions.values() if q.is_narrative}
+    own = {code: value for code, value in sample.answers.items() if code in narrative}
+    report = dataclasses.replace(
+        sample,
+        period_kind="half_year",
+        period_number=1,
+        answers={**half, **own},
+        number=None,
+        issued_on=None,
+    )
+    _, grid = annex_grid(bundle, report, tmp_path)
+    # Received 86 + 2 545 + 1 338 + 37; of them online, in person or by post, carried over;
+    # settled and in progress with their parts.
+    assert grid[4][2:] == [
+        *("4.006", "2.545", "1.375", "86"),
+        *("3.847", "3.002", "836", "9"),
+        *("130", "129", "1"),
+    ]
+    text = rendered_text(bundle, report, tmp_path)
+    for expected in (
+        "Tình hình, kết quả giải quyết thủ tục hành chính 6 tháng đầu năm 2026",
+        "Tổng số hồ sơ tiếp nhận: 4.006 hồ sơ",
+        "từ kỳ trước chuyển sang 86 hồ sơ",
+        "Số hồ sơ đang giải quyết: 130 hồ sơ",
+        "PHƯƠNG HƯỚNG, NHIỆM VỤ 6 THÁNG CUỐI NĂM 2026",
+    ):
+        assert expected in text, expected
+
+
+def test_the_office_adds_up_the_communes_carried_over_dossiers(bundle: KindBundle) -> None:
+    """Across communes, what each had open when the period began is added up, as its new
+    dossiers are; only figures kept from the latest quarter are averaged."""
+    communes = [
+        CommuneReport(
+            unit_id=index,
+            code=f"X{index}",
+            name=name,
+            kind=UnitKind.COMMUNE,
+            status=RoundStatus.APPROVED,
+            first_submitted_at=None,
+            approved_at=None,
+            number=None,
+            issued_on=None,
+            delivered_at=None,
+            draft_id=index,
+            answers={"carried_over": carried, "new_online": 10, "tthc_count": count},
+        )
+        for index, (name, carried, count) in enumerate((("A", 86, 280), ("B", 14, 300)), 1)
+    ]
+    by_code = {total.question.code: total for total in totals(bundle.form, communes)}
+    assert (by_code["carried_over"].value, by_code["carried_over"].is_mean) == (100, False)
+    assert by_code["new_online"].value == 20
+    assert (by_code["tthc_count"].value, by_code["tthc_count"].is_mean) == (290, True)
+
+
 # ----- the sum rules ---------------------------------------------------------------------------
 
 
@@ -336,7 +605,7 @@ def test_a_bundle_template_cannot_read_the_cchc_form(bundle: KindBundle, tmp_pat
     shutil.copy(BUNDLE / "template.j2", template)
     annex = folder / "annex.yaml"
     annex.write_text(
-        annex.read_text(encoding="utf-8").replace("answer: new_post", "answer: banners"),
+        annex.read_text(encoding="utf-8").replace("answer: new_online", "answer: banners"),
         encoding="utf-8",
     )
     with pytest.raises(TemplateError, match=r"annex.yaml:\d+: .*'banners' is not a question code"):

@@ -19,11 +19,19 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 from lxml import etree
 
-from report_templates.document import AnnexRow, Block, Paragraph, ReportDocument
+from report_templates.document import (
+    AnnexRow,
+    AnnexTable,
+    Block,
+    HeaderCell,
+    Paragraph,
+    ReportDocument,
+)
 from report_templates.docx_writer import (
     DEFAULT_LAYOUT_PATH,
     LayoutError,
     annex_column_widths,
+    annex_table_column_widths,
     fit_columns,
     line_widths_pt,
     load_layout,
@@ -34,6 +42,7 @@ from report_templates.docx_writer import (
     write_docx,
     xml_safe,
 )
+from report_templates.preview import preview_text
 from tests.report_templates import tan_quang_report
 
 TNR = "Times New Roman"
@@ -631,3 +640,93 @@ def test_fit_columns_fills_the_width_and_never_cuts_a_word() -> None:
     assert Mm(widths[0]) >= Pt(styled_width_pt(word, style)) + CELL_MARGINS - Mm(0.01)
     too_long = [[(word * 3, style)], [(word * 2, style)]]
     assert sum(fit_columns(too_long, 165)) == pytest.approx(165)
+
+
+# --- an annex table of its own (annex.yaml `table:`) -----------------------------------------
+
+# Two groups over five columns of figures, beside a column of words: three header rows.
+OWN_TABLE = AnnexTable(
+    header=(
+        HeaderCell("Đơn vị", 0, 0, 1, 3),
+        HeaderCell("Tiếp nhận", 0, 1, 3, 1),
+        HeaderCell("Tổng số", 1, 1, 1, 2),
+        HeaderCell("Trong đó", 1, 2, 2, 1),
+        HeaderCell("Trực tuyến", 2, 2, 1, 1),
+        HeaderCell("Trực tiếp", 2, 3, 1, 1),
+        HeaderCell("Đã giải quyết", 0, 4, 2, 2),
+        HeaderCell("Đúng hạn", 2, 4, 1, 1),
+        HeaderCell("Quá hạn", 2, 5, 1, 1),
+    ),
+    header_rows=3,
+    rows=(("UBND xã Tân Quang", "1.500", "1.245", "255", "1.498", "2"),),
+    alignments=("left", "center", "center", "center", "center", "center"),
+    numbered=True,
+    unit_note="Đơn vị tính: hồ sơ.",
+)
+
+
+def grid(table: Table) -> list[list[str]]:
+    return [[cell.text for cell in row.cells] for row in table.rows]
+
+
+def test_an_own_table_merges_its_group_headers_over_their_columns(tmp_path: Path) -> None:
+    report = dataclasses.replace(tan_quang_report(annex=False), annex_table=OWN_TABLE)
+    doc = render(tmp_path, report)
+    assert len(doc.sections) == 1  # portrait: on the report's own pages, after a page break
+    title, subtitle, note = doc.paragraphs[-3:]
+    assert title.paragraph_format.page_break_before is True
+    assert subtitle.text == report.annex_subtitle
+    assert note.text == "Đơn vị tính: hồ sơ." and note.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    table = doc.tables[-1]
+    assert set(borders(table).values()) == {"single"}
+    assert grid(table) == [
+        ["Đơn vị", "Tiếp nhận", "Tiếp nhận", "Tiếp nhận", "Đã giải quyết", "Đã giải quyết"],
+        ["Đơn vị", "Tổng số", "Trong đó", "Trong đó", "Đã giải quyết", "Đã giải quyết"],
+        ["Đơn vị", "Tổng số", "Trực tuyến", "Trực tiếp", "Đúng hạn", "Quá hạn"],
+        ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"],
+        ["UBND xã Tân Quang", "1.500", "1.245", "255", "1.498", "2"],
+    ]
+    # Merged cells, not repeated text: one <w:tc> spans the group's columns.
+    assert [tc.grid_span for tc in table._tbl.tr_lst[0].tc_lst] == [1, 3, 2]
+    header_rows = table._tbl.tr_lst[:4]
+    assert all(tr.trPr.find(qn("w:tblHeader")) is not None for tr in header_rows)
+    assert table._tbl.tr_lst[4].trPr.find(qn("w:tblHeader")) is None
+    for cell in table.rows[0].cells:
+        assert_paragraph(cell.paragraphs[0], 13, bold=True, italic=False)
+    figures = table.rows[4].cells
+    assert figures[0].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.LEFT
+    assert figures[1].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.CENTER
+    widths = annex_table_column_widths(OWN_TABLE, load_layout())
+    assert sum(widths) == pytest.approx(165)
+    for text, column in zip(OWN_TABLE.rows[0][1:], widths[1:], strict=True):
+        assert one_line(text, Pt(styled_width_pt(text, load_layout().elements.annex_cell)), column)
+
+
+def test_a_landscape_table_gets_a_sideways_page_of_its_own(tmp_path: Path) -> None:
+    table = dataclasses.replace(OWN_TABLE, landscape=True)
+    report = dataclasses.replace(tan_quang_report(annex=False), annex_table=table)
+    doc = render(tmp_path, report)
+    portrait, sideways = doc.sections
+    assert portrait.orientation == WD_ORIENT.PORTRAIT
+    assert near(portrait.page_width, Mm(210)) and near(portrait.page_height, Mm(297))
+    assert sideways.orientation == WD_ORIENT.LANDSCAPE
+    assert near(sideways.page_width, Mm(297)) and near(sideways.page_height, Mm(210))
+    assert (sideways.left_margin, sideways.right_margin) == (
+        portrait.left_margin,
+        portrait.right_margin,
+    )
+    # The sideways page carries its number; only the report's first page has none.
+    assert portrait.different_first_page_header_footer
+    assert not sideways.different_first_page_header_footer
+    assert not doc.paragraphs[-3].paragraph_format.page_break_before  # the section breaks
+    widths = annex_table_column_widths(table, load_layout())
+    assert sum(widths) == pytest.approx(297 - 30 - 15)
+    assert grid(doc.tables[-1])[-1] == list(OWN_TABLE.rows[0])
+
+
+def test_an_own_table_reads_in_the_chat_preview() -> None:
+    report = dataclasses.replace(tan_quang_report(annex=False), annex_table=OWN_TABLE)
+    text = preview_text(report)
+    assert "Đơn vị: UBND xã Tân Quang" in text
+    assert "Tiếp nhận: Tổng số 1.500; Trực tuyến 1.245; Trực tiếp 255" in text
+    assert "Đã giải quyết: Đúng hạn 1.498; Quá hạn 2" in text

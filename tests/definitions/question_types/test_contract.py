@@ -179,6 +179,21 @@ def test_combining_one_quarter_gives_its_value(answer_type: AnswerType) -> None:
         assert display(question, combined)
 
 
+@TYPES
+def test_first_and_last_take_the_earliest_and_the_latest_quarter(answer_type: AnswerType) -> None:
+    """A stock open when the period began is its first quarter's, one open when it closed its
+    last quarter's, whatever the type holds; quarters that skipped it give nothing."""
+    values = list(answer_type.example_values)
+    for combine, expected in (("first", values[0]), ("last", values[-1])):
+        if combine not in answer_type.combines:
+            continue
+        form = form_of(answer_type, combine=combine)
+        assert answer_type.combine(form.questions[CODE], values) == expected, combine
+        if not answer_type.is_narrative:
+            quarters = [{}, *({CODE: value} for value in values), {CODE: None}]
+            assert form.combine(quarters) == {CODE: expected}, combine
+
+
 # ----- the form file ----------------------------------------------------------------------------
 
 
@@ -202,7 +217,7 @@ def wrong_fields(answer_type: AnswerType) -> Iterator[tuple[dict[str, Any], str,
         yield {"uncounted": True}, "uncounted applies to", types_that("allows_uncounted")
     if not answer_type.takes_suggestions:
         yield {"suggestions": ["Một"]}, "suggestions are for", types_that("takes_suggestions")
-    for combine in ("sum", "best", "union"):
+    for combine in ("sum", "first", "best", "union"):
         if combine not in answer_type.combines:
             able = [name for name, kind in REGISTRY.items() if combine in kind.combines]
             words = "only" if combine == "sum" else f"combine: {combine} applies to"
