@@ -163,12 +163,19 @@ class Question(_Strict):
     # worked in one quarter of the half year counts as working, so its figures are reported.
     # "union" (multi_choice, document_refs): everything any quarter named, each once.
     combine: Combine | None = None
+    # How the communes' figures make the office's total (numbers only): "sum" adds them up,
+    # "mean" averages them. Unset: amounts of the period and what was open when it began
+    # ("sum", "first") add up; a figure kept from the latest quarter is averaged, as a rate
+    # is. A stock kept from the latest quarter (dossiers in progress, staff) says "sum".
+    across_communes: Literal["sum", "mean"] | None = None
 
     @model_validator(mode="after")
     def _fits_type(self) -> Self:
         problem = self.answer_type.problem_in_form(self)
         if problem is not None:
             raise ValueError(problem)
+        if self.across_communes is not None and self.answer_type.tally != "figures":
+            raise ValueError("across_communes applies to questions answered with a number")
         return self
 
     @property

@@ -118,9 +118,12 @@ class Total:
 
 
 def adds_up_across_communes(question: Question) -> bool:
-    """Whether the communes' figures are added up rather than averaged: amounts of the period
-    (summed over quarters too) and what was open when it began (its first quarter's), which are
-    dossiers of different communes. A figure kept from the latest quarter may be a rate."""
+    """Whether the communes' figures are added up rather than averaged: as the form says
+    (`across_communes`), else amounts of the period (summed over quarters too) and what was
+    open when it began (its first quarter's), which are dossiers of different communes. A
+    figure kept from the latest quarter may be a rate."""
+    if question.across_communes is not None:
+        return question.across_communes == "sum"
     return question.combined_by in ("sum", "first")
 
 

@@ -745,3 +745,19 @@ def test_all_types_yaml_round_trips_through_a_file(tmp_path: Path) -> None:
     path = tmp_path / "all.yaml"
     path.write_text(ALL_TYPES_FORM_YAML, encoding="utf-8")
     assert load_form(path) == all_types_form()
+
+
+def test_across_communes_is_for_number_questions_only() -> None:
+    text = with_questions(
+        """\
+        - code: b_text
+          type: long_text
+          label: Vì sao?
+          across_communes: sum
+        """
+    )
+
+    message = form_error(text)
+
+    assert f"bad.yaml:{line_of(text, 'code: b_text')}:" in message
+    assert "across_communes applies to questions answered with a number" in message

@@ -504,9 +504,13 @@ def test_a_half_year_adds_the_flows_and_keeps_the_stocks_at_its_ends(
         assert expected in text, expected
 
 
-def test_the_office_adds_up_the_communes_carried_over_dossiers(bundle: KindBundle) -> None:
+def test_the_office_adds_up_the_communes_dossiers_and_averages_their_procedures(
+    bundle: KindBundle,
+) -> None:
     """Across communes, what each had open when the period began is added up, as its new
-    dossiers are; only figures kept from the latest quarter are averaged."""
+    dossiers are, and so are the dossiers still in progress and the desks' staff (stocks the
+    form marks `across_communes: sum`); the number of procedures, the same in every commune, is
+    averaged."""
     communes = [
         CommuneReport(
             unit_id=index,
@@ -520,7 +524,13 @@ def test_the_office_adds_up_the_communes_carried_over_dossiers(bundle: KindBundl
             issued_on=None,
             delivered_at=None,
             draft_id=index,
-            answers={"carried_over": carried, "new_online": 10, "tthc_count": count},
+            answers={
+                "carried_over": carried,
+                "new_online": 10,
+                "tthc_count": count,
+                "in_progress_in_time": 5,
+                "staff": 7,
+            },
         )
         for index, (name, carried, count) in enumerate((("A", 86, 280), ("B", 14, 300)), 1)
     ]
@@ -528,6 +538,11 @@ def test_the_office_adds_up_the_communes_carried_over_dossiers(bundle: KindBundl
     assert (by_code["carried_over"].value, by_code["carried_over"].is_mean) == (100, False)
     assert by_code["new_online"].value == 20
     assert (by_code["tthc_count"].value, by_code["tthc_count"].is_mean) == (290, True)
+    assert (by_code["in_progress_in_time"].value, by_code["in_progress_in_time"].is_mean) == (
+        10,
+        False,
+    )
+    assert (by_code["staff"].value, by_code["staff"].is_mean) == (14, False)
 
 
 # ----- the sum rules ---------------------------------------------------------------------------
