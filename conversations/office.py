@@ -296,12 +296,12 @@ class OfficeDesk:
             else:
                 named_periods.append(word)
         if len(named_periods) > 1:
-            return Outcome.say(self._bad_argument())
+            return Outcome.say(self.bad_argument())
         if named_periods:
             try:
                 code = window(named_periods[0]).code
             except PeriodCodeError:
-                return Outcome.say(self._bad_argument())
+                return Outcome.say(self.bad_argument())
         else:
             latest = await self.latest_period(session, office)
             if latest is None:
@@ -328,7 +328,8 @@ class OfficeDesk:
             None,
         )
 
-    def _bad_argument(self) -> str:
+    def bad_argument(self) -> str:
+        """What to say to words that are neither a period nor a kind this desk serves."""
         if len(self.kinds) == 1:
             return texts.BAD_PERIOD_CODE
         return texts.bad_office_argument([kind.short_name for kind in self.kinds.values()])

@@ -157,6 +157,14 @@ def packaged_kind(code: str = "cchc"):
 _packaged: dict[str, Any] = {}
 
 
+def both_kinds():
+    """CCHC and TTHC as a deployment running both loads them (report_templates.kinds.ReportKinds):
+    the workflow and the office's desk of the tests serve both, whatever kind a test opens."""
+    from report_templates.kinds import ReportKinds
+
+    return ReportKinds([packaged_kind("cchc"), packaged_kind("tthc")])
+
+
 def all_types_form():
     """ALL_TYPES_FORM_YAML, parsed and validated (a definitions.forms.Form)."""
     from definitions.forms import parse_form

@@ -69,7 +69,7 @@ class OfficeHandlers:
                 return  # in a group the bot answers only the staff of the office it belongs to
             outcome: Outcome | None
             if len(argument) > OFFICE_ARGUMENT_LIMIT:
-                outcome = Outcome.say(texts.BAD_PERIOD_CODE)
+                outcome = Outcome.say(self.desk.bad_argument())
             else:
                 act = self.desk.compiled if compiled else self.desk.progress
                 outcome = await act(

@@ -183,7 +183,7 @@ class ZaloConversation:
             return await desk.remind_latest(session, person=person, now=now)
         argument = " ".join(text.split(maxsplit=1)[1:]).strip()
         if len(argument) > OFFICE_ARGUMENT_LIMIT:
-            return Outcome.say(texts.BAD_PERIOD_CODE)
+            return Outcome.say(desk.bad_argument())
         act = desk.compiled if command == "/tonghop" else desk.progress
         outcome = await act(session, person=person, group_chat_id=None, argument=argument, now=now)
         return outcome if outcome is not None else Outcome.say(texts.NOT_OFFICE_STAFF)

@@ -19,7 +19,8 @@ async def baocao(tmp_path: Path, *args: str):  # type: ignore[no-untyped-def]
 
 
 async def test_kinds_lists_the_kinds_run_then_those_shipped(tmp_path: Path) -> None:
-    default = await baocao(tmp_path, "kinds")
+    unset = {k: v for k, v in base_environment().items() if k != "BAOCAO_REPORT_KINDS"}
+    default = await baocao_here("kinds", env=unset, cwd=tmp_path)
     both = await baocao_here(
         "kinds", env={**base_environment(), "BAOCAO_REPORT_KINDS": "cchc, tthc"}, cwd=tmp_path
     )

@@ -54,18 +54,18 @@ from tests.conftest import POSTGRES
 from tests.factories import (
     SKIPPED_IN_ROUND,
     TYPED_ROUND,
+    both_kinds,
     docx_text,
     make_person,
     make_unit,
     open_round,
-    packaged_kind,
     store_answers,
 )
 
 FORM = load_form()
 TEMPLATES, LAYOUT = load_report_files()
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-WORKFLOW = ApprovalWorkflow(packaged_kind(), timezone=TIMEZONE, pdf_available=False)
+WORKFLOW = ApprovalWorkflow(both_kinds(), timezone=TIMEZONE, pdf_available=False)
 
 COMMENT = "Số chương trình phát thanh chưa khớp sổ theo dõi, đề nghị kiểm tra lại."
 

@@ -44,7 +44,7 @@ from storage.models import (
     UnitKind,
 )
 from storage.outbox import OFFICE_DELIVERY, requeue, unsent_count
-from tests.factories import make_person, make_unit, packaged_kind
+from tests.factories import both_kinds, make_person, make_unit, packaged_kind
 from tests.storage.test_compilation import (
     FORM,
     WORKFLOW,
@@ -61,7 +61,7 @@ from tests.storage.test_compilation import (
 
 OFFICE_CHAT = -1_001_777_000_001
 ADMIN_ID = 9_100_001
-DESK = OfficeDesk(packaged_kind(), zone=ZONE)
+DESK = OfficeDesk(both_kinds(), zone=ZONE)
 ENGINE = Questionnaire(FORM)
 NOW = datetime(2026, 12, 10, 3, tzinfo=UTC)
 

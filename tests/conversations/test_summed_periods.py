@@ -50,18 +50,18 @@ from storage.outbox import mark_sent
 from storage.questionnaire import answers_of, save_answer
 from tests.factories import (
     all_types_form,
+    both_kinds,
     docx_text,
     make_person,
     make_unit,
     open_round,
-    packaged_kind,
     store_answers,
 )
 
 FORM = load_form()
 TEMPLATES, LAYOUT = load_report_files()
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-WORKFLOW = ApprovalWorkflow(packaged_kind(), timezone=ZONE)
+WORKFLOW = ApprovalWorkflow(both_kinds(), timezone=ZONE)
 ENGINE = Questionnaire(FORM, on_round_submitted=WORKFLOW.on_round_submitted)
 
 _telegram_ids = count(9_300_001)

@@ -7,17 +7,22 @@ starting Python. The bot is the process under test (signals, crashes, restarts),
 from __future__ import annotations
 
 import asyncio
+import atexit
+import functools
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+import report_kinds
 from bot_api_standin import LocalBotApi
 from storage.db import Database
 from storage.outbox import unsent_count
@@ -26,6 +31,19 @@ from tests.cli import baocao_here
 START_TIMEOUT_S = 30
 # No automatic rounds and no quiet hours: the same behaviour whenever the suite runs.
 MANUAL_CALENDAR = Path(__file__).resolve().parent / "calendar_manual.yaml"
+
+
+@functools.cache
+def tthc_on_manual_calendar() -> Path:
+    """The TTHC kind as every bot of the suite runs it beside CCHC: its folder copied with the
+    manual calendar, so none of its rounds opens by itself whatever the day (one copy a
+    process, removed when it ends)."""
+    folder = Path(tempfile.mkdtemp(prefix="baocao-kinds-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    tthc = folder / "tthc"
+    shutil.copytree(report_kinds.packaged_folder("tthc"), tthc)
+    shutil.copyfile(MANUAL_CALENDAR, tthc / "calendar.yaml")
+    return tthc
 
 
 @pytest.fixture
@@ -42,6 +60,9 @@ def base_environment(**values: str) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         "BAOCAO_LOG_LEVEL": "INFO",
         "BAOCAO_CALENDAR": str(MANUAL_CALENDAR),
+        # Two kinds loaded, as a province running both: a test opens TTHC's rounds when it
+        # wants them (tests/e2e/test_report_kinds.py), the others see CCHC's alone.
+        "BAOCAO_REPORT_KINDS": f"cchc,{tthc_on_manual_calendar()}",
     }
     environment.update(values)
     return environment

@@ -50,16 +50,16 @@ from storage.questionnaire import answers_in_period, round_of_unit, save_answer
 from tests.factories import (
     SKIPPED_IN_ROUND,
     TYPED_ROUND,
+    both_kinds,
     make_person,
     make_unit,
     open_round,
-    packaged_kind,
 )
 
 FORM = load_form()
 TEMPLATES, LAYOUT = load_report_files()
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-WORKFLOW = ApprovalWorkflow(packaged_kind(), timezone=ZONE, pdf_available=False)
+WORKFLOW = ApprovalWorkflow(both_kinds(), timezone=ZONE, pdf_available=False)
 PERIOD = "2026-Q4"
 DEADLINE = date(2026, 12, 16)  # 14/12/2026 (Monday) plus two working days
 
