@@ -39,11 +39,10 @@ from storage.periods import EDITABLE_STATUSES, previous_code
 from storage.questionnaire import (
     RoundContext,
     answering_roles,
-    answers_in_period,
     answers_of,
-    earlier_answers,
     editable_rounds,
     get_state,
+    history,
     latest_state,
     latest_walk,
     lock_round,
@@ -508,16 +507,9 @@ class Questionnaire:
             person.id, context.roles, assignments, context.period.kind, context.round.kind
         )
         codes = [q.code for s in sections for q in s.questions]
-        previous: dict[str, Any] = {}
         window_texts: dict[str, list[tuple[str, str]]] = {}
-        if context.period.kind is PeriodKind.QUARTER:
-            previous = await answers_in_period(
-                session=session,
-                unit_id=context.unit.id,
-                period_code=previous_code(context.period.code),
-                report_kind=context.round.kind,
-            )
-        else:
+        quarterly = context.period.kind is PeriodKind.QUARTER
+        if not quarterly:
             # The narrative of a six-month or annual report is asked afresh; what each quarter
             # of the window said is offered to pick from.
             quarters = await window_figures(
@@ -531,13 +523,16 @@ class Questionnaire:
                     text = quarter.answers.get(code)
                     if isinstance(text, str) and text.strip():
                         window_texts.setdefault(code, []).append((quarter.code, text))
-        earlier_rows = await earlier_answers(
+        past = await history(
             session=session,
             unit_id=context.unit.id,
             before=context.period,
             codes=codes,
             report_kind=context.round.kind,
+            # A quarter's figures are checked against the last quarter's.
+            previous_period=previous_code(context.period.code) if quarterly else None,
         )
+        earlier_rows = past.earlier
         earlier = {code: (period.code, value) for code, (period, value) in earlier_rows.items()}
         from_other_years = {
             q.code
@@ -555,7 +550,7 @@ class Questionnaire:
             state=state,
             sections=sections,
             answers=await answers_of(session=session, round_id=context.round.id),
-            previous=previous,
+            previous=past.previous,
             earlier=earlier,
             submitted=set(await submissions_of(session=session, round_id=context.round.id)),
             window_texts=window_texts,
