@@ -487,8 +487,9 @@ async def save_answer(
         )
         # Written with the walk's next change of place, in the same flush (a flush of its own
         # costs about as much as a query, on every answer).
+        # Written by the next flush, with the walk's change of place (a flush of its own costs
+        # about as much as a query, on every answer).
         session.add(answer)
-        await session.flush()
         return answer
     old = existing.value.get("value")
     if old == value and existing.form_version == form_version:
