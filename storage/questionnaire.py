@@ -17,6 +17,7 @@ from sqlalchemy.orm.util import identity_key
 
 from storage import audit
 from storage.db import Database
+from storage.deliveries import Delivery, channel_of, with_delivery
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
     DEFAULT_REPORT_KIND,
@@ -93,9 +94,6 @@ def _claim_statement(dialect_name: str) -> Any:
     )
 
 
-SHOWN_KEPT = 8  # prompts remembered per walk: enough to place a message typed a few turns late
-
-
 def shown_before(
     state: QuestionnaireState, message_order: int, channel: str = ChannelName.TELEGRAM
 ) -> dict[str, Any] | None:
@@ -109,7 +107,7 @@ def shown_before(
     earlier = [
         e
         for e in state.shown or []
-        if _channel_of(e) == channel
+        if channel_of(e) == channel
         and (
             int(e.get("message", 0)) <= message_order
             if ties_count
@@ -117,10 +115,6 @@ def shown_before(
         )
     ]
     return max(earlier, key=lambda e: int(e["message"]), default=None)
-
-
-def _channel_of(entry: dict[str, Any]) -> str:
-    return str(entry.get("channel", ChannelName.TELEGRAM))
 
 
 def prompt_delivered(state: QuestionnaireState) -> bool:
@@ -145,22 +139,21 @@ async def record_shown(
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    entries = [
-        e
-        for e in shown or []
-        if (_channel_of(e), int(e.get("message", 0))) != (channel, message_id)
-    ]
-    entry: dict[str, Any] = {"step": step, "question": question_code, "message": message_id}
-    if channel != ChannelName.TELEGRAM:
-        entry["channel"] = str(channel)
-    entries.append(entry)
-    # Oldest first within a channel; the last SHOWN_KEPT are kept.
-    entries.sort(key=lambda e: (_channel_of(e) == channel, int(e["message"])))
+    entries = with_delivery(
+        shown,
+        Delivery(
+            state_id=state_id,
+            step=step,
+            question_code=question_code,
+            message_id=message_id,
+            channel=channel,
+        ),
+    )
     # updated_at stays: it orders a person's walks, and a delivery is not a change of place.
     await session.execute(
         update(QuestionnaireState)
         .where(QuestionnaireState.id == state_id)
-        .values(shown=entries[-SHOWN_KEPT:], updated_at=QuestionnaireState.updated_at)
+        .values(shown=entries, updated_at=QuestionnaireState.updated_at)
         .execution_options(synchronize_session=False)
     )
 
