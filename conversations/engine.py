@@ -109,6 +109,8 @@ class Walk:
     answers: dict[str, Answer]
     previous: dict[str, Any]  # last period's values, for the history check
     earlier: dict[str, tuple[str, Any]]  # most recent earlier value and its period code
+    # Sections handed in: read only for the summary and the review (Questionnaire._submitted),
+    # not on every answer.
     submitted: set[str] = field(default_factory=set)
     # Six-month and annual reports: each narrative question's text in the window's quarters.
     window_texts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
@@ -360,6 +362,7 @@ class Questionnaire:
         if state is None:
             return _say(texts.NOTHING_ENTERED)
         walk = await self._load(session, context, person, state)
+        await self._read_submitted(session, walk)
         messages = [OutMessage(text) for text, _ in self._summary(walk)]
         return Reply(messages=(OutMessage(texts.entered_header(context.period)), *messages))
 
@@ -552,7 +555,6 @@ class Questionnaire:
             answers=await answers_of(session=session, round_id=context.round.id),
             previous=past.previous,
             earlier=earlier,
-            submitted=set(await submissions_of(session=session, round_id=context.round.id)),
             window_texts=window_texts,
         )
 
@@ -737,6 +739,7 @@ class Questionnaire:
         state.back_to_review = True
         self._bump(state)
         await session.flush()
+        await self._read_submitted(session, walk)
         messages: list[OutMessage] = []
         if saved is not None:
             messages.append(OutMessage(self._saved_note(walk, saved)))
@@ -757,6 +760,9 @@ class Questionnaire:
             )
         )
         return Reply(messages=tuple(messages), state_id=state.id, step=state.step)
+
+    async def _read_submitted(self, session: AsyncSession, walk: Walk) -> None:
+        walk.submitted = set(await submissions_of(session=session, round_id=walk.context.round.id))
 
     def _summary(self, walk: Walk) -> list[tuple[str, list[int]]]:
         """One text per section of the person's, numbering questions across the whole walk."""
