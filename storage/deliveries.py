@@ -140,6 +140,7 @@ class PendingDeliveries:
             states = await session.scalars(
                 select(QuestionnaireState)
                 .where(QuestionnaireState.id.in_(wanted))
+                .order_by(QuestionnaireState.id)  # rows locked in one order, as other batches
                 .with_for_update()
                 .execution_options(populate_existing=True)
             )
@@ -193,9 +194,10 @@ def _flag_before_commit(session: Session) -> None:
 
 def _flag_as_changed(session: Session) -> None:
     for state in session.info.pop(TO_WRITE, ()):
-        moved = inspect(state).modified  # the turn changed the walk's place, not only this
+        loaded = inspect(state)
+        moved = loaded.modified  # the turn changed the walk's place, not only this
         flag_modified(state, "shown")
-        if not moved:
+        if not moved and "updated_at" not in loaded.unloaded:
             # Written as it is, so not stamped anew: updated_at orders a person's walks, and
             # a delivery is not a change of place.
             flag_modified(state, "updated_at")
