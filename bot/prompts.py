@@ -26,8 +26,9 @@ from channels.zalo.conversation import ZaloConversation
 from conversations.engine import ACTIVE, OutMessage, Questionnaire, Reply
 from storage.contacts import destination, registered_anywhere
 from storage.db import Database
+from storage.deliveries import Delivery
 from storage.models import ChannelName, Person, QuestionnaireState
-from storage.questionnaire import prompt_delivered, record_delivered
+from storage.questionnaire import prompt_delivered
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +79,15 @@ class WalkReplies:
                 return False
         if last is not None and reply.is_prompt:
             assert reply.state_id is not None and reply.step is not None
-            await record_delivered(
-                self.database,
-                state_id=reply.state_id,
-                step=reply.step,
-                question_code=reply.question_code,
-                message_id=last.message_id,
+            # Written by the walk's next turn or with others in a moment, not in a commit of
+            # its own; every turn sees it meanwhile (storage.deliveries).
+            self.database.deliveries.note(
+                Delivery(
+                    state_id=reply.state_id,
+                    step=reply.step,
+                    question_code=reply.question_code,
+                    message_id=last.message_id,
+                )
             )
         return True
 

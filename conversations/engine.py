@@ -40,11 +40,10 @@ from storage.periods import EDITABLE_STATUSES, previous_code
 from storage.questionnaire import (
     RoundContext,
     answering_roles,
-    answers_in_period,
     answers_of,
-    earlier_answers,
     editable_rounds,
     get_state,
+    history,
     latest_state,
     latest_walk,
     lock_round,
@@ -111,6 +110,8 @@ class Walk:
     answers: dict[str, Answer]
     previous: dict[str, Any]  # last period's values, for the history check
     earlier: dict[str, tuple[str, Any]]  # most recent earlier value and its period code
+    # Sections handed in: read only for the summary and the review (Questionnaire._submitted),
+    # not on every answer.
     submitted: set[str] = field(default_factory=set)
     # Six-month and annual reports: each narrative question's text in the window's quarters.
     window_texts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
@@ -367,6 +368,7 @@ class Questionnaire:
         if state is None:
             return _say(texts.NOTHING_ENTERED)
         walk = await self._load(session, context, person, state)
+        await self._read_submitted(session, walk)
         messages = [OutMessage(text) for text, _ in self._summary(walk)]
         return Reply(messages=(OutMessage(texts.entered_header(context.period)), *messages))
 
@@ -521,16 +523,9 @@ class Questionnaire:
             person.id, context.roles, assignments, context.period.kind, context.round.kind
         )
         codes = [q.code for s in sections for q in s.questions]
-        previous: dict[str, Any] = {}
         window_texts: dict[str, list[tuple[str, str]]] = {}
-        if context.period.kind is PeriodKind.QUARTER:
-            previous = await answers_in_period(
-                session=session,
-                unit_id=context.unit.id,
-                period_code=previous_code(context.period.code),
-                report_kind=context.round.kind,
-            )
-        else:
+        quarterly = context.period.kind is PeriodKind.QUARTER
+        if not quarterly:
             # The narrative of a six-month or annual report is asked afresh; what each quarter
             # of the window said is offered to pick from.
             quarters = await window_figures(
@@ -544,13 +539,16 @@ class Questionnaire:
                     text = quarter.answers.get(code)
                     if isinstance(text, str) and text.strip():
                         window_texts.setdefault(code, []).append((quarter.code, text))
-        earlier_rows = await earlier_answers(
+        past = await history(
             session=session,
             unit_id=context.unit.id,
             before=context.period,
             codes=codes,
             report_kind=context.round.kind,
+            # A quarter's figures are checked against the last quarter's.
+            previous_period=previous_code(context.period.code) if quarterly else None,
         )
+        earlier_rows = past.earlier
         earlier = {code: (period.code, value) for code, (period, value) in earlier_rows.items()}
         from_other_years = {
             q.code
@@ -568,9 +566,8 @@ class Questionnaire:
             state=state,
             sections=sections,
             answers=await answers_of(session=session, round_id=context.round.id),
-            previous=previous,
+            previous=past.previous,
             earlier=earlier,
-            submitted=set(await submissions_of(session=session, round_id=context.round.id)),
             window_texts=window_texts,
         )
 
@@ -755,6 +752,7 @@ class Questionnaire:
         state.back_to_review = True
         self._bump(state)
         await session.flush()
+        await self._read_submitted(session, walk)
         messages: list[OutMessage] = []
         if saved is not None:
             messages.append(OutMessage(self._saved_note(walk, saved)))
@@ -775,6 +773,9 @@ class Questionnaire:
             )
         )
         return Reply(messages=tuple(messages), state_id=state.id, step=state.step)
+
+    async def _read_submitted(self, session: AsyncSession, walk: Walk) -> None:
+        walk.submitted = set(await submissions_of(session=session, round_id=walk.context.round.id))
 
     def _summary(self, walk: Walk) -> list[tuple[str, list[int]]]:
         """One text per section of the person's, numbering questions across the whole walk."""

@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.deliveries import PENDING, PendingDeliveries
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -98,7 +100,12 @@ class Database:
     def __init__(self, database_url: str, **engine_kwargs: Any) -> None:
         self.url = database_url
         self.engine = create_engine(database_url, **engine_kwargs)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Delivered prompts not yet written: every session of this database sees them in the
+        # walk states it loads, and writes them (storage.deliveries).
+        self.deliveries = PendingDeliveries(self)
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, info={PENDING: self.deliveries}
+        )
         self._sqlite_turn = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @asynccontextmanager
@@ -117,6 +124,7 @@ class Database:
                 _holding_sqlite_turn.reset(token)
 
     async def dispose(self) -> None:
+        await self.deliveries.close()
         await self.engine.dispose()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -42,15 +42,18 @@ async def get_unit_by_code(*, session: AsyncSession, code: str) -> Unit | None:
     return await session.scalar(select(Unit).where(Unit.code == code))
 
 
+_BY_TELEGRAM_ID = (
+    select(Person)
+    .where(Person.telegram_user_id == bindparam("telegram_user_id"))
+    .options(joinedload(Person.memberships).joinedload(Membership.unit))
+)
+
+
 async def find_by_telegram_id(
     *, session: AsyncSession, telegram_user_id: int
 ) -> KnownPerson | None:
-    # One statement (joined, not three selects): this runs for every update the bot handles.
-    result = await session.execute(
-        select(Person)
-        .where(Person.telegram_user_id == telegram_user_id)
-        .options(joinedload(Person.memberships).joinedload(Membership.unit))
-    )
+    # One statement (joined, not three selects), built once: this runs for every update.
+    result = await session.execute(_BY_TELEGRAM_ID, {"telegram_user_id": telegram_user_id})
     person = result.unique().scalar_one_or_none()
     return None if person is None else known_person(person)
 

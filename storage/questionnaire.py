@@ -6,15 +6,18 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, delete, inspect, select, update
+from sqlalchemy import bindparam, case, delete, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
 from storage import audit
-from storage.db import Database, insert_unless_present
+from storage.db import Database
+from storage.deliveries import Delivery, channel_of, with_delivery
 from storage.models import (
     COMMUNE_LEVEL_KINDS,
     DEFAULT_REPORT_KIND,
@@ -61,14 +64,34 @@ async def claim_update(
     then inserts nothing. `key` is the channel's: a Telegram update id, a Zalo message id.
     """
     result = await session.execute(
-        insert_unless_present(
-            session, HandledUpdate, HandledUpdate.channel, HandledUpdate.key
-        ).values(channel=str(channel), key=str(key), processed_at=utc_now())
+        _claim_statement(session.get_bind().dialect.name),
+        {"channel": str(channel), "key": str(key), "processed_at": utc_now()},
     )
     return bool(getattr(result, "rowcount", 0))
 
 
-SHOWN_KEPT = 8  # prompts remembered per walk: enough to place a message typed a few turns late
+# The statements of an officer's answer are built once, with their values as parameters:
+# SQLAlchemy keeps a statement's cache key on the statement, so one built once is not analysed
+# again on every answer (a new one is, at about a tenth of the statement's cost).
+
+
+@cache
+def _claim_statement(dialect_name: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING into handled_updates, in this database's dialect.
+
+    On the table, not the mapped class: an ORM insert given its values as parameters is an ORM
+    bulk insert, whose result has no rowcount to tell a claim from a redelivery."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    table = HandledUpdate.__table__
+    return (
+        dialect.insert(table)
+        .values(
+            channel=bindparam("channel"),
+            key=bindparam("key"),
+            processed_at=bindparam("processed_at"),
+        )
+        .on_conflict_do_nothing(index_elements=[table.c.channel, table.c.key])
+    )
 
 
 def shown_before(
@@ -84,7 +107,7 @@ def shown_before(
     earlier = [
         e
         for e in state.shown or []
-        if _channel_of(e) == channel
+        if channel_of(e) == channel
         and (
             int(e.get("message", 0)) <= message_order
             if ties_count
@@ -92,10 +115,6 @@ def shown_before(
         )
     ]
     return max(earlier, key=lambda e: int(e["message"]), default=None)
-
-
-def _channel_of(entry: dict[str, Any]) -> str:
-    return str(entry.get("channel", ChannelName.TELEGRAM))
 
 
 def prompt_delivered(state: QuestionnaireState) -> bool:
@@ -120,22 +139,21 @@ async def record_shown(
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    entries = [
-        e
-        for e in shown or []
-        if (_channel_of(e), int(e.get("message", 0))) != (channel, message_id)
-    ]
-    entry: dict[str, Any] = {"step": step, "question": question_code, "message": message_id}
-    if channel != ChannelName.TELEGRAM:
-        entry["channel"] = str(channel)
-    entries.append(entry)
-    # Oldest first within a channel; the last SHOWN_KEPT are kept.
-    entries.sort(key=lambda e: (_channel_of(e) == channel, int(e["message"])))
+    entries = with_delivery(
+        shown,
+        Delivery(
+            state_id=state_id,
+            step=step,
+            question_code=question_code,
+            message_id=message_id,
+            channel=channel,
+        ),
+    )
     # updated_at stays: it orders a person's walks, and a delivery is not a change of place.
     await session.execute(
         update(QuestionnaireState)
         .where(QuestionnaireState.id == state_id)
-        .values(shown=entries[-SHOWN_KEPT:], updated_at=QuestionnaireState.updated_at)
+        .values(shown=entries, updated_at=QuestionnaireState.updated_at)
         .execution_options(synchronize_session=False)
     )
 
@@ -297,23 +315,24 @@ async def latest_state(*, session: AsyncSession, person_id: int) -> Questionnair
     )
 
 
+_LATEST_WALK = (
+    select(QuestionnaireState, ReportingRound, Unit, ReportingPeriod)
+    .join(ReportingRound, ReportingRound.id == QuestionnaireState.round_id)
+    .join(Unit, Unit.id == ReportingRound.unit_id)
+    .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+    .where(QuestionnaireState.person_id == bindparam("person_id"))
+    .order_by(QuestionnaireState.updated_at.desc(), QuestionnaireState.id.desc())
+    .limit(1)
+)
+
+
 async def latest_walk(
     *, session: AsyncSession, person_id: int
 ) -> tuple[QuestionnaireState, RoundContext] | None:
     """The person's latest walk with its round, as `latest_state` then `round_for` would find
     them, in one query (this runs for every answer typed); None without a walk, or when the
     round is no longer one of the person's communes."""
-    row = (
-        await session.execute(
-            select(QuestionnaireState, ReportingRound, Unit, ReportingPeriod)
-            .join(ReportingRound, ReportingRound.id == QuestionnaireState.round_id)
-            .join(Unit, Unit.id == ReportingRound.unit_id)
-            .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-            .where(QuestionnaireState.person_id == person_id)
-            .order_by(QuestionnaireState.updated_at.desc(), QuestionnaireState.id.desc())
-            .limit(1)
-        )
-    ).first()
+    row = (await session.execute(_LATEST_WALK, {"person_id": person_id})).first()
     if row is None:
         return None
     state, round_, unit, period = row
@@ -338,57 +357,89 @@ async def get_state(
     return state
 
 
+_SECTION_ASSIGNMENTS = select(SectionAssignment.section_code, SectionAssignment.person_id).where(
+    SectionAssignment.unit_id == bindparam("unit_id")
+)
+
+
 async def section_assignments(*, session: AsyncSession, unit_id: int) -> dict[str, set[int]]:
-    rows = await session.execute(
-        select(SectionAssignment.section_code, SectionAssignment.person_id).where(
-            SectionAssignment.unit_id == unit_id
-        )
-    )
+    rows = await session.execute(_SECTION_ASSIGNMENTS, {"unit_id": unit_id})
     assigned: dict[str, set[int]] = {}
     for section_code, person_id in rows:
         assigned.setdefault(section_code, set()).add(person_id)
     return assigned
 
 
+_ANSWERS_OF = select(Answer).where(Answer.round_id == bindparam("round_id"))
+
+
 async def answers_of(*, session: AsyncSession, round_id: int) -> dict[str, Answer]:
-    rows = await session.scalars(select(Answer).where(Answer.round_id == round_id))
+    rows = await session.scalars(_ANSWERS_OF, {"round_id": round_id})
     return {answer.question_code: answer for answer in rows}
 
 
-async def earlier_answers(
+@dataclass(frozen=True)
+class History:
+    """A unit's answers to some questions of one report kind in the periods before one."""
+
+    # Each question's most recent earlier answer (None skipped), with the period it was given in.
+    earlier: dict[str, tuple[ReportingPeriod, Any]]
+    # The answers given in the period `previous_period` names (None too), if it was asked for.
+    previous: dict[str, Any]
+
+
+_HISTORY = (
+    select(Answer.question_code, Answer.value, ReportingPeriod)
+    .join(ReportingRound, ReportingRound.id == Answer.round_id)
+    .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+    .where(
+        ReportingRound.unit_id == bindparam("unit_id"),
+        ReportingRound.kind == bindparam("report_kind"),
+        ReportingPeriod.closes_on < bindparam("closes_on"),
+        Answer.question_code.in_(bindparam("codes", expanding=True)),
+    )
+    # Q2 and the half year close on the same day: prefer a period of the same kind.
+    .order_by(
+        ReportingPeriod.closes_on.desc(),
+        case((ReportingPeriod.kind == bindparam("period_kind"), 0), else_=1),
+    )
+)
+
+
+async def history(
     *,
     session: AsyncSession,
     unit_id: int,
     before: ReportingPeriod,
     codes: Iterable[str],
     report_kind: str = DEFAULT_REPORT_KIND,
-) -> dict[str, tuple[ReportingPeriod, Any]]:
-    """The unit's most recent earlier answer to each question of `report_kind`, with the period
-    it was given in (another kind's question of the same code is another question)."""
+    previous_period: str | None = None,
+) -> History:
+    """The unit's answers to `codes` of `report_kind` before the period `before`, in one query
+    (this runs for every answer typed): each question's most recent one, and those of
+    `previous_period` (an earlier period's code). Another kind's question of the same code is
+    another question."""
     wanted = list(codes)
     if not wanted:
-        return {}
+        return History(earlier={}, previous={})
     rows = await session.execute(
-        select(Answer.question_code, Answer.value, ReportingPeriod)
-        .join(ReportingRound, ReportingRound.id == Answer.round_id)
-        .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-        .where(
-            ReportingRound.unit_id == unit_id,
-            ReportingRound.kind == report_kind,
-            ReportingPeriod.closes_on < before.closes_on,
-            Answer.question_code.in_(wanted),
-        )
-        # Q2 and the half year close on the same day: prefer a period of the same kind.
-        .order_by(
-            ReportingPeriod.closes_on.desc(),
-            case((ReportingPeriod.kind == before.kind, 0), else_=1),
-        )
+        _HISTORY,
+        {
+            "unit_id": unit_id,
+            "report_kind": report_kind,
+            "closes_on": before.closes_on,
+            "codes": wanted,
+            "period_kind": before.kind,
+        },
     )
-    found: dict[str, tuple[ReportingPeriod, Any]] = {}
+    earlier: dict[str, tuple[ReportingPeriod, Any]] = {}
+    previous: dict[str, Any] = {}
     for code, value, period in rows:
-        if code not in found and value.get("value") is not None:
-            found[code] = (period, value.get("value"))
-    return found
+        if period.code == previous_period:
+            previous[code] = value.get("value")
+        if code not in earlier and value.get("value") is not None:
+            earlier[code] = (period, value.get("value"))
+    return History(earlier=earlier, previous=previous)
 
 
 async def answers_in_period(
@@ -427,8 +478,11 @@ async def save_answer(
             form_version=form_version,
             answered_by_person_id=person_id,
         )
+        # Written with the walk's next change of place, in the same flush (a flush of its own
+        # costs about as much as a query, on every answer).
+        # Written by the next flush, with the walk's change of place (a flush of its own costs
+        # about as much as a query, on every answer).
         session.add(answer)
-        await session.flush()
         return answer
     old = existing.value.get("value")
     if old == value and existing.form_version == form_version:
@@ -449,8 +503,11 @@ async def save_answer(
     return existing
 
 
+_SUBMISSIONS_OF = select(SectionSubmission).where(
+    SectionSubmission.round_id == bindparam("round_id")
+)
+
+
 async def submissions_of(*, session: AsyncSession, round_id: int) -> dict[str, SectionSubmission]:
-    rows = await session.scalars(
-        select(SectionSubmission).where(SectionSubmission.round_id == round_id)
-    )
+    rows = await session.scalars(_SUBMISSIONS_OF, {"round_id": round_id})
     return {row.section_code: row for row in rows}

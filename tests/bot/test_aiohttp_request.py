@@ -1,0 +1,76 @@
+"""The bot's requests over aiohttp (bot/aiohttp_request.py), through PTB's Bot against the
+stand-in: messages and files arrive, and a timeout or a refused connection raises what PTB's own
+transport raises."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+
+from bot.aiohttp_request import AiohttpRequest
+from bot_api_standin import FakeUser, LocalBotApi
+
+HOA = FakeUser(id=51, first_name="Hoa")
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[LocalBotApi]:
+    async with LocalBotApi() as server:
+        server.add_private_chat(HOA)
+        yield server
+
+
+def bot_at(url: str, token: str) -> Bot:
+    return Bot(
+        token,
+        base_url=f"{url}/bot",
+        base_file_url=f"{url}/file/bot",
+        request=AiohttpRequest(),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
+    )
+
+
+async def test_messages_and_files_arrive(api: LocalBotApi) -> None:
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton("↩️ Quay lại", callback_data="q:1:3:back")]]
+    )
+    async with bot_at(api.url, api.token) as bot:
+        sent = await bot.send_message(HOA.id, "Câu 3/41: Bao nhiêu buổi?", reply_markup=keyboard)
+        document = InputFile(b"PK report", filename="bao-cao.docx")
+        await bot.send_document(HOA.id, document, caption="Báo cáo")
+    message, with_file = api.messages_to(HOA.id)
+    assert message["message_id"] == sent.message_id
+    assert message["text"] == "Câu 3/41: Bao nhiêu buổi?"
+    assert message["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "q:1:3:back"
+    assert with_file["document"]["file_name"] == "bao-cao.docx"
+    assert with_file["caption"] == "Báo cáo"
+
+
+async def test_telegram_errors_come_through_as_ptb_raises_them(api: LocalBotApi) -> None:
+    async with bot_at(api.url, api.token) as bot:
+        api.fail_next("sendMessage", status=429, retry_after=3)
+        with pytest.raises(RetryAfter):
+            await bot.send_message(HOA.id, "một")
+        api.fail_next("sendMessage", status=400, description="Bad Request: chat not found")
+        with pytest.raises(BadRequest, match="Chat not found"):
+            await bot.send_message(HOA.id, "hai")
+
+
+async def test_a_slow_answer_times_out_and_a_refused_connection_is_a_network_error(
+    api: LocalBotApi,
+) -> None:
+    async with bot_at(api.url, api.token) as bot:
+        api.set_delay("sendMessage", 1.0)
+        with pytest.raises(TimedOut):
+            await bot.send_message(HOA.id, "chậm", read_timeout=0.1)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    with pytest.raises(NetworkError) as refused:
+        async with bot_at(f"http://127.0.0.1:{port}", api.token):  # asks getMe first
+            pass
+    assert not isinstance(refused.value, TimedOut)
