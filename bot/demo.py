@@ -62,6 +62,16 @@ OTHER_OFFICER = FakeUser(id=700005, first_name="Giang", last_name="Vũ Thị")
 DESK_OFFICER = FakeUser(id=700006, first_name="Hạnh", last_name="Đặng Thị")
 OFFICE_STAFF = FakeUser(id=700003, first_name="Lan", last_name="Bùi Thị")
 STRANGER = FakeUser(id=799999, first_name="Người lạ")
+# Who the administrator invites: unit, role and name as the imported files give them (the
+# office's invitation is for its group, no one person).
+INVITED: dict[str, tuple[str, Role, str | None]] = {
+    "officer": (COMMUNE, Role.OFFICER, "Nguyễn Thị Hoa"),
+    "radio officer": (COMMUNE, Role.OFFICER, "Trần Văn Bình"),
+    "chairman": (COMMUNE, Role.CHAIRMAN, "Lê Văn Cường"),
+    "officer of Như Quỳnh": (OTHER_COMMUNE, Role.OFFICER, "Vũ Thị Giang"),
+    "one-stop desk officer": (COMMUNE, Role.OFFICER, "Đặng Thị Hạnh"),
+    "office": (OFFICE, Role.OFFICE, None),
+}
 OFFICE_GROUP: dict[str, Any] = {
     "id": -100700100,
     "type": "supergroup",
@@ -181,57 +191,20 @@ async def _set_up_province(
                 f"Imported {units.created} units and {people.created + desk.created} people "
                 "(the one-stop desk's officer from her own file)."
             )
-            commune = await get_unit_by_code(session=session, code=COMMUNE)
-            office = await get_unit_by_code(session=session, code=OFFICE)
-            assert commune is not None and office is not None
-            officer = await find_member_by_name(
-                session=session, unit_id=commune.id, role=Role.OFFICER, name="Nguyễn Thị Hoa"
-            )
             week = timedelta(days=7)
-            radio_officer = await find_member_by_name(
-                session=session, unit_id=commune.id, role=Role.OFFICER, name="Trần Văn Bình"
-            )
-            codes["officer"], _ = await create_invitation(
-                session=session, unit=commune, role=Role.OFFICER, person=officer, valid_for=week
-            )
-            codes["radio officer"], _ = await create_invitation(
-                session=session,
-                unit=commune,
-                role=Role.OFFICER,
-                person=radio_officer,
-                valid_for=week,
-            )
-            chairman = await find_member_by_name(
-                session=session, unit_id=commune.id, role=Role.CHAIRMAN, name="Lê Văn Cường"
-            )
-            codes["chairman"], _ = await create_invitation(
-                session=session, unit=commune, role=Role.CHAIRMAN, person=chairman, valid_for=week
-            )
-            nhu_quynh = await get_unit_by_code(session=session, code=OTHER_COMMUNE)
-            assert nhu_quynh is not None
-            other_officer = await find_member_by_name(
-                session=session, unit_id=nhu_quynh.id, role=Role.OFFICER, name="Vũ Thị Giang"
-            )
-            codes["officer of Như Quỳnh"], _ = await create_invitation(
-                session=session,
-                unit=nhu_quynh,
-                role=Role.OFFICER,
-                person=other_officer,
-                valid_for=week,
-            )
-            desk_officer = await find_member_by_name(
-                session=session, unit_id=commune.id, role=Role.OFFICER, name="Đặng Thị Hạnh"
-            )
-            codes["one-stop desk officer"], _ = await create_invitation(
-                session=session,
-                unit=commune,
-                role=Role.OFFICER,
-                person=desk_officer,
-                valid_for=week,
-            )
-            codes["office"], _ = await create_invitation(
-                session=session, unit=office, role=Role.OFFICE, valid_for=week
-            )
+            for who, (unit_code, role, name) in INVITED.items():
+                unit = await get_unit_by_code(session=session, code=unit_code)
+                assert unit is not None
+                person = (
+                    await find_member_by_name(
+                        session=session, unit_id=unit.id, role=role, name=name
+                    )
+                    if name
+                    else None
+                )
+                codes[who], _ = await create_invitation(
+                    session=session, unit=unit, role=role, person=person, valid_for=week
+                )
             # What `baocao round open --period 2026-Q4 [--kind tthc]` does; the calendar does it
             # on its own.
             for kind in ("cchc", "tthc"):

@@ -47,6 +47,7 @@ from storage.models import (
     Unit,
 )
 from storage.people import find_member_by_name, get_unit_by_code
+from storage.questionnaire import round_of_unit
 from tests.e2e.conftest import MANUAL_CALENDAR, Baocao, BotProcess, outbox_drained, running
 from tests.factories import SKIPPED_IN_ROUND, TYPED_ROUND, docx_text, packaged_kind, store_answers
 
@@ -246,12 +247,7 @@ async def prefill(
     try:
         async with database.session() as session:
             person = await session.scalar(select(Person).where(Person.full_name == person_name))
-            round_id = await session.scalar(
-                select(ReportingRound.id)
-                .join(Unit, Unit.id == ReportingRound.unit_id)
-                .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-                .where(Unit.code == unit_code, ReportingPeriod.code == PERIOD)
-            )
+            round_id = await round_of_unit(session=session, unit_code=unit_code, period=PERIOD)
             assert person is not None and round_id is not None
             answers = {
                 code: parse_answer(FORM.questions[code], text) for code, text in typed.items()

@@ -23,7 +23,8 @@ from definitions.values import parse_answer
 from report_templates.draft import read_answers_file
 from report_templates.kinds import packaged_kinds
 from storage.db import Database
-from storage.models import Person, ReportingPeriod, ReportingRound, Unit
+from storage.models import Person
+from storage.questionnaire import round_of_unit
 from tests.e2e.conftest import MANUAL_CALENDAR, Baocao, outbox_drained, running
 from tests.factories import SKIPPED_IN_ROUND, TYPED_ROUND, store_answers
 
@@ -87,15 +88,8 @@ async def prefill(
     try:
         async with database.session() as session:
             person = await session.scalar(select(Person).where(Person.full_name == person_name))
-            round_id = await session.scalar(
-                select(ReportingRound.id)
-                .join(Unit, Unit.id == ReportingRound.unit_id)
-                .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-                .where(
-                    Unit.code == "12151",
-                    ReportingPeriod.code == PERIOD,
-                    ReportingRound.kind == kind_code,
-                )
+            round_id = await round_of_unit(
+                session=session, unit_code="12151", period=PERIOD, report_kind=kind_code
             )
             assert person is not None and round_id is not None
             await store_answers(
