@@ -23,7 +23,7 @@ from bot.config import load_settings
 from bot.runner import run_bot
 from bot_api_standin import FakeUser, LocalBotApi, PrivateChat
 from conversations import texts
-from definitions.forms import load_form
+from definitions.forms import Form, Question, load_form
 from report_templates.draft import (
     load_bundle,
     pdf_converter_available,
@@ -249,37 +249,50 @@ async def _play(api: LocalBotApi, codes: dict[str, str], database_url: str) -> N
 
 
 async def _officer_entered_earlier(database_url: str) -> None:
-    """Hoa typed most of her figures earlier in the quarter: seed 000's, from the sample file."""
+    """Hoa typed most of her figures earlier in the quarter: seed 000's, from the sample file,
+    all but the radio's section (Bình's)."""
     form = load_form()
     source = resources.files("bot") / "demo_data" / SAMPLE_ANSWERS
     with resources.as_file(source) as path:
         sample = dict(read_answers_file(path, form).answers)
     sample["strengths"] = form.questions["strengths"].suggestions[0]
+    hers = [q for s in form.sections if s.code != "broadcasts" for q in s.questions]
+    await _entered_earlier(database_url, "Nguyễn Thị Hoa", "cchc", form, hers, sample)
+
+
+async def _entered_earlier(
+    database_url: str,
+    name: str,
+    report_kind: str,
+    form: Form,
+    questions: list[Question],
+    answers: dict[str, Any],
+) -> None:
+    """Answers a Tân Quang officer gave earlier in the quarter to the questions of her round of
+    one kind, as the questionnaire stores them; the last, "proposals", is left for the chat."""
     database = Database(database_url)
     try:
         async with database.session() as session:
             commune = await get_unit_by_code(session=session, code=COMMUNE)
             assert commune is not None
-            hoa = await find_member_by_name(
-                session=session, unit_id=commune.id, role=Role.OFFICER, name="Nguyễn Thị Hoa"
+            person = await find_member_by_name(
+                session=session, unit_id=commune.id, role=Role.OFFICER, name=name
             )
-            round_id = await round_of_unit(session=session, unit_code=COMMUNE, period=DEMO_PERIOD)
-            assert hoa is not None and round_id is not None
-            for section in form.sections:
-                if section.code == "broadcasts":
-                    continue
-                for question in section.questions:
-                    # The last question is left for her to answer in the chat.
-                    if question.code != "proposals":
-                        await save_answer(
-                            session=session,
-                            round_id=round_id,
-                            question_code=question.code,
-                            value=sample.get(question.code),
-                            form_version=form.version,
-                            person_id=hoa.id,
-                            existing=None,
-                        )
+            round_id = await round_of_unit(
+                session=session, unit_code=COMMUNE, period=DEMO_PERIOD, report_kind=report_kind
+            )
+            assert person is not None and round_id is not None
+            for question in questions:
+                if question.code != "proposals":
+                    await save_answer(
+                        session=session,
+                        round_id=round_id,
+                        question_code=question.code,
+                        value=answers.get(question.code),
+                        form_version=form.version,
+                        person_id=person.id,
+                        existing=None,
+                    )
     finally:
         await database.dispose()
 
@@ -341,31 +354,8 @@ async def _one_stop_desk(api: LocalBotApi, code: str, database_url: str) -> None
     await hanh.says(f"/start {code}", "Xin chào")
     tthc = load_bundle(report_kinds.packaged_folder("tthc"))
     sample = dict(read_answers_file(tthc.folder / "sample_answers.yaml", tthc.form).answers)
-    database = Database(database_url)
-    try:
-        async with database.session() as session:
-            commune = await get_unit_by_code(session=session, code=COMMUNE)
-            assert commune is not None
-            person = await find_member_by_name(
-                session=session, unit_id=commune.id, role=Role.OFFICER, name="Đặng Thị Hạnh"
-            )
-            round_id = await round_of_unit(
-                session=session, unit_code=COMMUNE, period=DEMO_PERIOD, report_kind="tthc"
-            )
-            assert person is not None and round_id is not None
-            for question in tthc.form.questions.values():
-                if question.code != "proposals":  # left for her to answer in the chat
-                    await save_answer(
-                        session=session,
-                        round_id=round_id,
-                        question_code=question.code,
-                        value=sample.get(question.code),
-                        form_version=tthc.form.version,
-                        person_id=person.id,
-                        existing=None,
-                    )
-    finally:
-        await database.dispose()
+    questions = list(tthc.form.questions.values())
+    await _entered_earlier(database_url, "Đặng Thị Hạnh", "tthc", tthc.form, questions, sample)
     await hanh.says("/baocao", "Câu 5/5")
     await hanh.says("Đề nghị tỉnh bổ sung máy quét cho Bộ phận Một cửa.", "Gửi báo cáo")
     seen = cuong.mark()
