@@ -89,6 +89,7 @@ def load_report_files(folder: Path | None = None) -> tuple[TemplateSet, Layout]:
 
 
 KIND_FILE = "kind.yaml"
+KIND_CODE = re.compile(r"[a-z0-9_-]{1,32}")
 KIND_KEYS = ("code", "name", "short_name", "symbol", "file_prefix", "receiver", "files")
 KIND_FILES = ("form", "calendar", "template", "annex", "layout")
 
@@ -149,6 +150,9 @@ def load_bundle(folder: Path) -> KindBundle:
         if not isinstance(value, str) or not value.strip():
             raise problem((key,), "required, a text")
         texts[key] = value.strip()
+    if not KIND_CODE.fullmatch(texts["code"]):
+        # People type it after /baocao and /tiendo, buttons and the database carry it.
+        raise problem(("code",), "1 to 32 lowercase letters, digits, - or _, such as tthc")
     files = data.get("files")
     if not isinstance(files, dict):
         raise problem(("files",), f"a mapping of {', '.join(KIND_FILES)} to file names")

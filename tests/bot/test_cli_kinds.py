@@ -51,6 +51,9 @@ async def test_a_provinces_copy_of_a_kind_is_checked_and_its_mistakes_named(
     lines[number - 1] = lines[number - 1].replace("type: count", "type: sum_of_things")
     form.write_text("\n".join(lines) + "\n", encoding="utf-8")
     broken = await baocao(tmp_path, "kind", "check", str(copy))
+    kind_file = (copy / "kind.yaml").read_text(encoding="utf-8")
+    (copy / "kind.yaml").write_text(kind_file.replace("code: tthc", "code: Một Cửa"), "utf-8")
+    bad_code = await baocao(tmp_path, "kind", "check", str(copy))
     (copy / "kind.yaml").write_text("code: x\nlanguage: vi\n", encoding="utf-8")
     unknown_key = await baocao(tmp_path, "kind", "check", str(copy))
     nowhere = await baocao(tmp_path, "kind", "check", str(tmp_path / "missing"))
@@ -65,6 +68,9 @@ async def test_a_provinces_copy_of_a_kind_is_checked_and_its_mistakes_named(
         unknown_key.returncode == 2 and "kind.yaml:2: language: unknown key" in unknown_key.stderr
     )
     assert nowhere.returncode != 0 and "not a report kind's folder or code" in nowhere.stderr
+    code_line = next(i for i, line in enumerate(kind_file.splitlines(), 1) if line == "code: tthc")
+    assert bad_code.returncode == 2
+    assert f"kind.yaml:{code_line}: code: 1 to 32 lowercase letters" in bad_code.stderr
 
 
 async def test_draft_of_another_kind_from_its_sample_answers(tmp_path: Path) -> None:
