@@ -340,6 +340,11 @@ class Questionnaire:
             return Reply(alert=texts.NOT_YOUR_BUTTON, accepted=False)
         if context.round.status not in EDITABLE_STATUSES:
             return Reply(alert=texts.ROUND_CLOSED, accepted=False)
+        if action == "submit" and state.status is WalkStatus.DONE:
+            # "Gửi báo cáo" pressed again after it went through: its thanks was lost (a fault,
+            # a crash after the commit) or the press came twice. It is sent: say so again.
+            walk = await self._load(session, context, person, state)
+            return await self._submitted_already(session, walk)
         if state.step != step or state.status not in ACTIVE:
             return Reply(alert=texts.OLD_BUTTON, accepted=False)
         walk = await self._load(session, context, person, state)
@@ -829,6 +834,21 @@ class Questionnaire:
             walk.state.back_to_review = True
             return await self._ask(session, walk, path[index - 1])
         return Reply(alert=texts.OLD_BUTTON, accepted=False)
+
+    async def _submitted_already(self, session: AsyncSession, walk: Walk) -> Reply:
+        """The thanks for a part handed in, as its submission said it, with what the round
+        still waits for now."""
+        handed_in = set(await submissions_of(session=session, round_id=walk.context.round.id))
+        asked = walk.form.asked_in(walk.context.period.kind)
+        return _say(
+            texts.submitted(
+                kind=self.kind_name(walk.context.round.kind),
+                unit=walk.context.unit,
+                period=walk.context.period,
+                waiting_titles=[s.title for s in asked if s.code not in handed_in],
+                again=False,
+            )
+        )
 
     async def _submit(self, session: AsyncSession, walk: Walk) -> Reply:
         missing = self._missing(walk)

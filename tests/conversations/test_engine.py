@@ -1395,6 +1395,38 @@ async def test_submission_by_both_officers_completes_the_round(province: Provinc
     assert log[-1].actor_person_id == binh.person.id
 
 
+async def test_submit_pressed_again_repeats_the_thanks_and_changes_nothing(
+    province: Province,
+) -> None:
+    """The thanks for a submission was lost (a fault, a crash after the commit) and the officer
+    presses "Gửi báo cáo" again, or the press came twice: it is sent, and they are told so
+    again, with what the round waits for now; nothing is handed in twice."""
+    hoa, binh, db = province.hoa, province.binh, province.db
+    review = await hoa.walk(HOA_SCRIPT)
+    first = await hoa.press("submit", on=review)
+    before = await database_snapshot(db)
+
+    again = await hoa.press("submit", on=review)
+    unchanged = await database_snapshot(db) == before
+    await binh.walk(BINH_SCRIPT)
+    await binh.press("submit")
+    after_round = await hoa.press("submit", on=review)
+    other_old_button = await hoa.press("back", on=review)
+
+    assert again.accepted and text_of(again) == text_of(first)
+    assert text_of(again).startswith("Cảm ơn anh/chị! Đã gửi phần báo cáo của anh/chị.")
+    assert "còn chờ các phần" not in text_of(after_round)
+    assert "đã đủ số liệu" in text_of(after_round)
+    assert (other_old_button.accepted, other_old_button.alert) == (False, texts.OLD_BUTTON)
+    async with db.session() as session:
+        resubmitted = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "sections.resubmitted")
+        )
+    assert resubmitted == 0 and unchanged
+
+
 async def test_submissions_at_the_same_time_complete_the_round(province: Province) -> None:
     """Both officers press "submit" at once: each transaction must see the other's sections.
 
