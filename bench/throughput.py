@@ -608,10 +608,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             f"p99 at {P99_TARGET_RATE:.0f}/s on SQLite {targets['p99_ms_at_50']} ms "
             f"(target < {P99_TARGET_MS:.0f}) -> {'met' if targets['p99_met'] else 'NOT met'}"
         )
-    print(
-        "before the current changes: echo 323 updates/s, bot 29.7 (ratio 0.09); "
-        "20/s p50 39 ms, p99 422 ms; 50/s fell behind"
-    )
     return summary
 
 
