@@ -7,7 +7,10 @@ read their packaged defaults from here (report_templates.draft.load_bundle loads
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+
+import yaml
 
 FOLDER = Path(__file__).resolve().parent
 DEFAULT_KIND = "cchc"
@@ -24,3 +27,12 @@ def packaged() -> dict[str, Path]:
 
 def packaged_folder(code: str = DEFAULT_KIND) -> Path:
     return FOLDER / code
+
+
+@functools.cache
+def packaged_words(code: str = DEFAULT_KIND) -> dict[str, str]:
+    """A shipped kind's names as its kind.yaml gives them (name, short_name, symbol,
+    file_prefix, receiver): the defaults of code that renders without a loaded bundle, so no
+    module repeats them. report_templates.draft.load_bundle checks the file."""
+    data = yaml.safe_load((packaged_folder(code) / "kind.yaml").read_text(encoding="utf-8"))
+    return {key: value for key, value in data.items() if isinstance(value, str)}

@@ -29,6 +29,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from definitions.forms import DONE_UNCOUNTED, Form, Question, counted
+from report_kinds import packaged_words
 from report_templates.compose import CCHC_SUBJECT, DRAFT_BLANK, TIMEZONE, hai_so, phut, so
 from report_templates.document import Block, Paragraph, ReportDocument
 from storage.compilation import CommuneReport, Compilation
@@ -38,7 +39,7 @@ from wording.numbers import group_thousands
 from wording.periods import period_words
 from wording.units import KIND_LABELS
 
-DEFAULT_FILE_PREFIX = "BC-CCHC"  # the CCHC kind's (report_kinds/cchc/kind.yaml)
+DEFAULT_FILE_PREFIX = packaged_words()["file_prefix"]  # the CCHC kind's: "BC-CCHC"
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class KindNames:
     the short name in the compiled files' names, the start of a commune report's name."""
 
     subject: str = CCHC_SUBJECT  # "kết quả công tác tuyên truyền cải cách hành chính"
-    short_name: str = "CCHC"
+    short_name: str = packaged_words()["short_name"]
     file_prefix: str = DEFAULT_FILE_PREFIX
 
 

@@ -31,7 +31,7 @@ from definitions.forms import (
     is_done,
     load_form,
 )
-from report_kinds import packaged_folder
+from report_kinds import packaged_folder, packaged_words
 from report_templates.annex import (
     DEFAULT_TITLE,
     AnnexCount,
@@ -52,8 +52,8 @@ ANNEX_FILE = "annex.yaml"
 # A report kind's bundle folder (report_kinds/<code>/) names its template this way.
 BUNDLE_TEMPLATE_FILE = "template.j2"
 # What the CCHC report is about, as its summary line and closing say it.
-CCHC_SUBJECT = "kết quả công tác tuyên truyền cải cách hành chính"
-DEFAULT_SYMBOL = "BC-UBND"
+CCHC_SUBJECT = packaged_words()["name"]
+DEFAULT_SYMBOL = packaged_words()["symbol"]
 PACKAGE_FOLDER = packaged_folder()  # the CCHC kind's folder: the packaged template and annex
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import report_kinds
 from definitions.calendar import load_calendar
 from definitions.forms import load_form
-from report_templates.compose import compose, default_templates
+from report_templates.compiled import KindNames
+from report_templates.compose import CCHC_SUBJECT, DEFAULT_SYMBOL, compose, default_templates
 from report_templates.docx_writer import load_layout
 from report_templates.draft import load_bundle, read_answers_file
 
@@ -34,3 +35,12 @@ def test_the_cchc_bundle_is_the_packaged_default() -> None:
     assert compose(report, templates=bundle.templates) == compose(
         report, templates=default_templates()
     )
+
+
+def test_code_that_renders_without_a_bundle_takes_the_cchc_kinds_names() -> None:
+    """The defaults for a report drafted without a loaded kind (the tests, `baocao draft` with
+    no --kind) are read from cchc/kind.yaml, not written again in code."""
+    bundle = load_bundle(report_kinds.packaged_folder("cchc"))
+
+    assert KindNames() == bundle.names
+    assert (bundle.name, bundle.symbol) == (CCHC_SUBJECT, DEFAULT_SYMBOL)
