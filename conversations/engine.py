@@ -839,6 +839,11 @@ class Questionnaire:
         """The thanks for a part handed in, as its submission said it, with what the round
         still waits for now."""
         handed_in = set(await submissions_of(session=session, round_id=walk.context.round.id))
+        return self._thanks(walk, handed_in, again=False)
+
+    def _thanks(self, walk: Walk, handed_in: set[str], *, again: bool) -> Reply:
+        """The part is handed in (`again`: handed in before, now updated); the sections of the
+        round not in `handed_in` are named as still awaited."""
         asked = walk.form.asked_in(walk.context.period.kind)
         return _say(
             texts.submitted(
@@ -846,7 +851,7 @@ class Questionnaire:
                 unit=walk.context.unit,
                 period=walk.context.period,
                 waiting_titles=[s.title for s in asked if s.code not in handed_in],
-                again=False,
+                again=again,
             )
         )
 
@@ -902,15 +907,7 @@ class Questionnaire:
         state.back_to_review = False
         self._bump(state)
         await session.flush()
-        return _say(
-            texts.submitted(
-                kind=self.kind_name(walk.context.round.kind),
-                unit=walk.context.unit,
-                period=walk.context.period,
-                waiting_titles=[s.title for s in waiting],
-                again=not newly,
-            )
-        )
+        return self._thanks(walk, walk.submitted, again=not newly)
 
     # ----- prompts ------------------------------------------------------------------------
 

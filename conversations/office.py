@@ -44,6 +44,7 @@ from report_templates.compiled import (
 )
 from report_templates.docx_writer import docx_bytes
 from report_templates.draft import KindBundle
+from report_templates.kinds import ReportKinds
 from report_templates.preview import pack_messages
 from report_templates.progress_chart import Standing, progress_png
 from storage import audit
@@ -112,9 +113,7 @@ class OfficeDesk:
         duties: Mapping[str, CalendarDuties] | CalendarDuties | None = None,
     ) -> None:
         # Each report kind's form, layout and names by code: a compilation is of one kind.
-        self.kinds: dict[str, KindBundle] = (
-            {kinds.code: kinds} if isinstance(kinds, KindBundle) else dict(kinds)
-        )
+        self.kinds = ReportKinds([kinds] if isinstance(kinds, KindBundle) else kinds.values())
         self.zone = zone
         # Each kind's calendar duties, which know who has what left to answer.
         self.duties: dict[str, CalendarDuties] = (
@@ -309,12 +308,10 @@ class OfficeDesk:
             code = latest
         if not named_kinds:
             present = await kinds_in_period(session=session, office_id=office.id, period_code=code)
-            named_kinds = [kind for kind in self.kinds if kind in present] or [self.default_kind]
+            named_kinds = [kind for kind in self.kinds if kind in present] or [
+                self.kinds.default.code
+            ]
         return office, code, list(dict.fromkeys(named_kinds))
-
-    @property
-    def default_kind(self) -> str:
-        return DEFAULT_REPORT_KIND if DEFAULT_REPORT_KIND in self.kinds else next(iter(self.kinds))
 
     def _kind_named(self, word: str) -> str | None:
         """The loaded kind a word names, by code or short name ("tthc", "TTHC")."""
@@ -569,8 +566,7 @@ class OfficeDesk:
         has to remind, those reminded earlier today included)."""
         deadline = period.deadline_on or window(period.code).deadline_on
         name = texts.unit_display_name(unit)
-        kind = self.kinds.get(round_.kind)
-        label = texts.report_label(kind.short_name if kind else round_.kind.upper(), period)
+        label = texts.report_label(self.kinds.short_name(round_.kind), period)
         queued = 0
         reachable = 0
         duties = self.duties.get(round_.kind)
@@ -796,11 +792,8 @@ class OfficeDesk:
             found = await draft_with_commune(session=session, draft_id=row.draft_id)
             if found is not None:
                 draft, unit, period, report_kind = found
-                kind = self.kinds.get(report_kind)
                 what = texts.failed_report(
-                    period=texts.report_label(
-                        kind.short_name if kind else report_kind.upper(), period
-                    ),
+                    period=texts.report_label(self.kinds.short_name(report_kind), period),
                     unit=texts.unit_display_name(unit),
                     number=draft.number,
                 )

@@ -103,7 +103,7 @@ async def prefill(
         await database.dispose()
 
 
-def cchc_answers(codes: set[str] | None = None, *, outside: bool = False) -> dict[str, Any]:
+def cchc_answers(*, outside: bool = False) -> dict[str, Any]:
     """The stock round's answers (parsed) of the radio section, or of everything else."""
     chosen = {
         code: parse_answer(CCHC.form.questions[code], text)
