@@ -194,6 +194,11 @@ async def test_both_kinds_of_one_commune_run_side_by_side(
     tthc_message = next(
         m for m in standin.messages_to(GIANG.id) if content(m).startswith(tthc_prompt)
     )
+    # A button naming a kind the bot does not run (forged data) says which it runs.
+    seen_giang = giang.mark()
+    standin.press_button(GIANG, tthc_message, "r:go:khac")
+    forged = await giang.expect("Không có loại báo cáo này", after=seen_giang)
+    assert forged["text"] == texts.unknown_report(["cchc", "tthc"])
     seen_giang = giang.mark()
     standin.press_button(GIANG, tthc_message, resume_callback("tthc"))
     started = await giang.expect("Câu 1/", after=seen_giang)
