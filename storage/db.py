@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_loop
 from storage.deliveries import PENDING, PendingDeliveries
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -65,7 +66,11 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         make_private(path)
-        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # SQLAlchemy's aiosqlite dialect over connections called from the event loop's thread
+        # (storage.sqlite_loop), which wait out another process's write lock without blocking.
+        kwargs.setdefault(
+            "async_creator", sqlite_loop.connector(str(path), SQLITE_BUSY_TIMEOUT_MS / 1000)
+        )
     engine = create_async_engine(database_url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -73,10 +78,10 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the CLI import while the bot reads; busy_timeout makes writers wait, not fail.
+    # WAL lets the CLI import while the bot reads. A writer waits for another's lock in
+    # storage.sqlite_loop, not in SQLite's busy handler, which would stop the event loop.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
