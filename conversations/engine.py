@@ -38,12 +38,12 @@ from storage.models import (
 )
 from storage.periods import EDITABLE_STATUSES, previous_code
 from storage.questionnaire import (
+    HistoryMemo,
     RoundContext,
     answering_roles,
     answers_of,
     editable_rounds,
     get_state,
-    history,
     latest_state,
     latest_walk,
     lock_round,
@@ -206,6 +206,8 @@ class Questionnaire:
         self.on_round_submitted = on_round_submitted
         # The day in the units' time zone, for dates typed in the future.
         self.today = today or date.today
+        # Last quarters' figures, checked on every answer typed, read once a minute.
+        self.histories = HistoryMemo()
 
     @property
     def form(self) -> Form:
@@ -523,7 +525,9 @@ class Questionnaire:
         state: QuestionnaireState,
     ) -> Walk:
         form = self.form_of(context.round.kind)
-        assignments = await section_assignments(session=session, unit_id=context.unit.id)
+        assignments = context.assignments
+        if assignments is None:
+            assignments = await section_assignments(session=session, unit_id=context.unit.id)
         sections = self.sections_for(
             person.id, context.roles, assignments, context.period.kind, context.round.kind
         )
@@ -544,7 +548,7 @@ class Questionnaire:
                     text = quarter.answers.get(code)
                     if isinstance(text, str) and text.strip():
                         window_texts.setdefault(code, []).append((quarter.code, text))
-        past = await history(
+        past = await self.histories.history(
             session=session,
             unit_id=context.unit.id,
             before=context.period,
@@ -704,6 +708,12 @@ class Questionnaire:
             existing=walk.answers.get(question.code),
         )
         walk.answers[question.code] = answer
+        self.histories.answer_stored(
+            session,
+            unit_id=walk.context.unit.id,
+            report_kind=walk.context.round.kind,
+            period_id=walk.context.period.id,
+        )
         state.pending = None
         state.status = WalkStatus.ASKING
         # Changing one answer from the review returns there, unless it made new questions relevant.

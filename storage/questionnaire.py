@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, inspect, select, update
+from cachetools import TTLCache
+from sqlalchemy import String, bindparam, case, cast, delete, func, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +53,8 @@ class RoundContext:
     unit: Unit
     period: ReportingPeriod
     roles: frozenset[Role]
+    # Who the commune gave which sections to (section_assignments), when read with the round.
+    assignments: dict[str, set[int]] | None = None
 
 
 async def claim_update(
@@ -315,8 +319,20 @@ async def latest_state(*, session: AsyncSession, person_id: int) -> Questionnair
     )
 
 
+# The commune's section assignments as "section:person,..." in the same row: one query less
+# on every answer (aggregate_strings is group_concat on SQLite, string_agg on PostgreSQL).
+_ASSIGNED_IN_UNIT = (
+    select(
+        func.aggregate_strings(
+            SectionAssignment.section_code + ":" + cast(SectionAssignment.person_id, String), ","
+        )
+    )
+    .where(SectionAssignment.unit_id == ReportingRound.unit_id)
+    .scalar_subquery()
+)
+
 _LATEST_WALK = (
-    select(QuestionnaireState, ReportingRound, Unit, ReportingPeriod)
+    select(QuestionnaireState, ReportingRound, Unit, ReportingPeriod, _ASSIGNED_IN_UNIT)
     .join(ReportingRound, ReportingRound.id == QuestionnaireState.round_id)
     .join(Unit, Unit.id == ReportingRound.unit_id)
     .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
@@ -329,17 +345,34 @@ _LATEST_WALK = (
 async def latest_walk(
     *, session: AsyncSession, person_id: int
 ) -> tuple[QuestionnaireState, RoundContext] | None:
-    """The person's latest walk with its round, as `latest_state` then `round_for` would find
-    them, in one query (this runs for every answer typed); None without a walk, or when the
-    round is no longer one of the person's communes."""
+    """The person's latest walk with its round and the commune's section assignments, as
+    `latest_state`, `round_for` and `section_assignments` would find them, in one query (this
+    runs for every answer typed); None without a walk, or when the round is no longer one of
+    the person's communes."""
     row = (await session.execute(_LATEST_WALK, {"person_id": person_id})).first()
     if row is None:
         return None
-    state, round_, unit, period = row
+    state, round_, unit, period, assigned = row
     roles = await answering_roles(session=session, person_id=person_id)
     if unit.id not in roles:
         return None
-    return state, RoundContext(round=round_, unit=unit, period=period, roles=roles[unit.id])
+    return state, RoundContext(
+        round=round_,
+        unit=unit,
+        period=period,
+        roles=roles[unit.id],
+        assignments=_assignments_from(assigned),
+    )
+
+
+def _assignments_from(aggregated: str | None) -> dict[str, set[int]]:
+    """`_ASSIGNED_IN_UNIT`'s "section:person,..." as section_assignments gives it."""
+    assigned: dict[str, set[int]] = {}
+    for pair in (aggregated or "").split(","):
+        if pair:
+            section_code, person_id = pair.rsplit(":", 1)
+            assigned.setdefault(section_code, set()).add(int(person_id))
+    return assigned
 
 
 async def get_state(
@@ -442,6 +475,67 @@ async def history(
     return History(earlier=earlier, previous=previous)
 
 
+class HistoryMemo:
+    """`history`, remembered for a while per commune and report kind.
+
+    It is read on every answer typed, and what it reads (the answers of periods before the one
+    being answered) changes only when an earlier report is reopened and changed. This process
+    says so (`answer_stored`) and the commune's history is read afresh; a change made by
+    another process (an import) is seen within `ttl_s`. Kept per database, since the
+    questionnaire does not belong to one (the tests run one over many).
+    """
+
+    def __init__(
+        self,
+        ttl_s: float = 60.0,
+        communes: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        # (database, unit id, report kind) -> (period id, previous period, codes) -> History
+        self._by_commune: TTLCache[tuple[Any, int, str], dict[tuple[Any, ...], History]] = TTLCache(
+            maxsize=communes, ttl=ttl_s, timer=clock
+        )
+
+    async def history(
+        self,
+        *,
+        session: AsyncSession,
+        unit_id: int,
+        before: ReportingPeriod,
+        codes: Iterable[str],
+        report_kind: str = DEFAULT_REPORT_KIND,
+        previous_period: str | None = None,
+    ) -> History:
+        wanted = tuple(codes)
+        key = (before.id, previous_period, wanted)
+        commune = (session.get_bind().url, unit_id, report_kind)
+        known = self._by_commune.get(commune)
+        if known is not None and key in known:
+            return known[key]
+        found = await history(
+            session=session,
+            unit_id=unit_id,
+            before=before,
+            codes=wanted,
+            report_kind=report_kind,
+            previous_period=previous_period,
+        )
+        if known is None:
+            known = self._by_commune[commune] = {}
+        known[key] = found
+        return found
+
+    def answer_stored(
+        self, session: AsyncSession, *, unit_id: int, report_kind: str, period_id: int
+    ) -> None:
+        """An answer of this period was stored: the history the commune's later periods see
+        may have changed (what the period itself sees has not)."""
+        commune = (session.get_bind().url, unit_id, report_kind)
+        known = self._by_commune.get(commune)
+        if known is not None and any(key[0] != period_id for key in known):
+            del self._by_commune[commune]
+
+
 async def answers_in_period(
     *, session: AsyncSession, unit_id: int, period_code: str, report_kind: str = DEFAULT_REPORT_KIND
 ) -> dict[str, Any]:
@@ -478,8 +572,6 @@ async def save_answer(
             form_version=form_version,
             answered_by_person_id=person_id,
         )
-        # Written with the walk's next change of place, in the same flush (a flush of its own
-        # costs about as much as a query, on every answer).
         # Written by the next flush, with the walk's change of place (a flush of its own costs
         # about as much as a query, on every answer).
         session.add(answer)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 
 from conversations import texts
 from conversations.engine import Questionnaire, Reply
@@ -38,7 +38,7 @@ from storage.models import (
 )
 from storage.people import find_member_by_name, get_unit_by_code
 from storage.periods import open_rounds
-from storage.questionnaire import record_shown
+from storage.questionnaire import HistoryMemo, record_shown
 from tests.factories import (
     all_types_form,
     database_snapshot,
@@ -980,6 +980,28 @@ async def test_figures_far_from_last_quarter_need_a_confirmation(province: Provi
     await hoa.say("10")
     answers = await hoa.answers()
     assert (answers["banners"], answers["tthc_posted_percent"]) == (40, 10)
+
+
+async def test_last_quarters_figures_are_read_again_after_a_minute(province: Province) -> None:
+    """They are read on every answer, and change only when an earlier report is reopened: a
+    change made by another process (an import) shows within the minute, not at once."""
+    now = [1000.0]
+    engine = Questionnaire(FORM, today=lambda: TODAY)
+    engine.histories = HistoryMemo(ttl_s=60, clock=lambda: now[0])
+    hoa = Officer(province.db, province.hoa.person, province.round_id, engine=engine)
+    q3 = await store_earlier(province.db, "2026-Q3", {"web_posts": 10}, by=hoa.person)
+    assert "Kỳ trước: 10 tin, bài." in text_of(await hoa.go_to("web_posts"))
+
+    async with province.db.session() as session:
+        await session.execute(
+            update(Answer)
+            .where(Answer.round_id == q3, Answer.question_code == "web_posts")
+            .values(value={"value": 30})
+        )
+    now[0] += 30
+    assert "Kỳ trước: 10 tin, bài." in text_of(await hoa.prompt())
+    now[0] += 31
+    assert "Kỳ trước: 30 tin, bài." in text_of(await hoa.prompt())
 
 
 async def test_a_figure_refused_while_confirming_keeps_the_confirmation(
