@@ -508,7 +508,7 @@ class HistoryMemo:
     ) -> History:
         wanted = tuple(codes)
         key = (before.id, previous_period, wanted)
-        commune = (session.get_bind().url, unit_id, report_kind)
+        commune = (session.get_bind().engine.url, unit_id, report_kind)
         known = self._by_commune.get(commune)
         if known is not None and key in known:
             return known[key]
@@ -530,7 +530,7 @@ class HistoryMemo:
     ) -> None:
         """An answer of this period was stored: the history the commune's later periods see
         may have changed (what the period itself sees has not)."""
-        commune = (session.get_bind().url, unit_id, report_kind)
+        commune = (session.get_bind().engine.url, unit_id, report_kind)
         known = self._by_commune.get(commune)
         if known is not None and any(key[0] != period_id for key in known):
             del self._by_commune[commune]
