@@ -26,7 +26,6 @@ from storage.approved import ApprovedReport
 from storage.figures import window_figures
 from storage.models import (
     DEFAULT_REPORT_KIND,
-    Answer,
     ChannelName,
     PeriodKind,
     Person,
@@ -40,6 +39,7 @@ from storage.periods import EDITABLE_STATUSES, previous_code
 from storage.questionnaire import (
     HistoryMemo,
     RoundContext,
+    StoredAnswer,
     answering_roles,
     answers_of,
     editable_rounds,
@@ -107,7 +107,7 @@ class Walk:
     person: Person
     state: QuestionnaireState
     sections: list[Section]
-    answers: dict[str, Answer]
+    answers: dict[str, StoredAnswer]
     previous: dict[str, Any]  # last period's values, for the history check
     earlier: dict[str, tuple[str, Any]]  # most recent earlier value and its period code
     # Sections handed in: read only for the summary and the review (Questionnaire._submitted),
@@ -1075,7 +1075,7 @@ class Questionnaire:
 class _StoredValues(Mapping[str, Any]):
     """A walk's answers read as code -> stored value, without copying them."""
 
-    def __init__(self, answers: Mapping[str, Answer]) -> None:
+    def __init__(self, answers: Mapping[str, StoredAnswer]) -> None:
         self._answers = answers
 
     def __getitem__(self, code: str) -> Any:

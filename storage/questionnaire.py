@@ -11,7 +11,19 @@ from functools import cache
 from typing import Any
 
 from cachetools import TTLCache
-from sqlalchemy import String, bindparam, case, cast, delete, func, inspect, select, update
+from sqlalchemy import (
+    String,
+    Table,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -403,12 +415,32 @@ async def section_assignments(*, session: AsyncSession, unit_id: int) -> dict[st
     return assigned
 
 
-_ANSWERS_OF = select(Answer).where(Answer.round_id == bindparam("round_id"))
+@dataclass(frozen=True)
+class StoredAnswer:
+    """One stored answer as read: a row, not an ORM object (the questionnaire reads a round's
+    answers on every answer typed, and loading them as objects cost as much as a query)."""
+
+    id: int
+    question_code: str
+    value: dict[str, Any]  # {"value": ...}, as the column holds it
+    form_version: str
+    answered_by_person_id: int | None
 
 
-async def answers_of(*, session: AsyncSession, round_id: int) -> dict[str, Answer]:
-    rows = await session.scalars(_ANSWERS_OF, {"round_id": round_id})
-    return {answer.question_code: answer for answer in rows}
+_ANSWERS = Answer.__table__
+assert isinstance(_ANSWERS, Table)
+_ANSWERS_OF = select(
+    _ANSWERS.c.id,
+    _ANSWERS.c.question_code,
+    _ANSWERS.c.value,
+    _ANSWERS.c.form_version,
+    _ANSWERS.c.answered_by_person_id,
+).where(_ANSWERS.c.round_id == bindparam("round_id"))
+
+
+async def answers_of(*, session: AsyncSession, round_id: int) -> dict[str, StoredAnswer]:
+    rows = await session.execute(_ANSWERS_OF, {"round_id": round_id})
+    return {row.question_code: StoredAnswer(*row) for row in rows}
 
 
 @dataclass(frozen=True)
@@ -552,6 +584,18 @@ async def answers_in_period(
     return {code: value.get("value") for code, value in rows}
 
 
+_INSERT_ANSWER = insert(_ANSWERS).returning(_ANSWERS.c.id)
+_UPDATE_ANSWER = (
+    update(_ANSWERS)
+    .where(_ANSWERS.c.id == bindparam("answer_id"))
+    .values(
+        value=bindparam("value"),
+        form_version=bindparam("form_version"),
+        answered_by_person_id=bindparam("person_id"),
+    )
+)
+
+
 async def save_answer(
     *,
     session: AsyncSession,
@@ -560,25 +604,45 @@ async def save_answer(
     value: Any,
     form_version: str,
     person_id: int | None,  # None when not given in chat (e.g. loaded from a file)
-    existing: Answer | None,
-) -> Answer:
+    existing: StoredAnswer | None,
+) -> StoredAnswer:
     """Store one answer; a change to an earlier answer goes to the audit log, old and new."""
     stored = {"value": value}
     if existing is None:
-        answer = Answer(
-            round_id=round_id,
-            question_code=question_code,
-            value=stored,
-            form_version=form_version,
-            answered_by_person_id=person_id,
+        answer_id = await session.scalar(
+            _INSERT_ANSWER,
+            {
+                "round_id": round_id,
+                "question_code": question_code,
+                "value": stored,
+                "form_version": form_version,
+                "answered_by_person_id": person_id,
+            },
         )
-        # Written by the next flush, with the walk's change of place (a flush of its own costs
-        # about as much as a query, on every answer).
-        session.add(answer)
-        return answer
+        assert answer_id is not None
+        return StoredAnswer(answer_id, question_code, stored, form_version, person_id)
     old = existing.value.get("value")
     if old == value and existing.form_version == form_version:
         return existing
+    await session.execute(
+        _UPDATE_ANSWER,
+        {
+            "answer_id": existing.id,
+            "value": stored,
+            "form_version": form_version,
+            "person_id": person_id,
+        },
+    )
+    if old != value:
+        await audit.record(
+            session=session,
+            action="answer.changed",
+            entity_type="answer",
+            entity_id=existing.id,
+            actor_person_id=person_id,
+            details={"round_id": round_id, "question": question_code, "old": old, "new": value},
+        )
+    return StoredAnswer(existing.id, question_code, stored, form_version, person_id)
     existing.value = stored
     existing.form_version = form_version
     existing.answered_by_person_id = person_id
