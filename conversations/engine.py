@@ -128,6 +128,8 @@ class Walk:
 
     def is_relevant(self, question: Question, values: dict[str, Any] | None = None) -> bool:
         """Whether the question is asked, with `values` (not stored) over the answers."""
+        if question.relevant is None:
+            return True
         answers = self.values()
         return self.form.is_relevant(question, {**answers, **values} if values else answers)
 
@@ -142,7 +144,8 @@ class Walk:
         return source.code not in self.answers or self.is_relevant(question)
 
     def path(self) -> list[Question]:
-        return [q for s in self.sections for q in s.questions if self.is_relevant(q)]
+        answers = self.values()
+        return [q for s in self.sections for q in s.questions if self.form.is_relevant(q, answers)]
 
     def first_unanswered(self) -> Question | None:
         return next((q for q in self.path() if q.code not in self.answers), None)
