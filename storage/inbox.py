@@ -27,13 +27,15 @@ async def keep_updates(
     if not updates:
         return
     now = utc_now()
+    inbox = InboxUpdate.__table__
+    # Rows as parameters (executemany), not in the statement: a statement with the rows in it
+    # is compiled again for every fetch.
     await session.execute(
-        insert_unless_present(session, InboxUpdate, InboxUpdate.channel, InboxUpdate.key).values(
-            [
-                {"channel": str(channel), "key": key, "payload": payload, "received_at": now}
-                for key, payload in updates
-            ]
-        )
+        insert_unless_present(session, inbox, inbox.c.channel, inbox.c.key),
+        [
+            {"channel": str(channel), "key": key, "payload": payload, "received_at": now}
+            for key, payload in updates
+        ],
     )
 
 
