@@ -1,18 +1,19 @@
 """Officers answer the whole form while Telegram misbehaves and the bot is killed again and again.
 
 Run from the repository root:
-`.venv/bin/python bench/resilience.py [--communes 20] [--fault-rate 0.1] [--kills 20] [--seed 1]
-[--database-url URL]`.
+`.venv/bin/python bench/resilience.py [--communes 20] [--fault-rate 0.1] [--kills 20]
+[--kill-gap 0.5,2] [--seed 1] [--database-url URL]`.
 
 It imports a province with one officer per commune (each answers every section), starts the
 local Bot API stand-in with random faults on a share of the bot's calls (a 429, a 502, or an
 answer that comes after the client's 5 s timeout although the call took effect), runs the real
 bot as a subprocess (`python -m bot run`) and kills it with SIGKILL `--kills` times at random
-moments, restarting it each time. Every officer is scripted as a person: they tap the round's
-start button, then answer the newest question on their screen (typing figures and texts,
-tapping choices), and when nothing comes for a while they send their last answer again, as the
-bot's texts invite; they type nothing but answers. At the end each commune's stored answers are
-compared with what its officer meant for each question.
+moments (`--kill-gap` seconds apart, drawn between its two bounds, after each restart) until
+the officers are done, restarting it each time. Every officer is scripted as a person: they
+tap the round's start button, then answer the newest question on their screen (typing figures
+and texts, tapping choices), and when nothing comes for a while they send their last answer
+again, as the bot's texts invite; they type nothing but answers. At the end each commune's
+stored answers are compared with what its officer meant for each question.
 
 The last line printed is a JSON object; `misfiled` (an answer stored under a question other than
 the one it was given for) must be 0 and `finished` must equal `communes`.
@@ -329,7 +330,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
             kills = 0
             while kills < args.kills and not all(task.done() for task in playing):
-                await asyncio.sleep(rng.uniform(1.0, 4.0))
+                await asyncio.sleep(rng.uniform(*args.kill_gap))
                 if all(task.done() for task in playing):
                     break
                 bot.kill()
@@ -384,11 +385,23 @@ def main() -> None:
     parser.add_argument("--communes", type=int, default=20)
     parser.add_argument("--fault-rate", type=float, default=0.1)
     parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument(
+        "--kill-gap",
+        default="0.5,2",
+        help="seconds between a restart and the next kill, drawn between these bounds",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-seconds", type=float, default=900)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--transcript", default=None, help="write the chats' log to this file")
     args = parser.parse_args()
+    try:
+        low, high = (float(bound) for bound in args.kill_gap.split(","))
+    except ValueError:
+        parser.error("--kill-gap takes two numbers of seconds, e.g. 0.5,2")
+    if not 0 < low <= high:
+        parser.error("--kill-gap: 0 < first <= second")
+    args.kill_gap = (low, high)
     result = asyncio.run(run(args))
     for key, value in result.items():
         print(f"{key:>16}: {value}")

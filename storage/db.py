@@ -95,11 +95,11 @@ _holding_sqlite_turn: ContextVar[bool] = ContextVar("holding_sqlite_turn", defau
 class Database:
     """One engine and its session factory for the life of the process.
 
-    SQLite has one writer at a time, and a second writer waits in SQLite's busy handler, which
-    polls with sleeps of up to 100 ms. Chats are handled side by side, so on SQLite the sessions
-    of this process take turns on an asyncio lock instead (first come, first served, no
-    polling); other processes (the CLI) still meet the busy timeout. PostgreSQL sessions run
-    side by side.
+    SQLite has one writer at a time, and a second writer waits for the lock in the driver's
+    retries (storage.sqlite_loop), which poll with sleeps of up to 100 ms. Chats are handled
+    side by side, so on SQLite the sessions of this process take turns on an asyncio lock
+    instead (first come, first served, no polling); other processes (the CLI) still wait in the
+    retries, up to the busy timeout. PostgreSQL sessions run side by side.
     """
 
     def __init__(self, database_url: str, **engine_kwargs: Any) -> None:
