@@ -16,7 +16,7 @@ import aiohttp
 # How BaseRequest.do_request's timeouts are typed, and one not passed is told (PTB has no
 # public names for these).
 from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
+from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -116,3 +116,28 @@ class AiohttpRequest(BaseRequest):
 def _given(timeout: ODVInput[float], default: float | None) -> float | None:
     """The timeout a call passed, or the request's own where it passed none (DEFAULT_NONE)."""
     return default if isinstance(timeout, DefaultValue) else timeout
+
+
+class UpdatesRequest(AiohttpRequest):
+    """The request getUpdates goes through (PTB's get_updates_request, used for nothing else),
+    remembering the last fetch's updates as Telegram sent them.
+
+    The poller keeps every update in the inbox before confirming it; building that JSON again
+    from PTB's objects (Update.to_dict) cost about 0.1 ms an update, and Telegram's own is the
+    more faithful copy.
+    """
+
+    def __init__(self, **kwargs: float | int | None) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.received: dict[int, JSONDict] = {}
+
+    def parse_json_payload(self, payload: bytes) -> JSONDict:  # type: ignore[override]
+        data = BaseRequest.parse_json_payload(payload)
+        result = data.get("result")
+        if isinstance(result, list):
+            self.received = {
+                update["update_id"]: update
+                for update in result
+                if isinstance(update, dict) and isinstance(update.get("update_id"), int)
+            }
+        return data

@@ -8,7 +8,7 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot.aiohttp_request import AiohttpRequest
+from bot.aiohttp_request import AiohttpRequest, UpdatesRequest
 from bot.config import Settings
 from bot.handlers.approval import ApprovalHandlers
 from bot.handlers.office import OfficeHandlers
@@ -16,7 +16,7 @@ from bot.handlers.questionnaire import QuestionnaireHandlers
 from bot.handlers.recipients import RecipientsHandlers
 from bot.handlers.registration import RegistrationHandlers
 from bot.menus import CommandMenus
-from bot.polling import failed_updates
+from bot.polling import RECEIVED_UPDATES, failed_updates
 from bot.sending import ReportFiles
 from conversations.approval import ApprovalWorkflow
 from conversations.duties import CalendarDuties
@@ -75,6 +75,8 @@ def build_application(
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the bot")
     menus = menus or CommandMenus(database, kinds.forms.values())
+    # getUpdates alone goes through this one, which keeps the updates as they came (the inbox's).
+    updates_request = UpdatesRequest(connection_pool_size=1)
     application = (
         ApplicationBuilder()
         .token(token)
@@ -86,10 +88,11 @@ def build_application(
         .updater(None)
         # aiohttp, not PTB's httpx: a fifth of an answer's CPU (bot/aiohttp_request.py).
         .request(AiohttpRequest())
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .get_updates_request(updates_request)
         .post_init(menus.set_default_at_start)
         .build()
     )
+    application.bot_data[RECEIVED_UPDATES] = updates_request
     workflow = workflow or make_workflow(settings, kinds)
     registration = RegistrationHandlers(database, menus)
     questionnaire = QuestionnaireHandlers(

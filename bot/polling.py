@@ -23,6 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
@@ -52,6 +53,9 @@ MAX_BACKOFF_S = 60.0
 # as Telegram would redeliver it, before telling the person it was not taken.
 RETRY_DELAYS_S = (1.0, 4.0)
 FAILED_UPDATES = "failed_update_ids"
+# bot_data key of the request getUpdates goes through, when it keeps what Telegram sent
+# (bot.aiohttp_request.UpdatesRequest).
+RECEIVED_UPDATES = "updates_request"
 # On stopping, turns under way get this long to finish.
 STOP_GRACE_S = 10.0
 
@@ -75,6 +79,15 @@ def failed_updates(application: Application) -> set[int]:  # type: ignore[type-a
     """Update ids whose handling raised: the error handler adds them, the poller reads them."""
     failed: set[int] = application.bot_data.setdefault(FAILED_UPDATES, set())
     return failed
+
+
+def _as_received(application: Application, update: Update) -> dict[str, Any]:  # type: ignore[type-arg]
+    """The update's JSON as Telegram sent it, or rebuilt from PTB's object."""
+    request = application.bot_data.get(RECEIVED_UPDATES)
+    received = getattr(request, "received", None)
+    if isinstance(received, dict) and update.update_id in received:
+        return dict(received[update.update_id])
+    return update.to_dict()
 
 
 async def poll_updates(
@@ -180,7 +193,9 @@ async def poll_updates(
                     await keep_updates(
                         session=session,
                         channel=ChannelName.TELEGRAM,
-                        updates=[(str(u.update_id), u.to_dict()) for u in admitted],
+                        updates=[
+                            (str(u.update_id), _as_received(application, u)) for u in admitted
+                        ],
                     )
         except (SQLAlchemyError, OSError) as exc:
             # Not kept, so not confirmed: Telegram brings them again on the next fetch.

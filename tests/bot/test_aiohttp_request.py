@@ -8,10 +8,10 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.aiohttp_request import AiohttpRequest
+from bot.aiohttp_request import AiohttpRequest, UpdatesRequest
 from bot_api_standin import FakeUser, LocalBotApi
 
 HOA = FakeUser(id=51, first_name="Hoa")
@@ -74,3 +74,27 @@ async def test_a_slow_answer_times_out_and_a_refused_connection_is_a_network_err
         async with bot_at(f"http://127.0.0.1:{port}", api.token):  # asks getMe first
             pass
     assert not isinstance(refused.value, TimedOut)
+
+
+async def test_the_updates_request_keeps_each_update_as_telegram_sent_it(
+    api: LocalBotApi,
+) -> None:
+    """What the inbox keeps (bot.polling): Telegram's JSON, not one rebuilt from PTB's objects."""
+    updates_request = UpdatesRequest(connection_pool_size=1)
+    bot = Bot(
+        api.token,
+        base_url=f"{api.url}/bot",
+        base_file_url=f"{api.url}/file/bot",
+        request=AiohttpRequest(),
+        get_updates_request=updates_request,
+    )
+    api.send_message(HOA, "12")
+    api.send_message(HOA, "/baocao")
+    async with bot:
+        updates = await bot.get_updates(timeout=0)
+        await bot.send_message(HOA.id, "Đã lưu")  # another request: the updates stay
+    assert [u.update_id for u in updates] == sorted(updates_request.received)
+    for update in updates:
+        kept = updates_request.received[update.update_id]
+        assert kept["message"]["text"] == update.message.text
+        assert Update.de_json(kept, bot).to_dict() == update.to_dict()
