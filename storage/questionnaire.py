@@ -643,20 +643,6 @@ async def save_answer(
             details={"round_id": round_id, "question": question_code, "old": old, "new": value},
         )
     return StoredAnswer(existing.id, question_code, stored, form_version, person_id)
-    existing.value = stored
-    existing.form_version = form_version
-    existing.answered_by_person_id = person_id
-    await session.flush()
-    if old != value:
-        await audit.record(
-            session=session,
-            action="answer.changed",
-            entity_type="answer",
-            entity_id=existing.id,
-            actor_person_id=person_id,
-            details={"round_id": round_id, "question": question_code, "old": old, "new": value},
-        )
-    return existing
 
 
 _SUBMISSIONS_OF = select(SectionSubmission).where(
