@@ -7,9 +7,12 @@ stand-ins serve with it) about 0.2 ms; one at a time, 0.6 against 0.2. That was 
 officer's answer. Only the transport changes: PTB's BaseRequest still encodes the parameters,
 reads Telegram's answer and raises its errors (RetryAfter, BadRequest, Forbidden...), and this
 raises what HTTPXRequest raises for a timeout (TimedOut) or a broken connection (NetworkError).
+Parameters go as a JSON body, files as multipart form data.
 """
 
 from __future__ import annotations
+
+import json
 
 import aiohttp
 
@@ -27,6 +30,7 @@ WRITE_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 5.0
 POOL_TIMEOUT_S = 1.0
 MEDIA_WRITE_TIMEOUT_S = 20.0
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -84,7 +88,6 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
-        fields = request_data.json_parameters if request_data else None
         read = _given(read_timeout, self._read_timeout)
         connect = _given(connect_timeout, self._connect_timeout)
         pool = _given(pool_timeout, self._pool_timeout)
@@ -96,16 +99,25 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
-        data: aiohttp.FormData | dict[str, str] | None = fields
+        data: aiohttp.FormData | bytes | None = None
+        headers: dict[str, str] | None = None
         if files:
             form = aiohttp.FormData()
-            for name, value in (fields or {}).items():
+            fields = request_data.json_parameters if request_data else {}
+            for name, value in fields.items():
                 form.add_field(name, value)
             for name, (filename, content, mimetype) in files.items():
                 form.add_field(name, content, filename=filename, content_type=mimetype)
             data = form
+        elif request_data is not None and (parameters := request_data.parameters):
+            # A JSON body (the Bot API takes one): url-encoding a reply's Vietnamese text byte
+            # by byte in Python cost more than its JSON in C.
+            data = json.dumps(parameters, ensure_ascii=False).encode()
+            headers = JSON_HEADERS
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            async with self._session.request(
+                method, url, data=data, headers=headers, timeout=timeout
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc

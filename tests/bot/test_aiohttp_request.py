@@ -48,6 +48,9 @@ async def test_messages_and_files_arrive(api: LocalBotApi) -> None:
     assert message["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "q:1:3:back"
     assert with_file["document"]["file_name"] == "bao-cao.docx"
     assert with_file["caption"] == "Báo cáo"
+    # Parameters as a JSON body, a file as multipart form data.
+    assert api.calls("sendMessage")[0].content_type == "application/json"
+    assert api.calls("sendDocument")[0].content_type == "multipart/form-data"
 
 
 async def test_telegram_errors_come_through_as_ptb_raises_them(api: LocalBotApi) -> None:
