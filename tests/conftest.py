@@ -26,6 +26,14 @@ from storage.db import Database, upgrade_database
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgresql")
 
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than the cores. The end-to-end tests spend much of their time
+    waiting for a bot subprocess or a stand-in; on 2 cores a third worker took the suite from
+    4:37 to 3:59."""
+    return (os.cpu_count() or 1) + 1
+
+
 # PTB 22 warns (an error under our filterwarnings) when RetryAfter.retry_after is read as an int;
 # opting in to the timedelta form, which becomes PTB's default, keeps tests warning-free.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
