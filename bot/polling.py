@@ -37,6 +37,8 @@ from telegram.error import (
 )
 from telegram.ext import Application
 
+from bot.aiohttp_request import UpdatesRequest
+
 # Re-exported: the lanes and the flood gate serve every channel (channels.lanes).
 from channels.lanes import ChatLanes, FloodGate  # shared by every channel
 from conversations import texts
@@ -84,9 +86,8 @@ def failed_updates(application: Application) -> set[int]:  # type: ignore[type-a
 def _as_received(application: Application, update: Update) -> dict[str, Any]:  # type: ignore[type-arg]
     """The update's JSON as Telegram sent it, or rebuilt from PTB's object."""
     request = application.bot_data.get(RECEIVED_UPDATES)
-    received = getattr(request, "received", None)
-    if isinstance(received, dict) and update.update_id in received:
-        return dict(received[update.update_id])
+    if isinstance(request, UpdatesRequest) and update.update_id in request.received:
+        return request.received[update.update_id]
     return update.to_dict()
 
 

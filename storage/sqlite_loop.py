@@ -44,24 +44,21 @@ class _Calls:
         self.busy_timeout_s = busy_timeout_s
 
     async def make(self, call: Callable[..., T], *args: Any) -> T:
-        try:
-            return call(*args)
-        except sqlite3.OperationalError as exc:
-            if not _is_busy(exc):
-                raise
-        deadline = time.monotonic() + self.busy_timeout_s
+        deadline: float | None = None
         tries = 0
         while True:
-            wait = RETRY_WAITS_S[min(tries, len(RETRY_WAITS_S) - 1)]
-            if time.monotonic() + wait > deadline:
-                return call(*args)  # the last try: its "database is locked" goes to the caller
-            await asyncio.sleep(wait)
-            tries += 1
             try:
                 return call(*args)
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
                     raise
+                if deadline is None:
+                    deadline = time.monotonic() + self.busy_timeout_s
+                wait = RETRY_WAITS_S[min(tries, len(RETRY_WAITS_S) - 1)]
+                if time.monotonic() + wait > deadline:
+                    raise  # waited as long as SQLite would have: "database is locked"
+            await asyncio.sleep(wait)
+            tries += 1
 
 
 class LoopCursor:
