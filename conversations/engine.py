@@ -53,6 +53,7 @@ from storage.questionnaire import (
     section_assignments,
     shown_before,
     submissions_of,
+    write_place,
 )
 from wording.folding import fold
 
@@ -672,7 +673,7 @@ class Questionnaire:
             walk.state.pending = {"kind": doubt, "value": value}
             walk.state.status = WalkStatus.CONFIRMING
             self._bump(walk.state)
-            await session.flush()
+            await write_place(session=session, state=walk.state)
             return self._confirm_prompt(walk, bump=False)
         return await self._store(session, walk, question, value)
 
@@ -740,7 +741,7 @@ class Questionnaire:
         state.question_code = question.code
         state.pending = None
         self._bump(state)
-        await session.flush()
+        await write_place(session=session, state=state)
         reply = self._prompt(walk, question, bump=False)
         if saved is None:
             return reply
@@ -769,7 +770,7 @@ class Questionnaire:
         state.pending = None
         state.back_to_review = True
         self._bump(state)
-        await session.flush()
+        await write_place(session=session, state=state)
         await self._read_submitted(session, walk)
         messages: list[OutMessage] = []
         if saved is not None:

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
-from storage.models import ChannelName, Contact, Membership, OfficeContact, Person, Unit
-from storage.people import KnownPerson, known_person
+from storage.models import ChannelName, Contact, OfficeContact, Person, Unit
+from storage.people import PERSON_WITH_ROLES, KnownPerson, known_from
 
 
 class ContactTaken(Exception):
@@ -22,13 +21,11 @@ async def find_by_contact(
 ) -> KnownPerson | None:
     """The registered person behind an account, with every role they hold; one statement."""
     result = await session.execute(
-        select(Person)
-        .join(Contact, Contact.person_id == Person.id)
-        .where(Contact.channel == str(channel), Contact.address == address)
-        .options(joinedload(Person.memberships).joinedload(Membership.unit))
+        PERSON_WITH_ROLES.join(Contact, Contact.person_id == Person.id).where(
+            Contact.channel == str(channel), Contact.address == address
+        )
     )
-    person = result.unique().scalar_one_or_none()
-    return None if person is None else known_person(person)
+    return known_from(session, result.all())
 
 
 async def bind_contact(

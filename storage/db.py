@@ -122,10 +122,15 @@ class Database:
             return
         async with self._sqlite_turn:
             token = _holding_sqlite_turn.set(True)
+            # Closed directly, not by AsyncSession's exit, which closes in a task of its own
+            # so a cancellation cannot cut the close short: with SQLite called in place
+            # (storage.sqlite_loop) a close never waits, so there is nothing to cut short.
+            session = self.sessions()
             try:
-                async with self.sessions() as session, session.begin():
+                async with session.begin():
                     yield session
             finally:
+                await session.close()
                 _holding_sqlite_turn.reset(token)
 
     async def dispose(self) -> None:

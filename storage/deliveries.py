@@ -192,6 +192,16 @@ def _flag_before_commit(session: Session) -> None:
     _flag_as_changed(session)
 
 
+def take_unwritten(session: Session, state: QuestionnaireState) -> bool:
+    """Whether `state` took notes in this session that are not written yet; from now on the
+    caller writes them (its `shown`), and the flush will not."""
+    waiting = session.info.get(TO_WRITE)
+    if not waiting or not any(s is state for s in waiting):
+        return False
+    waiting[:] = [s for s in waiting if s is not state]
+    return True
+
+
 def _flag_as_changed(session: Session) -> None:
     for state in session.info.pop(TO_WRITE, ()):
         loaded = inspect(state)

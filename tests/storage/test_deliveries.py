@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from storage.db import Database
 from storage.deliveries import Delivery
-from storage.models import QuestionnaireState
-from storage.questionnaire import latest_walk, shown_before
+from storage.models import QuestionnaireState, WalkStatus
+from storage.questionnaire import latest_walk, shown_before, write_place
 from tests.factories import make_person, make_unit, open_round
 
 
@@ -62,6 +62,43 @@ async def test_the_next_turn_reads_a_noted_prompt_and_writes_it_with_its_own_cha
     assert after.step == 4
     assert [entry["message"] for entry in after.shown or []] == [41]
     assert not database.deliveries._notes  # written: forgotten
+
+
+def statements_of(database: Database) -> list[str]:
+    """The SQL the database runs from now on (the list grows as it runs)."""
+    seen: list[str] = []
+    event.listen(
+        database.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, sql, *_rest: seen.append(sql.split()[0].upper()),
+    )
+    return seen
+
+
+@pytest.mark.parametrize("with_note", [False, True])
+async def test_a_walk_moved_is_written_once_with_its_notes(
+    database: Database, slow_batches: None, with_note: bool
+) -> None:
+    state_id = await make_walk(database)
+    before = await stored(database, state_id)
+    if with_note:
+        database.deliveries.note(delivered(state_id, 3, 41))
+    async with database.session() as session:
+        walk = await latest_walk(session=session, person_id=before.person_id)
+        assert walk is not None
+        state = walk[0]
+        state.step, state.status, state.question_code = 4, WalkStatus.CONFIRMING, "q4"
+        state.pending = {"kind": "outlier", "value": 900}
+        seen = statements_of(database)
+        await write_place(session=session, state=state)
+        await session.flush()  # the state counts as written: nothing more to write
+    assert seen == ["UPDATE"]  # the move, then the commit wrote nothing
+    after = await stored(database, state_id)
+    assert (after.step, after.status, after.question_code) == (4, WalkStatus.CONFIRMING, "q4")
+    assert after.pending == {"kind": "outlier", "value": 900}
+    assert after.updated_at > before.updated_at  # a move: its place among the walks changes
+    assert [entry["message"] for entry in after.shown or []] == ([41] if with_note else [])
+    assert not database.deliveries._notes
 
 
 async def test_a_rolled_back_turn_leaves_the_note_to_the_batch(
