@@ -504,7 +504,11 @@ class QuestionnaireState(TimestampMixin, Base):
     """Where one person is in one round's questionnaire: the truth a restarted bot resumes from."""
 
     __tablename__ = "questionnaire_states"
-    __table_args__ = (UniqueConstraint("round_id", "person_id"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "person_id"),
+        # A person's latest walk, read on every answer (storage.questionnaire.latest_walk).
+        Index("ix_questionnaire_states_person_id_updated_at", "person_id", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(

@@ -297,3 +297,29 @@ async def test_0012_makes_every_existing_round_cchcs_and_lets_a_commune_have_one
     assert [row[0] for row in kinds] == ["cchc"]
     assert [row[0] for row in answers] == [1]
     assert [row[0] for row in back] == [1]  # CCHC's round, and its answer, stay on downgrade
+
+
+async def test_a_persons_latest_walk_is_read_through_an_index(database: Database) -> None:
+    # Read on every answer typed: a scan of every walk of every round grows each quarter.
+    from storage.questionnaire import _LATEST_WALK
+
+    dialect = database.engine.dialect
+    sql = str(
+        _LATEST_WALK.params(person_id=1).compile(
+            dialect=dialect, compile_kwargs={"literal_binds": True}
+        )
+    )
+    async with database.engine.connect() as connection:
+        if dialect.name == "sqlite":
+            plan = " / ".join(
+                str(row[-1])
+                for row in await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)
+            )
+        else:
+            # An empty table is read whole whatever its indexes: ask whether one is usable.
+            await connection.exec_driver_sql("SET enable_seqscan = off")
+            plan = " / ".join(
+                str(row[0]) for row in await connection.exec_driver_sql("EXPLAIN " + sql)
+            )
+    assert "ix_questionnaire_states_person_id_updated_at" in plan, plan
+    assert "SCAN questionnaire_states" not in plan, plan
