@@ -578,7 +578,11 @@ class Questionnaire:
             person=person,
             state=state,
             sections=sections,
-            answers=await answers_of(session=session, round_id=context.round.id),
+            answers=(
+                context.answers
+                if context.answers is not None
+                else await answers_of(session=session, round_id=context.round.id)
+            ),
             previous=past.previous,
             earlier=earlier,
             window_texts=window_texts,

@@ -12,6 +12,7 @@ from typing import Any
 
 from cachetools import TTLCache
 from sqlalchemy import (
+    JSON,
     String,
     Table,
     bindparam,
@@ -66,6 +67,8 @@ class RoundContext:
     roles: frozenset[Role]
     # Who the commune gave which sections to (section_assignments), when read with the round.
     assignments: dict[str, set[int]] | None = None
+    # The round's answers (answers_of), when read with the round.
+    answers: dict[str, StoredAnswer] | None = None
 
 
 async def claim_update(
@@ -383,28 +386,51 @@ _ASSIGNED_IN_UNIT = (
     .scalar_subquery()
 )
 
-_LATEST_WALK = (
-    select(QuestionnaireState, ReportingRound, Unit, ReportingPeriod, _ASSIGNED_IN_UNIT)
-    .join(ReportingRound, ReportingRound.id == QuestionnaireState.round_id)
-    .join(Unit, Unit.id == ReportingRound.unit_id)
-    .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
-    .where(QuestionnaireState.person_id == bindparam("person_id"))
-    .order_by(QuestionnaireState.updated_at.desc(), QuestionnaireState.id.desc())
-    .limit(1)
-)
+
+@cache
+def latest_walk_statement(dialect_name: str) -> Any:
+    """The person's latest walk, its round, commune and period, the commune's section
+    assignments (`_ASSIGNED_IN_UNIT`) and the round's answers as one JSON array of
+    [id, question_code, value, form_version, answered_by_person_id]: the answers come with the
+    walk, one query less on every answer (on PostgreSQL, one round trip less)."""
+    answer = (
+        _ANSWERS.c.id,
+        _ANSWERS.c.question_code,
+        _ANSWERS.c.value,
+        _ANSWERS.c.form_version,
+        _ANSWERS.c.answered_by_person_id,
+    )
+    if dialect_name == "postgresql":
+        as_json = func.json_agg(func.json_build_array(*answer), type_=JSON)
+    else:  # SQLite keeps JSON as text: json() puts the value in as JSON, not as a string
+        stored = (*answer[:2], func.json(_ANSWERS.c.value), *answer[3:])
+        as_json = func.json_group_array(func.json_array(*stored), type_=JSON)
+    answers = select(as_json).where(_ANSWERS.c.round_id == ReportingRound.id).scalar_subquery()
+    return (
+        select(
+            QuestionnaireState, ReportingRound, Unit, ReportingPeriod, _ASSIGNED_IN_UNIT, answers
+        )
+        .join(ReportingRound, ReportingRound.id == QuestionnaireState.round_id)
+        .join(Unit, Unit.id == ReportingRound.unit_id)
+        .join(ReportingPeriod, ReportingPeriod.id == ReportingRound.period_id)
+        .where(QuestionnaireState.person_id == bindparam("person_id"))
+        .order_by(QuestionnaireState.updated_at.desc(), QuestionnaireState.id.desc())
+        .limit(1)
+    )
 
 
 async def latest_walk(
     *, session: AsyncSession, person_id: int
 ) -> tuple[QuestionnaireState, RoundContext] | None:
-    """The person's latest walk with its round and the commune's section assignments, as
-    `latest_state`, `round_for` and `section_assignments` would find them, in one query (this
-    runs for every answer typed); None without a walk, or when the round is no longer one of
-    the person's communes."""
-    row = (await session.execute(_LATEST_WALK, {"person_id": person_id})).first()
+    """The person's latest walk with its round, the commune's section assignments and the
+    round's answers, as `latest_state`, `round_for`, `section_assignments` and `answers_of`
+    would find them, in one query (this runs for every answer typed); None without a walk, or
+    when the round is no longer one of the person's communes."""
+    statement = latest_walk_statement(session.get_bind().dialect.name)
+    row = (await session.execute(statement, {"person_id": person_id})).first()
     if row is None:
         return None
-    state, round_, unit, period, assigned = row
+    state, round_, unit, period, assigned, answers = row
     roles = await answering_roles(session=session, person_id=person_id)
     if unit.id not in roles:
         return None
@@ -414,6 +440,10 @@ async def latest_walk(
         period=period,
         roles=roles[unit.id],
         assignments=_assignments_from(assigned),
+        answers={
+            code: StoredAnswer(answer_id, code, value, form_version, by)
+            for answer_id, code, value, form_version, by in answers or ()
+        },
     )
 
 

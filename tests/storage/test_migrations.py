@@ -301,13 +301,13 @@ async def test_0012_makes_every_existing_round_cchcs_and_lets_a_commune_have_one
 
 async def test_a_persons_latest_walk_is_read_through_an_index(database: Database) -> None:
     # Read on every answer typed: a scan of every walk of every round grows each quarter.
-    from storage.questionnaire import _LATEST_WALK
+    from storage.questionnaire import latest_walk_statement
 
     dialect = database.engine.dialect
     sql = str(
-        _LATEST_WALK.params(person_id=1).compile(
-            dialect=dialect, compile_kwargs={"literal_binds": True}
-        )
+        latest_walk_statement(dialect.name)
+        .params(person_id=1)
+        .compile(dialect=dialect, compile_kwargs={"literal_binds": True})
     )
     async with database.engine.connect() as connection:
         if dialect.name == "sqlite":
