@@ -626,25 +626,37 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         await drop_database(admin_url, database_url)
                 summary["bot"].append(result)
                 report(result)
-    sqlite = next((r for r in summary["bot"] if r["database"] == "sqlite" and "rows" in r), None)
-    if sqlite is not None:
-        ratio = sqlite["ratio"]
-        durable = sqlite["rows"] == sqlite["stored"]
-        at_target = [r for r in sqlite["latency"] if r["offered_per_s"] == P99_TARGET_RATE]
+    measured = [r for r in summary["bot"] if "rows" in r]
+    if measured:
+        # The ratio on every database measured; the latency target is SQLite's.
+        ratios = {r["database"]: r["ratio"] for r in measured}
+        durable = {r["database"]: r["rows"] == r["stored"] for r in measured}
+        sqlite = next((r for r in measured if r["database"] == "sqlite"), None)
+        at_target = [
+            r for r in (sqlite or {}).get("latency", []) if r["offered_per_s"] == P99_TARGET_RATE
+        ]
         summary["targets"] = {
-            "ratio": ratio,
-            "ratio_met": ratio >= RATIO_TARGET and durable,
+            "ratio": ratios,
+            "ratio_met": all(ratios[d] >= RATIO_TARGET and durable[d] for d in ratios),
             "p99_ms_at_50": at_target[0]["p99_ms"] if at_target else None,
             "p99_met": bool(at_target) and at_target[0]["p99_ms"] < P99_TARGET_MS,
         }
         targets = summary["targets"]
-        print(
-            f"targets: ratio on SQLite {ratio:.2f}, the median of {len(sqlite['pairs'])} pairs "
-            f"(target >= {RATIO_TARGET}, every answer durable: {'yes' if durable else 'NO'}) -> "
-            f"{'met' if targets['ratio_met'] else 'NOT met'}; "
-            f"p99 at {P99_TARGET_RATE:.0f}/s on SQLite {targets['p99_ms_at_50']} ms "
-            f"(target < {P99_TARGET_MS:.0f}) -> {'met' if targets['p99_met'] else 'NOT met'}"
+        each = ", ".join(
+            f"{name} {ratio:.2f} (durable: {'yes' if durable[name] else 'NO'})"
+            for name, ratio in ratios.items()
         )
+        pairs = len(measured[0]["pairs"])
+        line = (
+            f"targets: ratio, the median of {pairs} pairs, on {each} (target >= {RATIO_TARGET},"
+            f" every answer durable) -> {'met' if targets['ratio_met'] else 'NOT met'}"
+        )
+        if sqlite is not None:
+            line += (
+                f"; p99 at {P99_TARGET_RATE:.0f}/s on SQLite {targets['p99_ms_at_50']} ms "
+                f"(target < {P99_TARGET_MS:.0f}) -> {'met' if targets['p99_met'] else 'NOT met'}"
+            )
+        print(line)
     return summary
 
 
