@@ -187,11 +187,7 @@ _PLACE: dict[str, Any] = {
     "updated_at": bindparam("updated_at"),
 }
 _MOVE_WALK = update(_STATES).where(_STATES.c.id == bindparam("state_id")).values(**_PLACE)
-_MOVE_WALK_SHOWN = (
-    update(_STATES)
-    .where(_STATES.c.id == bindparam("state_id"))
-    .values(**_PLACE, shown=bindparam("shown"))
-)
+_MOVE_WALK_SHOWN = _MOVE_WALK.values(shown=bindparam("shown"))
 
 
 async def write_place(*, session: AsyncSession, state: QuestionnaireState) -> None:
@@ -205,11 +201,11 @@ async def write_place(*, session: AsyncSession, state: QuestionnaireState) -> No
         await session.flush()
         return
     now = utc_now()
-    values = {column: getattr(state, column) for column in _PLACE if column != "updated_at"}
-    parameters = {"state_id": state.id, "updated_at": now, **values}
+    parameters = {column: getattr(state, column) for column in _PLACE}
+    parameters.update(state_id=state.id, updated_at=now)
     with_shown = take_unwritten(session.sync_session, state)
     if with_shown:
-        parameters["shown"] = values["shown"] = state.shown
+        parameters["shown"] = state.shown
     with session.no_autoflush:  # the state is what this writes: not flushed first
         await session.execute(_MOVE_WALK_SHOWN if with_shown else _MOVE_WALK, parameters)
     state.updated_at = now
